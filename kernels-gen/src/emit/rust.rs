@@ -1,0 +1,109 @@
+//! Rust emitter: the CPU's value and value-with-gradient functions.
+//!
+//! The emitted functions compute exactly what the original Rust function computes (same
+//! operations, Rust's own `f64` methods), so the macro's model agrees bit-for-bit with a call of
+//! the original function wherever simplification did not reassociate.
+
+use super::{Dialect, emit_body, float_literal, indent, leaves, operand};
+use crate::ir::{BinaryOp, UnaryOp};
+use crate::model::ModelIr;
+use crate::schedule::Schedule;
+
+/// The Rust spelling.
+pub struct Rust;
+
+impl Dialect for Rust {
+    fn constant(&self, v: f64) -> String {
+        float_literal(v, "_f64")
+    }
+
+    fn unary(&self, op: UnaryOp, a: &str) -> String {
+        let m = match op {
+            UnaryOp::Neg => return format!("-{a}"),
+            UnaryOp::Powi(n) => return format!("{a}.powi({n})"),
+            UnaryOp::Exp => "exp",
+            UnaryOp::Ln => "ln",
+            UnaryOp::Log10 => "log10",
+            UnaryOp::Log2 => "log2",
+            UnaryOp::Sqrt => "sqrt",
+            UnaryOp::Cbrt => "cbrt",
+            UnaryOp::Sin => "sin",
+            UnaryOp::Cos => "cos",
+            UnaryOp::Tan => "tan",
+            UnaryOp::Asin => "asin",
+            UnaryOp::Acos => "acos",
+            UnaryOp::Atan => "atan",
+            UnaryOp::Sinh => "sinh",
+            UnaryOp::Cosh => "cosh",
+            UnaryOp::Tanh => "tanh",
+            UnaryOp::Abs => "abs",
+        };
+        format!("{a}.{m}()")
+    }
+
+    fn function2(&self, op: BinaryOp, a: &str, b: &str) -> String {
+        let m = match op {
+            BinaryOp::Powf => "powf",
+            BinaryOp::Atan2 => "atan2",
+            BinaryOp::Hypot => "hypot",
+            BinaryOp::Min => "min",
+            BinaryOp::Max => "max",
+            _ => unreachable!("arithmetic is spelled as operators"),
+        };
+        format!("{a}.{m}({b})")
+    }
+
+    fn select(&self, cond: &str, a: &str, b: &str) -> String {
+        format!("if {cond} {{ {a} }} else {{ {b} }}")
+    }
+
+    fn bind(&self, name: &str, expr: &str, _is_bool: bool) -> String {
+        format!("let {name} = {expr};")
+    }
+}
+
+fn prologue(model: &ModelIr, schedule: &Schedule) -> Vec<String> {
+    let (xs, ps) = leaves(&model.graph, schedule);
+    xs.iter()
+        .map(|k| format!("let x{k}: f64 = x[{k}];"))
+        .chain(ps.iter().map(|j| format!("let p{j}: f64 = p[{j}];")))
+        .collect()
+}
+
+/// `fn value(x: &[f64], p: &[f64]) -> f64`: the model value. `x` holds the `K` predictors and
+/// `p` the `P` flattened parameters.
+pub fn value_fn(model: &ModelIr, fn_name: &str) -> String {
+    let s = model.value_schedule();
+    let mut lines = prologue(model, &s);
+    lines.extend(emit_body(&model.graph, &s, &Rust));
+    let out = operand(&model.graph, &Rust, model.value);
+    format!(
+        "#[allow(unused_parens, clippy::all)]\n#[inline]\nfn {fn_name}(x: &[f64], p: &[f64]) -> f64 {{\n{}    {out}\n}}\n",
+        indent(&lines, 4)
+    )
+}
+
+/// `fn value_and_gradient(x: &[f64], p: &[f64], grad: &mut [f64]) -> f64`: the model value,
+/// with `d value / d p_j` written to `grad[j]`.
+pub fn value_and_gradient_fn(model: &ModelIr, fn_name: &str) -> String {
+    let s = model.schedule();
+    let mut lines = prologue(model, &s);
+    lines.extend(emit_body(&model.graph, &s, &Rust));
+    for (j, &d) in model.gradient.iter().enumerate() {
+        lines.push(format!("grad[{j}] = {};", operand(&model.graph, &Rust, d)));
+    }
+    let out = operand(&model.graph, &Rust, model.value);
+    format!(
+        "#[allow(unused_parens, clippy::all)]\n#[inline]\nfn {fn_name}(x: &[f64], p: &[f64], grad: &mut [f64]) -> f64 {{\n{}    {out}\n}}\n",
+        indent(&lines, 4)
+    )
+}
+
+/// Both functions, as printed by the CLI for `--target rust`.
+pub fn source(model: &ModelIr) -> String {
+    format!(
+        "{}\n{}",
+        value_fn(model, "value"),
+        value_and_gradient_fn(model, "value_and_gradient")
+    )
+}

@@ -1,0 +1,272 @@
+//! From Rust source to IR: a `fn` item (what `#[model]` sees) or an expression string
+//! (models built at run time, the CLI).
+//!
+//! Every rejection is a [`syn::Error`] at the span of the offending construct, naming it and
+//! listing what the model language supports ([`SUPPORTED`]).
+
+mod lower;
+
+use crate::ir::Graph;
+use crate::model::{InputShape, ModelIr, ParamDecl};
+use lower::{Binding, Lower, Value};
+use syn::spanned::Spanned;
+
+/// What a model body may contain; appended to every rejection.
+pub const SUPPORTED: &str = "a #[model] body may use: `let` / `let mut` with `=`, `+=`, `-=`, \
+`*=`, `/=`; `+ - * /`; unary minus; float literals; `std::f64::consts::*`; the f64 methods \
+exp, ln, log10, log2, sqrt, cbrt, powi, powf, sin, cos, tan, asin, acos, atan, atan2, sinh, \
+cosh, tanh, abs, hypot, min, max; `if`/`else` on comparisons (`< <= > >= == !=`, `&&`, `||`, \
+`!`); `for i in a..b` over constant ranges; indexing `x[k]` / `p[i]` of array arguments";
+
+/// A rejection with its location, for models parsed from strings.
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{}: {}", .line, .column + 1, .error)]
+pub struct ParseError {
+    /// 1-based line of the offending construct in the parsed string.
+    pub line: usize,
+    /// 0-based column.
+    pub column: usize,
+    /// The underlying error, whose span points at the construct.
+    #[source]
+    pub error: syn::Error,
+}
+
+impl From<syn::Error> for ParseError {
+    fn from(error: syn::Error) -> Self {
+        let start = error.span().start();
+        ParseError {
+            line: start.line,
+            column: start.column,
+            error,
+        }
+    }
+}
+
+fn err<T>(span: impl Spanned, what: impl std::fmt::Display) -> syn::Result<T> {
+    Err(syn::Error::new(
+        span.span(),
+        format!("{what}\n  = note: {SUPPORTED}"),
+    ))
+}
+
+/// Compiles a `fn` item written in the model language.
+///
+/// ```
+/// let item: syn::ItemFn = syn::parse_quote! {
+///     fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 {
+///         let d = x - mu;
+///         amp * (-(d * d) / (2.0 * sigma * sigma)).exp()
+///     }
+/// };
+/// let m = kernels_gen::parse::model_from_fn(&item).unwrap();
+/// assert_eq!(m.param_names(), ["amp", "mu", "sigma"]);
+/// ```
+pub fn model_from_fn(item: &syn::ItemFn) -> syn::Result<ModelIr> {
+    let sig = &item.sig;
+    if let Some(c) = &sig.constness {
+        return err(c, "a model cannot be a `const fn`");
+    }
+    if let Some(a) = &sig.asyncness {
+        return err(a, "a model cannot be an `async fn`");
+    }
+    if let Some(u) = &sig.unsafety {
+        return err(u, "a model cannot be an `unsafe fn`");
+    }
+    if let Some(abi) = &sig.abi {
+        return err(abi, "a model cannot declare an ABI");
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        return err(
+            &sig.generics,
+            "a model cannot be generic: its arguments are all f64",
+        );
+    }
+    if let Some(v) = &sig.variadic {
+        return err(v, "a model cannot be variadic");
+    }
+    match &sig.output {
+        syn::ReturnType::Type(_, ty) if is_f64(ty) => {}
+        other => {
+            return err(
+                other,
+                "a model must return `f64`: write `-> f64` after the arguments",
+            );
+        }
+    }
+    let mut args = Vec::new();
+    for arg in &sig.inputs {
+        let syn::FnArg::Typed(pt) = arg else {
+            return err(arg, "a model is a free function; `self` is not allowed");
+        };
+        let syn::Pat::Ident(pi) = &*pt.pat else {
+            return err(&pt.pat, "model arguments must be plain names like `amp`");
+        };
+        if pi.by_ref.is_some() || pi.subpat.is_some() {
+            return err(&pt.pat, "model arguments must be plain names like `amp`");
+        }
+        let len = arg_len(&pt.ty)?;
+        args.push((pi.ident.to_string(), len, pt.ty.span()));
+    }
+    let Some(((input_name, input_len, _), params)) = args.split_first() else {
+        return err(
+            &sig.ident,
+            "a model takes the independent variable first (`x: f64` or `x: [f64; K]`), then at least one parameter",
+        );
+    };
+    if params.is_empty() {
+        return err(
+            &sig.inputs,
+            "a model needs at least one fitted parameter after the independent variable",
+        );
+    }
+    let input = match input_len {
+        None => InputShape::Scalar,
+        Some(k) => InputShape::Array(*k),
+    };
+    let decls: Vec<ParamDecl> = params
+        .iter()
+        .map(|(name, len, _)| ParamDecl {
+            name: name.clone(),
+            len: *len,
+        })
+        .collect();
+
+    let mut lower = Lower::new(Graph::new(), false);
+    bind_arguments(&mut lower, input_name, input, &decls);
+    let value = lower.fn_body(&item.block)?;
+    Ok(ModelIr::new(
+        sig.ident.to_string(),
+        input,
+        decls,
+        lower.into_graph(),
+        value,
+    ))
+}
+
+/// Compiles a `fn` item given as source text.
+///
+/// ```
+/// let m = kernels_gen::parse::model_from_source(
+///     "fn decay(x: f64, a: f64, b: f64) -> f64 { a * (-b * x).exp() }",
+/// ).unwrap();
+/// assert_eq!(m.n_params(), 2);
+/// ```
+pub fn model_from_source(src: &str) -> Result<ModelIr, ParseError> {
+    let item: syn::ItemFn = syn::parse_str(src)?;
+    Ok(model_from_fn(&item)?)
+}
+
+/// Compiles an expression in `x` such as `"a * exp(-b * x) + c"`.
+///
+/// In expressions, free functions may be called (`exp(u)`, `ln(u)` or `log(u)` for the
+/// natural log, `pow(a, b)`, `atan2(y, x)`, ...) besides the method forms, integer literals are
+/// reals, and `pi` / `PI` are π. The independent variable is `x`; `x[k]` makes it a
+/// `K`-vector. With `params` the parameters are named and ordered explicitly; otherwise
+/// they are the other free identifiers in order of first appearance.
+///
+/// ```
+/// let m = kernels_gen::parse::model_from_expr("a * exp(-b * x) + c", None).unwrap();
+/// assert_eq!(m.param_names(), ["a", "b", "c"]);
+/// let (f, grad) = m.eval_with_gradient(&[0.0], &[2.0, 1.0, 0.5]);
+/// assert_eq!(f, 2.5);
+/// assert_eq!(grad, [1.0, 0.0, 1.0]);
+/// ```
+pub fn model_from_expr(expr: &str, params: Option<&[&str]>) -> Result<ModelIr, ParseError> {
+    let e: syn::Expr = syn::parse_str(expr)?;
+    let mut scan = lower::FreeNames::default();
+    scan.scan(&e);
+    let input = match scan.max_x_index {
+        Some(k) => InputShape::Array(k + 1),
+        None => InputShape::Scalar,
+    };
+    let names: Vec<String> = match params {
+        Some(p) => p.iter().map(|s| s.to_string()).collect(),
+        None => scan
+            .names
+            .iter()
+            .filter(|n| n.as_str() != "x")
+            .cloned()
+            .collect(),
+    };
+    if names.is_empty() {
+        return Err(syn::Error::new(
+            e.span(),
+            "the expression has no parameters to fit: use names other than `x`, e.g. `a * x + b`",
+        )
+        .into());
+    }
+    let decls: Vec<ParamDecl> = names
+        .into_iter()
+        .map(|name| ParamDecl { name, len: None })
+        .collect();
+    let mut lower = Lower::new(Graph::new(), true);
+    bind_arguments(&mut lower, "x", input, &decls);
+    let value = lower.expr(&e)?;
+    let value = lower.real(value, &e)?;
+    Ok(ModelIr::new(
+        "expr".to_string(),
+        input,
+        decls,
+        lower.into_graph(),
+        value,
+    ))
+}
+
+fn bind_arguments(lower: &mut Lower, input_name: &str, input: InputShape, params: &[ParamDecl]) {
+    let xv = match input {
+        InputShape::Scalar => Value::Real(lower.graph().input(0)),
+        InputShape::Array(k) => {
+            Value::Array((0..k as u32).map(|i| lower.graph().input(i)).collect())
+        }
+    };
+    lower.bind(input_name, Binding::immutable(xv));
+    let mut j = 0u32;
+    for p in params {
+        let v = match p.len {
+            None => {
+                j += 1;
+                Value::Real(lower.graph().param(j - 1))
+            }
+            Some(m) => {
+                let ids = (j..j + m as u32).map(|i| lower.graph().param(i)).collect();
+                j += m as u32;
+                Value::Array(ids)
+            }
+        };
+        lower.bind(&p.name, Binding::immutable(v));
+    }
+}
+
+fn is_f64(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(tp) if tp.qself.is_none() && tp.path.is_ident("f64"))
+}
+
+/// `None` for `f64`, `Some(n)` for `[f64; n]`; anything else is rejected.
+fn arg_len(ty: &syn::Type) -> syn::Result<Option<usize>> {
+    if is_f64(ty) {
+        return Ok(None);
+    }
+    if let syn::Type::Array(arr) = ty
+        && is_f64(&arr.elem)
+    {
+        if let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(n),
+            ..
+        }) = &arr.len
+        {
+            let n: usize = n.base10_parse()?;
+            if n == 0 {
+                return err(&arr.len, "array arguments need at least one element");
+            }
+            return Ok(Some(n));
+        }
+        return err(
+            &arr.len,
+            "array lengths must be integer literals, e.g. `[f64; 3]`",
+        );
+    }
+    err(
+        ty,
+        "model arguments must be `f64` or `[f64; N]` (f32, integers, references and other types are not supported)",
+    )
+}

@@ -1,0 +1,125 @@
+//! `#[model]` on the whole corpus: the generated model agrees with the original function, and
+//! its gradient with finite differences of the original function.
+
+#![allow(clippy::too_many_arguments)]
+
+#[path = "../kernels-gen/tests/corpus/models.rs"]
+mod models;
+
+#[path = "../kernels-gen/tests/corpus/samples.rs"]
+mod samples;
+
+#[path = "common/corpus_dispatch.rs"]
+mod corpus_dispatch;
+
+use nlsq::{Model, Precision, model};
+
+#[test]
+fn dispatch_covers_the_whole_corpus() {
+    let declared = include_str!("../kernels-gen/tests/corpus/models.rs")
+        .lines()
+        .filter(|l| l.trim() == "#[model]")
+        .count();
+    assert_eq!(
+        corpus_dispatch::COUNT,
+        declared,
+        "rerun tests/gen_corpus_dispatch.py"
+    );
+    assert!(declared >= 35);
+}
+
+#[test]
+fn generated_value_equals_the_original_function() {
+    for (name, x, p) in samples::SAMPLES {
+        let (m, original) = corpus_dispatch::lookup(name).expect("in dispatch");
+        let want = original(x, p);
+        let got = m.eval(x, p);
+        let mut grad = vec![0.0; m.n_params()];
+        let got2 = m.eval_with_gradient(x, p, &mut grad);
+        assert!(
+            (got - want).abs() <= 1e-15 * want.abs(),
+            "{name}: model {got} vs original {want}"
+        );
+        assert_eq!(
+            got.to_bits(),
+            got2.to_bits(),
+            "{name}: eval and eval_with_gradient differ"
+        );
+    }
+}
+
+/// Central differences of the original function, with Richardson extrapolation.
+fn derivative_of_original(f: fn(&[f64], &[f64]) -> f64, x: &[f64], p: &[f64], j: usize) -> f64 {
+    let h = 1e-5 * p[j].abs().max(1e-3);
+    let at = |d: f64| {
+        let mut q = p.to_vec();
+        q[j] += d;
+        f(x, &q)
+    };
+    let d1 = (at(h) - at(-h)) / (2.0 * h);
+    let d2 = (at(h / 2.0) - at(-h / 2.0)) / h;
+    (4.0 * d2 - d1) / 3.0
+}
+
+#[test]
+fn generated_gradient_matches_finite_differences_of_the_original() {
+    let mut checked = 0;
+    for (name, x, p) in samples::SAMPLES {
+        let (m, original) = corpus_dispatch::lookup(name).expect("in dispatch");
+        let mut grad = vec![0.0; m.n_params()];
+        let f = m.eval_with_gradient(x, p, &mut grad);
+        for (j, &g) in grad.iter().enumerate() {
+            let fd = derivative_of_original(original, x, p, j);
+            let tol = 1e-6 * g.abs().max(fd.abs()) + 1e-9 * f.abs() / p[j].abs().max(1e-3);
+            assert!(
+                (g - fd).abs() <= tol,
+                "{name}: d/d{} = {g} but finite differences give {fd}",
+                m.param_name(j)
+            );
+            checked += 1;
+        }
+    }
+    println!("{checked} generated partial derivatives checked against the original functions");
+}
+
+#[model]
+fn decay(x: f64, amp: f64, rate: f64) -> f64 {
+    amp * (-rate * x).exp()
+}
+
+#[model(name = RenamedDecay)]
+fn decay_renamed(x: f64, amp: f64, rate: f64) -> f64 {
+    // A comment, other whitespace, another name: the same kernels.
+    amp * (-rate * x).exp()
+}
+
+#[model]
+fn decay_faster(x: f64, amp: f64, rate: f64) -> f64 {
+    amp * (-2.0 * rate * x).exp()
+}
+
+#[test]
+fn model_value_describes_itself() {
+    assert_eq!(Decay::NAME, "decay");
+    assert_eq!(Decay.param_names(), ["amp", "rate"]);
+    assert_eq!((Decay::N_PARAMS, Decay::N_INPUTS), (2, 1));
+    assert_eq!(models::MultiGaussian::PARAM_NAMES[3], "mu[0]");
+    assert_eq!(models::Nelson.n_inputs(), 2);
+    for p in Precision::ALL {
+        assert!(Decay.cuda_source(p).contains("extern \"C\" __global__"));
+        assert!(Decay.wgsl_source(p).contains("@compute"));
+    }
+    // The original function is still callable.
+    assert_eq!(decay(0.0, 3.0, 1.0), 3.0);
+}
+
+#[test]
+fn hash_ignores_names_and_formatting_but_not_mathematics() {
+    assert_eq!(Decay::HASH, RenamedDecay::HASH);
+    assert_eq!(Decay.hash(), RenamedDecay.hash());
+    assert_ne!(Decay::HASH, DecayFaster::HASH);
+    // The runtime string parser builds the same kernels for the same mathematics.
+    let expr =
+        nlsq::ExprModel::parse_with_params("amp * (-rate * x).exp()", &["amp", "rate"]).unwrap();
+    assert_eq!(expr.hash(), Decay::HASH);
+}
