@@ -49,7 +49,7 @@ fn generated_value_equals_the_original_function() {
 }
 
 /// Central differences of the original function, with Richardson extrapolation.
-fn derivative_of_original(f: fn(&[f64], &[f64]) -> f64, x: &[f64], p: &[f64], j: usize) -> f64 {
+fn derivative_of_original(f: corpus_dispatch::Original, x: &[f64], p: &[f64], j: usize) -> f64 {
     let h = 1e-5 * p[j].abs().max(1e-3);
     let at = |d: f64| {
         let mut q = p.to_vec();

@@ -68,7 +68,7 @@ pub fn compile_cubin(source: &str, arch: &str, model: &str) -> Result<Vec<u8>, N
     ];
     // SAFETY: `prog` was just created and is destroyed exactly once below; `src` and `name`
     // outlive it.
-    let out = unsafe {
+    unsafe {
         let compiled = result::compile_program(prog, &options);
         let out = match compiled {
             Ok(()) => cubin(prog),
@@ -89,8 +89,7 @@ pub fn compile_cubin(source: &str, arch: &str, model: &str) -> Result<Vec<u8>, N
         };
         let _ = result::destroy_program(prog);
         out
-    };
-    out
+    }
 }
 
 /// # Safety

@@ -87,11 +87,10 @@ impl D {
 }
 
 fn zip(a: D, b: D, v: f64, f: impl Fn(f64, f64) -> f64) -> D {
-    let mut d = [0.0; NP];
-    for j in 0..NP {
-        d[j] = f(a.d[j], b.d[j]);
+    D {
+        v,
+        d: std::array::from_fn(|j| f(a.d[j], b.d[j])),
     }
-    D { v, d }
 }
 
 fn dual(e: &E, x: f64, p: &[f64; NP]) -> D {
@@ -143,7 +142,7 @@ fn dual(e: &E, x: f64, p: &[f64; NP]) -> D {
                 "*" => zip(a, b, u * w, |da, db| da * w + u * db),
                 "/" => zip(a, b, u / w, |da, db| (da * w - u * db) / (w * w)),
                 "powf" => zip(a, b, u.powf(w), |da, db| {
-                    if u <= 0.0 && db == 0.0 && b.d.iter().any(|&d| d == 0.0) {
+                    if u <= 0.0 && db == 0.0 {
                         // d(u^w)/dw needs ln(u), undefined here; an exponent that depends on
                         // the parameters only through a numerically vanishing derivative
                         // (`c / c`) is a degenerate case both conventions may disagree on.

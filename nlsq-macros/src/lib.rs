@@ -95,6 +95,8 @@ fn expand(
         param_names.join(", ")
     );
     quote! {
+        // The model value is how the function is usually used; calling it stays optional.
+        #[allow(dead_code)]
         #item_fn
 
         #[doc = #doc]

@@ -2,8 +2,11 @@
 
 use super::models;
 
+/// A call of an original corpus function with flattened predictors and parameters.
+pub type Original = fn(&[f64], &[f64]) -> f64;
+
 /// The macro's model and a call of the original function, by corpus function name.
-pub fn lookup(name: &str) -> Option<(&'static dyn nlsq::Model, fn(&[f64], &[f64]) -> f64)> {
+pub fn lookup(name: &str) -> Option<(&'static dyn nlsq::Model, Original)> {
     Some(match name {
         "misra1a" => (&models::Misra1a, |x, p| models::misra1a(x[0], p[0], p[1])),
         "chwirut2" => (&models::Chwirut2, |x, p| {

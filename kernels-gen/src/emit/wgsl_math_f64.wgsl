@@ -10,6 +10,14 @@ const NLSQ_DBL_MIN: f64 = 2.2250738585072014e-308lf;    // 2^-1022
 const NLSQ_P2_54: f64 = 18014398509481984.0lf;            // 2^54
 const NLSQ_P2_1000: f64 = 1.0715086071862673e301lf;       // 2^1000
 const NLSQ_P2_M1000: f64 = 9.332636185032189e-302lf;      // 2^-1000
+const NLSQ_P2_512: f64 = 1.3407807929942597e154lf;
+const NLSQ_P2_M512: f64 = 7.458340731200207e-155lf;
+const NLSQ_P2_256: f64 = 1.157920892373162e77lf;
+const NLSQ_P2_M256: f64 = 8.636168555094445e-78lf;
+const NLSQ_P2_128: f64 = 3.402823669209385e38lf;
+const NLSQ_P2_M128: f64 = 2.938735877055719e-39lf;
+const NLSQ_P2_64: f64 = 1.8446744073709552e19lf;
+const NLSQ_P2_M64: f64 = 5.421010862427522e-20lf;
 
 // exp / expm1 (fdlibm e_exp.c, s_expm1.c)
 const NLSQ_LN2_HI: f64 = 6.93147180369123816490e-01lf;    // 0x3FE62E42 FEE00000
@@ -38,10 +46,12 @@ const NLSQ_LG4: f64 = 2.222219843214978396e-01lf;
 const NLSQ_LG5: f64 = 1.818357216161805012e-01lf;
 const NLSQ_LG6: f64 = 1.531383769920937332e-01lf;
 const NLSQ_LG7: f64 = 1.479819860511658591e-01lf;
-const NLSQ_IVLN2HI: f64 = 1.44269504072144627571e+00lf;   // 0x3FF71547 65200000
-const NLSQ_IVLN2LO: f64 = 1.67517131648865118353e-10lf;   // 0x3DE705FC 2EEFA200
-const NLSQ_IVLN10HI: f64 = 4.34294481878168880939e-01lf;  // 0x3FDBCB7B 15200000
-const NLSQ_IVLN10LO: f64 = 2.50829467116452752298e-11lf;  // 0x3DBB9438 CA9AADD5
+// 1/ln2 and 1/ln10 re-split so that the high part has 29 bits: the 24-bit
+// `hi` of log2/log10 then multiplies it exactly (24 + 29 <= 53).
+const NLSQ_IVLN2HI: f64 = 1.442695040255785lf;            // 0x1.7154765p+0
+const NLSQ_IVLN2LO: f64 = 6.331784189566044e-10lf;
+const NLSQ_IVLN10HI: f64 = 0.43429448176175356lf;         // 0x1.bcb7b15p-2
+const NLSQ_IVLN10LO: f64 = 1.414982685385801e-10lf;
 const NLSQ_LOG10_2HI: f64 = 3.01029995663611771306e-01lf; // 0x3FD34413 509F6000
 const NLSQ_LOG10_2LO: f64 = 3.69423907715893078616e-13lf; // 0x3D59FEF3 11F12B36
 
@@ -168,18 +178,42 @@ fn nlsq_h_signbit(v: f64) -> bool {
     return v < 0.0lf || (v == 0.0lf && 1.0lf / v < 0.0lf);
 }
 
-// v truncated (toward zero) to its 21 leading significand bits: the
-// portable equivalent of fdlibm's SET_LOW_WORD(v, 0). Exact (frexp,
-// trunc and ldexp are exact for normal v); 0 stays 0.
-fn nlsq_h_hi21(v: f64) -> f64 {
-    let fr = frexp(v);
-    return ldexp(trunc(fr.fract * 2097152.0lf), fr.exp - 21);
+// v rounded to 24 significand bits (via f32): the portable replacement
+// for fdlibm's SET_LOW_WORD(v, 0). Products of two such values, or of one
+// with a constant of <= 29 bits, are exact. Requires v == 0 or
+// 2^-126 <= |v| < 2^127 (every call site guarantees this), so that no f32
+// overflow or f32 denormal flushing can occur.
+fn nlsq_h_hi(v: f64) -> f64 {
+    return f64(f32(v));
 }
 
-// v truncated to 26 leading significand bits (exact split for products).
-fn nlsq_h_hi26(v: f64) -> f64 {
-    let fr = frexp(v);
-    return ldexp(trunc(fr.fract * 67108864.0lf), fr.exp - 26);
+// frexp for finite v > 0 (subnormals included): returns (m, e) with
+// v = m * 2^e, m in [0.5, 1). naga's f64 frexp returns an i64 exponent
+// (needs SHADER_INT64 and is not valid GLSL.std.450 FrexpStruct), and f64
+// cannot be bitcast without int64, so: exact power-of-two scalings into
+// [2^-64, 2^64), then the binade is read from the f32 conversion.
+fn nlsq_h_frexp(v: f64) -> vec2<f64> {
+    var x = v;
+    var e = 0;
+    if (x < NLSQ_DBL_MIN) {
+        x = x * NLSQ_P2_54;
+        e = -54;
+    }
+    if (x >= NLSQ_P2_512) { x = x * NLSQ_P2_M512; e = e + 512; }
+    if (x >= NLSQ_P2_256) { x = x * NLSQ_P2_M256; e = e + 256; }
+    if (x >= NLSQ_P2_128) { x = x * NLSQ_P2_M128; e = e + 128; }
+    if (x >= NLSQ_P2_64) { x = x * NLSQ_P2_M64; e = e + 64; }
+    if (x < NLSQ_P2_M512) { x = x * NLSQ_P2_512; e = e - 512; }
+    if (x < NLSQ_P2_M256) { x = x * NLSQ_P2_256; e = e - 256; }
+    if (x < NLSQ_P2_M128) { x = x * NLSQ_P2_128; e = e - 128; }
+    if (x < NLSQ_P2_M64) { x = x * NLSQ_P2_64; e = e - 64; }
+    var e2 = i32((bitcast<u32>(f32(x)) >> 23u) & 0xffu) - 126;
+    var m = x * ldexp(1.0lf, -e2);
+    if (m < 0.5lf) {                  // f32 rounding carried into the next binade
+        m = m * 2.0lf;
+        e2 = e2 - 1;
+    }
+    return vec2<f64>(m, f64(e + e2));
 }
 
 // y * 2^k for |k| <= ~2100, rounding once. ldexp is only used with an
@@ -218,20 +252,14 @@ fn nlsq_h_exp_scaled(x: f64, s: i32) -> f64 {
 // Split positive finite x = 2^k * (1 + f), 1 + f in [sqrt(2)/2, sqrt(2)).
 // Returns (f, k). Subnormals are pre-scaled so frexp only sees normals.
 fn nlsq_h_log_reduce(x: f64) -> vec2<f64> {
-    var v = x;
-    var kadj = 0;
-    if (v < NLSQ_DBL_MIN) {
-        v = v * NLSQ_P2_54;
-        kadj = -54;
-    }
-    let fr = frexp(v);
-    var m = fr.fract;
-    var k = fr.exp + kadj;
+    let fr = nlsq_h_frexp(x);
+    var m = fr.x;
+    var k = fr.y;
     if (m < NLSQ_SQRT1_2) {
         m = m * 2.0lf;
-        k = k - 1;
+        k = k - 1.0lf;
     }
-    return vec2<f64>(m - 1.0lf, f64(k));   // m - 1 is exact (Sterbenz)
+    return vec2<f64>(m - 1.0lf, k);   // m - 1 is exact (Sterbenz)
 }
 
 // log(1+f) - f + f*f/2 for f in [sqrt(2)/2-1, sqrt(2)-1] (FreeBSD k_log1p).
@@ -272,15 +300,15 @@ fn nlsq_h_rem_pio2(x: f64) -> vec3<f64> {
         var r = x - n * NLSQ_PIO2_1;      // exact
         var w = n * NLSQ_PIO2_1T;
         var y0 = r - w;
-        let ex = frexp(x).exp;
-        if (ex - frexp(y0).exp > 16) {
+        let ax = abs(x);
+        if (abs(y0) < ax * 3.0517578125e-05lf) {          // |y0| < 2^-15 |x|
             // cancellation: use the next 33 bits of pi/2
             var t = r;
             w = n * NLSQ_PIO2_2;
             r = t - w;
             w = n * NLSQ_PIO2_2T - ((t - r) - w);
             y0 = r - w;
-            if (ex - frexp(y0).exp > 49) {
+            if (abs(y0) < ax * 3.552713678800501e-15lf) { // |y0| < 2^-48 |x|
                 t = r;
                 w = n * NLSQ_PIO2_3;
                 r = t - w;
@@ -349,10 +377,10 @@ fn nlsq_h_ktan(x_in: f64, y_in: f64, odd: bool) -> f64 {
         return ww;
     }
     // -1/(x+r) accurately
-    let w0 = nlsq_h_hi21(ww);
+    let w0 = nlsq_h_hi(ww);
     let v2 = r - (w0 - x);
     let a = -1.0lf / ww;
-    let a0 = nlsq_h_hi21(a);
+    let a0 = nlsq_h_hi(a);
     return a0 + a * (1.0lf + a0 * w0 + a0 * v2);
 }
 
@@ -474,7 +502,7 @@ fn nlsq_log2(x: f64) -> f64 {
     let dk = fk.y;
     let hfsq = 0.5lf * f * f;
     let r = nlsq_h_log1p_kernel(f);
-    let hi = nlsq_h_hi21(f - hfsq);
+    let hi = nlsq_h_hi(f - hfsq);
     let lo = (f - hi) - hfsq + r;
     let val_hi = hi * NLSQ_IVLN2HI;
     var val_lo = (lo + hi) * NLSQ_IVLN2LO + lo * NLSQ_IVLN2HI;
@@ -493,7 +521,7 @@ fn nlsq_log10(x: f64) -> f64 {
     let dk = fk.y;
     let hfsq = 0.5lf * f * f;
     let r = nlsq_h_log1p_kernel(f);
-    let hi = nlsq_h_hi21(f - hfsq);
+    let hi = nlsq_h_hi(f - hfsq);
     let lo = (f - hi) - hfsq + r;
     let val_hi = hi * NLSQ_IVLN10HI;
     let y2 = dk * NLSQ_LOG10_2HI;
@@ -569,6 +597,9 @@ fn nlsq_pow(x: f64, y: f64) -> f64 {
             s = -1.0lf;
         }
     }
+    if (ay < NLSQ_P2_M64) {
+        return 1.0lf;                   // |y ln x| < 2^-54.4: rounds to 1
+    }
     let zero_s = select(0.0lf, -0.0lf, s < 0.0lf);
     let inf_s = s * nlsq_h_inf(y);
     // log2(|x|) = t1 + t2 in extra precision
@@ -592,18 +623,12 @@ fn nlsq_pow(x: f64, y: f64) -> f64 {
         let w = (t * t) * (0.5lf - t * (0.3333333333333333333333lf - t * 0.25lf));
         let u = NLSQ_POW_IVLN2_H * t;
         let v = t * NLSQ_POW_IVLN2_L - w * NLSQ_POW_IVLN2;
-        t1 = nlsq_h_hi21(u + v);
+        t1 = nlsq_h_hi(u + v);
         t2 = v - (t1 - u);
     } else {
-        var axx = ax;
-        var n = 0;
-        if (axx < NLSQ_DBL_MIN) {
-            axx = axx * 9007199254740992.0lf;
-            n = -53;
-        }
-        let fr = frexp(axx);
-        var mx = fr.fract * 2.0lf;      // [1, 2)
-        n = n + fr.exp - 1;
+        let fr = nlsq_h_frexp(ax);
+        var mx = fr.x * 2.0lf;          // [1, 2)
+        var n = i32(fr.y) - 1;
         var bp = 1.0lf;
         var dp_h = 0.0lf;
         var dp_l = 0.0lf;
@@ -619,8 +644,8 @@ fn nlsq_pow(x: f64, y: f64) -> f64 {
         let u = mx - bp;
         let v = 1.0lf / (mx + bp);
         let ss = u * v;
-        let s_h = nlsq_h_hi21(ss);
-        let t_h = nlsq_h_hi21(mx + bp);
+        let s_h = nlsq_h_hi(ss);
+        let t_h = nlsq_h_hi(mx + bp);
         let t_l = mx - (t_h - bp);
         let s_l = v * ((u - s_h * t_h) - s_h * t_l);
         // log(mx)
@@ -629,20 +654,20 @@ fn nlsq_pow(x: f64, y: f64) -> f64 {
             + s2 * (NLSQ_POW_L4 + s2 * (NLSQ_POW_L5 + s2 * NLSQ_POW_L6)))));
         r = r + s_l * (s_h + ss);
         s2 = s_h * s_h;
-        let th = nlsq_h_hi21(3.0lf + s2 + r);
+        let th = nlsq_h_hi(3.0lf + s2 + r);
         let tl = r - ((th - 3.0lf) - s2);
         let uu = s_h * th;
         let vv = s_l * th + tl * ss;
-        let p_h = nlsq_h_hi21(uu + vv);
+        let p_h = nlsq_h_hi(uu + vv);
         let p_l = vv - (p_h - uu);
         let z_h = NLSQ_POW_CP_H * p_h;
         let z_l = NLSQ_POW_CP_L * p_h + p_l * NLSQ_POW_CP + dp_l;
         let tn = f64(n);
-        t1 = nlsq_h_hi21(((z_h + z_l) + dp_h) + tn);
+        t1 = nlsq_h_hi(((z_h + z_l) + dp_h) + tn);
         t2 = z_l - (((t1 - tn) - dp_h) - z_h);
     }
     // y * log2(x) = p_h + p_l, p_h exact
-    let y1 = nlsq_h_hi21(y);
+    let y1 = nlsq_h_hi(y);
     let p_l = (y - y1) * t1 + y * t2;
     var p_h = y1 * t1;
     let z = p_l + p_h;
@@ -662,7 +687,7 @@ fn nlsq_pow(x: f64, y: f64) -> f64 {
         p_h = p_h - nf;                 // exact
         nn = i32(nf);
     }
-    let t = nlsq_h_hi21(p_l + p_h);
+    let t = nlsq_h_hi(p_l + p_h);
     let u = t * NLSQ_POW_LG2_H;
     let v = (p_l - (t - p_h)) * NLSQ_POW_LG2 + t * NLSQ_POW_LG2_L;
     var zz = u + v;
@@ -680,15 +705,9 @@ fn nlsq_cbrt(x: f64) -> f64 {
     if (ax == 0.0lf || !(ax <= NLSQ_DBL_MAX)) {   // +-0, +-inf, NaN
         return x + x;
     }
-    var v = ax;
-    var eadj = 0;
-    if (v < NLSQ_DBL_MIN) {
-        v = v * NLSQ_P2_54;
-        eadj = -54;
-    }
-    let fr = frexp(v);
-    let m = fr.fract;                 // [0.5, 1)
-    let e = fr.exp + eadj;            // ax = m * 2^e
+    let fr = nlsq_h_frexp(ax);
+    let m = fr.x;                     // [0.5, 1)
+    let e = i32(fr.y);                // ax = m * 2^e
     var q = e / 3;
     if (e < 0) {
         q = -((2 - e) / 3);           // floor(e / 3)
@@ -706,7 +725,7 @@ fn nlsq_cbrt(x: f64) -> f64 {
     let w = t + t;
     rr = (rr - t) / (w + rr);
     t = t + t * rr;
-    let res = ldexp(t, q);
+    let res = nlsq_h_scalbn(t, q);
     return select(res, -res, x < 0.0lf);
 }
 
@@ -797,7 +816,7 @@ fn nlsq_asin(x: f64) -> f64 {
     if (ax >= 0.9749999046325684lf) {
         res = NLSQ_PIO2_HI - (2.0lf * (s + s * r) - NLSQ_PIO2_LO);
     } else {
-        let f = nlsq_h_hi21(s);
+        let f = nlsq_h_hi(s);
         let c = (z - f * f) / (s + f);
         res = 0.5lf * NLSQ_PIO2_HI
             - (2.0lf * s * r - (NLSQ_PIO2_LO - 2.0lf * c) - (0.5lf * NLSQ_PIO2_HI - 2.0lf * f));
@@ -830,7 +849,7 @@ fn nlsq_acos(x: f64) -> f64 {
     }
     let z = (1.0lf - x) * 0.5lf;
     let s = sqrt(z);
-    let df = nlsq_h_hi21(s);
+    let df = nlsq_h_hi(s);
     let c = (z - df * df) / (s + df);
     let w = nlsq_h_asin_r(z) * s + c;
     return 2.0lf * (df + w);
@@ -1021,24 +1040,18 @@ fn nlsq_hypot(x: f64, y: f64) -> f64 {
     if (b == 0.0lf || a > b * 1.152921504606847e18lf) {   // b/a < 2^-60
         return a + b;
     }
-    var z = 1.0lf;
-    if (a > 3.273390607896142e150lf) {            // 2^500
-        z = 4.149515568880993e180lf;              // 2^600
-        a = a * 2.409919865102884e-181lf;
-        b = b * 2.409919865102884e-181lf;
-    } else if (b < 3.054936363499605e-151lf) {    // 2^-500
-        z = 2.409919865102884e-181lf;
-        a = a * 4.149515568880993e180lf;
-        b = b * 4.149515568880993e180lf;
-    }
-    // a^2 + b^2 with exact squares (Veltkamp split done with trunc)
-    let ah = nlsq_h_hi26(a);
+    // scale by 2^-e(a): a in [0.5, 1), b in [2^-61, 1), both exact
+    let ea = i32(nlsq_h_frexp(a).y);
+    a = nlsq_h_scalbn(a, -ea);
+    b = nlsq_h_scalbn(b, -ea);
+    // a^2 + b^2 with exact squares (24-bit split via f32)
+    let ah = nlsq_h_hi(a);
     let al = a - ah;
     let ha = a * a;
     let la = ah * ah - ha + 2.0lf * ah * al + al * al;
-    let bh = nlsq_h_hi26(b);
+    let bh = nlsq_h_hi(b);
     let bl = b - bh;
     let hb = b * b;
     let lb = bh * bh - hb + 2.0lf * bh * bl + bl * bl;
-    return z * sqrt(lb + la + hb + ha);
+    return nlsq_h_scalbn(sqrt(lb + la + hb + ha), ea);
 }
