@@ -89,6 +89,19 @@ const NLSQ_PIO2_2: f64 = 6.07710050630396597660e-11lf;    // 0x3DD0B461 1A600000
 const NLSQ_PIO2_2T: f64 = 2.02226624879595063154e-21lf;   // 0x3BA3198A 2E037073
 const NLSQ_PIO2_3: f64 = 2.02226624871116645580e-21lf;    // 0x3BA3198A 2E000000
 const NLSQ_PIO2_3T: f64 = 8.47842766036889956997e-32lf;   // 0x397B839A 252049C1
+// 2/pi in 24-bit digits: 2/pi = sum_i NLSQ_2OPI[i] * 2^(-24 (i+1)) (fdlibm ipio2)
+const NLSQ_2OPI: array<f64, 52> = array<f64, 52>(
+10680707.0lf, 7228996.0lf, 1387004.0lf, 2578385.0lf, 16069853.0lf, 12639074.0lf,
+9804092.0lf, 4427841.0lf, 16666979.0lf, 11263675.0lf, 12935607.0lf, 2387514.0lf,
+4345298.0lf, 14681673.0lf, 3074569.0lf, 13734428.0lf, 16653803.0lf, 1880361.0lf,
+10960616.0lf, 8533493.0lf, 3062596.0lf, 8710556.0lf, 7349940.0lf, 6258241.0lf,
+3772886.0lf, 3769171.0lf, 3798172.0lf, 8675211.0lf, 12450088.0lf, 3874808.0lf,
+9961438.0lf, 366607.0lf, 15675153.0lf, 9132554.0lf, 7151469.0lf, 3571407.0lf,
+2607881.0lf, 12013382.0lf, 4155038.0lf, 6285869.0lf, 7677882.0lf, 13102053.0lf,
+15825725.0lf, 473591.0lf, 9065106.0lf, 15363067.0lf, 6271263.0lf, 9264392.0lf,
+5636912.0lf, 4652155.0lf, 7056368.0lf, 13614112.0lf);
+const NLSQ_PIO2_H24: f64 = 1.5707963705062866lf;          // 0x1.921fb6p+0 (24 bits)
+const NLSQ_PIO2_L24: f64 = -4.371139006309477e-08lf;      // PIO2_HI - PIO2_H24 (exact)
 const NLSQ_S1: f64 = -1.66666666666666324348e-01lf;
 const NLSQ_S2: f64 = 8.33333333332248946124e-03lf;
 const NLSQ_S3: f64 = -1.98412698298579493134e-04lf;
@@ -171,6 +184,13 @@ fn nlsq_h_inf(v: f64) -> f64 {
 fn nlsq_h_nan(v: f64) -> f64 {
     let z = v - v;
     return z / z;
+}
+
+// NaN test that survives compilers assuming no NaNs: naga lowers `x != x`
+// to OpFOrdNotEqual (false for NaN), so look at the f32 bits instead
+// (f64 -> f32 keeps NaN, finite values convert to finite or +-inf).
+fn nlsq_h_isnan(v: f64) -> bool {
+    return (bitcast<u32>(f32(v)) & 0x7fffffffu) > 0x7f800000u;
 }
 
 // IEEE sign bit, including -0.0.
@@ -275,7 +295,7 @@ fn nlsq_h_log1p_kernel(f: f64) -> f64 {
 
 // log special cases; returns true in .y when .x is the final answer.
 fn nlsq_h_log_special(x: f64) -> vec2<f64> {
-    if (x != x) {
+    if (nlsq_h_isnan(x)) {
         return vec2<f64>(x, 1.0lf);
     }
     if (x < 0.0lf) {
@@ -292,8 +312,8 @@ fn nlsq_h_log_special(x: f64) -> vec2<f64> {
 
 // Argument reduction for sin/cos/tan: x = n*pi/2 + (y0 + y1), |y0| <~ pi/4.
 // Returns (y0, y1, n mod 4). Exact Cody-Waite with a 3 x 33-bit split of
-// pi/2 (fdlibm __rem_pio2 medium case) for |x| < 2^20*pi/2; beyond that a
-// plain double reduction that is bounded but not accurate.
+// pi/2 (fdlibm __rem_pio2 medium case) for |x| < 2^20*pi/2, Payne-Hanek
+// beyond, so the reduction is accurate for every finite x.
 fn nlsq_h_rem_pio2(x: f64) -> vec3<f64> {
     if (abs(x) < 1647099.0lf) {
         let n = round(x * NLSQ_INVPIO2);
@@ -319,10 +339,71 @@ fn nlsq_h_rem_pio2(x: f64) -> vec3<f64> {
         let y1 = (r - y0) - w;
         return vec3<f64>(y0, y1, n - 4.0lf * floor(n * 0.25lf));
     }
-    let t = x * NLSQ_INVPIO2;
-    let n = round(t);
-    return vec3<f64>((t - n) * NLSQ_PIO2_HI, 0.0lf, n - 4.0lf * floor(n * 0.25lf));
+    return nlsq_h_rem_pio2_large(x);
 }
+
+// Payne-Hanek reduction for finite |x| >= 2^20*pi/2, all in exact f64
+// integer arithmetic on 24-bit digits (cf. fdlibm __kernel_rem_pio2):
+// |x| = X * 2^e with X < 2^53 split into 3 digits, multiplied by the digits
+// of 2/pi that matter modulo 4, carries propagated, the fraction converted
+// to double-double and multiplied by pi/2 with an exact (split) product.
+fn nlsq_h_rem_pio2_large(x: f64) -> vec3<f64> {
+    let fr = nlsq_h_frexp(abs(x));
+    let big_x = fr.x * 9007199254740992.0lf;          // X = m * 2^53, integer
+    let e = i32(fr.y) - 53;                          // |x| = X * 2^e, e >= -32
+    let x0 = floor(big_x * 3.552713678800501e-15lf);  // X / 2^48
+    let rx = big_x - x0 * 281474976710656.0lf;
+    let x1 = floor(rx * 5.9604644775390625e-08lf);   // / 2^24
+    let x2 = rx - x1 * 16777216.0lf;
+    // |x| * 2/pi = sum_k D_k 2^(e + 24 - 24k); terms with weight >= 4 vanish mod 4
+    let k0 = (e + 22 + 24) / 24;                     // floor((e + 22) / 24) + 1, e + 46 > 0
+    let s0 = e + 24 - 24 * k0;                       // weight exponent of D_k0, in [-22, 1]
+    var d: array<f64, 8>;
+    for (var t = 0; t < 8; t = t + 1) {
+        let k = k0 + t;
+        var acc = NLSQ_2OPI[k] * x0;
+        if (k >= 1) {
+            acc = acc + NLSQ_2OPI[k - 1] * x1;
+        }
+        if (k >= 2) {
+            acc = acc + NLSQ_2OPI[k - 2] * x2;
+        }
+        d[t] = acc;                                  // < 2^50, exact
+    }
+    for (var t = 7; t >= 1; t = t - 1) {             // carries: d[1..7] in [0, 2^24)
+        let c = floor(d[t] * 5.9604644775390625e-08lf);
+        d[t] = d[t] - c * 16777216.0lf;
+        d[t - 1] = d[t - 1] + c;
+    }
+    var h = d[0] * ldexp(1.0lf, s0);
+    h = h - 4.0lf * floor(h * 0.25lf);               // mod 4, exact
+    h = h + d[1] * ldexp(1.0lf, s0 - 24);            // exact (<= 48 bits)
+    let n = round(h);
+    let f_hi = h - n;                                // exact, |f_hi| <= 1/2
+    let l1 = d[2] * ldexp(1.0lf, s0 - 48) + d[3] * ldexp(1.0lf, s0 - 72);
+    let l2 = d[4] * ldexp(1.0lf, s0 - 96) + d[5] * ldexp(1.0lf, s0 - 120)
+        + (d[6] * ldexp(1.0lf, s0 - 144) + d[7] * ldexp(1.0lf, s0 - 168));
+    // fraction as double-double (two-sum)
+    let fh = f_hi + l1;
+    let bb = fh - f_hi;
+    let fl = ((f_hi - (fh - bb)) + (l1 - bb)) + l2;
+    // (fh + fl) * pi/2, fh * PIO2_HI exact via 24-bit splits
+    let a1 = nlsq_h_hi(fh);
+    let a2 = fh - a1;
+    let p = fh * NLSQ_PIO2_HI;
+    let pe = ((a1 * NLSQ_PIO2_H24 - p) + a1 * NLSQ_PIO2_L24 + a2 * NLSQ_PIO2_H24) + a2 * NLSQ_PIO2_L24;
+    let lo = pe + (fh * NLSQ_PIO2_LO + fl * NLSQ_PIO2_HI);
+    var y0 = p + lo;
+    var y1 = lo - (y0 - p);
+    var q = n - 4.0lf * floor(n * 0.25lf);
+    if (x < 0.0lf) {
+        y0 = -y0;
+        y1 = -y1;
+        q = select(4.0lf - q, 0.0lf, q == 0.0lf);
+    }
+    return vec3<f64>(y0, y1, q);
+}
+
 
 // sin on [-pi/4, pi/4], x + y the argument (fdlibm __kernel_sin).
 fn nlsq_h_ksin(x: f64, y: f64, iy: bool) -> f64 {
@@ -396,7 +477,7 @@ fn nlsq_h_asin_r(z: f64) -> f64 {
 // ---------------------------------------------------------------------------
 
 fn nlsq_exp(x: f64) -> f64 {
-    if (x != x) {
+    if (nlsq_h_isnan(x)) {
         return x;
     }
     if (x > NLSQ_EXP_OVF) {
@@ -410,7 +491,7 @@ fn nlsq_exp(x: f64) -> f64 {
 
 fn nlsq_expm1(x_in: f64) -> f64 {
     var x = x_in;
-    if (x != x) {
+    if (nlsq_h_isnan(x)) {
         return x;
     }
     let ax = abs(x);
@@ -539,7 +620,7 @@ fn nlsq_pow(x: f64, y: f64) -> f64 {
     if (x == 1.0lf) {
         return 1.0lf;
     }
-    if (x != x || y != y) {
+    if (nlsq_h_isnan(x) || nlsq_h_isnan(y)) {
         return x + y;
     }
     let ax = abs(x);
@@ -618,14 +699,10 @@ fn nlsq_pow(x: f64, y: f64) -> f64 {
         if (ax > 1.00000095367431640625lf) {    // 1 + 2^-20
             return select(zero_s, inf_s, y > 0.0lf);
         }
-        // |1 - x| <= 2^-20: log2(x) from a short series
-        let t = ax - 1.0lf;
-        let w = (t * t) * (0.5lf - t * (0.3333333333333333333333lf - t * 0.25lf));
-        let u = NLSQ_POW_IVLN2_H * t;
-        let v = t * NLSQ_POW_IVLN2_L - w * NLSQ_POW_IVLN2;
-        t1 = nlsq_h_hi(u + v);
-        t2 = v - (t1 - u);
-    } else {
+        // |1 - x| <= 2^-20: fall through to the general log2 below (fdlibm's
+        // short series here rounds ivln2_h*t and loses ~2^-53 relative).
+    }
+    {
         let fr = nlsq_h_frexp(ax);
         var mx = fr.x * 2.0lf;          // [1, 2)
         var n = i32(fr.y) - 1;
@@ -862,7 +939,7 @@ fn nlsq_atan(x_in: f64) -> f64 {
     if (ax >= 7.378697629483821e19lf) {         // |x| >= 2^66 (or NaN below)
         return select(NLSQ_ATANHI3, -NLSQ_ATANHI3, neg);
     }
-    if (x != x) {
+    if (nlsq_h_isnan(x)) {
         return x;
     }
     var id = -1;
@@ -912,7 +989,7 @@ fn nlsq_atan(x_in: f64) -> f64 {
 }
 
 fn nlsq_atan2(y: f64, x: f64) -> f64 {
-    if (x != x || y != y) {
+    if (nlsq_h_isnan(x) || nlsq_h_isnan(y)) {
         return x + y;
     }
     if (x == 1.0lf) {
@@ -967,7 +1044,7 @@ fn nlsq_sinh(x: f64) -> f64 {
         }
         return h * (t + t / (t + 1.0lf));
     }
-    if (x != x) {
+    if (nlsq_h_isnan(x)) {
         return x;
     }
     if (ax > 1000.0lf) {
@@ -989,13 +1066,27 @@ fn nlsq_cosh(x: f64) -> f64 {
         let t = nlsq_h_exp_scaled(ax, 0);
         return 0.5lf * (t + 1.0lf / t);
     }
-    if (ax != ax) {
+    if (nlsq_h_isnan(ax)) {
         return ax;
     }
     if (ax > 1000.0lf) {
         return nlsq_h_inf(ax);
     }
     return nlsq_h_exp_scaled(ax, -1);           // exp(|x|)/2, e^-|x| negligible
+}
+
+// t / (t + 2) for -0.45 <= t <= 2 with the division residual corrected
+// (exact t + 2 via two-sum, exact q * s via 24-bit splits): ~0.5 ulp.
+fn nlsq_h_tanh_ratio(t: f64) -> f64 {
+    let s = t + 2.0lf;
+    let se = t - (s - 2.0lf);                   // s + se = t + 2 exactly
+    let q = t / s;
+    let qh = nlsq_h_hi(q);
+    let ql = q - qh;
+    let sh = nlsq_h_hi(s);
+    let sl = s - sh;
+    let r = (((t - qh * sh) - qh * sl) - ql * sh) - ql * sl - q * se;
+    return q + r / s;
 }
 
 fn nlsq_tanh(x: f64) -> f64 {
@@ -1009,13 +1100,11 @@ fn nlsq_tanh(x: f64) -> f64 {
             t = 1.0lf - 2.0lf / (t + 2.0lf);
         }
     } else if (ax > 0.2554128170013427lf) {       // ~ln(5/3)/2
-        t = nlsq_expm1(2.0lf * ax);
-        t = t / (t + 2.0lf);
-    } else if (ax >= NLSQ_DBL_MIN) {
-        t = nlsq_expm1(-2.0lf * ax);
-        t = -t / (t + 2.0lf);
+        t = nlsq_h_tanh_ratio(nlsq_expm1(2.0lf * ax));
+    } else if (ax >= 7.450580596923828e-09lf) {   // 2^-27
+        t = -nlsq_h_tanh_ratio(nlsq_expm1(-2.0lf * ax));
     } else {
-        return x;                                 // +-0, subnormal, NaN
+        return x;                                 // tiny, +-0, NaN
     }
     return select(t, -t, x < 0.0lf);
 }
@@ -1029,7 +1118,7 @@ fn nlsq_hypot(x: f64, y: f64) -> f64 {
     if (b > NLSQ_DBL_MAX) {
         return b;
     }
-    if (a != a || b != b) {
+    if (nlsq_h_isnan(a) || nlsq_h_isnan(b)) {
         return a + b;
     }
     if (a < b) {
