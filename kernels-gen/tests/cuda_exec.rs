@@ -145,10 +145,10 @@ struct Gpu {
 impl Gpu {
     fn upload(&self, v: &[f64], precision: Precision) -> Buf {
         match precision {
-            Precision::F64 => Buf::F64(self.stream.memcpy_stod(v).unwrap()),
+            Precision::F64 => Buf::F64(self.stream.clone_htod(v).unwrap()),
             Precision::F32 => {
                 let f: Vec<f32> = v.iter().map(|&a| a as f32).collect();
-                Buf::F32(self.stream.memcpy_stod(&f).unwrap())
+                Buf::F32(self.stream.clone_htod(&f).unwrap())
             }
         }
     }
@@ -188,7 +188,7 @@ fn gpu_row(
     let x = gpu.upload(&pr.x, precision);
     let y = gpu.upload(&pr.y, precision);
     let w = gpu.upload(&pr.w, precision);
-    let params = gpu.stream.memcpy_stod(&pr.p).unwrap();
+    let params = gpu.stream.clone_htod(&pr.p).unwrap();
     let width = abi::reduction_width(np);
     let mut partials = gpu
         .stream
@@ -221,7 +221,7 @@ fn gpu_row(
     let mut r = gpu.stream.launch_builder(&reduce);
     r.arg(&partials).arg(&n_blocks).arg(&mut out);
     unsafe { r.launch(LaunchConfig::for_num_elems(width as u32)) }.unwrap();
-    gpu.stream.memcpy_dtov(&out).unwrap()
+    gpu.stream.clone_dtoh(&out).unwrap()
 }
 
 /// Every entry within `tol` of the sum of the absolute values of its terms.
@@ -370,10 +370,10 @@ fn eval_residual_and_jacobian_kernels_match_cpu() {
         let cubin =
             nvrtc::compile_cubin(c.cuda_source(Precision::F64), "sm_90", &c.ir.name).unwrap();
         let module = gpu.ctx.load_module(Ptx::from_binary(cubin)).unwrap();
-        let x = gpu.stream.memcpy_stod(&pr.x).unwrap();
-        let y = gpu.stream.memcpy_stod(&pr.y).unwrap();
-        let w = gpu.stream.memcpy_stod(&pr.w).unwrap();
-        let params = gpu.stream.memcpy_stod(&pr.p).unwrap();
+        let x = gpu.stream.clone_htod(&pr.x).unwrap();
+        let y = gpu.stream.clone_htod(&pr.y).unwrap();
+        let w = gpu.stream.clone_htod(&pr.w).unwrap();
+        let params = gpu.stream.clone_htod(&pr.p).unwrap();
         let mut f = gpu.stream.alloc_zeros::<f64>(n).unwrap();
         let mut r = gpu.stream.alloc_zeros::<f64>(n).unwrap();
         let mut jac = gpu.stream.alloc_zeros::<f64>(n * np).unwrap();
@@ -409,9 +409,9 @@ fn eval_residual_and_jacobian_kernels_match_cpu() {
             b.launch(cfg).unwrap();
         }
         let (f, r, jac) = (
-            gpu.stream.memcpy_dtov(&f).unwrap(),
-            gpu.stream.memcpy_dtov(&r).unwrap(),
-            gpu.stream.memcpy_dtov(&jac).unwrap(),
+            gpu.stream.clone_dtoh(&f).unwrap(),
+            gpu.stream.clone_dtoh(&r).unwrap(),
+            gpu.stream.clone_dtoh(&jac).unwrap(),
         );
         let k = c.ir.n_inputs();
         for i in 0..n {
