@@ -235,7 +235,10 @@ fn compare(name: &str, what: &str, gpu: &[f64], cpu: &(Vec<f64>, Vec<f64>), tol:
     }
 }
 
-fn cases() -> Vec<(ModelIr, usize, (f64, f64), Vec<f64>)> {
+/// A model, its point count, the x range and the true parameters.
+type Case = (ModelIr, usize, (f64, f64), Vec<f64>);
+
+fn cases() -> Vec<Case> {
     let extra = support::extra_models();
     let corpus = support::corpus();
     let find = |n: &str| corpus.iter().find(|m| m.name == n).unwrap().clone();
