@@ -1,0 +1,164 @@
+//! The model language, construct by construct: values and derivatives of small models
+//! against hand-computed results, and rejections with their messages.
+
+use kernels_gen::parse::{model_from_expr, model_from_source};
+
+fn eval(src: &str, x: &[f64], p: &[f64]) -> (f64, Vec<f64>) {
+    model_from_source(src)
+        .unwrap_or_else(|e| panic!("{src}: {e}"))
+        .eval_with_gradient(x, p)
+}
+
+#[test]
+fn let_mut_and_compound_assignment() {
+    let (f, g) = eval(
+        "fn m(x: f64, a: f64, b: f64) -> f64 { let mut s = a; s += b * x; s *= 2.0; s -= 1.0; s /= 4.0; s }",
+        &[3.0],
+        &[1.0, 2.0],
+    );
+    assert_eq!(f, ((1.0 + 2.0 * 3.0) * 2.0 - 1.0) / 4.0);
+    assert_eq!(g, vec![0.5, 1.5]);
+}
+
+#[test]
+fn if_statement_merges_assigned_variables() {
+    let src = "fn m(x: f64, a: f64) -> f64 {
+        let mut s = a;
+        if x > 1.0 { s *= x; } else if x > 0.0 { s += x; } else { s = 0.0; }
+        s
+    }";
+    assert_eq!(eval(src, &[2.0], &[3.0]), (6.0, vec![2.0]));
+    assert_eq!(eval(src, &[0.5], &[3.0]), (3.5, vec![1.0]));
+    assert_eq!(eval(src, &[-1.0], &[3.0]), (0.0, vec![0.0]));
+}
+
+#[test]
+fn if_expression_with_logic() {
+    let src = "fn m(x: f64, a: f64) -> f64 {
+        let inside = x > -1.0 && !(x >= 1.0) || x == 5.0;
+        if inside { a * x } else { a }
+    }";
+    assert_eq!(eval(src, &[0.5], &[2.0]), (1.0, vec![0.5]));
+    assert_eq!(eval(src, &[5.0], &[2.0]), (10.0, vec![5.0]));
+    assert_eq!(eval(src, &[2.0], &[2.0]), (2.0, vec![1.0]));
+}
+
+#[test]
+fn loops_unroll_with_counters_indices_and_casts() {
+    let src = "fn m(x: [f64; 2], c: [f64; 3]) -> f64 {
+        let mut s = 0.0;
+        for i in 0..3 {
+            for j in 0..=1 {
+                if i == 2 && j == 1 { s += 100.0; }
+                s += c[i] * x[j] * (i as f64 + 1.0);
+            }
+        }
+        s
+    }";
+    let (f, g) = eval(src, &[1.0, 2.0], &[1.0, 1.0, 1.0]);
+    assert_eq!(f, 3.0 * (1.0 + 2.0 + 3.0) + 100.0);
+    assert_eq!(g, vec![3.0, 6.0, 9.0]);
+}
+
+#[test]
+fn constants_methods_and_path_calls() {
+    let src = "fn m(x: f64, a: f64) -> f64 {
+        use_pi(a) // not a call of an unknown fn: replaced below
+    }";
+    assert!(model_from_source(src).is_err());
+    let src = "fn m(x: f64, a: f64) -> f64 {
+        a * std::f64::consts::PI + f64::sqrt(x) + x.powi(-2) + core::f64::consts::E.ln() + x.hypot(a)
+    }";
+    let (f, g) = eval(src, &[4.0], &[3.0]);
+    assert_eq!(f, 3.0 * std::f64::consts::PI + 2.0 + 1.0 / 16.0 + 1.0 + 5.0);
+    assert!((g[0] - (std::f64::consts::PI + 3.0 / 5.0)).abs() < 1e-15);
+}
+
+#[test]
+fn non_smooth_points_follow_rusts_branch() {
+    let abs = "fn m(x: f64, a: f64) -> f64 { (a - x).abs() }";
+    assert_eq!(eval(abs, &[1.0], &[1.0]).1, vec![1.0]);
+    assert_eq!(eval(abs, &[2.0], &[1.0]).1, vec![-1.0]);
+    let min = "fn m(x: f64, a: f64, b: f64) -> f64 { a.min(b) * x }";
+    // A tie takes the second argument's branch.
+    assert_eq!(eval(min, &[1.0], &[2.0, 2.0]).1, vec![0.0, 1.0]);
+    assert_eq!(eval(min, &[1.0], &[1.0, 2.0]).1, vec![1.0, 0.0]);
+}
+
+#[test]
+fn expression_strings() {
+    let m = model_from_expr("amp * exp(-((x - mu) / w)^2)", None);
+    let e = m.unwrap_err().to_string();
+    assert!(e.contains("`^` is not a power"), "{e}");
+    let m = model_from_expr(
+        "a * pow(x[0], 2) + b * log(x[0]) + c * sin(pi * x[1])",
+        None,
+    )
+    .unwrap();
+    assert_eq!(m.param_names(), ["a", "b", "c"]);
+    assert_eq!(m.n_inputs(), 2);
+    let (f, _) = m.eval_with_gradient(&[2.0, 0.5], &[1.0, 1.0, 1.0]);
+    assert!((f - (4.0 + 2f64.ln() + 1.0)).abs() < 1e-15);
+    let m = model_from_expr("k * x", Some(&["k", "unused"])).unwrap();
+    assert_eq!(m.n_params(), 2);
+    assert_eq!(m.eval_with_gradient(&[3.0], &[2.0, 9.0]).1, vec![3.0, 0.0]);
+    let e = model_from_expr("2 * x", None).unwrap_err().to_string();
+    assert!(e.contains("no parameters"), "{e}");
+}
+
+#[test]
+fn rejections_name_the_construct_and_point_at_it() {
+    let cases = [
+        (
+            "fn m(x: f64, a: f64) -> f64 { loop {} }",
+            "`loop` is not supported",
+            1,
+            31,
+        ),
+        (
+            "fn m(x: f64, a: f64) -> f64 {\n    a * x.floor()\n}",
+            "method `floor`",
+            2,
+            11,
+        ),
+        (
+            "fn m(x: f64, a: i32) -> f64 { x }",
+            "must be `f64` or `[f64; N]`",
+            1,
+            17,
+        ),
+        (
+            "fn m(x: f64, a: f64) -> f64 { let (b, c) = (a, x); b }",
+            "plain name",
+            1,
+            35,
+        ),
+        (
+            "fn m(x: f64, a: f64) -> f64 { a * y }",
+            "cannot find `y`",
+            1,
+            35,
+        ),
+        (
+            "fn m(x: f64, a: f64) -> f64 { let s = a; s += 1.0; s }",
+            "not mutable",
+            1,
+            42,
+        ),
+    ];
+    for (src, msg, line, col) in cases {
+        let e = model_from_source(src).unwrap_err();
+        assert!(e.to_string().contains(msg), "{src}: {e}");
+        assert!(e.to_string().contains("a #[model] body may use"), "{e}");
+        assert_eq!((e.line, e.column + 1), (line, col), "{src}: {e}");
+    }
+}
+
+#[test]
+fn shared_subexpressions_are_computed_once() {
+    // exp(-b x) appears in the value and in all three derivatives: one node.
+    let m = model_from_expr("a * exp(-b * x) + c", None).unwrap();
+    let src = kernels_gen::emit::rust::source(&m);
+    assert_eq!(src.matches(".exp()").count(), 2, "{src}"); // once per emitted function
+    assert!(m.op_count() <= 8, "op count {}", m.op_count());
+}
