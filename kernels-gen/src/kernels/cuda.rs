@@ -324,14 +324,14 @@ mod tests {
     #[test]
     fn module_has_every_kernel_and_no_names() {
         let m = crate::parse::model_from_source(
-            "fn my_model(x: f64, amp: f64, rate: f64) -> f64 { amp * (-rate * x).exp() }",
+            "fn my_model(x: f64, amp_q: f64, rate_q: f64) -> f64 { amp_q * (-rate_q * x).exp() }",
         )
         .unwrap();
         let src = module_source(&m, Precision::F64);
         for k in KERNEL_NAMES {
             assert!(src.contains(&format!("{k}(")), "{k} missing");
         }
-        for name in ["my_model", "amp", "rate"] {
+        for name in ["my_model", "amp_q", "rate_q"] {
             assert!(
                 !src.contains(name),
                 "user name `{name}` leaked into the kernel"
