@@ -1,0 +1,89 @@
+//! The errors a fit can end with. Every bad input gets its own variant; nothing panics.
+
+/// Why a fit could not be run or finished.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum FitError {
+    /// No data points.
+    #[error("no data: x and y are empty")]
+    EmptyData,
+    /// Inputs of different lengths.
+    #[error("length mismatch: {what} has {got} entries, expected {expected}")]
+    LengthMismatch {
+        /// Which input.
+        what: String,
+        /// Its length.
+        got: usize,
+        /// The length it must have.
+        expected: usize,
+    },
+    /// Fewer points than parameters.
+    #[error("{points} data points cannot determine {params} parameters")]
+    TooFewPoints {
+        /// Usable points.
+        points: usize,
+        /// Parameters.
+        params: usize,
+    },
+    /// A NaN or infinity in the data (with `NanPolicy::Raise`).
+    #[error(
+        "{what}[{index}] is {value}: data must be finite (or set nan_policy to omit such points)"
+    )]
+    NonFiniteData {
+        /// Which input (`x`, `x[1]`, `y`, `sigma`).
+        what: String,
+        /// The first offending index.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A starting value outside its bounds, or bounds that admit nothing.
+    #[error("parameter `{name}`: {reason}")]
+    BadBounds {
+        /// Parameter name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A starting value that is not finite.
+    #[error("p0 for parameter `{name}` is {value}: starting values must be finite")]
+    NonFiniteP0 {
+        /// Parameter name.
+        name: String,
+        /// The value.
+        value: f64,
+    },
+    /// The model is not finite at the starting point.
+    #[error(
+        "model `{model}` gives a non-finite value or derivative at p0 for {count} of {points} points (first at point {first}); choose another p0 or check the model's domain"
+    )]
+    NonFiniteModelAtP0 {
+        /// Model name.
+        model: String,
+        /// How many points.
+        count: usize,
+        /// Total points.
+        points: usize,
+        /// First offending point (or 0 when unknown).
+        first: usize,
+    },
+    /// Sigma that is zero, negative or not finite, or a covariance that is not positive definite.
+    #[error("bad sigma: {0}")]
+    BadSigma(String),
+    /// An option out of its domain.
+    #[error("invalid option `{option}`: {reason}")]
+    InvalidOption {
+        /// The option.
+        option: String,
+        /// Why.
+        reason: String,
+    },
+    /// A backend failed (device lost, out of memory, kernel build error).
+    #[error("backend `{backend}` failed: {message}")]
+    Backend {
+        /// The backend.
+        backend: String,
+        /// What happened.
+        message: String,
+    },
+}
