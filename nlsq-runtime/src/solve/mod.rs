@@ -8,6 +8,8 @@
 //! Solvers follow scipy's `least_squares` semantics for `ftol`, `xtol`, `gtol`, `x_scale`,
 //! `max_nfev`, bounds and status codes.
 
+pub mod dense;
+
 use crate::error::FitError;
 use nalgebra::{DMatrix, DVector};
 use std::ops::ControlFlow;
