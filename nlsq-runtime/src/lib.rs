@@ -1,13 +1,19 @@
-//! The nlsq runtime: the [`Model`] interface, solvers and (as they land) backends and drivers.
+//! The nlsq runtime: the [`Model`] interface, data validation, robust losses, backends and
+//! solvers.
 //!
 //! Most users depend on the facade crate `nlsq`, which re-exports everything here together
 //! with the `#[model]` macro.
 
+pub mod backend;
+pub mod data;
 pub mod error;
+pub mod loss;
 pub mod model;
 pub mod solve;
 
+pub use data::{FitData, NanPolicy};
 pub use error::FitError;
 pub use kernels_gen;
 pub use kernels_gen::{ModelHash, Precision};
+pub use loss::Loss;
 pub use model::{ExprModel, Model};

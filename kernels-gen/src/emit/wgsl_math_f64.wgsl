@@ -193,6 +193,15 @@ fn nlsq_h_isnan(v: f64) -> bool {
     return (bitcast<u32>(f32(v)) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// Identity on finite values that compilers cannot see through. Guards the
+// error terms of two-sum style sequences (s = a + b; e = b - (s - a)):
+// naga emits no NoContraction, so drivers may treat the arithmetic as
+// reassociable, and Mesa's NIR (lavapipe, RADV, ANV, ...) does fold
+// `a - (a - b)` to `b`, zeroing the error term (measured: +1 ulp in cos).
+fn nlsq_h_opaque(v: f64) -> f64 {
+    return max(v, -NLSQ_DBL_MAX);
+}
+
 // IEEE sign bit, including -0.0.
 fn nlsq_h_signbit(v: f64) -> bool {
     return v < 0.0lf || (v == 0.0lf && 1.0lf / v < 0.0lf);
@@ -319,21 +328,21 @@ fn nlsq_h_rem_pio2(x: f64) -> vec3<f64> {
         let n = round(x * NLSQ_INVPIO2);
         var r = x - n * NLSQ_PIO2_1;      // exact
         var w = n * NLSQ_PIO2_1T;
-        var y0 = r - w;
+        var y0 = nlsq_h_opaque(r - w);
         let ax = abs(x);
         if (abs(y0) < ax * 3.0517578125e-05lf) {          // |y0| < 2^-15 |x|
             // cancellation: use the next 33 bits of pi/2
             var t = r;
             w = n * NLSQ_PIO2_2;
-            r = t - w;
+            r = nlsq_h_opaque(t - w);
             w = n * NLSQ_PIO2_2T - ((t - r) - w);
-            y0 = r - w;
+            y0 = nlsq_h_opaque(r - w);
             if (abs(y0) < ax * 3.552713678800501e-15lf) { // |y0| < 2^-48 |x|
                 t = r;
                 w = n * NLSQ_PIO2_3;
-                r = t - w;
+                r = nlsq_h_opaque(t - w);
                 w = n * NLSQ_PIO2_3T - ((t - r) - w);
-                y0 = r - w;
+                y0 = nlsq_h_opaque(r - w);
             }
         }
         let y1 = (r - y0) - w;
@@ -384,7 +393,7 @@ fn nlsq_h_rem_pio2_large(x: f64) -> vec3<f64> {
     let l2 = d[4] * ldexp(1.0lf, s0 - 96) + d[5] * ldexp(1.0lf, s0 - 120)
         + (d[6] * ldexp(1.0lf, s0 - 144) + d[7] * ldexp(1.0lf, s0 - 168));
     // fraction as double-double (two-sum)
-    let fh = f_hi + l1;
+    let fh = nlsq_h_opaque(f_hi + l1);
     let bb = fh - f_hi;
     let fl = ((f_hi - (fh - bb)) + (l1 - bb)) + l2;
     // (fh + fl) * pi/2, fh * PIO2_HI exact via 24-bit splits
@@ -393,7 +402,7 @@ fn nlsq_h_rem_pio2_large(x: f64) -> vec3<f64> {
     let p = fh * NLSQ_PIO2_HI;
     let pe = ((a1 * NLSQ_PIO2_H24 - p) + a1 * NLSQ_PIO2_L24 + a2 * NLSQ_PIO2_H24) + a2 * NLSQ_PIO2_L24;
     let lo = pe + (fh * NLSQ_PIO2_LO + fl * NLSQ_PIO2_HI);
-    var y0 = p + lo;
+    var y0 = nlsq_h_opaque(p + lo);
     var y1 = lo - (y0 - p);
     var q = n - 4.0lf * floor(n * 0.25lf);
     if (x < 0.0lf) {
@@ -424,7 +433,7 @@ fn nlsq_h_kcos(x: f64, y: f64) -> f64 {
     let r = z * (NLSQ_C1 + z * (NLSQ_C2 + z * NLSQ_C3))
         + w * w * (NLSQ_C4 + z * (NLSQ_C5 + z * NLSQ_C6));
     let hz = 0.5lf * z;
-    let ww = 1.0lf - hz;
+    let ww = nlsq_h_opaque(1.0lf - hz);
     return ww + (((1.0lf - ww) - hz) + (z * r - x * y));
 }
 
@@ -524,7 +533,7 @@ fn nlsq_expm1(x_in: f64) -> f64 {
             lo = kf * NLSQ_LN2_LO;
             k = i32(kf);
         }
-        x = hi - lo;
+        x = nlsq_h_opaque(hi - lo);
         c = (hi - x) - lo;
     } else if (ax < 5.551115123125783e-17lf) {   // |x| < 2^-54
         return x;
@@ -587,7 +596,7 @@ fn nlsq_log2(x: f64) -> f64 {
     let lo = (f - hi) - hfsq + r;
     let val_hi = hi * NLSQ_IVLN2HI;
     var val_lo = (lo + hi) * NLSQ_IVLN2LO + lo * NLSQ_IVLN2HI;
-    let w = dk + val_hi;
+    let w = nlsq_h_opaque(dk + val_hi);
     val_lo = val_lo + ((dk - w) + val_hi);
     return val_lo + w;
 }
@@ -607,7 +616,7 @@ fn nlsq_log10(x: f64) -> f64 {
     let val_hi = hi * NLSQ_IVLN10HI;
     let y2 = dk * NLSQ_LOG10_2HI;
     var val_lo = dk * NLSQ_LOG10_2LO + (lo + hi) * NLSQ_IVLN10LO + lo * NLSQ_IVLN10HI;
-    let w = y2 + val_hi;
+    let w = nlsq_h_opaque(y2 + val_hi);
     val_lo = val_lo + ((y2 - w) + val_hi);
     return val_lo + w;
 }
@@ -767,7 +776,7 @@ fn nlsq_pow(x: f64, y: f64) -> f64 {
     let t = nlsq_h_hi(p_l + p_h);
     let u = t * NLSQ_POW_LG2_H;
     let v = (p_l - (t - p_h)) * NLSQ_POW_LG2 + t * NLSQ_POW_LG2_L;
-    var zz = u + v;
+    var zz = nlsq_h_opaque(u + v);
     let w = v - (zz - u);
     let tt = zz * zz;
     let tt1 = zz - tt * (NLSQ_EXP_P1 + tt * (NLSQ_EXP_P2 + tt * (NLSQ_EXP_P3
@@ -1078,7 +1087,7 @@ fn nlsq_cosh(x: f64) -> f64 {
 // t / (t + 2) for -0.45 <= t <= 2 with the division residual corrected
 // (exact t + 2 via two-sum, exact q * s via 24-bit splits): ~0.5 ulp.
 fn nlsq_h_tanh_ratio(t: f64) -> f64 {
-    let s = t + 2.0lf;
+    let s = nlsq_h_opaque(t + 2.0lf);
     let se = t - (s - 2.0lf);                   // s + se = t + 2 exactly
     let q = t / s;
     let qh = nlsq_h_hi(q);

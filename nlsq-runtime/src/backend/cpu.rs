@@ -1,0 +1,276 @@
+//! The CPU backend: the model's compiled Rust value-and-gradient, in parallel over fixed
+//! chunks of points, with per-chunk sums added in chunk order, so a pass gives bit-identical
+//! results run after run and whatever the number of threads.
+
+use crate::data::FitData;
+use crate::error::FitError;
+use crate::loss::Loss;
+use crate::model::Model;
+use crate::solve::{Objective, Pass};
+use kernels_gen::kernels::abi;
+use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
+
+/// Points per chunk: the unit of parallel work and of the fixed summation order.
+pub const CHUNK: usize = 4096;
+
+/// Passes over in-memory data on the CPU.
+pub struct CpuBackend<'d, M: Model> {
+    model: M,
+    data: &'d FitData<'d>,
+    loss: Loss,
+    f_scale: f64,
+}
+
+impl<'d, M: Model> CpuBackend<'d, M> {
+    /// A backend for `model` over `data` with a robust `loss` of scale `f_scale`.
+    pub fn new(model: M, data: &'d FitData<'d>, loss: Loss, f_scale: f64) -> Self {
+        CpuBackend {
+            model,
+            data,
+            loss,
+            f_scale,
+        }
+    }
+
+    /// The reduction row (kernel ABI layout) of points `range`.
+    fn chunk_row(&self, p: &[f64], range: std::ops::Range<usize>) -> Vec<f64> {
+        let np = p.len();
+        let mut row = vec![0.0; abi::reduction_width(np)];
+        let mut x = vec![0.0; self.data.n_inputs()];
+        let mut g = vec![0.0; np];
+        let (t, nonfinite, count) = (
+            np * (np + 1) / 2,
+            abi::nonfinite_index(np),
+            abi::count_index(np),
+        );
+        for i in range {
+            self.data.point(i, &mut x);
+            let f = self.model.eval_with_gradient(&x, p, &mut g);
+            let w = self.data.weight(i);
+            let r = (f - self.data.y[i]) * w;
+            if !r.is_finite() || g.iter().any(|v| !v.is_finite()) {
+                row[nonfinite] += 1.0;
+                continue;
+            }
+            let (rho, s, rs) = self.loss.scale(self.f_scale, r);
+            let sw = s * w;
+            for v in g.iter_mut() {
+                *v *= sw;
+            }
+            row[0] += rho;
+            let mut e = 1;
+            for j in 0..np {
+                let gj = g[j];
+                for gk in &g[j..] {
+                    row[e] += gj * gk;
+                    e += 1;
+                }
+                row[1 + t + j] += gj * rs;
+            }
+            row[count] += 1.0;
+        }
+        row
+    }
+
+    /// The whole reduction row at `p`, summed over chunks in order.
+    pub fn row(&self, p: &[f64]) -> Vec<f64> {
+        let n = self.data.len();
+        let rows: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| self.chunk_row(p, c * CHUNK..((c + 1) * CHUNK).min(n)))
+            .collect();
+        let mut total = vec![0.0; abi::reduction_width(p.len())];
+        for r in &rows {
+            for (t, v) in total.iter_mut().zip(r) {
+                *t += v;
+            }
+        }
+        total
+    }
+
+    /// Index of the first point whose residual or gradient is not finite at `p`.
+    pub fn first_nonfinite(&self, p: &[f64]) -> Option<usize> {
+        let mut x = vec![0.0; self.data.n_inputs()];
+        let mut g = vec![0.0; p.len()];
+        (0..self.data.len()).find(|&i| {
+            self.data.point(i, &mut x);
+            let f = self.model.eval_with_gradient(&x, p, &mut g);
+            !f.is_finite() || g.iter().any(|v| !v.is_finite())
+        })
+    }
+
+    /// `Σ (y_i − f(x_i; p))²`, unweighted, and the model values' count of non-finite results.
+    pub fn unweighted_ssr(&self, p: &[f64]) -> f64 {
+        let n = self.data.len();
+        let parts: Vec<f64> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let mut x = vec![0.0; self.data.n_inputs()];
+                (c * CHUNK..((c + 1) * CHUNK).min(n))
+                    .map(|i| {
+                        self.data.point(i, &mut x);
+                        let r = self.data.y[i] - self.model.eval(&x, p);
+                        r * r
+                    })
+                    .sum()
+            })
+            .collect();
+        parts.iter().sum()
+    }
+
+    /// Weighted residuals `w_i (f(x_i; p) − y_i)` of every point.
+    pub fn residuals(&self, p: &[f64]) -> Vec<f64> {
+        let mut x = vec![0.0; self.data.n_inputs()];
+        (0..self.data.len())
+            .map(|i| {
+                self.data.point(i, &mut x);
+                (self.model.eval(&x, p) - self.data.y[i]) * self.data.weight(i)
+            })
+            .collect()
+    }
+}
+
+/// Unpacks a reduction row (kernel ABI layout) into a [`Pass`].
+pub fn pass_from_row(np: usize, row: &[f64]) -> Pass {
+    let t = np * (np + 1) / 2;
+    let mut jtj = DMatrix::zeros(np, np);
+    let mut e = 1;
+    for j in 0..np {
+        for k in j..np {
+            jtj[(j, k)] = row[e];
+            jtj[(k, j)] = row[e];
+            e += 1;
+        }
+    }
+    let gradient = DVector::from_iterator(np, row[1 + t..1 + t + np].iter().copied());
+    let n_nonfinite = row[abi::nonfinite_index(np)] as u64;
+    Pass {
+        cost: if n_nonfinite > 0 {
+            f64::INFINITY
+        } else {
+            0.5 * row[0]
+        },
+        jtj,
+        gradient,
+        n_points: row[abi::count_index(np)] as u64,
+        n_nonfinite,
+    }
+}
+
+impl<M: Model> Objective for CpuBackend<'_, M> {
+    fn n_params(&self) -> usize {
+        self.model.n_params()
+    }
+
+    fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
+        Ok(pass_from_row(p.len(), &self.row(p)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::NanPolicy;
+    use crate::model::ExprModel;
+    use crate::solve::dense::DenseObjective;
+
+    fn synthetic(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let x: Vec<f64> = (0..n).map(|i| i as f64 * 4.0 / n as f64).collect();
+        let y: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, x)| 2.0 * (-0.7 * x).exp() + 0.3 + 0.05 * ((i * 7919 % 13) as f64 - 6.0))
+            .collect();
+        let s: Vec<f64> = (0..n).map(|i| 0.5 + (i % 5) as f64 * 0.1).collect();
+        (x, y, s)
+    }
+
+    #[test]
+    fn pass_equals_dense_normal_equations() {
+        let (x, y, s) = synthetic(10_000);
+        let m = ExprModel::parse("a * exp(-b * x) + c").unwrap();
+        let data = FitData::new(vec![&x], &y, Some(&s), NanPolicy::Raise, 1).unwrap();
+        let p = [1.8, 0.6, 0.2];
+        let mut cpu = CpuBackend::new(&m, &data, Loss::Linear, 1.0);
+        let got = cpu.pass(&p).unwrap();
+        let mut dense = DenseObjective::new(3, |p: &[f64]| {
+            let n = x.len();
+            let mut r = DVector::zeros(n);
+            let mut j = DMatrix::zeros(n, 3);
+            for i in 0..n {
+                let e = (-p[1] * x[i]).exp();
+                let w = 1.0 / s[i];
+                r[i] = (p[0] * e + p[2] - y[i]) * w;
+                j[(i, 0)] = e * w;
+                j[(i, 1)] = -p[0] * x[i] * e * w;
+                j[(i, 2)] = w;
+            }
+            (r, j)
+        });
+        let want = dense.pass(&p).unwrap();
+        assert!((got.cost - want.cost).abs() < 1e-12 * want.cost);
+        assert!((&got.jtj - &want.jtj).norm() < 1e-12 * want.jtj.norm());
+        assert!((&got.gradient - &want.gradient).norm() < 1e-10 * want.gradient.norm());
+        assert_eq!(got.n_points, 10_000);
+    }
+
+    #[test]
+    fn pass_is_bit_identical_across_thread_counts() {
+        let (x, y, _) = synthetic(50_000);
+        let m = ExprModel::parse("a * exp(-b * x) + c").unwrap();
+        let data = FitData::new(vec![&x], &y, None, NanPolicy::Raise, 1).unwrap();
+        let p = [1.8, 0.6, 0.2];
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| CpuBackend::new(&m, &data, Loss::Huber, 0.1).row(&p))
+        };
+        let a = run(1);
+        let b = run(2);
+        let c = run(2);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a), bits(&b));
+        assert_eq!(bits(&b), bits(&c));
+    }
+
+    #[test]
+    fn robust_gradient_is_the_gradient_of_the_robust_cost() {
+        let (x, y, _) = synthetic(2_000);
+        let m = ExprModel::parse("a * exp(-b * x) + c").unwrap();
+        let data = FitData::new(vec![&x], &y, None, NanPolicy::Raise, 1).unwrap();
+        for loss in Loss::ALL {
+            let mut cpu = CpuBackend::new(&m, &data, loss, 0.05);
+            let p = [1.9, 0.65, 0.25];
+            let pass = cpu.pass(&p).unwrap();
+            for j in 0..3 {
+                let h = 1e-6;
+                let mut hi = p;
+                let mut lo = p;
+                hi[j] += h;
+                lo[j] -= h;
+                let fd = (cpu.pass(&hi).unwrap().cost - cpu.pass(&lo).unwrap().cost) / (2.0 * h);
+                let g = pass.gradient[j];
+                assert!(
+                    (g - fd).abs() < 1e-6 * (1.0 + g.abs()),
+                    "{loss}: d/dp{j} {g} vs {fd}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn non_finite_model_values_are_counted() {
+        let x = [1.0, -1.0, 2.0];
+        let y = [0.0, 0.0, 0.0];
+        let m = ExprModel::parse("a * ln(x)").unwrap();
+        let data = FitData::new(vec![&x], &y, None, NanPolicy::Raise, 1).unwrap();
+        let mut cpu = CpuBackend::new(&m, &data, Loss::Linear, 1.0);
+        let pass = cpu.pass(&[1.0]).unwrap();
+        assert_eq!((pass.n_nonfinite, pass.n_points), (1, 2));
+        assert!(pass.cost.is_infinite());
+        assert_eq!(cpu.first_nonfinite(&[1.0]), Some(1));
+    }
+}
