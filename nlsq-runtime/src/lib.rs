@@ -5,10 +5,12 @@
 //! with the `#[model]` macro.
 
 pub mod backend;
+pub mod covariance;
 pub mod data;
 pub mod error;
 pub mod loss;
 pub mod model;
+pub mod result;
 pub mod solve;
 
 pub use data::{FitData, NanPolicy};
@@ -17,3 +19,4 @@ pub use kernels_gen;
 pub use kernels_gen::{ModelHash, Precision};
 pub use loss::Loss;
 pub use model::{ExprModel, Model};
+pub use result::{FitResult, Method};

@@ -279,7 +279,7 @@ fn nlsq_h_exp_scaled(x: f64, s: i32) -> f64 {
 }
 
 // Split positive finite x = 2^k * (1 + f), 1 + f in [sqrt(2)/2, sqrt(2)).
-// Returns (f, k). Subnormals are pre-scaled so frexp only sees normals.
+// Returns (f, k); subnormal x is fine.
 fn nlsq_h_log_reduce(x: f64) -> vec2<f64> {
     let fr = nlsq_h_frexp(x);
     var m = fr.x;
@@ -367,15 +367,16 @@ fn nlsq_h_rem_pio2_large(x: f64) -> vec3<f64> {
     // |x| * 2/pi = sum_k D_k 2^(e + 24 - 24k); terms with weight >= 4 vanish mod 4
     let k0 = (e + 22 + 24) / 24;                     // floor((e + 22) / 24) + 1, e + 46 > 0
     let s0 = e + 24 - 24 * k0;                       // weight exponent of D_k0, in [-22, 1]
+    var tbl = NLSQ_2OPI;      // one local copy (naga spills a const array per dynamic access)
     var d: array<f64, 8>;
     for (var t = 0; t < 8; t = t + 1) {
-        let k = k0 + t;
-        var acc = NLSQ_2OPI[k] * x0;
+        let k = k0 + t;                              // <= 49
+        var acc = tbl[k] * x0;
         if (k >= 1) {
-            acc = acc + NLSQ_2OPI[k - 1] * x1;
+            acc = acc + tbl[k - 1] * x1;
         }
         if (k >= 2) {
-            acc = acc + NLSQ_2OPI[k - 2] * x2;
+            acc = acc + tbl[k - 2] * x2;
         }
         d[t] = acc;                                  // < 2^50, exact
     }

@@ -89,18 +89,7 @@ impl<'d, M: Model> CpuBackend<'d, M> {
         total
     }
 
-    /// Index of the first point whose residual or gradient is not finite at `p`.
-    pub fn first_nonfinite(&self, p: &[f64]) -> Option<usize> {
-        let mut x = vec![0.0; self.data.n_inputs()];
-        let mut g = vec![0.0; p.len()];
-        (0..self.data.len()).find(|&i| {
-            self.data.point(i, &mut x);
-            let f = self.model.eval_with_gradient(&x, p, &mut g);
-            !f.is_finite() || g.iter().any(|v| !v.is_finite())
-        })
-    }
-
-    /// `Σ (y_i − f(x_i; p))²`, unweighted, and the model values' count of non-finite results.
+    /// `Σ (y_i − f(x_i; p))²`, unweighted.
     pub fn unweighted_ssr(&self, p: &[f64]) -> f64 {
         let n = self.data.len();
         let parts: Vec<f64> = (0..n.div_ceil(CHUNK))
@@ -129,6 +118,17 @@ impl<'d, M: Model> CpuBackend<'d, M> {
             })
             .collect()
     }
+}
+
+/// Index of the first point where the model's value or gradient is not finite at `p`.
+pub fn first_nonfinite<M: Model>(model: &M, data: &FitData<'_>, p: &[f64]) -> Option<usize> {
+    let mut x = vec![0.0; data.n_inputs()];
+    let mut g = vec![0.0; p.len()];
+    (0..data.len()).find(|&i| {
+        data.point(i, &mut x);
+        let f = model.eval_with_gradient(&x, p, &mut g);
+        !f.is_finite() || g.iter().any(|v| !v.is_finite())
+    })
 }
 
 /// Unpacks a reduction row (kernel ABI layout) into a [`Pass`].
@@ -271,6 +271,6 @@ mod tests {
         let pass = cpu.pass(&[1.0]).unwrap();
         assert_eq!((pass.n_nonfinite, pass.n_points), (1, 2));
         assert!(pass.cost.is_infinite());
-        assert_eq!(cpu.first_nonfinite(&[1.0]), Some(1));
+        assert_eq!(first_nonfinite(&m, &data, &[1.0]), Some(1));
     }
 }

@@ -1,0 +1,506 @@
+//! The fitting API: the [`CurveFit`] builder and scipy's [`curve_fit`] shortcut.
+
+use crate::backend::CpuBackend;
+use crate::backend::cpu::first_nonfinite;
+use crate::backend::whitened::WhitenedObjective;
+use crate::covariance::covariance;
+use crate::data::{FitData, NanPolicy};
+use crate::error::FitError;
+use crate::loss::Loss;
+use crate::model::Model;
+use crate::result::{FitResult, Method};
+use crate::solve::{self, IterationInfo, Objective, SolverOptions, SolverOutput, XScale};
+use nalgebra::DMatrix;
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+/// Predictor data: one slice for a single predictor, or `K` column slices.
+pub trait Predictors {
+    /// The predictor columns.
+    fn columns(&self) -> Vec<&[f64]>;
+}
+
+impl Predictors for [f64] {
+    fn columns(&self) -> Vec<&[f64]> {
+        vec![self]
+    }
+}
+
+impl Predictors for Vec<f64> {
+    fn columns(&self) -> Vec<&[f64]> {
+        vec![self.as_slice()]
+    }
+}
+
+impl<const N: usize> Predictors for [f64; N] {
+    fn columns(&self) -> Vec<&[f64]> {
+        vec![self.as_slice()]
+    }
+}
+
+impl Predictors for [&[f64]] {
+    fn columns(&self) -> Vec<&[f64]> {
+        self.to_vec()
+    }
+}
+
+impl<const K: usize> Predictors for [&[f64]; K] {
+    fn columns(&self) -> Vec<&[f64]> {
+        self.to_vec()
+    }
+}
+
+impl Predictors for [Vec<f64>] {
+    fn columns(&self) -> Vec<&[f64]> {
+        self.iter().map(Vec::as_slice).collect()
+    }
+}
+
+impl Predictors for Vec<Vec<f64>> {
+    fn columns(&self) -> Vec<&[f64]> {
+        self.iter().map(Vec::as_slice).collect()
+    }
+}
+
+/// Uncertainties of the observations.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sigma {
+    /// Standard deviations, one per point (scipy's 1-D `sigma`).
+    Std(Vec<f64>),
+    /// A full covariance matrix of the observations (scipy's 2-D `sigma`; CPU only,
+    /// `O(N²)` memory).
+    Covariance(DMatrix<f64>),
+}
+
+type BoxedCallback<'a> = Box<dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()> + 'a>;
+
+/// A curve fit, configured step by step and run with [`CurveFit::fit`].
+///
+/// ```
+/// use nlsq_runtime::{CurveFit, ExprModel, Loss, Method};
+/// let x: Vec<f64> = (0..50).map(|i| i as f64 * 0.1).collect();
+/// let y: Vec<f64> = x.iter().map(|x| 3.0 * (-1.3 * x).exp() + 0.5).collect();
+/// let model = ExprModel::parse("a * exp(-b * x) + c").unwrap();
+/// let fit = CurveFit::new(&model)
+///     .p0([1.0, 1.0, 0.0])
+///     .bounds([0.0, 0.0, -1.0], [10.0, 10.0, 1.0])
+///     .method(Method::Trf)
+///     .fit(&x, &y)
+///     .unwrap();
+/// assert!((fit.popt[1] - 1.3).abs() < 1e-8);
+/// println!("{fit}");
+/// ```
+pub struct CurveFit<'a, M: Model> {
+    model: M,
+    p0: Option<Vec<f64>>,
+    lower: Option<Vec<f64>>,
+    upper: Option<Vec<f64>>,
+    sigma: Option<Sigma>,
+    absolute_sigma: bool,
+    loss: Loss,
+    f_scale: f64,
+    method: Option<Method>,
+    options: SolverOptions,
+    nan_policy: NanPolicy,
+    callback: Option<BoxedCallback<'a>>,
+}
+
+impl<'a, M: Model> CurveFit<'a, M> {
+    /// A fit of `model` with scipy's defaults: p0 all ones, no bounds, linear loss, method
+    /// `lm` without bounds and `trf` with them, tolerances 1e-8.
+    pub fn new(model: M) -> Self {
+        CurveFit {
+            model,
+            p0: None,
+            lower: None,
+            upper: None,
+            sigma: None,
+            absolute_sigma: false,
+            loss: Loss::Linear,
+            f_scale: 1.0,
+            method: None,
+            options: SolverOptions::default(),
+            nan_policy: NanPolicy::Raise,
+            callback: None,
+        }
+    }
+
+    /// Starting values, one per flattened parameter.
+    pub fn p0(mut self, p0: impl Into<Vec<f64>>) -> Self {
+        self.p0 = Some(p0.into());
+        self
+    }
+
+    /// Lower and upper bounds (use `f64::NEG_INFINITY` / `f64::INFINITY` for none).
+    pub fn bounds(mut self, lower: impl Into<Vec<f64>>, upper: impl Into<Vec<f64>>) -> Self {
+        self.lower = Some(lower.into());
+        self.upper = Some(upper.into());
+        self
+    }
+
+    /// Standard deviations of the observations (weights `1/sigma`).
+    pub fn sigma(mut self, sigma: &[f64]) -> Self {
+        self.sigma = Some(Sigma::Std(sigma.to_vec()));
+        self
+    }
+
+    /// A full covariance matrix of the observations (CPU only).
+    pub fn sigma_covariance(mut self, cov: DMatrix<f64>) -> Self {
+        self.sigma = Some(Sigma::Covariance(cov));
+        self
+    }
+
+    /// Whether sigma is absolute (pcov not rescaled by the residual variance).
+    pub fn absolute_sigma(mut self, yes: bool) -> Self {
+        self.absolute_sigma = yes;
+        self
+    }
+
+    /// A robust loss.
+    pub fn loss(mut self, loss: Loss) -> Self {
+        self.loss = loss;
+        self
+    }
+
+    /// The soft margin between inlier and outlier residuals (scipy's `f_scale`, default 1).
+    pub fn f_scale(mut self, f_scale: f64) -> Self {
+        self.f_scale = f_scale;
+        self
+    }
+
+    /// The solver.
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = Some(method);
+        self
+    }
+
+    /// Tolerance on the relative reduction of the cost.
+    pub fn ftol(mut self, v: f64) -> Self {
+        self.options.ftol = v;
+        self
+    }
+
+    /// Tolerance on the relative change of the parameters.
+    pub fn xtol(mut self, v: f64) -> Self {
+        self.options.xtol = v;
+        self
+    }
+
+    /// Tolerance on the scaled gradient.
+    pub fn gtol(mut self, v: f64) -> Self {
+        self.options.gtol = v;
+        self
+    }
+
+    /// Sets ftol, xtol and gtol together.
+    pub fn tol(self, v: f64) -> Self {
+        self.ftol(v).xtol(v).gtol(v)
+    }
+
+    /// Maximum number of passes over the data.
+    pub fn max_nfev(mut self, n: usize) -> Self {
+        self.options.max_nfev = Some(n);
+        self
+    }
+
+    /// Characteristic parameter scales.
+    pub fn x_scale(mut self, scale: impl Into<Vec<f64>>) -> Self {
+        self.options.x_scale = XScale::Fixed(scale.into());
+        self
+    }
+
+    /// Scale parameters by the inverse column norms of the Jacobian (scipy's `x_scale='jac'`).
+    pub fn x_scale_jac(mut self) -> Self {
+        self.options.x_scale = XScale::Jac;
+        self
+    }
+
+    /// What to do with non-finite data points.
+    pub fn nan_policy(mut self, policy: NanPolicy) -> Self {
+        self.nan_policy = policy;
+        self
+    }
+
+    /// Called after every iteration; return `ControlFlow::Break(())` to stop.
+    pub fn callback(
+        mut self,
+        f: impl FnMut(&IterationInfo<'_>) -> ControlFlow<()> + 'a,
+    ) -> Self {
+        self.callback = Some(Box::new(f));
+        self
+    }
+
+    fn check_params(&self) -> Result<(Vec<f64>, Method), FitError> {
+        let np = self.model.n_params();
+        let name = |j: usize| self.model.param_name(j).to_string();
+        let p0 = self.p0.clone().unwrap_or_else(|| vec![1.0; np]);
+        if p0.len() != np {
+            return Err(FitError::LengthMismatch {
+                what: "p0".into(),
+                got: p0.len(),
+                expected: np,
+            });
+        }
+        if let Some(j) = p0.iter().position(|v| !v.is_finite()) {
+            return Err(FitError::NonFiniteP0 {
+                name: name(j),
+                value: p0[j],
+            });
+        }
+        for (what, b) in [("lower bounds", &self.lower), ("upper bounds", &self.upper)] {
+            if let Some(b) = b
+                && b.len() != np
+            {
+                return Err(FitError::LengthMismatch {
+                    what: what.into(),
+                    got: b.len(),
+                    expected: np,
+                });
+            }
+        }
+        let lo = |j: usize| self.lower.as_ref().map_or(f64::NEG_INFINITY, |v| v[j]);
+        let hi = |j: usize| self.upper.as_ref().map_or(f64::INFINITY, |v| v[j]);
+        for j in 0..np {
+            let (l, h) = (lo(j), hi(j));
+            if l.is_nan() || h.is_nan() {
+                return Err(FitError::BadBounds {
+                    name: name(j),
+                    reason: "a bound is NaN".into(),
+                });
+            }
+            if l >= h {
+                return Err(FitError::BadBounds {
+                    name: name(j),
+                    reason: format!("lower bound {l} is not below upper bound {h}"),
+                });
+            }
+            if !(l <= p0[j] && p0[j] <= h) {
+                return Err(FitError::BadBounds {
+                    name: name(j),
+                    reason: format!("p0 = {} is outside its bounds [{l}, {h}]", p0[j]),
+                });
+            }
+        }
+        let bounded = (0..np).any(|j| lo(j).is_finite() || hi(j).is_finite());
+        let method = self
+            .method
+            .unwrap_or(if bounded { Method::Trf } else { Method::Lm });
+        if method == Method::Lm && bounded {
+            return Err(FitError::InvalidOption {
+                option: "method".into(),
+                reason: "Levenberg–Marquardt does not handle bounds; use trf or dogbox".into(),
+            });
+        }
+        if !(self.f_scale > 0.0 && self.f_scale.is_finite()) {
+            return Err(FitError::InvalidOption {
+                option: "f_scale".into(),
+                reason: format!("{} must be positive and finite", self.f_scale),
+            });
+        }
+        for (opt, v) in [
+            ("ftol", self.options.ftol),
+            ("xtol", self.options.xtol),
+            ("gtol", self.options.gtol),
+        ] {
+            if !(v >= 0.0) {
+                return Err(FitError::InvalidOption {
+                    option: opt.into(),
+                    reason: format!("{v} must be non-negative"),
+                });
+            }
+        }
+        if let XScale::Fixed(s) = &self.options.x_scale
+            && !s.is_empty()
+            && (s.len() != np || s.iter().any(|v| !(v.is_finite() && *v > 0.0)))
+        {
+            return Err(FitError::InvalidOption {
+                option: "x_scale".into(),
+                reason: format!("needs {np} positive finite values"),
+            });
+        }
+        Ok((p0, method))
+    }
+
+    /// Fits `y ≈ f(x; p)`. `x` is one slice for a single predictor, or `K` column slices.
+    pub fn fit<X: Predictors + ?Sized>(self, x: &X, y: &[f64]) -> Result<FitResult, FitError> {
+        let start = Instant::now();
+        let (p0, method) = self.check_params()?;
+        let np = p0.len();
+        let std_sigma = match &self.sigma {
+            Some(Sigma::Std(s)) => Some(s.as_slice()),
+            _ => None,
+        };
+        let data = FitData::new(x.columns(), y, std_sigma, self.nan_policy, self.model.n_inputs())?;
+        if data.len() < np {
+            return Err(FitError::TooFewPoints {
+                points: data.len(),
+                params: np,
+            });
+        }
+        let mut options = self.options.clone();
+        options.lower = self.lower.clone().unwrap_or_default();
+        options.upper = self.upper.clone().unwrap_or_default();
+        let cov = match &self.sigma {
+            Some(Sigma::Covariance(c)) => Some(c),
+            _ => None,
+        };
+        let mut callback = self.callback;
+        let cb = callback
+            .as_mut()
+            .map(|f| &mut **f as &mut dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()>);
+        let (out, ssr, backend) = match cov {
+            None => {
+                let mut obj = CpuBackend::new(&self.model, &data, self.loss, self.f_scale);
+                let out = run(&mut obj, &self.model, &p0, &options, method, cb, |p| {
+                    first_nonfinite(&self.model, &data, p).unwrap_or(0)
+                })?;
+                let ssr = obj.unweighted_ssr(&out.x);
+                (out, ssr, "cpu (in-memory data)".to_string())
+            }
+            Some(c) => {
+                if self.nan_policy == NanPolicy::Omit && data.omitted > 0 {
+                    return Err(FitError::InvalidOption {
+                        option: "nan_policy".into(),
+                        reason: "omitting points is not supported with a covariance sigma".into(),
+                    });
+                }
+                let mut obj =
+                    WhitenedObjective::new(&self.model, &data, c, self.loss, self.f_scale)?;
+                let out = run(&mut obj, &self.model, &p0, &options, method, cb, |p| {
+                    first_nonfinite(&self.model, &data, p).unwrap_or(0)
+                })?;
+                let ssr = obj.unweighted_ssr(&out.x);
+                (out, ssr, "cpu (dense, covariance sigma)".to_string())
+            }
+        };
+        Ok(assemble(
+            &self.model,
+            &data,
+            out,
+            ssr,
+            method,
+            self.loss,
+            self.f_scale,
+            self.absolute_sigma,
+            backend,
+            start,
+        ))
+    }
+}
+
+fn run<M: Model>(
+    obj: &mut dyn Objective,
+    model: &M,
+    p0: &[f64],
+    options: &SolverOptions,
+    method: Method,
+    callback: Option<solve::Callback<'_>>,
+    first_bad: impl Fn(&[f64]) -> usize,
+) -> Result<SolverOutput, FitError> {
+    let start = obj.pass(p0)?;
+    if start.n_nonfinite > 0 {
+        return Err(FitError::NonFiniteModelAtP0 {
+            model: model.name().to_string(),
+            count: start.n_nonfinite as usize,
+            points: (start.n_points + start.n_nonfinite) as usize,
+            first: first_bad(p0),
+        });
+    }
+    tracing::debug!(model = model.name(), %method, cost = start.cost, "starting fit");
+    match method {
+        Method::Lm => solve::lm::solve(obj, p0, options, callback),
+        Method::Trf => solve::trf::solve(obj, p0, options, callback),
+        Method::Dogbox => solve::dogbox::solve(obj, p0, options, callback),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assemble<M: Model>(
+    model: &M,
+    data: &FitData<'_>,
+    out: SolverOutput,
+    ssr: f64,
+    method: Method,
+    loss: Loss,
+    f_scale: f64,
+    absolute_sigma: bool,
+    backend: String,
+    start: Instant,
+) -> FitResult {
+    let np = out.x.len();
+    let n = data.len();
+    let sum_rho = 2.0 * out.pass.cost;
+    let cov = covariance(&out.pass.jtj, n, sum_rho, absolute_sigma);
+    let perr: Vec<f64> = (0..np).map(|j| cov.matrix[(j, j)].sqrt()).collect();
+    let dof = n - np;
+    let t = if dof > 0 {
+        use statrs::distribution::{ContinuousCDF, StudentsT};
+        StudentsT::new(0.0, 1.0, dof as f64)
+            .map(|d| d.inverse_cdf(0.975))
+            .unwrap_or(f64::NAN)
+    } else {
+        f64::INFINITY
+    };
+    let ci95 = (0..np)
+        .map(|j| (out.x[j] - t * perr[j], out.x[j] + t * perr[j]))
+        .collect();
+    let mean = data.y.iter().sum::<f64>() / n as f64;
+    let sst: f64 = data.y.iter().map(|y| (y - mean) * (y - mean)).sum();
+    let nf = n as f64;
+    let chi2 = sum_rho;
+    let ll = nf * (chi2 / nf).ln();
+    FitResult {
+        model: model.name().to_string(),
+        param_names: model.param_names().iter().map(|s| s.to_string()).collect(),
+        pcov: (0..np)
+            .map(|i| (0..np).map(|j| cov.matrix[(i, j)]).collect())
+            .collect(),
+        covariance_indeterminate: cov.indeterminate,
+        perr,
+        ci95,
+        cost: out.pass.cost,
+        chi2,
+        reduced_chi2: if dof > 0 { chi2 / dof as f64 } else { f64::INFINITY },
+        r_squared: 1.0 - ssr / sst,
+        rmse: (ssr / nf).sqrt(),
+        aic: ll + 2.0 * np as f64,
+        bic: ll + np as f64 * nf.ln(),
+        n_points: n,
+        n_omitted: data.omitted,
+        dof,
+        nfev: out.nfev,
+        njev: out.njev,
+        iterations: out.nit,
+        optimality: out.optimality,
+        active_mask: out.active_mask,
+        success: out.status.converged(),
+        message: out.status.message().to_string(),
+        status: out.status,
+        method,
+        loss,
+        f_scale,
+        backend,
+        wall_time_s: start.elapsed().as_secs_f64(),
+        popt: out.x,
+    }
+}
+
+/// scipy's `curve_fit`: fits `model` to `(x, y)` from `p0` with default settings and returns
+/// `(popt, pcov)`.
+///
+/// ```
+/// use nlsq_runtime::{ExprModel, curve_fit};
+/// let x = [0.0, 1.0, 2.0, 3.0, 4.0];
+/// let y = [1.0, 3.1, 4.9, 7.2, 8.8];
+/// let (popt, pcov) = curve_fit(ExprModel::parse("a * x + b").unwrap(), &x, &y, &[1.0, 0.0]).unwrap();
+/// assert!((popt[0] - 1.97).abs() < 1e-9 && pcov[0][0] > 0.0);
+/// ```
+pub fn curve_fit<M: Model, X: Predictors + ?Sized>(
+    model: M,
+    x: &X,
+    y: &[f64],
+    p0: &[f64],
+) -> Result<(Vec<f64>, Vec<Vec<f64>>), FitError> {
+    let r = CurveFit::new(model).p0(p0).fit(x, y)?;
+    Ok((r.popt, r.pcov))
+}

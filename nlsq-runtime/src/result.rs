@@ -1,0 +1,214 @@
+//! The result of a fit: parameters, uncertainties, goodness of fit and how the solver ended.
+
+use crate::loss::Loss;
+use crate::solve::Status;
+use std::fmt;
+
+/// The solver a fit used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Method {
+    /// Levenberg–Marquardt (MINPACK); no bounds.
+    Lm,
+    /// Trust-region reflective, with bounds.
+    Trf,
+    /// Dogleg in a rectangular trust region, with bounds.
+    Dogbox,
+}
+
+impl Method {
+    /// scipy's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Lm => "lm",
+            Method::Trf => "trf",
+            Method::Dogbox => "dogbox",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "lm" => Ok(Method::Lm),
+            "trf" => Ok(Method::Trf),
+            "dogbox" => Ok(Method::Dogbox),
+            _ => Err(format!("unknown method `{s}` (expected lm, trf or dogbox)")),
+        }
+    }
+}
+
+/// Everything a fit found. Serializes with serde (infinite covariances as `null` in JSON).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FitResult {
+    /// The model's name.
+    pub model: String,
+    /// Parameter names, flattened.
+    pub param_names: Vec<String>,
+    /// Best-fit parameters.
+    pub popt: Vec<f64>,
+    /// Covariance of the parameters (rows), scipy `curve_fit`'s `pcov`.
+    pub pcov: Vec<Vec<f64>>,
+    /// `pcov` could not be estimated; every entry is `+∞` (scipy's `OptimizeWarning`).
+    pub covariance_indeterminate: bool,
+    /// Standard errors `sqrt(diag(pcov))`.
+    pub perr: Vec<f64>,
+    /// 95% confidence intervals `popt ± t₀.₉₇₅(dof) · perr`.
+    pub ci95: Vec<(f64, f64)>,
+    /// `½ Σ ρ` at the solution (scipy's `cost`).
+    pub cost: f64,
+    /// `Σ ρ` (the weighted sum of squared residuals for the linear loss).
+    pub chi2: f64,
+    /// `chi2 / dof`.
+    pub reduced_chi2: f64,
+    /// `1 − Σ(y − f)² / Σ(y − ȳ)²` on unweighted residuals.
+    pub r_squared: f64,
+    /// `sqrt(Σ(y − f)² / N)` on unweighted residuals.
+    pub rmse: f64,
+    /// Akaike information criterion `N ln(chi2 / N) + 2P`.
+    pub aic: f64,
+    /// Bayesian information criterion `N ln(chi2 / N) + P ln N`.
+    pub bic: f64,
+    /// Points used.
+    pub n_points: usize,
+    /// Points dropped by `NanPolicy::Omit`.
+    pub n_omitted: usize,
+    /// Degrees of freedom `N − P`.
+    pub dof: usize,
+    /// Passes over the data.
+    pub nfev: usize,
+    /// Passes whose Jacobian was used.
+    pub njev: usize,
+    /// Solver iterations.
+    pub iterations: usize,
+    /// First-order optimality at the solution.
+    pub optimality: f64,
+    /// Per parameter: -1 at its lower bound, 1 at its upper bound, 0 free.
+    pub active_mask: Vec<i8>,
+    /// Why the solver stopped.
+    pub status: Status,
+    /// scipy's message for `status`.
+    pub message: String,
+    /// Whether a tolerance was met.
+    pub success: bool,
+    /// The solver.
+    pub method: Method,
+    /// The robust loss.
+    pub loss: Loss,
+    /// The loss scale.
+    pub f_scale: f64,
+    /// Where the passes ran, and why.
+    pub backend: String,
+    /// Wall time of the fit in seconds.
+    pub wall_time_s: f64,
+}
+
+impl FitResult {
+    /// The covariance as a matrix.
+    pub fn pcov_matrix(&self) -> nalgebra::DMatrix<f64> {
+        let p = self.popt.len();
+        nalgebra::DMatrix::from_fn(p, p, |i, j| self.pcov[i][j])
+    }
+
+    /// The value of a parameter by name.
+    pub fn param(&self, name: &str) -> Option<f64> {
+        self.param_names
+            .iter()
+            .position(|n| n == name)
+            .map(|j| self.popt[j])
+    }
+}
+
+fn g(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.6e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+impl fmt::Display for FitResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "nlsq fit of `{}`: method {}, loss {}{}, backend {}",
+            self.model,
+            self.method,
+            self.loss,
+            if self.loss == Loss::Linear {
+                String::new()
+            } else {
+                format!(" (f_scale {})", self.f_scale)
+            },
+            self.backend
+        )?;
+        writeln!(
+            f,
+            "{} (status {}, {})",
+            self.message,
+            self.status.code(),
+            if self.success { "converged" } else { "NOT converged" }
+        )?;
+        writeln!(
+            f,
+            "{} points{}, {} parameters, {} dof; {} passes, {} iterations, {:.3} ms",
+            self.n_points,
+            if self.n_omitted > 0 {
+                format!(" ({} omitted as non-finite)", self.n_omitted)
+            } else {
+                String::new()
+            },
+            self.popt.len(),
+            self.dof,
+            self.nfev,
+            self.iterations,
+            self.wall_time_s * 1e3
+        )?;
+        let w = self.param_names.iter().map(|n| n.len()).max().unwrap_or(4).max(9);
+        writeln!(
+            f,
+            "{:<w$}  {:>14}  {:>12}  {:>31}",
+            "parameter", "value", "std error", "95% confidence interval"
+        )?;
+        for j in 0..self.popt.len() {
+            let bound = match self.active_mask.get(j) {
+                Some(-1) => "  (at lower bound)",
+                Some(1) => "  (at upper bound)",
+                _ => "",
+            };
+            writeln!(
+                f,
+                "{:<w$}  {:>14}  {:>12}  [{:>14}, {:>14}]{bound}",
+                self.param_names[j],
+                g(self.popt[j]),
+                if self.perr[j].is_finite() {
+                    format!("{:.3e}", self.perr[j])
+                } else {
+                    "inf".into()
+                },
+                g(self.ci95[j].0),
+                g(self.ci95[j].1),
+            )?;
+        }
+        if self.covariance_indeterminate {
+            writeln!(f, "warning: the covariance of the parameters could not be estimated")?;
+        }
+        write!(
+            f,
+            "cost {}  chi2 {}  reduced chi2 {}  R² {:.6}  RMSE {}  AIC {:.4}  BIC {:.4}",
+            g(self.cost),
+            g(self.chi2),
+            g(self.reduced_chi2),
+            self.r_squared,
+            g(self.rmse),
+            self.aic,
+            self.bic
+        )
+    }
+}
