@@ -9,7 +9,7 @@ pub mod cuda;
 pub mod rust;
 pub mod wgsl;
 
-use crate::ir::{BinaryOp, Graph, Node, NodeId, UnaryOp};
+use crate::ir::{BinaryOp, CmpOp, Graph, Node, NodeId, UnaryOp};
 use crate::schedule::Schedule;
 
 /// How a target spells the pieces of an expression.
@@ -37,6 +37,10 @@ pub trait Dialect {
     fn function2(&self, op: BinaryOp, a: &str, b: &str) -> String;
     /// `cond ? a : b`
     fn select(&self, cond: &str, a: &str, b: &str) -> String;
+    /// A comparison with Rust's (IEEE) semantics: only `!=` is true for NaN operands.
+    fn compare(&self, op: CmpOp, a: &str, b: &str) -> String {
+        format!("{a} {} {b}", op.symbol())
+    }
     /// A statement binding temporary `name` to `expr`.
     fn bind(&self, name: &str, expr: &str, is_bool: bool) -> String;
 }
@@ -82,7 +86,7 @@ pub fn emit_body(g: &Graph, schedule: &Schedule, d: &dyn Dialect) -> Vec<String>
             Node::Const(_) | Node::Bool(_) | Node::Input(_) | Node::Param(_) => continue,
             Node::Unary(op, a) => d.unary(op, &name(a)),
             Node::Binary(op, a, b) => d.binary(op, &name(a), &name(b)),
-            Node::Cmp(op, a, b) => format!("{} {} {}", name(a), op.symbol(), name(b)),
+            Node::Cmp(op, a, b) => d.compare(op, &name(a), &name(b)),
             Node::And(a, b) => format!("{} && {}", name(a), name(b)),
             Node::Or(a, b) => format!("{} || {}", name(a), name(b)),
             Node::Not(a) => format!("!{}", name(a)),

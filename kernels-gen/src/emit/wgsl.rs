@@ -6,7 +6,7 @@
 //! transcendentals exist only for 16- and 32-bit floats.
 
 use super::{Dialect, float_literal};
-use crate::ir::{BinaryOp, UnaryOp};
+use crate::ir::{BinaryOp, CmpOp, UnaryOp};
 use crate::kernels::Precision;
 
 /// The WGSL spelling for one precision.
@@ -57,6 +57,14 @@ impl Dialect for Wgsl {
 
     fn select(&self, cond: &str, a: &str, b: &str) -> String {
         format!("select({b}, {a}, {cond})")
+    }
+
+    fn compare(&self, op: CmpOp, a: &str, b: &str) -> String {
+        // naga lowers `!=` to an ordered not-equal, false for NaN; Rust's is unordered.
+        match op {
+            CmpOp::Ne => format!("!({a} == {b})"),
+            _ => format!("{a} {} {b}", op.symbol()),
+        }
     }
 
     fn bind(&self, name: &str, expr: &str, _is_bool: bool) -> String {

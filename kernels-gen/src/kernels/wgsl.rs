@@ -51,13 +51,18 @@ fn nlsq_hypot(a: f32, b: f32) -> f32 {
 
 /// Helpers with one text for both precisions (`real` is aliased first).
 const COMMON: &str = r#"
+// NaN test with ordered comparisons only (naga lowers `!=` to an ordered not-equal, false
+// for NaN): a NaN is neither <= nor > anything.
+fn nlsq_isnan(v: real) -> bool {
+    return !(abs(v) <= NLSQ_MAX_REAL) && !(abs(v) > NLSQ_MAX_REAL);
+}
 // Rust's min/max: a NaN argument yields the other argument.
 fn nlsq_min(a: real, b: real) -> real {
-    if (b != b) { return a; }
+    if (nlsq_isnan(b)) { return a; }
     return select(b, a, a < b);
 }
 fn nlsq_max(a: real, b: real) -> real {
-    if (b != b) { return a; }
+    if (nlsq_isnan(b)) { return a; }
     return select(b, a, a > b);
 }
 // Binary exponentiation, the algorithm of Rust's powi.
