@@ -36,7 +36,10 @@ pub fn pseudo_inverse(jtj: &DMatrix<f64>, n_points: usize) -> (DMatrix<f64>, usi
         let scaled = DMatrix::from_fn(p, p, |i, j| jtj[(i, j)] / (d[i] * d[j]));
         if let Some(ch) = scaled.cholesky() {
             let inv = ch.inverse();
-            return (DMatrix::from_fn(p, p, |i, j| inv[(i, j)] / (d[i] * d[j])), 0);
+            return (
+                DMatrix::from_fn(p, p, |i, j| inv[(i, j)] / (d[i] * d[j])),
+                0,
+            );
         }
     }
     let mut pinv = DMatrix::zeros(p, p);

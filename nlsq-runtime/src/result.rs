@@ -153,7 +153,11 @@ impl fmt::Display for FitResult {
             "{} (status {}, {})",
             self.message,
             self.status.code(),
-            if self.success { "converged" } else { "NOT converged" }
+            if self.success {
+                "converged"
+            } else {
+                "NOT converged"
+            }
         )?;
         writeln!(
             f,
@@ -170,7 +174,13 @@ impl fmt::Display for FitResult {
             self.iterations,
             self.wall_time_s * 1e3
         )?;
-        let w = self.param_names.iter().map(|n| n.len()).max().unwrap_or(4).max(9);
+        let w = self
+            .param_names
+            .iter()
+            .map(|n| n.len())
+            .max()
+            .unwrap_or(4)
+            .max(9);
         writeln!(
             f,
             "{:<w$}  {:>14}  {:>12}  {:>31}",
@@ -197,7 +207,10 @@ impl fmt::Display for FitResult {
             )?;
         }
         if self.covariance_indeterminate {
-            writeln!(f, "warning: the covariance of the parameters could not be estimated")?;
+            writeln!(
+                f,
+                "warning: the covariance of the parameters could not be estimated"
+            )?;
         }
         write!(
             f,

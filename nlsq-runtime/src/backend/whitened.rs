@@ -40,10 +40,14 @@ impl<'d, M: Model> WhitenedObjective<'d, M> {
             )));
         }
         if cov.iter().any(|v| !v.is_finite()) {
-            return Err(FitError::BadSigma("the covariance matrix has non-finite entries".into()));
+            return Err(FitError::BadSigma(
+                "the covariance matrix has non-finite entries".into(),
+            ));
         }
         if (0..n).any(|i| (0..i).any(|j| cov[(i, j)] != cov[(j, i)])) {
-            return Err(FitError::BadSigma("the covariance matrix is not symmetric".into()));
+            return Err(FitError::BadSigma(
+                "the covariance matrix is not symmetric".into(),
+            ));
         }
         let chol = cov.clone().cholesky().ok_or_else(|| {
             FitError::BadSigma("the covariance matrix is not positive definite".into())
@@ -72,8 +76,12 @@ impl<'d, M: Model> WhitenedObjective<'d, M> {
             }
         }
         let l = self.chol.l();
-        let r = l.solve_lower_triangular(&r).unwrap_or_else(|| r.map(|_| f64::NAN));
-        let j = l.solve_lower_triangular(&j).unwrap_or_else(|| j.map(|_| f64::NAN));
+        let r = l
+            .solve_lower_triangular(&r)
+            .unwrap_or_else(|| r.map(|_| f64::NAN));
+        let j = l
+            .solve_lower_triangular(&j)
+            .unwrap_or_else(|| j.map(|_| f64::NAN));
         (r, j)
     }
 
