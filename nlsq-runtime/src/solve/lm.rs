@@ -882,6 +882,117 @@ mod tests {
         assert!(failures.is_empty(), "{failures:?}");
     }
 
+    /// The numbers printed by `nlsq-runtime/tests/scipy/lm_reference.py` (scipy 1.17.1,
+    /// `least_squares(method='lm')`, same residuals and Jacobians): the solution, nfev and
+    /// status of each problem.
+    #[test]
+    fn scipy_agreement() {
+        struct Case {
+            name: &'static str,
+            x: &'static [f64],
+            nfev: usize,
+            status: Status,
+        }
+        let check = |case: &Case, res: &SolverOutput| {
+            for (j, (&ours, &theirs)) in res.x.iter().zip(case.x).enumerate() {
+                let rel = ((ours - theirs) / theirs).abs();
+                assert!(
+                    rel <= 1e-8,
+                    "{}: x[{j}] = {ours} vs scipy {theirs} (rel {rel:e})",
+                    case.name
+                );
+            }
+            // The same kind of stop (a tolerance met; which rule fires first can differ by
+            // rounding, see the cases) after about the same number of passes.
+            assert!(res.status.converged() && case.status.converged());
+            assert!(
+                res.nfev.abs_diff(case.nfev) <= 2,
+                "{}: nfev {} vs scipy {}",
+                case.name,
+                res.nfev,
+                case.nfev
+            );
+            eprintln!(
+                "{}: nfev {} (scipy {}), status {:?}",
+                case.name, res.nfev, case.nfev, res.status
+            );
+        };
+        let opts12 = |x_scale| SolverOptions {
+            ftol: 1e-12,
+            xtol: 1e-12,
+            gtol: 1e-12,
+            x_scale,
+            ..SolverOptions::default()
+        };
+
+        // rosenbrock: x_scale=1.0, default tolerances. The iterates agree to ~1e-12 all the way;
+        // scipy's 21st pass lands exactly on (1, 1) (r = 0, so gtol), ours 2e-16 away, and the
+        // 22nd pass ends with xtol.
+        let case = Case {
+            name: "rosenbrock",
+            x: &[1.0, 1.0],
+            nfev: 21,
+            status: Status::Gtol,
+        };
+        let mut obj = DenseObjective::new(2, rosenbrock);
+        let opts = SolverOptions {
+            x_scale: XScale::Fixed(vec![1.0, 1.0]),
+            ..SolverOptions::default()
+        };
+        check(&case, &solve(&mut obj, &[-1.2, 1.0], &opts, None).unwrap());
+
+        // misra1a_start1: x_scale='jac', tolerances 1e-12. After the 20th pass scipy's ftol test
+        // just fails and gtol holds at the next iteration; here ftol holds on that pass.
+        let case = Case {
+            name: "misra1a_start1",
+            x: &[238.94212917876047, 0.0005501564318061857],
+            nfev: 20,
+            status: Status::Gtol,
+        };
+        let p = nist("Misra1a");
+        let mut obj = objective(&p.x, &p.y, 2, misra1a);
+        check(
+            &case,
+            &solve(&mut obj, &p.starts[0], &opts12(XScale::Jac), None).unwrap(),
+        );
+
+        // eckerle4_start2: x_scale='jac', tolerances 1e-12.
+        let case = Case {
+            name: "eckerle4_start2",
+            x: &[1.554382717940311, 4.088832176410484, 451.54121843536166],
+            nfev: 9,
+            status: Status::Ftol,
+        };
+        let p = nist("Eckerle4");
+        let mut obj = objective(&p.x, &p.y, 3, eckerle4);
+        check(
+            &case,
+            &solve(&mut obj, &p.starts[1], &opts12(XScale::Jac), None).unwrap(),
+        );
+
+        // thurber_start2: x_scale=1.0, tolerances 1e-12.
+        let case = Case {
+            name: "thurber_start2",
+            x: &[
+                1288.1396796035228,
+                1491.0793175766921,
+                583.2384134524065,
+                75.4166530262258,
+                0.9662950718029888,
+                0.39797287764991557,
+                0.04972731021255467,
+            ],
+            nfev: 30,
+            status: Status::Ftol,
+        };
+        let p = nist("Thurber");
+        let mut obj = objective(&p.x, &p.y, 7, thurber);
+        check(
+            &case,
+            &solve(&mut obj, &p.starts[1], &opts12(no_scaling()), None).unwrap(),
+        );
+    }
+
     // -----------------------------------------------------------------------------------------
     // Stopping, non-finite trial points, singular JᵀJ, bad input
     // -----------------------------------------------------------------------------------------
