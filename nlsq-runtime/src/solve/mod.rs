@@ -9,6 +9,7 @@
 //! `max_nfev`, bounds and status codes.
 
 pub mod dense;
+pub mod lm;
 
 use crate::error::FitError;
 use nalgebra::{DMatrix, DVector};
