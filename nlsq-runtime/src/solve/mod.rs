@@ -10,6 +10,7 @@
 
 pub mod bounds;
 pub mod dense;
+pub mod dogbox;
 #[cfg(test)]
 mod test_problems;
 pub mod trf;
