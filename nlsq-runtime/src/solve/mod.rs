@@ -8,8 +8,14 @@
 //! Solvers follow scipy's `least_squares` semantics for `ftol`, `xtol`, `gtol`, `x_scale`,
 //! `max_nfev`, bounds and status codes.
 
+pub mod bounds;
 pub mod dense;
+pub mod dogbox;
 pub mod lm;
+#[cfg(test)]
+mod test_problems;
+pub mod trf;
+pub mod trust_region;
 
 use crate::error::FitError;
 use nalgebra::{DMatrix, DVector};
