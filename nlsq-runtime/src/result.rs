@@ -44,7 +44,8 @@ impl std::str::FromStr for Method {
     }
 }
 
-/// Everything a fit found. Serializes with serde (infinite covariances as `null` in JSON).
+/// Everything a fit found. Serializes with serde; non-finite numbers (an indeterminate
+/// covariance) round-trip as the strings `"inf"`, `"-inf"`, `"nan"`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FitResult {
     /// The model's name.
@@ -52,28 +53,39 @@ pub struct FitResult {
     /// Parameter names, flattened.
     pub param_names: Vec<String>,
     /// Best-fit parameters.
+    #[serde(with = "crate::serde_float::vec")]
     pub popt: Vec<f64>,
     /// Covariance of the parameters (rows), scipy `curve_fit`'s `pcov`.
+    #[serde(with = "crate::serde_float::rows")]
     pub pcov: Vec<Vec<f64>>,
     /// `pcov` could not be estimated; every entry is `+∞` (scipy's `OptimizeWarning`).
     pub covariance_indeterminate: bool,
     /// Standard errors `sqrt(diag(pcov))`.
+    #[serde(with = "crate::serde_float::vec")]
     pub perr: Vec<f64>,
     /// 95% confidence intervals `popt ± t₀.₉₇₅(dof) · perr`.
+    #[serde(with = "crate::serde_float::pairs")]
     pub ci95: Vec<(f64, f64)>,
     /// `½ Σ ρ` at the solution (scipy's `cost`).
+    #[serde(with = "crate::serde_float::scalar")]
     pub cost: f64,
     /// `Σ ρ` (the weighted sum of squared residuals for the linear loss).
+    #[serde(with = "crate::serde_float::scalar")]
     pub chi2: f64,
     /// `chi2 / dof`.
+    #[serde(with = "crate::serde_float::scalar")]
     pub reduced_chi2: f64,
     /// `1 − Σ(y − f)² / Σ(y − ȳ)²` on unweighted residuals.
+    #[serde(with = "crate::serde_float::scalar")]
     pub r_squared: f64,
     /// `sqrt(Σ(y − f)² / N)` on unweighted residuals.
+    #[serde(with = "crate::serde_float::scalar")]
     pub rmse: f64,
     /// Akaike information criterion `N ln(chi2 / N) + 2P`.
+    #[serde(with = "crate::serde_float::scalar")]
     pub aic: f64,
     /// Bayesian information criterion `N ln(chi2 / N) + P ln N`.
+    #[serde(with = "crate::serde_float::scalar")]
     pub bic: f64,
     /// Points used.
     pub n_points: usize,
@@ -88,6 +100,7 @@ pub struct FitResult {
     /// Solver iterations.
     pub iterations: usize,
     /// First-order optimality at the solution.
+    #[serde(with = "crate::serde_float::scalar")]
     pub optimality: f64,
     /// Per parameter: -1 at its lower bound, 1 at its upper bound, 0 free.
     pub active_mask: Vec<i8>,
@@ -102,6 +115,7 @@ pub struct FitResult {
     /// The robust loss.
     pub loss: Loss,
     /// The loss scale.
+    #[serde(with = "crate::serde_float::scalar")]
     pub f_scale: f64,
     /// Where the passes ran, and why.
     pub backend: String,
@@ -125,11 +139,19 @@ impl FitResult {
     }
 }
 
+/// Seven significant digits: fixed notation for moderate magnitudes, scientific otherwise.
 fn g(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.6e}")
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if (1e-3..1e6).contains(&a) {
+        let decimals = (6 - a.log10().floor() as i32).max(0) as usize;
+        format!("{v:.decimals$}")
     } else {
-        format!("{v}")
+        format!("{v:.6e}")
     }
 }
 
