@@ -4,7 +4,9 @@
 For every corpus function, the dispatch pairs the macro's model with a call of the original
 function, so tests can compare the two. Run from the repository root after editing the corpus.
 """
-import re, pathlib
+import pathlib
+import re
+import subprocess
 
 src = pathlib.Path("kernels-gen/tests/corpus/models.rs").read_text()
 sig = re.compile(r"pub fn (\w+)\(([^)]*)\)\s*->\s*f64", re.S)
@@ -47,4 +49,5 @@ pub fn lookup(name: &str) -> Option<(&'static dyn nlsq::Model, Original)> {{
 pub const COUNT: usize = {len(rows)};
 """
 pathlib.Path("tests/common/corpus_dispatch.rs").write_text(out)
+subprocess.run(["rustfmt", "--edition", "2024", "tests/common/corpus_dispatch.rs"], check=True)
 print(f"{len(rows)} models")

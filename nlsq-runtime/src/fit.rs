@@ -379,7 +379,12 @@ impl<'a, M: Model> CurveFit<'a, M> {
                 let out = run(&mut obj, &self.model, &p0, &options, method, cb, |p| {
                     first_nonfinite(&self.model, &data, p).unwrap_or(0)
                 })?;
-                let ssr = obj.unweighted_ssr(&out.x);
+                // Unweighted plain least squares: the solver's last pass already holds Σr².
+                let ssr = if data.weights.is_none() && self.loss == Loss::Linear {
+                    2.0 * out.pass.cost
+                } else {
+                    obj.unweighted_ssr(&out.x)
+                };
                 (out, ssr, "cpu (in-memory data)".to_string())
             }
             Some(c) => {
@@ -432,10 +437,34 @@ fn run<M: Model>(
         });
     }
     tracing::debug!(model = model.name(), %method, cost = start.cost, "starting fit");
+    // The solvers begin with a pass at p0: hand them this one instead of a second pass.
+    let mut obj = FirstPass {
+        inner: obj,
+        first: Some((p0.to_vec(), start)),
+    };
     match method {
-        Method::Lm => solve::lm::solve(obj, p0, options, callback),
-        Method::Trf => solve::trf::solve(obj, p0, options, callback),
-        Method::Dogbox => solve::dogbox::solve(obj, p0, options, callback),
+        Method::Lm => solve::lm::solve(&mut obj, p0, options, callback),
+        Method::Trf => solve::trf::solve(&mut obj, p0, options, callback),
+        Method::Dogbox => solve::dogbox::solve(&mut obj, p0, options, callback),
+    }
+}
+
+/// Serves one already computed pass, once, when it is asked for at the same parameters.
+struct FirstPass<'o> {
+    inner: &'o mut dyn Objective,
+    first: Option<(Vec<f64>, solve::Pass)>,
+}
+
+impl Objective for FirstPass<'_> {
+    fn n_params(&self) -> usize {
+        self.inner.n_params()
+    }
+
+    fn pass(&mut self, p: &[f64]) -> Result<solve::Pass, FitError> {
+        match self.first.take() {
+            Some((q, pass)) if q == p => Ok(pass),
+            _ => self.inner.pass(p),
+        }
     }
 }
 

@@ -10,59 +10,153 @@ pub type Original = fn(&[f64], &[f64]) -> f64;
 pub fn lookup(name: &str) -> Option<(&'static dyn nlsq::Model, Original)> {
     Some(match name {
         "misra1a" => (&models::Misra1a, |x, p| models::misra1a(x[0], p[0], p[1])),
-        "chwirut2" => (&models::Chwirut2, |x, p| models::chwirut2(x[0], p[0], p[1], p[2])),
-        "chwirut1" => (&models::Chwirut1, |x, p| models::chwirut1(x[0], p[0], p[1], p[2])),
-        "lanczos3" => (&models::Lanczos3, |x, p| models::lanczos3(x[0], p[0], p[1], p[2], p[3], p[4], p[5])),
-        "gauss1" => (&models::Gauss1, |x, p| models::gauss1(x[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])),
-        "gauss2" => (&models::Gauss2, |x, p| models::gauss2(x[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])),
+        "chwirut2" => (&models::Chwirut2, |x, p| {
+            models::chwirut2(x[0], p[0], p[1], p[2])
+        }),
+        "chwirut1" => (&models::Chwirut1, |x, p| {
+            models::chwirut1(x[0], p[0], p[1], p[2])
+        }),
+        "lanczos3" => (&models::Lanczos3, |x, p| {
+            models::lanczos3(x[0], p[0], p[1], p[2], p[3], p[4], p[5])
+        }),
+        "gauss1" => (&models::Gauss1, |x, p| {
+            models::gauss1(x[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])
+        }),
+        "gauss2" => (&models::Gauss2, |x, p| {
+            models::gauss2(x[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])
+        }),
         "dan_wood" => (&models::DanWood, |x, p| models::dan_wood(x[0], p[0], p[1])),
         "misra1b" => (&models::Misra1b, |x, p| models::misra1b(x[0], p[0], p[1])),
-        "kirby2" => (&models::Kirby2, |x, p| models::kirby2(x[0], p[0], p[1], p[2], p[3], p[4])),
-        "hahn1" => (&models::Hahn1, |x, p| models::hahn1(x[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6])),
-        "nelson" => (&models::Nelson, |x, p| models::nelson([x[0], x[1]], p[0], p[1], p[2])),
-        "mgh17" => (&models::Mgh17, |x, p| models::mgh17(x[0], p[0], p[1], p[2], p[3], p[4])),
-        "lanczos1" => (&models::Lanczos1, |x, p| models::lanczos1(x[0], p[0], p[1], p[2], p[3], p[4], p[5])),
-        "lanczos2" => (&models::Lanczos2, |x, p| models::lanczos2(x[0], p[0], p[1], p[2], p[3], p[4], p[5])),
-        "gauss3" => (&models::Gauss3, |x, p| models::gauss3(x[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])),
+        "kirby2" => (&models::Kirby2, |x, p| {
+            models::kirby2(x[0], p[0], p[1], p[2], p[3], p[4])
+        }),
+        "hahn1" => (&models::Hahn1, |x, p| {
+            models::hahn1(x[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6])
+        }),
+        "nelson" => (&models::Nelson, |x, p| {
+            models::nelson([x[0], x[1]], p[0], p[1], p[2])
+        }),
+        "mgh17" => (&models::Mgh17, |x, p| {
+            models::mgh17(x[0], p[0], p[1], p[2], p[3], p[4])
+        }),
+        "lanczos1" => (&models::Lanczos1, |x, p| {
+            models::lanczos1(x[0], p[0], p[1], p[2], p[3], p[4], p[5])
+        }),
+        "lanczos2" => (&models::Lanczos2, |x, p| {
+            models::lanczos2(x[0], p[0], p[1], p[2], p[3], p[4], p[5])
+        }),
+        "gauss3" => (&models::Gauss3, |x, p| {
+            models::gauss3(x[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])
+        }),
         "misra1c" => (&models::Misra1c, |x, p| models::misra1c(x[0], p[0], p[1])),
         "misra1d" => (&models::Misra1d, |x, p| models::misra1d(x[0], p[0], p[1])),
-        "roszman1" => (&models::Roszman1, |x, p| models::roszman1(x[0], p[0], p[1], p[2], p[3])),
-        "enso" => (&models::Enso, |x, p| models::enso(x[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8])),
-        "mgh09" => (&models::Mgh09, |x, p| models::mgh09(x[0], p[0], p[1], p[2], p[3])),
-        "thurber" => (&models::Thurber, |x, p| models::thurber(x[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6])),
+        "roszman1" => (&models::Roszman1, |x, p| {
+            models::roszman1(x[0], p[0], p[1], p[2], p[3])
+        }),
+        "enso" => (&models::Enso, |x, p| {
+            models::enso(x[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8])
+        }),
+        "mgh09" => (&models::Mgh09, |x, p| {
+            models::mgh09(x[0], p[0], p[1], p[2], p[3])
+        }),
+        "thurber" => (&models::Thurber, |x, p| {
+            models::thurber(x[0], p[0], p[1], p[2], p[3], p[4], p[5], p[6])
+        }),
         "box_bod" => (&models::BoxBod, |x, p| models::box_bod(x[0], p[0], p[1])),
         "rat42" => (&models::Rat42, |x, p| models::rat42(x[0], p[0], p[1], p[2])),
         "mgh10" => (&models::Mgh10, |x, p| models::mgh10(x[0], p[0], p[1], p[2])),
-        "eckerle4" => (&models::Eckerle4, |x, p| models::eckerle4(x[0], p[0], p[1], p[2])),
-        "rat43" => (&models::Rat43, |x, p| models::rat43(x[0], p[0], p[1], p[2], p[3])),
-        "bennett5" => (&models::Bennett5, |x, p| models::bennett5(x[0], p[0], p[1], p[2])),
-        "gaussian" => (&models::Gaussian, |x, p| models::gaussian(x[0], p[0], p[1], p[2])),
-        "lorentzian" => (&models::Lorentzian, |x, p| models::lorentzian(x[0], p[0], p[1], p[2])),
-        "sigmoid" => (&models::Sigmoid, |x, p| models::sigmoid(x[0], p[0], p[1], p[2], p[3])),
-        "power_law" => (&models::PowerLaw, |x, p| models::power_law(x[0], p[0], p[1])),
-        "exp_decay" => (&models::ExpDecay, |x, p| models::exp_decay(x[0], p[0], p[1], p[2])),
-        "damped_oscillation" => (&models::DampedOscillation, |x, p| models::damped_oscillation(x[0], p[0], p[1], p[2], p[3], p[4])),
-        "multi_gaussian" => (&models::MultiGaussian, |x, p| models::multi_gaussian(x[0], [p[0], p[1], p[2]], [p[3], p[4], p[5]], [p[6], p[7], p[8]], p[9])),
-        "gaussian_2d" => (&models::Gaussian2d, |x, p| models::gaussian_2d([x[0], x[1]], p[0], p[1], p[2], p[3], p[4])),
-        "broken_power_law" => (&models::BrokenPowerLaw, |x, p| models::broken_power_law(x[0], p[0], p[1], p[2], p[3])),
-        "linear_plateau" => (&models::LinearPlateau, |x, p| models::linear_plateau(x[0], p[0], p[1], p[2])),
-        "pseudo_voigt" => (&models::PseudoVoigt, |x, p| models::pseudo_voigt(x[0], p[0], p[1], p[2], p[3])),
-        "michaelis_menten" => (&models::MichaelisMenten, |x, p| models::michaelis_menten(x[0], p[0], p[1])),
+        "eckerle4" => (&models::Eckerle4, |x, p| {
+            models::eckerle4(x[0], p[0], p[1], p[2])
+        }),
+        "rat43" => (&models::Rat43, |x, p| {
+            models::rat43(x[0], p[0], p[1], p[2], p[3])
+        }),
+        "bennett5" => (&models::Bennett5, |x, p| {
+            models::bennett5(x[0], p[0], p[1], p[2])
+        }),
+        "gaussian" => (&models::Gaussian, |x, p| {
+            models::gaussian(x[0], p[0], p[1], p[2])
+        }),
+        "lorentzian" => (&models::Lorentzian, |x, p| {
+            models::lorentzian(x[0], p[0], p[1], p[2])
+        }),
+        "sigmoid" => (&models::Sigmoid, |x, p| {
+            models::sigmoid(x[0], p[0], p[1], p[2], p[3])
+        }),
+        "power_law" => (&models::PowerLaw, |x, p| {
+            models::power_law(x[0], p[0], p[1])
+        }),
+        "exp_decay" => (&models::ExpDecay, |x, p| {
+            models::exp_decay(x[0], p[0], p[1], p[2])
+        }),
+        "damped_oscillation" => (&models::DampedOscillation, |x, p| {
+            models::damped_oscillation(x[0], p[0], p[1], p[2], p[3], p[4])
+        }),
+        "multi_gaussian" => (&models::MultiGaussian, |x, p| {
+            models::multi_gaussian(
+                x[0],
+                [p[0], p[1], p[2]],
+                [p[3], p[4], p[5]],
+                [p[6], p[7], p[8]],
+                p[9],
+            )
+        }),
+        "gaussian_2d" => (&models::Gaussian2d, |x, p| {
+            models::gaussian_2d([x[0], x[1]], p[0], p[1], p[2], p[3], p[4])
+        }),
+        "broken_power_law" => (&models::BrokenPowerLaw, |x, p| {
+            models::broken_power_law(x[0], p[0], p[1], p[2], p[3])
+        }),
+        "linear_plateau" => (&models::LinearPlateau, |x, p| {
+            models::linear_plateau(x[0], p[0], p[1], p[2])
+        }),
+        "pseudo_voigt" => (&models::PseudoVoigt, |x, p| {
+            models::pseudo_voigt(x[0], p[0], p[1], p[2], p[3])
+        }),
+        "michaelis_menten" => (&models::MichaelisMenten, |x, p| {
+            models::michaelis_menten(x[0], p[0], p[1])
+        }),
         "hill" => (&models::Hill, |x, p| models::hill(x[0], p[0], p[1], p[2])),
-        "dose_response_4pl" => (&models::DoseResponse4pl, |x, p| models::dose_response_4pl(x[0], p[0], p[1], p[2], p[3])),
-        "oscillator_amplitude" => (&models::OscillatorAmplitude, |x, p| models::oscillator_amplitude(x[0], p[0], p[1], p[2])),
-        "oscillator_phase" => (&models::OscillatorPhase, |x, p| models::oscillator_phase(x[0], p[0], p[1], p[2])),
-        "laplace_peak" => (&models::LaplacePeak, |x, p| models::laplace_peak(x[0], p[0], p[1], p[2])),
-        "clipped_linear" => (&models::ClippedLinear, |x, p| models::clipped_linear(x[0], p[0], p[1], p[2], p[3])),
-        "fourier_series" => (&models::FourierSeries, |x, p| models::fourier_series(x[0], p[0], [p[1], p[2], p[3]], [p[4], p[5], p[6]], p[7])),
+        "dose_response_4pl" => (&models::DoseResponse4pl, |x, p| {
+            models::dose_response_4pl(x[0], p[0], p[1], p[2], p[3])
+        }),
+        "oscillator_amplitude" => (&models::OscillatorAmplitude, |x, p| {
+            models::oscillator_amplitude(x[0], p[0], p[1], p[2])
+        }),
+        "oscillator_phase" => (&models::OscillatorPhase, |x, p| {
+            models::oscillator_phase(x[0], p[0], p[1], p[2])
+        }),
+        "laplace_peak" => (&models::LaplacePeak, |x, p| {
+            models::laplace_peak(x[0], p[0], p[1], p[2])
+        }),
+        "clipped_linear" => (&models::ClippedLinear, |x, p| {
+            models::clipped_linear(x[0], p[0], p[1], p[2], p[3])
+        }),
+        "fourier_series" => (&models::FourierSeries, |x, p| {
+            models::fourier_series(x[0], p[0], [p[1], p[2], p[3]], [p[4], p[5], p[6]], p[7])
+        }),
         "planck" => (&models::Planck, |x, p| models::planck(x[0], p[0], p[1])),
-        "exp_approach" => (&models::ExpApproach, |x, p| models::exp_approach(x[0], p[0], p[1], p[2])),
-        "biexponential" => (&models::Biexponential, |x, p| models::biexponential(x[0], p[0], p[1], p[2], p[3], p[4])),
-        "gompertz" => (&models::Gompertz, |x, p| models::gompertz(x[0], p[0], p[1], p[2])),
-        "log_normal" => (&models::LogNormal, |x, p| models::log_normal(x[0], p[0], p[1], p[2])),
-        "tanh_step" => (&models::TanhStep, |x, p| models::tanh_step(x[0], p[0], p[1], p[2], p[3])),
-        "catenary" => (&models::Catenary, |x, p| models::catenary(x[0], p[0], p[1], p[2])),
-        "gaussian_linear_bg" => (&models::GaussianLinearBg, |x, p| models::gaussian_linear_bg(x[0], p[0], p[1], p[2], p[3], p[4])),
+        "exp_approach" => (&models::ExpApproach, |x, p| {
+            models::exp_approach(x[0], p[0], p[1], p[2])
+        }),
+        "biexponential" => (&models::Biexponential, |x, p| {
+            models::biexponential(x[0], p[0], p[1], p[2], p[3], p[4])
+        }),
+        "gompertz" => (&models::Gompertz, |x, p| {
+            models::gompertz(x[0], p[0], p[1], p[2])
+        }),
+        "log_normal" => (&models::LogNormal, |x, p| {
+            models::log_normal(x[0], p[0], p[1], p[2])
+        }),
+        "tanh_step" => (&models::TanhStep, |x, p| {
+            models::tanh_step(x[0], p[0], p[1], p[2], p[3])
+        }),
+        "catenary" => (&models::Catenary, |x, p| {
+            models::catenary(x[0], p[0], p[1], p[2])
+        }),
+        "gaussian_linear_bg" => (&models::GaussianLinearBg, |x, p| {
+            models::gaussian_linear_bg(x[0], p[0], p[1], p[2], p[3], p[4])
+        }),
         _ => return None,
     })
 }

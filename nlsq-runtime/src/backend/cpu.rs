@@ -14,6 +14,9 @@ use rayon::prelude::*;
 /// Points per chunk: the unit of parallel work and of the fixed summation order.
 pub const CHUNK: usize = 4096;
 
+/// Largest parameter count served by the fixed-size fast path.
+pub const FAST_MAX_P: usize = 8;
+
 /// Passes over in-memory data on the CPU.
 pub struct CpuBackend<'d, M: Model> {
     model: M,
@@ -33,8 +36,127 @@ impl<'d, M: Model> CpuBackend<'d, M> {
         }
     }
 
-    /// The reduction row (kernel ABI layout) of points `range`.
+    /// The reduction row (kernel ABI layout) of points `range`: the fixed-size fast path for
+    /// up to [`FAST_MAX_P`] parameters, the general path otherwise.
     fn chunk_row(&self, p: &[f64], range: std::ops::Range<usize>) -> Vec<f64> {
+        let weighted = self.data.weights.is_some();
+        let linear = self.loss == Loss::Linear;
+        macro_rules! fast {
+            ($p:literal) => {
+                match (weighted, linear) {
+                    (false, true) => self.chunk_fast::<$p, false, true>(p, range),
+                    (true, true) => self.chunk_fast::<$p, true, true>(p, range),
+                    (false, false) => self.chunk_fast::<$p, false, false>(p, range),
+                    (true, false) => self.chunk_fast::<$p, true, false>(p, range),
+                }
+            };
+        }
+        match p.len() {
+            1 => fast!(1),
+            2 => fast!(2),
+            3 => fast!(3),
+            4 => fast!(4),
+            5 => fast!(5),
+            6 => fast!(6),
+            7 => fast!(7),
+            8 => fast!(8),
+            _ => self.chunk_checked(p, range),
+        }
+    }
+
+    /// Fixed `P` (and weighting and loss known at compile time): gradient and sums in stack
+    /// arrays the compiler keeps in registers, no per-point finiteness test. A non-finite value
+    /// anywhere makes some sum non-finite; the chunk is then redone by
+    /// [`Self::chunk_checked`], which skips and counts such points.
+    fn chunk_fast<const P: usize, const WEIGHTED: bool, const LINEAR: bool>(
+        &self,
+        p: &[f64],
+        range: std::ops::Range<usize>,
+    ) -> Vec<f64> {
+        let k = self.data.n_inputs();
+        if k > 8 {
+            return self.chunk_checked(p, range);
+        }
+        let mut jtj = [[0.0f64; P]; P];
+        let mut jtr = [0.0f64; P];
+        let mut cost = 0.0;
+        let mut g = [0.0f64; P];
+        let mut xs = [0.0f64; 8];
+        let y = &self.data.y[range.clone()];
+        let x0 = &self.data.x[0][range.clone()];
+        let w: &[f64] = match (&self.data.weights, WEIGHTED) {
+            (Some(w), true) => &w[range.clone()],
+            _ => &[],
+        };
+        // Evaluate a block of points first, then accumulate it: the model's calls (exp, ...)
+        // would otherwise force the accumulators out of registers at every point.
+        const BLOCK: usize = 64;
+        let mut rb = [0.0f64; BLOCK];
+        let mut jb = [[0.0f64; P]; BLOCK];
+        let mut start = 0;
+        while start < y.len() {
+            let len = BLOCK.min(y.len() - start);
+            for b in 0..len {
+                let i = start + b;
+                let f = if k == 1 {
+                    self.model
+                        .eval_with_gradient(std::slice::from_ref(&x0[i]), p, &mut g)
+                } else {
+                    for (c, col) in self.data.x.iter().enumerate() {
+                        xs[c] = col[range.start + i];
+                    }
+                    self.model.eval_with_gradient(&xs[..k], p, &mut g)
+                };
+                let wi = if WEIGHTED { w[i] } else { 1.0 };
+                let mut r = (f - y[i]) * wi;
+                let mut s = wi;
+                if LINEAR {
+                    cost += r * r;
+                } else {
+                    let (rho, sc, rs) = self.loss.scale(self.f_scale, r);
+                    cost += rho;
+                    s *= sc;
+                    r = rs;
+                }
+                rb[b] = r;
+                for a in 0..P {
+                    jb[b][a] = if WEIGHTED || !LINEAR { g[a] * s } else { g[a] };
+                }
+            }
+            for b in 0..len {
+                let j = &jb[b];
+                for a in 0..P {
+                    jtr[a] += j[a] * rb[b];
+                    for c in a..P {
+                        jtj[a][c] += j[a] * j[c];
+                    }
+                }
+            }
+            start += len;
+        }
+        let mut row = vec![0.0; abi::reduction_width(P)];
+        row[0] = cost;
+        let mut e = 1;
+        for a in 0..P {
+            for b in a..P {
+                row[e] = jtj[a][b];
+                e += 1;
+            }
+        }
+        for a in 0..P {
+            row[e + a] = jtr[a];
+        }
+        row[abi::count_index(P)] = y.len() as f64;
+        if row.iter().all(|v| v.is_finite()) {
+            row
+        } else {
+            self.chunk_checked(p, range)
+        }
+    }
+
+    /// Any `P`, with every point tested: non-finite residuals or gradients are skipped and
+    /// counted.
+    fn chunk_checked(&self, p: &[f64], range: std::ops::Range<usize>) -> Vec<f64> {
         let np = p.len();
         let mut row = vec![0.0; abi::reduction_width(np)];
         let mut x = vec![0.0; self.data.n_inputs()];
@@ -76,10 +198,15 @@ impl<'d, M: Model> CpuBackend<'d, M> {
     /// The whole reduction row at `p`, summed over chunks in order.
     pub fn row(&self, p: &[f64]) -> Vec<f64> {
         let n = self.data.len();
-        let rows: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
-            .into_par_iter()
-            .map(|c| self.chunk_row(p, c * CHUNK..((c + 1) * CHUNK).min(n)))
-            .collect();
+        let chunks = n.div_ceil(CHUNK);
+        let chunk = |c: usize| self.chunk_row(p, c * CHUNK..((c + 1) * CHUNK).min(n));
+        // Small data or a one-thread pool: stay on this thread (a rayon hand-off costs tens of
+        // microseconds). Same chunks, same order: the same bits either way.
+        let rows: Vec<Vec<f64>> = if chunks <= 2 || rayon::current_num_threads() == 1 {
+            (0..chunks).map(chunk).collect()
+        } else {
+            (0..chunks).into_par_iter().map(chunk).collect()
+        };
         let mut total = vec![0.0; abi::reduction_width(p.len())];
         for r in &rows {
             for (t, v) in total.iter_mut().zip(r) {
