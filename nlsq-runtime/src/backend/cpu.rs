@@ -68,6 +68,7 @@ impl<'d, M: Model> CpuBackend<'d, M> {
     /// arrays the compiler keeps in registers, no per-point finiteness test. A non-finite value
     /// anywhere makes some sum non-finite; the chunk is then redone by
     /// [`Self::chunk_checked`], which skips and counts such points.
+    #[allow(clippy::needless_range_loop)] // index loops over P read as the formulas they are
     fn chunk_fast<const P: usize, const WEIGHTED: bool, const LINEAR: bool>(
         &self,
         p: &[f64],
@@ -137,15 +138,11 @@ impl<'d, M: Model> CpuBackend<'d, M> {
         let mut row = vec![0.0; abi::reduction_width(P)];
         row[0] = cost;
         let mut e = 1;
-        for a in 0..P {
-            for b in a..P {
-                row[e] = jtj[a][b];
-                e += 1;
-            }
+        for (a, jtj_a) in jtj.iter().enumerate() {
+            row[e..e + P - a].copy_from_slice(&jtj_a[a..]);
+            e += P - a;
         }
-        for a in 0..P {
-            row[e + a] = jtr[a];
-        }
+        row[e..e + P].copy_from_slice(&jtr);
         row[abi::count_index(P)] = y.len() as f64;
         if row.iter().all(|v| v.is_finite()) {
             row
