@@ -34,7 +34,29 @@ fn column_name(k: usize, n_inputs: usize) -> String {
     }
 }
 
+/// What the result statistics need from the data: sizes and the spread of `y`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DataSummary {
+    /// Points fitted.
+    pub n: usize,
+    /// Points dropped as non-finite.
+    pub omitted: usize,
+    /// `Σ (y − ȳ)²`.
+    pub sst: f64,
+}
+
 impl<'a> FitData<'a> {
+    /// Sizes and the spread of `y`.
+    pub fn summary(&self) -> DataSummary {
+        let n = self.len();
+        let mean = self.y.iter().sum::<f64>() / n as f64;
+        DataSummary {
+            n,
+            omitted: self.omitted,
+            sst: self.y.iter().map(|y| (y - mean) * (y - mean)).sum(),
+        }
+    }
+
     /// Checks lengths, finiteness and sigma, applying `policy` to non-finite `x` / `y`.
     pub fn new(
         columns: Vec<&'a [f64]>,

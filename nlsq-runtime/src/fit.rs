@@ -1,15 +1,16 @@
 //! The fitting API: the [`CurveFit`] builder and scipy's [`curve_fit`] shortcut.
 
-use crate::backend::CpuBackend;
 use crate::backend::cpu::first_nonfinite;
 use crate::backend::whitened::WhitenedObjective;
+use crate::backend::{AUTO_GPU_MIN_POINTS, Backend, CpuBackend};
 use crate::covariance::covariance;
-use crate::data::{FitData, NanPolicy};
+use crate::data::{DataSummary, FitData, NanPolicy};
 use crate::error::FitError;
 use crate::loss::Loss;
 use crate::model::Model;
 use crate::result::{FitResult, Method};
 use crate::solve::{self, IterationInfo, Objective, SolverOptions, SolverOutput, XScale};
+use kernels_gen::Precision;
 use nalgebra::DMatrix;
 use std::ops::ControlFlow;
 use std::time::Instant;
@@ -109,6 +110,15 @@ pub struct CurveFit<'a, M: Model> {
     options: SolverOptions,
     nan_policy: NanPolicy,
     callback: Option<BoxedCallback<'a>>,
+    backend: Backend,
+    precision: Precision,
+}
+
+/// Where the passes of one fit run, and why.
+enum Chosen {
+    Cpu(String),
+    #[cfg(feature = "cuda")]
+    Cuda(std::sync::Arc<crate::backend::cuda::Gpu>, String),
 }
 
 impl<'a, M: Model> CurveFit<'a, M> {
@@ -139,6 +149,71 @@ impl<'a, M: Model> CurveFit<'a, M> {
             },
             nan_policy: NanPolicy::Raise,
             callback: None,
+            backend: Backend::Auto,
+            precision: Precision::F64,
+        }
+    }
+
+    /// Where the passes run (default [`Backend::Auto`]).
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Precision of data and model evaluation on a GPU (default f64; f32 halves the bytes and
+    /// still accumulates in f64). The CPU always evaluates in f64.
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
+        self
+    }
+
+    fn choose(&self, n: usize, dense: bool) -> Result<Chosen, FitError> {
+        let cpu = |why: String| Ok(Chosen::Cpu(why));
+        match self.backend {
+            Backend::Cpu => cpu("cpu (chosen)".into()),
+            Backend::Cuda if dense => Err(FitError::InvalidOption {
+                option: "backend".into(),
+                reason: "a covariance sigma is fitted on the CPU only".into(),
+            }),
+            Backend::Cuda => {
+                #[cfg(feature = "cuda")]
+                {
+                    let gpu = crate::backend::cuda::Gpu::shared()?;
+                    let why = format!(
+                        "cuda {} ({}), {} (chosen)",
+                        gpu.name, gpu.arch, self.precision
+                    );
+                    Ok(Chosen::Cuda(gpu, why))
+                }
+                #[cfg(not(feature = "cuda"))]
+                Err(FitError::Backend {
+                    backend: "cuda".into(),
+                    message: "this build has no CUDA support: enable the `cuda` feature".into(),
+                })
+            }
+            Backend::Auto if dense => {
+                cpu("cpu (auto: a covariance sigma is fitted on the CPU)".into())
+            }
+            Backend::Auto if n < AUTO_GPU_MIN_POINTS => cpu(format!(
+                "cpu (auto: {n} points, below the {AUTO_GPU_MIN_POINTS} where a GPU wins)"
+            )),
+            Backend::Auto => {
+                #[cfg(feature = "cuda")]
+                {
+                    match crate::backend::cuda::Gpu::shared() {
+                        Ok(gpu) => {
+                            let why = format!(
+                                "cuda {} ({}), {} (auto: {n} points)",
+                                gpu.name, gpu.arch, self.precision
+                            );
+                            Ok(Chosen::Cuda(gpu, why))
+                        }
+                        Err(e) => cpu(format!("cpu (auto: no usable GPU: {e})")),
+                    }
+                }
+                #[cfg(not(feature = "cuda"))]
+                cpu("cpu (auto: built without GPU backends)".into())
+            }
         }
     }
 
@@ -340,7 +415,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
     }
 
     /// Fits `y ≈ f(x; p)`. `x` is one slice for a single predictor, or `K` column slices.
-    pub fn fit<X: Predictors + ?Sized>(self, x: &X, y: &[f64]) -> Result<FitResult, FitError> {
+    pub fn fit<X: Predictors + ?Sized>(mut self, x: &X, y: &[f64]) -> Result<FitResult, FitError> {
         let start = Instant::now();
         let (p0, method) = self.check_params()?;
         let np = p0.len();
@@ -369,25 +444,44 @@ impl<'a, M: Model> CurveFit<'a, M> {
             Some(Sigma::Covariance(c)) => Some(c),
             _ => None,
         };
-        let mut callback = self.callback;
+        let mut callback = self.callback.take();
         let cb = callback
             .as_mut()
             .map(|f| &mut **f as &mut dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()>);
-        let (out, ssr, backend) = match cov {
-            None => {
+        let chosen = self.choose(data.len(), cov.is_some())?;
+        let plain = data.weights.is_none() && self.loss == Loss::Linear;
+        let first_bad = |p: &[f64]| first_nonfinite(&self.model, &data, p).unwrap_or(0);
+        let (out, ssr, backend) = match (cov, chosen) {
+            (None, Chosen::Cpu(why)) => {
                 let mut obj = CpuBackend::new(&self.model, &data, self.loss, self.f_scale);
-                let out = run(&mut obj, &self.model, &p0, &options, method, cb, |p| {
-                    first_nonfinite(&self.model, &data, p).unwrap_or(0)
-                })?;
+                let out = run(&mut obj, &self.model, &p0, &options, method, cb, first_bad)?;
                 // Unweighted plain least squares: the solver's last pass already holds Σr².
-                let ssr = if data.weights.is_none() && self.loss == Loss::Linear {
+                let ssr = if plain {
                     2.0 * out.pass.cost
                 } else {
                     obj.unweighted_ssr(&out.x)
                 };
-                (out, ssr, "cpu (in-memory data)".to_string())
+                (out, ssr, why)
             }
-            Some(c) => {
+            #[cfg(feature = "cuda")]
+            (None, Chosen::Cuda(gpu, why)) => {
+                let dev = crate::backend::cuda::DeviceData::upload(&gpu, &data, self.precision)?;
+                let mut obj = crate::backend::cuda::CudaObjective::new(
+                    &self.model,
+                    &dev,
+                    self.loss,
+                    self.f_scale,
+                )?;
+                let out = run(&mut obj, &self.model, &p0, &options, method, cb, first_bad)?;
+                let ssr = if plain {
+                    2.0 * out.pass.cost
+                } else {
+                    CpuBackend::new(&self.model, &data, self.loss, self.f_scale)
+                        .unweighted_ssr(&out.x)
+                };
+                (out, ssr, why)
+            }
+            (Some(c), _) => {
                 if self.nan_policy == NanPolicy::Omit && data.omitted > 0 {
                     return Err(FitError::InvalidOption {
                         option: "nan_policy".into(),
@@ -396,16 +490,72 @@ impl<'a, M: Model> CurveFit<'a, M> {
                 }
                 let mut obj =
                     WhitenedObjective::new(&self.model, &data, c, self.loss, self.f_scale)?;
-                let out = run(&mut obj, &self.model, &p0, &options, method, cb, |p| {
-                    first_nonfinite(&self.model, &data, p).unwrap_or(0)
-                })?;
+                let out = run(&mut obj, &self.model, &p0, &options, method, cb, first_bad)?;
                 let ssr = obj.unweighted_ssr(&out.x);
                 (out, ssr, "cpu (dense, covariance sigma)".to_string())
             }
         };
         Ok(assemble(
             &self.model,
-            &data,
+            &data.summary(),
+            out,
+            ssr,
+            method,
+            self.loss,
+            self.f_scale,
+            self.absolute_sigma,
+            backend,
+            start,
+        ))
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl<M: Model> CurveFit<'_, M> {
+    /// Fits data already resident on a GPU ([`crate::backend::cuda::DeviceData`]), uploaded once
+    /// and reusable across fits and models. Bounds, losses, methods and callbacks work as in
+    /// [`CurveFit::fit`]; the data's weights were fixed at upload. R² and RMSE are computed for
+    /// unweighted linear fits (from the last pass) and are NaN otherwise.
+    pub fn fit_resident(
+        mut self,
+        data: &crate::backend::cuda::DeviceData,
+    ) -> Result<FitResult, FitError> {
+        let start = Instant::now();
+        let (p0, method) = self.check_params()?;
+        let np = p0.len();
+        if data.k != self.model.n_inputs() {
+            return Err(FitError::LengthMismatch {
+                what: "x (number of predictor columns on the device)".into(),
+                got: data.k,
+                expected: self.model.n_inputs(),
+            });
+        }
+        if data.n < np {
+            return Err(FitError::TooFewPoints {
+                points: data.n,
+                params: np,
+            });
+        }
+        let mut options = self.options.clone();
+        options.max_nfev = options.max_nfev.or(Some(DEFAULT_MAX_NFEV_PER_PARAM * np));
+        options.lower = self.lower.clone().unwrap_or_default();
+        options.upper = self.upper.clone().unwrap_or_default();
+        let mut callback = self.callback.take();
+        let cb = callback
+            .as_mut()
+            .map(|f| &mut **f as &mut dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()>);
+        let mut obj =
+            crate::backend::cuda::CudaObjective::new(&self.model, data, self.loss, self.f_scale)?;
+        let out = run(&mut obj, &self.model, &p0, &options, method, cb, |_| 0)?;
+        let plain = data.w.is_none() && self.loss == Loss::Linear;
+        let ssr = if plain { 2.0 * out.pass.cost } else { f64::NAN };
+        let backend = format!(
+            "cuda {} ({}), {} (resident data)",
+            data.gpu.name, data.gpu.arch, data.precision
+        );
+        Ok(assemble(
+            &self.model,
+            &data.summary,
             out,
             ssr,
             method,
@@ -471,7 +621,7 @@ impl Objective for FirstPass<'_> {
 #[allow(clippy::too_many_arguments)]
 fn assemble<M: Model>(
     model: &M,
-    data: &FitData<'_>,
+    data: &DataSummary,
     out: SolverOutput,
     ssr: f64,
     method: Method,
@@ -482,7 +632,7 @@ fn assemble<M: Model>(
     start: Instant,
 ) -> FitResult {
     let np = out.x.len();
-    let n = data.len();
+    let n = data.n;
     let sum_rho = 2.0 * out.pass.cost;
     let cov = covariance(&out.pass.jtj, n, sum_rho, absolute_sigma);
     let perr: Vec<f64> = (0..np).map(|j| cov.matrix[(j, j)].sqrt()).collect();
@@ -498,8 +648,7 @@ fn assemble<M: Model>(
     let ci95 = (0..np)
         .map(|j| (out.x[j] - t * perr[j], out.x[j] + t * perr[j]))
         .collect();
-    let mean = data.y.iter().sum::<f64>() / n as f64;
-    let sst: f64 = data.y.iter().map(|y| (y - mean) * (y - mean)).sum();
+    let sst = data.sst;
     let nf = n as f64;
     let chi2 = sum_rho;
     let ll = nf * (chi2 / nf).ln();

@@ -15,6 +15,7 @@ pub mod result;
 mod serde_float;
 pub mod solve;
 
+pub use backend::Backend;
 pub use data::{FitData, NanPolicy};
 pub use error::FitError;
 pub use fit::{CurveFit, Predictors, Sigma, curve_fit};

@@ -23,9 +23,15 @@ pub struct Problem {
     pub y: Vec<f64>,
 }
 
-/// The folder of the `.dat` files.
+/// The folder of the `.dat` files (from the source tree, or from the working directory when a
+/// test binary runs elsewhere, as on the GPU machine).
 pub fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nist-strd")
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nist-strd");
+    if built.is_dir() {
+        built
+    } else {
+        PathBuf::from("tests/data/nist-strd")
+    }
 }
 
 /// The 27 problem names, in NIST's order of difficulty.

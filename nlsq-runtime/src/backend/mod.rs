@@ -1,6 +1,27 @@
 //! Backends: where passes over the data run.
 
 pub mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 pub mod whitened;
 
 pub use cpu::CpuBackend;
+
+/// Where a fit's passes run.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum Backend {
+    /// The GPU when one is present and the problem is large enough to win
+    /// ([`AUTO_GPU_MIN_POINTS`]), else the CPU; the result says which and why.
+    #[default]
+    Auto,
+    /// The CPU, always.
+    Cpu,
+    /// CUDA (feature `cuda`); an error when no device can be used.
+    Cuda,
+}
+
+/// Points from which `Backend::Auto` takes a GPU: below, launch and transfer latencies and the
+/// first kernel build outweigh the faster passes.
+pub const AUTO_GPU_MIN_POINTS: usize = 200_000;

@@ -1,0 +1,219 @@
+//! Compiled kernels: an in-memory LRU of loaded modules keyed by (model hash, precision,
+//! architecture), over an on-disk cache of cubins keyed by the same plus the NVRTC version.
+//!
+//! Disk entries are written atomically (temporary file, fsync, rename) and carry a magic tag and
+//! a BLAKE3 checksum of the cubin; an entry that is truncated, corrupt or of another format is
+//! rebuilt and replaced, never trusted.
+
+use super::driver_error;
+use crate::error::FitError;
+use crate::model::Model;
+use cudarc::driver::{CudaContext, CudaModule};
+use cudarc::nvrtc::Ptx;
+use kernels_gen::{ModelHash, Precision};
+use std::io::Write;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const MAGIC: &[u8; 8] = b"NLSQCUB1";
+const MEMORY_ENTRIES: usize = 64;
+
+/// Counters of the kernel cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// NVRTC compilations.
+    pub builds: u64,
+    /// Modules served from memory.
+    pub memory_hits: u64,
+    /// Cubins served from disk.
+    pub disk_hits: u64,
+    /// Disk entries found corrupt and rebuilt.
+    pub disk_rejected: u64,
+    /// Disk writes that failed (the fit goes on without the disk cache).
+    pub disk_write_failures: u64,
+    /// Time spent compiling.
+    pub build_time: Duration,
+}
+
+type Key = (ModelHash, Precision, String);
+
+/// In-memory LRU of loaded modules over an on-disk cubin cache.
+pub struct KernelCache {
+    memory: lru::LruCache<Key, Arc<CudaModule>>,
+    dir: Option<PathBuf>,
+    stats: CacheStats,
+}
+
+/// `NLSQ_CACHE_DIR`, else the user's cache directory (`~/.cache/nlsq/kernels`); `None` if
+/// neither exists (then only the memory cache is used).
+pub fn default_dir() -> Option<PathBuf> {
+    match std::env::var_os("NLSQ_CACHE_DIR") {
+        Some(d) if !d.is_empty() => Some(PathBuf::from(d)),
+        _ => dirs::cache_dir().map(|d| d.join("nlsq").join("kernels")),
+    }
+}
+
+fn nvrtc_version() -> String {
+    kernels_gen::nvrtc::version()
+        .map(|(a, b)| format!("{a}.{b}"))
+        .unwrap_or_else(|_| "none".into())
+}
+
+impl KernelCache {
+    /// A cache writing cubins under `dir` (none: memory only).
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        KernelCache {
+            memory: lru::LruCache::new(NonZeroUsize::new(MEMORY_ENTRIES).expect("nonzero")),
+            dir,
+            stats: CacheStats::default(),
+        }
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> CacheStats {
+        self.stats
+    }
+
+    /// The disk cache directory, if any.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    fn file(&self, key: &Key) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| {
+            d.join(format!(
+                "{}-{}-{}-nvrtc{}.cubin",
+                key.0.to_hex(),
+                key.1,
+                key.2,
+                nvrtc_version()
+            ))
+        })
+    }
+
+    /// The loaded module of `model` for `precision` on `ctx` (architecture `arch`).
+    pub fn module<M: Model + ?Sized>(
+        &mut self,
+        ctx: &Arc<CudaContext>,
+        arch: &str,
+        model: &M,
+        precision: Precision,
+    ) -> Result<Arc<CudaModule>, FitError> {
+        let key: Key = (model.hash(), precision, arch.to_string());
+        if let Some(m) = self.memory.get(&key) {
+            self.stats.memory_hits += 1;
+            return Ok(m.clone());
+        }
+        let path = self.file(&key);
+        let cubin = match path.as_deref().and_then(|p| self.read(p)) {
+            Some(c) => {
+                self.stats.disk_hits += 1;
+                c
+            }
+            None => {
+                let start = Instant::now();
+                let c = kernels_gen::nvrtc::compile_cubin(
+                    model.cuda_source(precision),
+                    arch,
+                    model.name(),
+                )
+                .map_err(|e| FitError::Backend {
+                    backend: "cuda".into(),
+                    message: e.to_string(),
+                })?;
+                self.stats.builds += 1;
+                self.stats.build_time += start.elapsed();
+                tracing::debug!(model = model.name(), %precision, arch, "built CUDA kernels");
+                if let Some(p) = &path
+                    && let Err(e) = write_atomically(p, &c)
+                {
+                    self.stats.disk_write_failures += 1;
+                    tracing::warn!("kernel cache: could not write {}: {e}", p.display());
+                }
+                c
+            }
+        };
+        let module = ctx
+            .load_module(Ptx::from_binary(cubin))
+            .map_err(|e| driver_error("loading the kernels", e))?;
+        self.memory.put(key, module.clone());
+        Ok(module)
+    }
+
+    /// A verified cubin from disk, or `None` (missing or rejected).
+    fn read(&mut self, path: &Path) -> Option<Vec<u8>> {
+        let bytes = std::fs::read(path).ok()?;
+        match verify(&bytes) {
+            Some(c) => Some(c.to_vec()),
+            None => {
+                self.stats.disk_rejected += 1;
+                tracing::warn!("kernel cache: {} is corrupt; rebuilding", path.display());
+                None
+            }
+        }
+    }
+}
+
+/// The cubin of a cache entry if its tag and checksum hold.
+pub fn verify(bytes: &[u8]) -> Option<&[u8]> {
+    if bytes.len() < 40 || &bytes[..8] != MAGIC {
+        return None;
+    }
+    let (sum, payload) = bytes[8..].split_at(32);
+    (blake3::hash(payload).as_bytes() == sum && !payload.is_empty()).then_some(payload)
+}
+
+/// The bytes of a cache entry for `cubin`.
+pub fn encode(cubin: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(cubin.len() + 40);
+    v.extend_from_slice(MAGIC);
+    v.extend_from_slice(blake3::hash(cubin).as_bytes());
+    v.extend_from_slice(cubin);
+    v
+}
+
+/// Writes `cubin` to `path` through a temporary file, fsync and rename.
+pub fn write_atomically(path: &Path, cubin: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&encode(cubin))?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_verify_and_corruption_is_rejected() {
+        let cubin = b"\x7fELF pretend cubin bytes".to_vec();
+        let e = encode(&cubin);
+        assert_eq!(verify(&e), Some(&cubin[..]));
+        let mut flipped = e.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert_eq!(verify(&flipped), None);
+        assert_eq!(verify(&e[..e.len() - 3]), None);
+        assert_eq!(verify(b"garbage"), None);
+        let dir = std::env::temp_dir().join(format!("nlsq-cache-test-{}", std::process::id()));
+        let path = dir.join("entry.cubin");
+        write_atomically(&path, &cubin).unwrap();
+        assert_eq!(verify(&std::fs::read(&path).unwrap()), Some(&cubin[..]));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
