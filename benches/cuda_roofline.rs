@@ -91,10 +91,14 @@ fn main() {
                     first * 1e3
                 );
                 (0..25)
-                    .map(|_| {
+                    .map(|i| {
                         let t = Instant::now();
                         std::hint::black_box(obj.pass(&p).unwrap());
-                        t.elapsed().as_secs_f64()
+                        let e = t.elapsed().as_secs_f64();
+                        if i < 2 {
+                            eprintln!("  pass {i}: {:.3} ms", e * 1e3);
+                        }
+                        e
                     })
                     .skip(5)
                     .collect()
@@ -111,6 +115,7 @@ fn main() {
             };
             median(times)
         };
+        eprintln!("  {which}: pass timed, fitting");
         let fits: Vec<(f64, usize)> = (0..5)
             .map(|_| {
                 let t = Instant::now();
