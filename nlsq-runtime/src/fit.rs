@@ -319,6 +319,19 @@ impl<'a, M: Model> CurveFit<'a, M> {
         self
     }
 
+    /// The solver options of this fit for `np` parameters (bounds and default budget filled in).
+    fn solver_options(&self, np: usize) -> SolverOptions {
+        SolverOptions {
+            max_nfev: self
+                .options
+                .max_nfev
+                .or(Some(DEFAULT_MAX_NFEV_PER_PARAM * np)),
+            lower: self.lower.clone().unwrap_or_default(),
+            upper: self.upper.clone().unwrap_or_default(),
+            ..self.options.clone()
+        }
+    }
+
     fn check_params(&self) -> Result<(Vec<f64>, Method), FitError> {
         let np = self.model.n_params();
         let name = |j: usize| self.model.param_name(j).to_string();
@@ -436,10 +449,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
                 params: np,
             });
         }
-        let mut options = self.options.clone();
-        options.max_nfev = options.max_nfev.or(Some(DEFAULT_MAX_NFEV_PER_PARAM * np));
-        options.lower = self.lower.clone().unwrap_or_default();
-        options.upper = self.upper.clone().unwrap_or_default();
+        let options = self.solver_options(np);
         let cov = match &self.sigma {
             Some(Sigma::Covariance(c)) => Some(c),
             _ => None,
@@ -536,10 +546,7 @@ impl<M: Model> CurveFit<'_, M> {
                 params: np,
             });
         }
-        let mut options = self.options.clone();
-        options.max_nfev = options.max_nfev.or(Some(DEFAULT_MAX_NFEV_PER_PARAM * np));
-        options.lower = self.lower.clone().unwrap_or_default();
-        options.upper = self.upper.clone().unwrap_or_default();
+        let options = self.solver_options(np);
         let mut callback = self.callback.take();
         let cb = callback
             .as_mut()

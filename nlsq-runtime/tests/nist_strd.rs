@@ -46,49 +46,8 @@ const PROBLEMS: [(&str, &str); 27] = [
     ("Bennett5", "bennett5"),
 ];
 
-struct Nist {
-    starts: [Vec<f64>; 2],
-    certified: Vec<f64>,
-    /// (x row, y)
-    data: Vec<(Vec<f64>, f64)>,
-}
-
-fn load(name: &str) -> Nist {
-    let path = format!(
-        "{}/../tests/data/nist-strd/{name}.dat",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
-    let (mut s1, mut s2, mut cert) = (vec![], vec![], vec![]);
-    for line in &lines[40..] {
-        let t: Vec<&str> = line.split_whitespace().collect();
-        if t.len() >= 5 && t[0].starts_with('b') && t[1] == "=" {
-            s1.push(t[2].parse().unwrap());
-            s2.push(t[3].parse().unwrap());
-            cert.push(t[4].parse().unwrap());
-        } else if !s1.is_empty() {
-            break;
-        }
-    }
-    let data = lines[60..]
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: Vec<f64> = l.split_whitespace().map(|t| t.parse().unwrap()).collect();
-            if name == "Nelson" {
-                (vec![v[1], v[2]], v[0].ln())
-            } else {
-                (vec![v[1]], v[0])
-            }
-        })
-        .collect();
-    Nist {
-        starts: [s1, s2],
-        certified: cert,
-        data,
-    }
-}
+#[path = "../../tests/common/nist.rs"]
+mod nist;
 
 /// The corpus function `fn_name`, compiled at run time.
 fn corpus_model(fn_name: &str) -> nlsq_runtime::ExprModel {
@@ -99,20 +58,6 @@ fn corpus_model(fn_name: &str) -> nlsq_runtime::ExprModel {
     let ir = nlsq_runtime::kernels_gen::parse::model_from_source(&CORPUS[start..end])
         .unwrap_or_else(|e| panic!("{fn_name}: {e}"));
     nlsq_runtime::ExprModel::from_ir(ir)
-}
-
-fn lre(b: &[f64], cert: &[f64]) -> f64 {
-    b.iter()
-        .zip(cert)
-        .map(|(b, c)| {
-            let rel = ((b - c) / c).abs();
-            if rel == 0.0 {
-                16.0
-            } else {
-                (-rel.log10()).min(16.0)
-            }
-        })
-        .fold(f64::INFINITY, f64::min)
 }
 
 type Solver = fn(
@@ -126,17 +71,18 @@ type Solver = fn(
 fn run_all(solver: Solver, base: &SolverOptions) -> Vec<(String, usize, f64, SolverOutput)> {
     let mut out = vec![];
     for (name, fn_name) in PROBLEMS {
-        let nist = load(name);
+        let nist = nist::load(name);
+        let rows = nist.rows();
         let model = corpus_model(fn_name);
         let p = model.n_params();
         assert_eq!(p, nist.certified.len(), "{name}");
         for (k, start) in nist.starts.iter().enumerate() {
             let mut obj = DenseObjective::new(p, |b: &[f64]| {
-                let m = nist.data.len();
+                let m = nist.y.len();
                 let mut r = DVector::zeros(m);
                 let mut j = DMatrix::zeros(m, p);
                 let mut grad = vec![0.0; p];
-                for (i, (x, y)) in nist.data.iter().enumerate() {
+                for (i, (x, y)) in rows.iter().zip(&nist.y).enumerate() {
                     r[i] = model.eval_with_gradient(x, b, &mut grad) - y;
                     for c in 0..p {
                         j[(i, c)] = grad[c];
@@ -149,7 +95,7 @@ fn run_all(solver: Solver, base: &SolverOptions) -> Vec<(String, usize, f64, Sol
                 ..base.clone()
             };
             let res = solver(&mut obj, start, &opts, None).unwrap();
-            let l = lre(&res.x, &nist.certified);
+            let l = nist::lre(&res.x, &nist.certified);
             println!(
                 "{name:10} start {}  LRE {l:5.1}  status {:2}  nfev {:5}",
                 k + 1,

@@ -23,15 +23,18 @@ pub struct Problem {
     pub y: Vec<f64>,
 }
 
-/// The folder of the `.dat` files (from the source tree, or from the working directory when a
-/// test binary runs elsewhere, as on the GPU machine).
+/// The folder of the `.dat` files: `tests/data/nist-strd` of the workspace (found from the
+/// crate being tested, or from the working directory when a test binary runs elsewhere, as
+/// on the GPU machine).
 pub fn data_dir() -> PathBuf {
-    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nist-strd");
-    if built.is_dir() {
-        built
-    } else {
-        PathBuf::from("tests/data/nist-strd")
-    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        manifest.join("tests/data/nist-strd"),
+        manifest.join("../tests/data/nist-strd"),
+    ]
+    .into_iter()
+    .find(|d| d.is_dir())
+    .unwrap_or_else(|| PathBuf::from("tests/data/nist-strd"))
 }
 
 /// The 27 problem names, in NIST's order of difficulty.
@@ -54,6 +57,15 @@ fn numbers(line: &str) -> Vec<f64> {
     line.split_whitespace()
         .filter_map(|t| t.parse::<f64>().ok())
         .collect()
+}
+
+impl Problem {
+    /// The predictors point by point (rows), rather than as columns.
+    pub fn rows(&self) -> Vec<Vec<f64>> {
+        (0..self.y.len())
+            .map(|i| self.x.iter().map(|c| c[i]).collect())
+            .collect()
+    }
 }
 
 /// Parses `<name>.dat`.

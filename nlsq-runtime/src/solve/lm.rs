@@ -581,64 +581,16 @@ mod tests {
         y: Vec<f64>,
     }
 
-    /// The two numbers of a header line `... (lines A to B)`.
-    fn line_range(line: &str) -> (usize, usize) {
-        let inner = line.split('(').nth(1).expect("range").trim_end_matches(')');
-        let nums: Vec<usize> = inner
-            .split_whitespace()
-            .filter_map(|t| t.trim_end_matches(')').parse().ok())
-            .collect();
-        (nums[0], nums[1])
-    }
-
-    /// Parses `tests/data/nist-strd/<name>.dat`: header line 5 gives the parameter rows
-    /// (`bK = start1 start2 certified sd`), header line 7 the data rows (`y x` or `y x1 x2`).
+    /// `tests/data/nist-strd/<name>.dat`, through the workspace's one NIST parser.
     fn nist(name: &'static str) -> Nist {
-        let path = format!(
-            "{}/../tests/data/nist-strd/{name}.dat",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&path).expect("NIST data file");
-        let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
-        let (p0, p1) = line_range(lines[4]);
-        let (d0, d1) = line_range(lines[6]);
-        let mut starts = [Vec::new(), Vec::new()];
-        let mut certified = Vec::new();
-        for line in &lines[p0 - 1..p1] {
-            let v: Vec<f64> = line
-                .split('=')
-                .nth(1)
-                .expect("parameter row")
-                .split_whitespace()
-                .map(|t| t.parse().expect("number"))
-                .collect();
-            starts[0].push(v[0]);
-            starts[1].push(v[1]);
-            certified.push(v[2]);
-        }
-        let rss = lines
-            .iter()
-            .find(|l| l.contains("Residual Sum of Squares"))
-            .and_then(|l| l.split_whitespace().last())
-            .and_then(|t| t.parse().ok())
-            .expect("certified RSS");
-        let (mut x, mut y) = (Vec::new(), Vec::new());
-        for line in &lines[d0 - 1..d1] {
-            let v: Vec<f64> = line
-                .split_whitespace()
-                .map(|t| t.parse().expect("number"))
-                .collect();
-            // Nelson's model is for log[y] (natural log).
-            y.push(if name == "Nelson" { v[0].ln() } else { v[0] });
-            x.push(v[1..].to_vec());
-        }
+        let p = crate::solve::test_problems::nist_files::load(name);
         Nist {
             name,
-            starts,
-            certified,
-            rss,
-            x,
-            y,
+            x: p.rows(),
+            starts: p.starts,
+            certified: p.certified,
+            rss: p.rss,
+            y: p.y,
         }
     }
 

@@ -15,39 +15,18 @@ pub(crate) struct Nist {
     pub y: Vec<f64>,
 }
 
-/// Parses `tests/data/nist-strd/<name>.dat` (single-predictor problems).
+/// The workspace's one NIST StRD parser (also used by the integration tests).
+#[path = "../../../tests/common/nist.rs"]
+pub(crate) mod nist_files;
+
+/// `tests/data/nist-strd/<name>.dat` (single-predictor problems).
 pub(crate) fn load_nist(name: &str) -> Nist {
-    let path = format!(
-        "{}/../tests/data/nist-strd/{name}.dat",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
-    let (mut s1, mut s2, mut cert) = (vec![], vec![], vec![]);
-    for line in &lines[40..] {
-        let t: Vec<&str> = line.split_whitespace().collect();
-        if t.len() >= 5 && t[0].starts_with('b') && t[1] == "=" {
-            s1.push(t[2].parse().unwrap());
-            s2.push(t[3].parse().unwrap());
-            cert.push(t[4].parse().unwrap());
-        } else if !s1.is_empty() {
-            break;
-        }
-    }
-    let (mut x, mut y) = (vec![], vec![]);
-    for line in lines[60..].iter().filter(|l| !l.trim().is_empty()) {
-        let v: Vec<f64> = line
-            .split_whitespace()
-            .map(|t| t.parse().unwrap())
-            .collect();
-        y.push(v[0]);
-        x.push(v[1]);
-    }
+    let p = nist_files::load(name);
     Nist {
-        starts: [s1, s2],
-        certified: cert,
-        x,
-        y,
+        starts: p.starts,
+        certified: p.certified,
+        x: p.x[0].clone(),
+        y: p.y,
     }
 }
 
