@@ -105,7 +105,14 @@ impl<'a> FitData<'a> {
             }
         };
         let bad = |i: usize| !y[i].is_finite() || columns.iter().any(|c| !c[i].is_finite());
-        let first_bad = (0..n).find(|&i| bad(i));
+        // Whole-column scans first (they vectorize); the point-wise search only when needed.
+        let all_finite = y.iter().all(|v| v.is_finite())
+            && columns.iter().all(|c| c.iter().all(|v| v.is_finite()));
+        let first_bad = if all_finite {
+            None
+        } else {
+            (0..n).find(|&i| bad(i))
+        };
         let Some(first) = first_bad else {
             return Ok(FitData {
                 x: columns.into_iter().map(Cow::Borrowed).collect(),

@@ -83,7 +83,8 @@ pub struct ExprModel {
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    /// The interpreter's scratch values and outputs, reused across calls on each thread.
+    static SCRATCH: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 impl ExprModel {
@@ -139,13 +140,13 @@ impl Model for ExprModel {
     }
     fn eval(&self, x: &[f64], p: &[f64]) -> f64 {
         let mut out = [0.0];
-        SCRATCH.with_borrow_mut(|s| self.value.eval_into(x, p, s, &mut out));
+        SCRATCH.with_borrow_mut(|(s, _)| self.value.eval_into(x, p, s, &mut out));
         out[0]
     }
     fn eval_with_gradient(&self, x: &[f64], p: &[f64], grad: &mut [f64]) -> f64 {
-        SCRATCH.with_borrow_mut(|s| {
-            let mut out = vec![0.0; grad.len() + 1];
-            self.with_gradient.eval_into(x, p, s, &mut out);
+        SCRATCH.with_borrow_mut(|(s, out)| {
+            out.resize(grad.len() + 1, 0.0);
+            self.with_gradient.eval_into(x, p, s, out);
             grad.copy_from_slice(&out[1..]);
             out[0]
         })
