@@ -348,24 +348,13 @@ fn dogleg_step(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::solve::XScale;
     use crate::solve::dense::DenseObjective;
     use crate::solve::test_problems::{
-        Reference, assert_close, check_references, expdecay, load_nist, lre, nist_model,
-        nist_objective, rosenbrock,
+        Reference, assert_close, check_rank_deficient, check_references, expdecay, load_nist, lre,
+        nist_model, nist_objective, rosenbrock, tight,
     };
 
     const INF: f64 = f64::INFINITY;
-
-    fn tight(max_nfev: Option<usize>) -> SolverOptions {
-        SolverOptions {
-            ftol: 1e-15,
-            xtol: 1e-15,
-            gtol: 1e-15,
-            max_nfev,
-            ..SolverOptions::default()
-        }
-    }
 
     #[test]
     fn rosenbrock_unbounded() {
@@ -555,46 +544,7 @@ mod tests {
 
     #[test]
     fn rank_deficient_problem_does_not_panic() {
-        let obj_fn = |p: &[f64]| {
-            let m = 15;
-            let mut r = DVector::zeros(m);
-            let mut j = DMatrix::zeros(m, 4);
-            for i in 0..m {
-                let t = i as f64 * 0.3;
-                let e = (-p[1] * t).exp();
-                r[i] = (p[0] + p[3]) * e - 3.0 * (-0.7 * t).exp();
-                j[(i, 0)] = e;
-                j[(i, 1)] = -(p[0] + p[3]) * t * e;
-                j[(i, 3)] = e;
-            }
-            (r, j)
-        };
-        for opts in [
-            SolverOptions::default(),
-            tight(None),
-            SolverOptions {
-                x_scale: XScale::Jac,
-                ..SolverOptions::default()
-            },
-            SolverOptions {
-                lower: vec![-10.0, 0.0, -1.0, -10.0],
-                upper: vec![10.0, 5.0, 1.0, 10.0],
-                ..SolverOptions::default()
-            },
-        ] {
-            let out = solve(
-                &mut DenseObjective::new(4, obj_fn),
-                &[1.0, 0.2, 0.5, 1.0],
-                &opts,
-                None,
-            )
-            .unwrap();
-            assert!(out.x.iter().all(|v| v.is_finite()));
-            assert!(out.status.converged(), "{:?}", out.status);
-            assert!((out.x[0] + out.x[3] - 3.0).abs() < 1e-6, "{:?}", out.x);
-            assert!((out.x[1] - 0.7).abs() < 1e-6, "{:?}", out.x);
-            assert_eq!(out.x[2], 0.5);
-        }
+        check_rank_deficient(solve);
     }
 
     #[test]

@@ -283,3 +283,61 @@ pub(crate) fn check_references(
     }
     nfevs
 }
+
+/// Tolerances 1e-15 and an optional pass budget.
+pub(crate) fn tight(max_nfev: Option<usize>) -> SolverOptions {
+    SolverOptions {
+        ftol: 1e-15,
+        xtol: 1e-15,
+        gtol: 1e-15,
+        max_nfev,
+        ..SolverOptions::default()
+    }
+}
+
+/// A rank-deficient problem under default, tight, `'jac'`-scaled and bounded options: the
+/// solver converges without panicking, finds the identifiable combinations and leaves the
+/// ignored parameter where it started.
+pub(crate) fn check_rank_deficient(solver: SolveFn) {
+    // The residuals ignore p[2], and p[0] and p[3] enter only as their sum.
+    let obj_fn = |p: &[f64]| {
+        let m = 15;
+        let mut r = DVector::zeros(m);
+        let mut j = DMatrix::zeros(m, 4);
+        for i in 0..m {
+            let t = i as f64 * 0.3;
+            let e = (-p[1] * t).exp();
+            r[i] = (p[0] + p[3]) * e - 3.0 * (-0.7 * t).exp();
+            j[(i, 0)] = e;
+            j[(i, 1)] = -(p[0] + p[3]) * t * e;
+            j[(i, 3)] = e;
+        }
+        (r, j)
+    };
+    for opts in [
+        SolverOptions::default(),
+        tight(None),
+        SolverOptions {
+            x_scale: XScale::Jac,
+            ..SolverOptions::default()
+        },
+        SolverOptions {
+            lower: vec![-10.0, 0.0, -1.0, -10.0],
+            upper: vec![10.0, 5.0, 1.0, 10.0],
+            ..SolverOptions::default()
+        },
+    ] {
+        let out = solver(
+            &mut DenseObjective::new(4, obj_fn),
+            &[1.0, 0.2, 0.5, 1.0],
+            &opts,
+            None,
+        )
+        .unwrap();
+        assert!(out.x.iter().all(|v| v.is_finite()));
+        assert!(out.status.converged(), "{:?}", out.status);
+        assert!((out.x[0] + out.x[3] - 3.0).abs() < 1e-6, "{:?}", out.x);
+        assert!((out.x[1] - 0.7).abs() < 1e-6, "{:?}", out.x);
+        assert_eq!(out.x[2], 0.5, "an ignored parameter stays put");
+    }
+}
