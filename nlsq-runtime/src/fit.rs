@@ -585,10 +585,10 @@ fn run<M: Model>(
     first_bad: impl Fn(&[f64]) -> usize,
 ) -> Result<SolverOutput, FitError> {
     let start = obj.pass(p0)?;
-    if start.n_nonfinite > 0 {
+    if !start.is_finite() {
         return Err(FitError::NonFiniteModelAtP0 {
             model: model.name().to_string(),
-            count: start.n_nonfinite as usize,
+            count: start.n_nonfinite.max(1) as usize,
             points: (start.n_points + start.n_nonfinite) as usize,
             first: first_bad(p0),
         });

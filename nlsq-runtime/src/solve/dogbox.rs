@@ -11,9 +11,10 @@
 //! the eigen-decomposition pseudo-inverse when `JᵀJ` is numerically singular.
 
 use super::bounds::{in_bounds, norm, norm_inf, step_size_to_bound};
+use super::initial_pass;
 use super::trust_region::{
-    check_termination, initial_pass, jac_scale, minimize_quadratic_1d, noise_level, prepare,
-    sym_eigen, update_tr_radius,
+    check_termination, jac_scale, minimize_quadratic_1d, noise_level, prepare, sym_eigen,
+    update_tr_radius,
 };
 use super::{Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status};
 use crate::error::FitError;

@@ -46,6 +46,7 @@
 
 use super::{
     Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status, XScale,
+    initial_pass,
 };
 use crate::error::FitError;
 use nalgebra::{Cholesky, DMatrix, DVector, SymmetricEigen};
@@ -77,17 +78,9 @@ pub fn solve(
     let jac_scale = matches!(opts.x_scale, XScale::Jac);
 
     let mut x = DVector::from_column_slice(x0);
-    let mut pass = obj.pass(x0)?;
+    let mut pass = initial_pass(obj, x0)?;
     let mut nfev = 1;
     check_pass(&pass, n)?;
-    if !usable(&pass) {
-        return Err(FitError::NonFiniteModelAtP0 {
-            model: "objective".to_string(),
-            count: pass.n_nonfinite as usize,
-            points: (pass.n_points + pass.n_nonfinite) as usize,
-            first: 0,
-        });
-    }
     if (pass.n_points as usize) < n {
         return Err(FitError::TooFewPoints {
             points: pass.n_points as usize,
@@ -149,7 +142,7 @@ pub fn solve(
             nfev += 1;
             check_pass(&trial, n)?;
             let cost = pass.cost;
-            let cost_new = if usable(&trial) {
+            let cost_new = if trial.is_finite() {
                 trial.cost
             } else {
                 f64::INFINITY
@@ -329,14 +322,6 @@ fn check_pass(pass: &Pass, n: usize) -> Result<(), FitError> {
         });
     }
     Ok(())
-}
-
-/// Whether a pass can be a point of the iteration: finite values, and a finite `JᵀJ` and
-/// gradient (which can overflow even when every residual and Jacobian entry is finite).
-fn usable(pass: &Pass) -> bool {
-    pass.is_finite()
-        && pass.jtj.iter().all(|v| v.is_finite())
-        && pass.gradient.iter().all(|v| v.is_finite())
 }
 
 /// MINPACK's `gnorm`: the largest cosine between `r` and a column of `J`,

@@ -38,10 +38,30 @@ pub struct Pass {
 }
 
 impl Pass {
-    /// Whether the pass saw only finite values.
+    /// Whether the pass can be a point of an iteration: every residual and Jacobian entry was
+    /// finite, and so are the cost, `JᵀJ` and the gradient (sums of finite terms can still
+    /// overflow).
     pub fn is_finite(&self) -> bool {
-        self.n_nonfinite == 0 && self.cost.is_finite()
+        self.n_nonfinite == 0
+            && self.cost.is_finite()
+            && self.jtj.iter().all(|v| v.is_finite())
+            && self.gradient.iter().all(|v| v.is_finite())
     }
+}
+
+/// The first pass of a solve, which must be finite (scipy: "Residuals are not finite in the
+/// initial point").
+pub(crate) fn initial_pass(obj: &mut dyn Objective, x0: &[f64]) -> Result<Pass, FitError> {
+    let pass = obj.pass(x0)?;
+    if !pass.is_finite() {
+        return Err(FitError::NonFiniteModelAtP0 {
+            model: "objective".into(),
+            count: pass.n_nonfinite.max(1) as usize,
+            points: (pass.n_points + pass.n_nonfinite) as usize,
+            first: 0,
+        });
+    }
+    Ok(pass)
 }
 
 /// What solvers see: passes at any parameter vector.

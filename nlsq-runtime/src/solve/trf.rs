@@ -15,9 +15,9 @@ use super::bounds::{
     cl_scaling_vector, find_active_constraints, in_bounds, intersect_trust_region,
     make_strictly_feasible, norm, norm_inf, step_size_to_bound,
 };
+use super::initial_pass;
 use super::trust_region::{
-    Subproblem, check_termination, initial_pass, jac_scale, minimize_quadratic_1d, prepare,
-    update_tr_radius,
+    Subproblem, check_termination, jac_scale, minimize_quadratic_1d, prepare, update_tr_radius,
 };
 use super::{Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status};
 use crate::error::FitError;

@@ -11,7 +11,7 @@
 //! conditioning of `JᵀJ` with its columns normalised does.
 
 use super::bounds::dot;
-use super::{Objective, Pass, SolverOptions, XScale};
+use super::{Objective, SolverOptions, XScale};
 use crate::error::FitError;
 use nalgebra::DMatrix;
 
@@ -450,21 +450,6 @@ pub(crate) fn prepare(
         fixed_scale,
         max_nfev,
     })
-}
-
-/// The first pass, which must be finite (scipy: "Residuals are not finite in the initial
-/// point").
-pub(crate) fn initial_pass(obj: &mut dyn Objective, x0: &[f64]) -> Result<Pass, FitError> {
-    let pass = obj.pass(x0)?;
-    if !pass.is_finite() {
-        return Err(FitError::NonFiniteModelAtP0 {
-            model: "objective".into(),
-            count: pass.n_nonfinite.max(1) as usize,
-            points: (pass.n_points + pass.n_nonfinite) as usize,
-            first: 0,
-        });
-    }
-    Ok(pass)
 }
 
 /// scipy's `compute_jac_scale` from `JᵀJ`: column norms `√(JᵀJ)_jj` (zero → 1 at first,
