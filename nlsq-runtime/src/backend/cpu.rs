@@ -158,36 +158,20 @@ impl<'d, M: Model> CpuBackend<'d, M> {
         let mut row = vec![0.0; abi::reduction_width(np)];
         let mut x = vec![0.0; self.data.n_inputs()];
         let mut g = vec![0.0; np];
-        let (t, nonfinite, count) = (
-            np * (np + 1) / 2,
-            abi::nonfinite_index(np),
-            abi::count_index(np),
-        );
         for i in range {
             self.data.point(i, &mut x);
             let f = self.model.eval_with_gradient(&x, p, &mut g);
             let w = self.data.weight(i);
-            let r = (f - self.data.y[i]) * w;
-            if !r.is_finite() || g.iter().any(|v| !v.is_finite()) {
-                row[nonfinite] += 1.0;
-                continue;
-            }
-            let (rho, s, rs) = self.loss.scale(self.f_scale, r);
-            let sw = s * w;
             for v in g.iter_mut() {
-                *v *= sw;
+                *v *= w;
             }
-            row[0] += rho;
-            let mut e = 1;
-            for j in 0..np {
-                let gj = g[j];
-                for gk in &g[j..] {
-                    row[e] += gj * gk;
-                    e += 1;
-                }
-                row[1 + t + j] += gj * rs;
-            }
-            row[count] += 1.0;
+            accumulate_point(
+                &mut row,
+                (f - self.data.y[i]) * w,
+                &mut g,
+                self.loss,
+                self.f_scale,
+            );
         }
         row
     }
@@ -242,6 +226,33 @@ impl<'d, M: Model> CpuBackend<'d, M> {
             })
             .collect()
     }
+}
+
+/// Adds one point to a reduction row (kernel ABI layout), as the kernels do: a non-finite
+/// residual or Jacobian row is counted and skipped; otherwise the robust loss scales the row
+/// `jac` (overwritten) and the residual, and the cost, `JᵀJ` and `Jᵀr` entries grow.
+pub fn accumulate_point(row: &mut [f64], r: f64, jac: &mut [f64], loss: Loss, f_scale: f64) {
+    let np = jac.len();
+    if !r.is_finite() || jac.iter().any(|v| !v.is_finite()) {
+        row[abi::nonfinite_index(np)] += 1.0;
+        return;
+    }
+    let (rho, s, rs) = loss.scale(f_scale, r);
+    for v in jac.iter_mut() {
+        *v *= s;
+    }
+    row[0] += rho;
+    let t = np * (np + 1) / 2;
+    let mut e = 1;
+    for j in 0..np {
+        let gj = jac[j];
+        for gk in &jac[j..] {
+            row[e] += gj * gk;
+            e += 1;
+        }
+        row[1 + t + j] += gj * rs;
+    }
+    row[abi::count_index(np)] += 1.0;
 }
 
 /// Index of the first point where the model's value or gradient is not finite at `p`.

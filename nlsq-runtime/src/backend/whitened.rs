@@ -4,7 +4,7 @@
 //! (`O(N²)` for the factor, `O(N² P)` per pass): meant for the moderate `N` such covariances
 //! come with.
 
-use crate::backend::cpu::pass_from_row;
+use crate::backend::cpu::{accumulate_point, pass_from_row};
 use crate::data::FitData;
 use crate::error::FitError;
 use crate::loss::Loss;
@@ -106,25 +106,13 @@ impl<M: Model> Objective for WhitenedObjective<'_, M> {
     fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
         let np = p.len();
         let (r, j) = self.residuals_and_jacobian(p);
-        let t = np * (np + 1) / 2;
         let mut row = vec![0.0; abi::reduction_width(np)];
+        let mut ji = vec![0.0; np];
         for i in 0..r.len() {
-            let ji: Vec<f64> = j.row(i).iter().copied().collect();
-            if !r[i].is_finite() || ji.iter().any(|v| !v.is_finite()) {
-                row[abi::nonfinite_index(np)] += 1.0;
-                continue;
+            for (a, v) in ji.iter_mut().enumerate() {
+                *v = j[(i, a)];
             }
-            let (rho, s, rs) = self.loss.scale(self.f_scale, r[i]);
-            row[0] += rho;
-            let mut e = 1;
-            for a in 0..np {
-                for b in a..np {
-                    row[e] += ji[a] * s * ji[b] * s;
-                    e += 1;
-                }
-                row[1 + t + a] += ji[a] * s * rs;
-            }
-            row[abi::count_index(np)] += 1.0;
+            accumulate_point(&mut row, r[i], &mut ji, self.loss, self.f_scale);
         }
         Ok(pass_from_row(np, &row))
     }
