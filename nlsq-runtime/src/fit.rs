@@ -1,8 +1,9 @@
 //! The fitting API: the [`CurveFit`] builder and scipy's [`curve_fit`] shortcut.
 
+use crate::backend::choose::{Chosen, choose};
 use crate::backend::cpu::first_nonfinite;
 use crate::backend::whitened::WhitenedObjective;
-use crate::backend::{AUTO_GPU_MIN_POINTS, Backend, CpuBackend};
+use crate::backend::{Backend, CpuBackend};
 use crate::data::{FitData, NanPolicy};
 use crate::error::FitError;
 use crate::loss::Loss;
@@ -67,13 +68,6 @@ pub struct CurveFit<'a, M: Model> {
     precision: Precision,
 }
 
-/// Where the passes of one fit run, and why.
-enum Chosen {
-    Cpu(String),
-    #[cfg(feature = "cuda")]
-    Cuda(std::sync::Arc<crate::backend::cuda::Gpu>, String),
-}
-
 impl<'a, M: Model> CurveFit<'a, M> {
     /// A fit of `model` with the defaults: p0 all ones, no bounds, linear loss, method `lm`
     /// without bounds and a linear loss, `trf` otherwise.
@@ -113,61 +107,12 @@ impl<'a, M: Model> CurveFit<'a, M> {
         self
     }
 
-    /// Precision of data and model evaluation on a GPU (default f64; f32 halves the bytes and
-    /// still accumulates in f64). The CPU always evaluates in f64.
+    /// Precision of data and model evaluation on a GPU (default f64; f32 halves the bytes; CUDA
+    /// still accumulates in f64, wgpu in compensated f32 lanes finished in f64 on the host).
+    /// The CPU always evaluates in f64.
     pub fn precision(mut self, precision: Precision) -> Self {
         self.precision = precision;
         self
-    }
-
-    fn choose(&self, n: usize, dense: bool) -> Result<Chosen, FitError> {
-        let cpu = |why: String| Ok(Chosen::Cpu(why));
-        match self.backend {
-            Backend::Cpu => cpu("cpu (chosen)".into()),
-            Backend::Cuda if dense => Err(FitError::InvalidOption {
-                option: "backend".into(),
-                reason: "a covariance sigma is fitted on the CPU only".into(),
-            }),
-            Backend::Cuda => {
-                #[cfg(feature = "cuda")]
-                {
-                    let gpu = crate::backend::cuda::Gpu::shared()?;
-                    let why = format!(
-                        "cuda {} ({}), {} (chosen)",
-                        gpu.name, gpu.arch, self.precision
-                    );
-                    Ok(Chosen::Cuda(gpu, why))
-                }
-                #[cfg(not(feature = "cuda"))]
-                Err(FitError::Backend {
-                    backend: "cuda".into(),
-                    message: "this build has no CUDA support: enable the `cuda` feature".into(),
-                })
-            }
-            Backend::Auto if dense => {
-                cpu("cpu (auto: a covariance sigma is fitted on the CPU)".into())
-            }
-            Backend::Auto if n < AUTO_GPU_MIN_POINTS => cpu(format!(
-                "cpu (auto: {n} points, below the {AUTO_GPU_MIN_POINTS} where a GPU wins)"
-            )),
-            Backend::Auto => {
-                #[cfg(feature = "cuda")]
-                {
-                    match crate::backend::cuda::Gpu::shared() {
-                        Ok(gpu) => {
-                            let why = format!(
-                                "cuda {} ({}), {} (auto: {n} points)",
-                                gpu.name, gpu.arch, self.precision
-                            );
-                            Ok(Chosen::Cuda(gpu, why))
-                        }
-                        Err(e) => cpu(format!("cpu (auto: no usable GPU: {e})")),
-                    }
-                }
-                #[cfg(not(feature = "cuda"))]
-                cpu("cpu (auto: built without GPU backends)".into())
-            }
-        }
     }
 
     /// Starting values, one per flattened parameter.
@@ -411,7 +356,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
         let cb = callback
             .as_mut()
             .map(|f| &mut **f as &mut dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()>);
-        let chosen = self.choose(data.len(), cov.is_some())?;
+        let chosen = choose(self.backend, self.precision, data.len(), cov.is_some())?;
         let plain = data.weights.is_none() && self.loss == Loss::Linear;
         let first_bad = |p: &[f64]| first_nonfinite(&self.model, &data, p).unwrap_or(0);
         let (out, ssr, backend) = match (cov, chosen) {
@@ -430,6 +375,24 @@ impl<'a, M: Model> CurveFit<'a, M> {
             (None, Chosen::Cuda(gpu, why)) => {
                 let dev = crate::backend::cuda::DeviceData::upload(&gpu, &data, self.precision)?;
                 let mut obj = crate::backend::cuda::CudaObjective::new(
+                    &self.model,
+                    &dev,
+                    self.loss,
+                    self.f_scale,
+                )?;
+                let out = run(&mut obj, &self.model, &p0, &options, method, cb, first_bad)?;
+                let ssr = if plain {
+                    2.0 * out.pass.cost
+                } else {
+                    CpuBackend::new(&self.model, &data, self.loss, self.f_scale)
+                        .unweighted_ssr(&out.x)
+                };
+                (out, ssr, why)
+            }
+            #[cfg(feature = "wgpu")]
+            (None, Chosen::Wgpu(gpu, why)) => {
+                let dev = crate::backend::wgpu::DeviceData::upload(&gpu, &data, self.precision)?;
+                let mut obj = crate::backend::wgpu::WgpuObjective::new(
                     &self.model,
                     &dev,
                     self.loss,

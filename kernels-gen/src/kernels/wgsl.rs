@@ -79,6 +79,12 @@ fn nlsq_powi(a0: real, n: i32) -> real {
     if (n < 0) { return real(1.0) / r; }
     return r;
 }
+// ln(1 + z), accurate for small z (Goldberg): the rounding of 1 + z cancels in the ratio.
+fn nlsq_log1p(z: real) -> real {
+    let u = real(1.0) + z;
+    if (u == real(1.0)) { return z; }
+    return nlsq_ln(u) * (z / (u - real(1.0)));
+}
 fn nlsq_finite(v: real) -> bool {
     return abs(v) <= NLSQ_MAX_REAL;
 }
@@ -110,7 +116,7 @@ fn nlsq_loss(loss: u32, f_scale: real, r: real) -> NlsqLoss {
         }
     } else if (loss == 3u) {
         let t = real(1.0) + z;
-        p0 = nlsq_ln(t);
+        p0 = nlsq_log1p(z);
         p1 = real(1.0) / t;
         p2 = real(-1.0) / (t * t);
     } else {

@@ -1,0 +1,176 @@
+//! Compiled pipelines: an in-memory LRU keyed by (model hash, precision, adapter).
+//!
+//! Every pipeline of a model shares one explicit bind-group layout (the kernel ABI's six
+//! bindings), so the same bind groups serve the pass and the evaluation kernels. Shader and
+//! pipeline creation run inside a validation error scope: a module the device rejects is a
+//! [`FitError::Backend`] naming the model, never a panic.
+
+use super::{Gpu, backend_error};
+use crate::error::FitError;
+use crate::model::Model;
+use kernels_gen::{ModelHash, Precision};
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const MEMORY_ENTRIES: usize = 64;
+
+/// The compute pipelines of one model, precision and adapter.
+pub struct Pipelines {
+    /// The layout of bind group 0 (kernel ABI bindings 0..=5).
+    pub layout: wgpu::BindGroupLayout,
+    /// `nlsq_pass`.
+    pub pass: wgpu::ComputePipeline,
+    /// `nlsq_eval`.
+    pub eval: wgpu::ComputePipeline,
+    /// `nlsq_residuals`.
+    pub residuals: wgpu::ComputePipeline,
+    /// `nlsq_jacobian`.
+    pub jacobian: wgpu::ComputePipeline,
+}
+
+/// Counters of the pipeline cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Shader modules compiled.
+    pub builds: u64,
+    /// Pipelines served from memory.
+    pub memory_hits: u64,
+    /// Time spent compiling.
+    pub build_time: Duration,
+}
+
+type Key = (ModelHash, Precision, String);
+
+/// In-memory LRU of compiled pipelines.
+pub struct PipelineCache {
+    memory: lru::LruCache<Key, Arc<Pipelines>>,
+    stats: CacheStats,
+}
+
+impl Default for PipelineCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn layout_entry(binding: u32, ty: wgpu::BindingType) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty,
+        count: None,
+    }
+}
+
+fn storage(read_only: bool) -> wgpu::BindingType {
+    wgpu::BindingType::Buffer {
+        ty: wgpu::BufferBindingType::Storage { read_only },
+        has_dynamic_offset: false,
+        min_binding_size: None,
+    }
+}
+
+impl PipelineCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        PipelineCache {
+            memory: lru::LruCache::new(NonZeroUsize::new(MEMORY_ENTRIES).expect("nonzero")),
+            stats: CacheStats::default(),
+        }
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> CacheStats {
+        self.stats
+    }
+
+    /// The pipelines of `model` in `precision` on `gpu`, built on first use.
+    pub fn pipelines<M: Model + ?Sized>(
+        &mut self,
+        gpu: &Gpu,
+        model: &M,
+        precision: Precision,
+    ) -> Result<Arc<Pipelines>, FitError> {
+        let key: Key = (model.hash(), precision, gpu.adapter_key());
+        if let Some(p) = self.memory.get(&key) {
+            self.stats.memory_hits += 1;
+            return Ok(p.clone());
+        }
+        let start = Instant::now();
+        let p = Arc::new(build(
+            gpu,
+            model.name(),
+            model.wgsl_source(precision),
+            precision,
+        )?);
+        self.stats.builds += 1;
+        self.stats.build_time += start.elapsed();
+        tracing::debug!(model = model.name(), %precision, adapter = %gpu.info.name, "built wgpu pipelines");
+        self.memory.put(key, p.clone());
+        Ok(p)
+    }
+}
+
+/// Compiles `source` (the WGSL module of model `name`) into the four pipelines.
+pub fn build(
+    gpu: &Gpu,
+    name: &str,
+    source: &str,
+    precision: Precision,
+) -> Result<Pipelines, FitError> {
+    gpu.check_precision(precision)?;
+    let device = &gpu.device;
+    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(name),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("nlsq bindings"),
+        entries: &[
+            layout_entry(0, storage(true)),
+            layout_entry(1, storage(true)),
+            layout_entry(2, storage(true)),
+            layout_entry(3, storage(true)),
+            layout_entry(
+                4,
+                wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+            ),
+            layout_entry(5, storage(false)),
+        ],
+    });
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(name),
+        bind_group_layouts: &[Some(&layout)],
+        immediate_size: 0,
+    });
+    let pipeline = |entry: &str| {
+        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+    };
+    let pipelines = Pipelines {
+        pass: pipeline("nlsq_pass"),
+        eval: pipeline("nlsq_eval"),
+        residuals: pipeline("nlsq_residuals"),
+        jacobian: pipeline("nlsq_jacobian"),
+        layout,
+    };
+    if let Some(e) = pollster::block_on(scope.pop()) {
+        return Err(backend_error(format!(
+            "model `{name}`: the {precision} WGSL pipelines could not be created on {}: {e}",
+            gpu.describe()
+        )));
+    }
+    Ok(pipelines)
+}

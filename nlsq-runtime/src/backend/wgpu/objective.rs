@@ -1,0 +1,277 @@
+//! The fused pass on a wgpu device: one `nlsq_pass` dispatch per chunk of data, the
+//! per-workgroup rows copied back together and summed on the host in f64, in chunk then
+//! workgroup order (the same order on every run: bit-identical re-runs).
+
+use super::cache::Pipelines;
+use super::data::DeviceData;
+use super::{Gpu, backend_error, from_bytes, to_bytes};
+use crate::backend::cpu::pass_from_row;
+use crate::error::FitError;
+use crate::loss::Loss;
+use crate::model::Model;
+use crate::solve::{Objective, Pass};
+use kernels_gen::kernels::abi;
+use std::sync::Arc;
+
+/// Most workgroups of one pass dispatch: enough to fill a large GPU, few enough that the rows
+/// read back stay small. Fixed for a given chunk size, so re-runs reduce in the same order.
+pub const MAX_PASS_WORKGROUPS: usize = 2048;
+
+struct ChunkRun {
+    pass_bind: wgpu::BindGroup,
+    partials: wgpu::Buffer,
+    grid: u32,
+    uniforms: wgpu::Buffer,
+}
+
+/// Passes over [`DeviceData`] on its device.
+pub struct WgpuObjective<'d> {
+    data: &'d DeviceData,
+    pipes: Arc<Pipelines>,
+    params: wgpu::Buffer,
+    runs: Vec<ChunkRun>,
+    readback: wgpu::Buffer,
+    rows: usize,
+    np: usize,
+    f_scale: f64,
+}
+
+/// The kernel ABI's uniform block for `n` points of one chunk.
+fn uniforms(n: usize, loss: Loss, weighted: bool) -> [u8; 32] {
+    let u = [
+        n as u32,
+        n as u32,
+        0,
+        loss.code(),
+        u32::from(weighted),
+        0,
+        0,
+        0,
+    ];
+    let mut b = [0u8; 32];
+    for (i, v) in u.iter().enumerate() {
+        b[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    b
+}
+
+fn buffer(gpu: &Gpu, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: size.max(16),
+        usage,
+        mapped_at_creation: false,
+    })
+}
+
+fn bind(gpu: &Gpu, layout: &wgpu::BindGroupLayout, buffers: [&wgpu::Buffer; 6]) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+    gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout,
+        entries: &entries,
+    })
+}
+
+/// Copies `bytes` bytes of `buf` (`MAP_READ`) back to the host.
+fn read_back(gpu: &Gpu, buf: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>, FitError> {
+    let slice = buf.slice(..bytes);
+    let (tx, rx) = std::sync::mpsc::channel();
+    slice.map_async(wgpu::MapMode::Read, move |r| {
+        let _ = tx.send(r);
+    });
+    gpu.wait()?;
+    rx.recv()
+        .map_err(|_| backend_error("the read-back was never completed"))?
+        .map_err(|e| backend_error(format!("reading results back: {e}")))?;
+    let v = slice
+        .get_mapped_range()
+        .map_err(|e| backend_error(format!("reading results back: {e}")))?
+        .to_vec();
+    buf.unmap();
+    Ok(v)
+}
+
+impl<'d> WgpuObjective<'d> {
+    /// Builds (or fetches from the cache) the model's pipelines and allocates the parameter,
+    /// uniform and reduction buffers.
+    pub fn new<M: Model + ?Sized>(
+        model: &M,
+        data: &'d DeviceData,
+        loss: Loss,
+        f_scale: f64,
+    ) -> Result<Self, FitError> {
+        let gpu = &data.gpu;
+        let pipes = gpu
+            .cache
+            .lock()
+            .map_err(|_| backend_error("pipeline cache lock poisoned"))?
+            .pipelines(gpu, model, data.precision)?;
+        let np = model.n_params();
+        let width = abi::reduction_width(np) as u64;
+        let elem = Gpu::elem_bytes(data.precision);
+        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        use wgpu::BufferUsages as U;
+        let params = buffer(
+            gpu,
+            "params",
+            (np as u64 + 1) * elem,
+            U::STORAGE | U::COPY_DST,
+        );
+        let wg = abi::WGSL_WORKGROUP as usize;
+        let mut rows = 0;
+        let runs: Vec<ChunkRun> = data
+            .chunks
+            .iter()
+            .map(|c| {
+                let grid = c.len.div_ceil(wg).clamp(1, MAX_PASS_WORKGROUPS) as u32;
+                rows += grid as usize;
+                let u = buffer(gpu, "uniforms", 32, U::UNIFORM | U::COPY_DST);
+                gpu.queue
+                    .write_buffer(&u, 0, &uniforms(c.len, loss, data.weighted));
+                let partials = buffer(
+                    gpu,
+                    "partials",
+                    grid as u64 * width * elem,
+                    U::STORAGE | U::COPY_SRC,
+                );
+                ChunkRun {
+                    pass_bind: bind(
+                        gpu,
+                        &pipes.layout,
+                        [&c.x, &c.y, &c.w, &params, &u, &partials],
+                    ),
+                    partials,
+                    grid,
+                    uniforms: u,
+                }
+            })
+            .collect();
+        let readback = buffer(
+            gpu,
+            "readback",
+            rows as u64 * width * elem,
+            U::MAP_READ | U::COPY_DST,
+        );
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(backend_error(format!(
+                "allocating reduction buffers: the device is out of memory ({e})"
+            )));
+        }
+        Ok(WgpuObjective {
+            data,
+            pipes,
+            params,
+            runs,
+            readback,
+            rows,
+            np,
+            f_scale,
+        })
+    }
+
+    fn set_params(&self, p: &[f64]) {
+        let mut v = p.to_vec();
+        v.push(self.f_scale);
+        self.data
+            .gpu
+            .queue
+            .write_buffer(&self.params, 0, &to_bytes(&v, self.data.precision));
+    }
+
+    /// The per-workgroup rows of the pass at `p`, in chunk then workgroup order.
+    pub fn rows(&mut self, p: &[f64]) -> Result<Vec<f64>, FitError> {
+        let gpu = &self.data.gpu;
+        self.set_params(p);
+        let width = abi::reduction_width(self.np) as u64;
+        let elem = Gpu::elem_bytes(self.data.precision);
+        let mut enc = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            pass.set_pipeline(&self.pipes.pass);
+            for r in &self.runs {
+                pass.set_bind_group(0, &r.pass_bind, &[]);
+                pass.dispatch_workgroups(r.grid, 1, 1);
+            }
+        }
+        let mut offset = 0;
+        for r in &self.runs {
+            let bytes = r.grid as u64 * width * elem;
+            enc.copy_buffer_to_buffer(&r.partials, 0, &self.readback, offset, bytes);
+            offset += bytes;
+        }
+        gpu.queue.submit([enc.finish()]);
+        let bytes = read_back(gpu, &self.readback, self.rows as u64 * width * elem)?;
+        Ok(from_bytes(&bytes, self.data.precision))
+    }
+
+    /// The reduction row at `p` (kernel ABI layout), summed in f64 in workgroup order.
+    pub fn row(&mut self, p: &[f64]) -> Result<Vec<f64>, FitError> {
+        let width = abi::reduction_width(self.np);
+        let rows = self.rows(p)?;
+        let mut row = vec![0.0; width];
+        for r in rows.chunks_exact(width) {
+            for (a, v) in row.iter_mut().zip(r) {
+                *a += v;
+            }
+        }
+        Ok(row)
+    }
+
+    /// The residuals `w_i (f(x_i; p) - y_i)` of every point at `p`, by `nlsq_residuals`.
+    pub fn residuals(&mut self, p: &[f64]) -> Result<Vec<f64>, FitError> {
+        let gpu = &self.data.gpu;
+        self.set_params(p);
+        let elem = Gpu::elem_bytes(self.data.precision);
+        let mut out = Vec::with_capacity(self.data.n);
+        use wgpu::BufferUsages as U;
+        for (c, r) in self.data.chunks.iter().zip(&self.runs) {
+            let bytes = c.len as u64 * elem;
+            let dev = buffer(gpu, "residuals", bytes, U::STORAGE | U::COPY_SRC);
+            let host = buffer(gpu, "residuals readback", bytes, U::MAP_READ | U::COPY_DST);
+            let bg = bind(
+                gpu,
+                &self.pipes.layout,
+                [&c.x, &c.y, &c.w, &self.params, &r.uniforms, &dev],
+            );
+            let grid = c
+                .len
+                .div_ceil(abi::WGSL_WORKGROUP as usize)
+                .clamp(1, gpu.limits.max_compute_workgroups_per_dimension as usize);
+            let mut enc = gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+                pass.set_pipeline(&self.pipes.residuals);
+                pass.set_bind_group(0, &bg, &[]);
+                pass.dispatch_workgroups(grid as u32, 1, 1);
+            }
+            enc.copy_buffer_to_buffer(&dev, 0, &host, 0, bytes.max(16));
+            gpu.queue.submit([enc.finish()]);
+            let v = from_bytes(&read_back(gpu, &host, bytes)?, self.data.precision);
+            out.extend_from_slice(&v[..c.len]);
+        }
+        Ok(out)
+    }
+}
+
+impl Objective for WgpuObjective<'_> {
+    fn n_params(&self) -> usize {
+        self.np
+    }
+
+    fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
+        let row = self.row(p)?;
+        Ok(pass_from_row(self.np, &row))
+    }
+}
