@@ -178,3 +178,284 @@ fn f64_math_on_the_device_is_accurate() {
         );
     }
 }
+
+/// `n` points of `f` on [0, 5] with deterministic noise of amplitude `noise`.
+fn synth(n: usize, f: impl Fn(f64) -> f64, noise: f64) -> (Vec<f64>, Vec<f64>) {
+    let x: Vec<f64> = (0..n).map(|i| 5.0 * i as f64 / n as f64).collect();
+    let mut s: u64 = 7;
+    let y = x
+        .iter()
+        .map(|&x| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            f(x) + noise * ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+        })
+        .collect();
+    (x, y)
+}
+
+#[test]
+fn wgpu_f32_fits_agree_with_cpu_to_1e_5() {
+    let Some(_gpu) = gpu() else { return };
+    let (xd, yd) = synth(50_000, |x| 2.5 * (-1.3 * x).exp() + 0.4, 0.05);
+    let (xg, yg) = synth(
+        50_000,
+        |x| 3.0 * (-(x - 2.2) * (x - 2.2) / (2.0 * 0.6 * 0.6)).exp() + 0.3,
+        0.05,
+    );
+    let cases: [(&dyn Model, &[f64], &[f64], Vec<f64>); 2] = [
+        (&Decay, &xd, &yd, vec![1.0, 1.0, 0.0]),
+        (&Gaussian, &xg, &yg, vec![2.0, 2.0, 1.0, 0.0]),
+    ];
+    let mut worst = 0.0f64;
+    for (model, x, y, p0) in cases {
+        for loss in [Loss::Linear, Loss::SoftL1] {
+            for method in [Method::Lm, Method::Trf] {
+                if method == Method::Lm && loss != Loss::Linear {
+                    continue;
+                }
+                let fit = |backend, precision| {
+                    CurveFit::new(model)
+                        .p0(p0.clone())
+                        .loss(loss)
+                        .method(method)
+                        .backend(backend)
+                        .precision(precision)
+                        .fit(x, y)
+                        .unwrap()
+                };
+                let cpu = fit(Backend::Cpu, Precision::F64);
+                let dev = fit(Backend::Wgpu, Precision::F32);
+                assert!(dev.backend.contains("f32"), "{}", dev.backend);
+                for j in 0..p0.len() {
+                    let e = rel(dev.popt[j], cpu.popt[j]);
+                    worst = worst.max(e);
+                    assert!(
+                        e < 1e-5,
+                        "{} {loss} {method}: p{j} wgpu f32 {} CPU {} ({e:.2e}; {} passes, {:?})",
+                        model.name(),
+                        dev.popt[j],
+                        cpu.popt[j],
+                        dev.nfev,
+                        dev.status
+                    );
+                }
+                println!(
+                    "{} {loss} {method}: f32 on wgpu {} passes ({:?}), CPU {}",
+                    model.name(),
+                    dev.nfev,
+                    dev.status,
+                    cpu.nfev
+                );
+            }
+        }
+    }
+    println!("f32 on wgpu vs CPU f64: worst relative parameter difference {worst:.2e}");
+}
+
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|a| a.to_bits()).collect()
+}
+
+#[test]
+fn passes_are_bit_identical_chunks_agree_and_match_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let (x, y, sigma) = data(100_000, 0.05);
+    let weights: Vec<f64> = sigma.iter().map(|s| 1.0 / s).collect();
+    let data = FitData::new(vec![&x[..]], &y, Some(&sigma), NanPolicy::Raise, 1).unwrap();
+    let p = [2.4, 1.25, 0.41];
+    let np = 3;
+    let mut cpu = nlsq::backend::CpuBackend::new(&Decay, &data, Loss::Cauchy, 0.7);
+    let cpu_row = nlsq::solve::Objective::pass(&mut cpu, &p).unwrap();
+    let precisions: &[Precision] = if gpu.has_f64 {
+        &[Precision::F64, Precision::F32]
+    } else {
+        &[Precision::F32]
+    };
+    for &precision in precisions {
+        let whole = DeviceData::upload(&gpu, &data, precision).unwrap();
+        // 100000 = 3 chunks of 30000 and one of 10000: four dispatches, four row blocks.
+        let chunked = DeviceData::upload_chunked(&gpu, &data, precision, 30_000).unwrap();
+        assert_eq!((whole.chunks.len(), chunked.chunks.len()), (1, 4));
+        let mut a = WgpuObjective::new(&Decay, &whole, Loss::Cauchy, 0.7).unwrap();
+        let mut b = WgpuObjective::new(&Decay, &chunked, Loss::Cauchy, 0.7).unwrap();
+        let first = a.row(&p).unwrap();
+        for _ in 0..3 {
+            assert_eq!(
+                bits(&first),
+                bits(&a.row(&p).unwrap()),
+                "{precision} re-run"
+            );
+        }
+        let split = b.row(&p).unwrap();
+        assert_eq!(
+            bits(&split),
+            bits(&b.row(&p).unwrap()),
+            "{precision} chunked re-run"
+        );
+        let tol = match precision {
+            Precision::F64 => 1e-12,
+            Precision::F32 => 2e-5,
+        };
+        let pass = nlsq::solve::Objective::pass(&mut a, &p).unwrap();
+        assert_eq!(pass.n_points, 100_000);
+        assert_eq!(pass.n_nonfinite, 0);
+        assert!(rel(pass.cost, cpu_row.cost) < tol, "{precision} cost");
+        for j in 0..np {
+            assert!(
+                rel(pass.gradient[j], cpu_row.gradient[j]) < tol * 10.0,
+                "{precision} g{j}"
+            );
+            for k in 0..np {
+                let (g, c) = (pass.jtj[(j, k)], cpu_row.jtj[(j, k)]);
+                assert!(rel(g, c) < tol, "{precision} JtJ[{j},{k}] {g} vs {c}");
+            }
+        }
+        for (e, (u, v)) in first.iter().zip(&split).enumerate() {
+            assert!(
+                (u - v).abs() <= tol * u.abs().max(1e-300),
+                "{precision} entry {e}: whole {u} chunked {v}"
+            );
+        }
+        // The residual kernel, chunk by chunk, against the model on the host.
+        let r = b.residuals(&p).unwrap();
+        assert_eq!(r.len(), 100_000);
+        for i in (0..100_000).step_by(997) {
+            let want = (Decay.eval(&[x[i]], &p) - y[i]) * weights[i];
+            let err = (r[i] - want).abs() / want.abs().max(1.0);
+            assert!(
+                err < tol * 10.0,
+                "{precision} residual {i}: {} vs {want}",
+                r[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn whole_fits_rerun_bit_identically_in_f32() {
+    let Some(_gpu) = gpu() else { return };
+    let (x, y, _) = data(30_000, 0.05);
+    let fit = || {
+        CurveFit::new(Decay)
+            .p0([1.0, 1.0, 0.0])
+            .backend(Backend::Wgpu)
+            .precision(Precision::F32)
+            .fit(&x, &y)
+            .unwrap()
+    };
+    let (a, b) = (fit(), fit());
+    assert_eq!(bits(&a.popt), bits(&b.popt));
+    assert_eq!(a.nfev, b.nfev);
+}
+
+/// Decay with a WGSL module the device rejects (a call of an undefined function).
+struct Broken(String);
+
+impl Model for Broken {
+    fn name(&self) -> &str {
+        "broken_decay"
+    }
+    fn n_params(&self) -> usize {
+        3
+    }
+    fn n_inputs(&self) -> usize {
+        1
+    }
+    fn param_name(&self, j: usize) -> &str {
+        Decay.param_name(j)
+    }
+    fn eval(&self, x: &[f64], p: &[f64]) -> f64 {
+        Decay.eval(x, p)
+    }
+    fn eval_with_gradient(&self, x: &[f64], p: &[f64], grad: &mut [f64]) -> f64 {
+        Decay.eval_with_gradient(x, p, grad)
+    }
+    fn cuda_source(&self, precision: Precision) -> &str {
+        Decay.cuda_source(precision)
+    }
+    fn wgsl_source(&self, _: Precision) -> &str {
+        &self.0
+    }
+    fn hash(&self) -> ModelHash {
+        ModelHash([7; 32])
+    }
+}
+
+#[test]
+fn a_pipeline_the_device_rejects_is_an_error_naming_the_model() {
+    let Some(gpu) = gpu() else { return };
+    let src = Decay
+        .wgsl_source(Precision::F32)
+        .replace("return exp(a);", "return nlsq_undefined_function(a);");
+    let (x, y, _) = data(1000, 0.05);
+    let e = CurveFit::new(Broken(src.clone()))
+        .p0([1.0, 1.0, 0.0])
+        .backend(Backend::Wgpu)
+        .precision(Precision::F32)
+        .fit(&x, &y)
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        matches!(e, FitError::Backend { ref backend, .. } if backend == "wgpu"),
+        "{e}"
+    );
+    assert!(text.contains("broken_decay"), "{text}");
+    println!("pipeline failure: {text}");
+    // The direct builder says the same, and the device stays usable afterwards.
+    assert!(cache::build(&gpu, "broken_decay", &src, Precision::F32).is_err());
+    let ok = CurveFit::new(Decay)
+        .p0([1.0, 1.0, 0.0])
+        .backend(Backend::Wgpu)
+        .precision(Precision::F32)
+        .fit(&x, &y)
+        .unwrap();
+    assert!((ok.popt[1] - 1.3).abs() < 0.05);
+}
+
+#[test]
+fn no_adapter_is_a_clear_error() {
+    // No DX12 or Metal on Linux: nothing to open.
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    use nlsq::backend::wgpu::wgpu::Backends;
+    let e = Gpu::open(Backends::DX12 | Backends::METAL).err().unwrap();
+    let text = e.to_string();
+    assert!(text.contains("no wgpu adapter"), "{text}");
+    println!("no adapter: {text}");
+}
+
+#[test]
+fn auto_never_takes_a_software_adapter() {
+    let Some(gpu) = gpu() else { return };
+    if !gpu.is_software() {
+        eprintln!("SKIPPED: the adapter is hardware; Auto may take it");
+        return;
+    }
+    let (x, y, _) = data(nlsq::backend::AUTO_GPU_MIN_POINTS, 0.05);
+    let r = CurveFit::new(Decay)
+        .p0([1.0, 1.0, 0.0])
+        .fit(&x, &y)
+        .unwrap();
+    assert!(
+        r.backend.starts_with("cpu (auto: no usable GPU")
+            && r.backend.contains("software implementation"),
+        "{}",
+        r.backend
+    );
+    println!("auto: {}", r.backend);
+}
+
+#[test]
+fn f64_without_shader_f64_is_a_typed_error() {
+    let Some(gpu) = gpu() else { return };
+    if gpu.has_f64 {
+        // The check itself, on this adapter, passes for both precisions.
+        assert!(gpu.check_precision(Precision::F64).is_ok());
+        return;
+    }
+    let e = gpu.check_precision(Precision::F64).unwrap_err();
+    assert!(e.to_string().contains("SHADER_F64"), "{e}");
+}

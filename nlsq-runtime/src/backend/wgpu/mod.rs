@@ -18,6 +18,8 @@ use crate::error::FitError;
 use kernels_gen::Precision;
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// The `wgpu` crate this backend is built on (for [`Gpu::open`]'s `Backends` and the like).
+pub use ::wgpu;
 pub use cache::{PipelineCache, Pipelines};
 pub use data::DeviceData;
 pub use objective::WgpuObjective;
