@@ -142,7 +142,8 @@ fn f64_math_on_the_device_is_accurate() {
             .map(|i| lo + (hi - lo) * i as f64 / 4000.0)
             .collect()
     };
-    let cases: [(&str, fn(f64) -> f64, Vec<f64>); 12] = [
+    type Case = (&'static str, fn(f64) -> f64, Vec<f64>);
+    let cases: [Case; 12] = [
         ("a * exp(x)", f64::exp, grid(-700.0, 700.0)),
         ("a * ln(x)", f64::ln, grid(1e-300, 1e300)),
         ("a * ln(x)", f64::ln, grid(0.5, 2.0)),
@@ -204,7 +205,8 @@ fn wgpu_f32_fits_agree_with_cpu_to_1e_5() {
         |x| 3.0 * (-(x - 2.2) * (x - 2.2) / (2.0 * 0.6 * 0.6)).exp() + 0.3,
         0.05,
     );
-    let cases: [(&dyn Model, &[f64], &[f64], Vec<f64>); 2] = [
+    type Case<'a> = (&'a dyn Model, &'a [f64], &'a [f64], Vec<f64>);
+    let cases: [Case<'_>; 2] = [
         (&Decay, &xd, &yd, vec![1.0, 1.0, 0.0]),
         (&Gaussian, &xg, &yg, vec![2.0, 2.0, 1.0, 0.0]),
     ];

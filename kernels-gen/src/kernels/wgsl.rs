@@ -100,7 +100,8 @@ fn nlsq_loss(loss: u32, f_scale: real, r: real) -> NlsqLoss {
     if (loss == 1u) {
         let t = real(1.0) + z;
         let st = sqrt(t);
-        p0 = real(2.0) * (st - real(1.0));
+        // 2 (sqrt(1 + z) - 1) without the cancellation of small z (f32 keeps its digits).
+        p0 = real(2.0) * z / (st + real(1.0));
         p1 = real(1.0) / st;
         p2 = real(-0.5) * p1 / t;
     } else if (loss == 2u) {

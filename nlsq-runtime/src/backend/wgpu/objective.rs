@@ -13,9 +13,24 @@ use crate::solve::{Objective, Pass};
 use kernels_gen::kernels::abi;
 use std::sync::Arc;
 
-/// Most workgroups of one pass dispatch: enough to fill a large GPU, few enough that the rows
-/// read back stay small. Fixed for a given chunk size, so re-runs reduce in the same order.
+/// Most workgroups of one pass dispatch on a GPU: enough to fill a large one, few enough that
+/// the rows read back stay small. Fixed for a given chunk size and adapter, so re-runs reduce in
+/// the same order.
 pub const MAX_PASS_WORKGROUPS: usize = 2048;
+
+/// Most workgroups of one pass dispatch on a software adapter (lavapipe): its workgroup
+/// barriers are costly, so fewer, longer-running workgroups (still several per core).
+pub const MAX_PASS_WORKGROUPS_SOFTWARE: usize = 64;
+
+/// Workgroups of a pass dispatch over `len` points on `gpu`.
+pub fn pass_workgroups(gpu: &Gpu, len: usize) -> u32 {
+    let max = if gpu.is_software() {
+        MAX_PASS_WORKGROUPS_SOFTWARE
+    } else {
+        MAX_PASS_WORKGROUPS
+    };
+    len.div_ceil(abi::WGSL_WORKGROUP as usize).clamp(1, max) as u32
+}
 
 struct ChunkRun {
     pass_bind: wgpu::BindGroup,
@@ -125,13 +140,12 @@ impl<'d> WgpuObjective<'d> {
             (np as u64 + 1) * elem,
             U::STORAGE | U::COPY_DST,
         );
-        let wg = abi::WGSL_WORKGROUP as usize;
         let mut rows = 0;
         let runs: Vec<ChunkRun> = data
             .chunks
             .iter()
             .map(|c| {
-                let grid = c.len.div_ceil(wg).clamp(1, MAX_PASS_WORKGROUPS) as u32;
+                let grid = pass_workgroups(gpu, c.len);
                 rows += grid as usize;
                 let u = buffer(gpu, "uniforms", 32, U::UNIFORM | U::COPY_DST);
                 gpu.queue
