@@ -1,0 +1,37 @@
+#!/bin/bash
+# On the GPU machine, from the repo root, binaries and Debian's libvulkan1 in .devbin/ (built
+# and fetched on the development machine, see below); writes figures under $OUT.
+#
+# Build (development machine, repo root):
+#   export CARGO_TARGET_DIR=$PWD/target
+#   mkdir -p .devbin
+#   cargo test --release --features wgpu --test wgpu --no-run --message-format=json \
+#     | jq -r 'select(.executable != null) | .executable' | xargs -I{} cp {} .devbin/wgpu_test
+#   cargo bench --features wgpu --bench wgpu_roofline --no-run --message-format=json \
+#     | jq -r 'select(.executable != null) | .executable' | xargs -I{} cp {} .devbin/wgpu_roofline
+#   strip .devbin/wgpu_test .devbin/wgpu_roofline
+#   (cd .devbin && apt-get download libvulkan1)      # the machine has an ICD but no loader
+#
+# 1. Correctness on the H200 through Vulkan: the whole wgpu test binary (NIST f64 54/54 per
+#    method, f32 table, CPU agreement, bit-identical re-runs), with CI=true so that a missing
+#    adapter fails instead of skipping.
+# 2. Pass time for N = 1e8 (N=... to change) in f32 and f64, resident decay and Gaussian,
+#    against a buffer-to-buffer copy of the same bytes measured in the same run (goal: >= 70%
+#    of that floor), beside the CUDA figure of benches/RESULTS.md.
+set -euo pipefail
+OUT=${OUT:-/tmp/nlsq-out}
+mkdir -p "$OUT"
+VK=.devbin/vulkan-loader
+if [ ! -e "$VK/usr/lib/x86_64-linux-gnu/libvulkan.so.1" ]; then
+    dpkg -x .devbin/libvulkan1_*.deb "$VK"
+fi
+export LD_LIBRARY_PATH="$PWD/$VK/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export WGPU_BACKEND=${WGPU_BACKEND:-vulkan}
+export CI=true
+ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null | tee "$OUT/vulkan_icds.txt" || true
+.devbin/wgpu_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/wgpu_test.txt"
+N=${N:-1e8}
+.devbin/wgpu_roofline "$N" 2>&1 | tee "$OUT/wgpu_roofline.txt"
+grep '^RESULT ' "$OUT/wgpu_roofline.txt" | sed 's/^RESULT //' > "$OUT/wgpu_roofline.json"
+echo
+grep -E 'pass floor|x floor' "$OUT/wgpu_roofline.txt"
