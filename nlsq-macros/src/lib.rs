@@ -83,6 +83,14 @@ fn expand(
         kernels_gen::emit::rust::value_and_gradient_fn(&ir, "value_and_gradient")
             .parse()
             .expect("the Rust emitter produces valid tokens");
+    let block_path = quote!(#krate::block).to_string().replace(' ', "");
+    let block_fn: proc_macro2::TokenStream = kernels_gen::emit::rust::value_and_gradient_block_fn(
+        &ir,
+        "value_and_gradient_block",
+        &block_path,
+    )
+    .parse()
+    .expect("the Rust block emitter produces valid tokens");
     let compiled = Compiled::new(ir);
     let hash = compiled.hash.0;
     let cuda32 = compiled.cuda_source(Precision::F32);
@@ -146,6 +154,17 @@ fn expand(
             fn eval_with_gradient(&self, x: &[f64], p: &[f64], grad: &mut [f64]) -> f64 {
                 #grad_fn
                 value_and_gradient(x, p, grad)
+            }
+            #[inline(always)]
+            fn eval_with_gradient_block(
+                &self,
+                x: &[&[f64; #krate::block::BLOCK]],
+                p: &[f64],
+                value: &mut [f64; #krate::block::BLOCK],
+                grad: &mut [[f64; #krate::block::BLOCK]],
+            ) {
+                #block_fn
+                value_and_gradient_block(x, p, value, grad)
             }
             fn cuda_source(&self, precision: #krate::Precision) -> &str {
                 match precision {

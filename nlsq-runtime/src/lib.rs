@@ -5,6 +5,7 @@
 //! with the `#[model]` macro.
 
 pub mod backend;
+pub mod block;
 pub mod covariance;
 pub mod data;
 pub mod error;

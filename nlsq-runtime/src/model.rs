@@ -1,5 +1,6 @@
 //! The model interface every solver and backend works against.
 
+use crate::block::BLOCK;
 use kernels_gen::{Compiled, ModelHash, Precision, eval::Tape};
 use std::cell::RefCell;
 
@@ -25,6 +26,47 @@ pub trait Model: Send + Sync {
     fn eval(&self, x: &[f64], p: &[f64]) -> f64;
     /// The model value at one point, with `∂f/∂p_j` written to `grad[j]` (`grad.len() == P`).
     fn eval_with_gradient(&self, x: &[f64], p: &[f64], grad: &mut [f64]) -> f64;
+    /// Values and gradients at [`BLOCK`] points: `x[k][i]` is predictor `k` of point `i`
+    /// (`x.len() == K`); the values go to `value[i]`, `∂f/∂p_j` at point `i` to `grad[j][i]`
+    /// (`grad.len() == P`).
+    ///
+    /// `#[model]` emits a loop the CPU backend compiles to vector instructions (see
+    /// [`crate::block`]); this default calls [`Model::eval_with_gradient`] point by point.
+    #[inline(always)]
+    fn eval_with_gradient_block(
+        &self,
+        x: &[&[f64; BLOCK]],
+        p: &[f64],
+        value: &mut [f64; BLOCK],
+        grad: &mut [[f64; BLOCK]],
+    ) {
+        // Stack scratch for the usual sizes, the heap beyond.
+        let (mut xs_stack, mut g_stack) = ([0.0; 16], [0.0; 64]);
+        let (mut xs_heap, mut g_heap) = (Vec::new(), Vec::new());
+        let xs: &mut [f64] = match xs_stack.get_mut(..x.len()) {
+            Some(s) => s,
+            None => {
+                xs_heap.resize(x.len(), 0.0);
+                &mut xs_heap
+            }
+        };
+        let g: &mut [f64] = match g_stack.get_mut(..grad.len()) {
+            Some(s) => s,
+            None => {
+                g_heap.resize(grad.len(), 0.0);
+                &mut g_heap
+            }
+        };
+        for (i, v) in value.iter_mut().enumerate() {
+            for (xk, col) in xs.iter_mut().zip(x) {
+                *xk = col[i];
+            }
+            *v = self.eval_with_gradient(xs, p, g);
+            for (gj, row) in g.iter().zip(grad.iter_mut()) {
+                row[i] = *gj;
+            }
+        }
+    }
     /// The CUDA C module (kernel ABI in `kernels_gen::kernels::abi`).
     fn cuda_source(&self, precision: Precision) -> &str;
     /// The WGSL module (kernel ABI in `kernels_gen::kernels::abi`).
@@ -51,6 +93,16 @@ impl<M: Model + ?Sized> Model for &M {
     }
     fn eval_with_gradient(&self, x: &[f64], p: &[f64], grad: &mut [f64]) -> f64 {
         (**self).eval_with_gradient(x, p, grad)
+    }
+    #[inline(always)]
+    fn eval_with_gradient_block(
+        &self,
+        x: &[&[f64; BLOCK]],
+        p: &[f64],
+        value: &mut [f64; BLOCK],
+        grad: &mut [[f64; BLOCK]],
+    ) {
+        (**self).eval_with_gradient_block(x, p, value, grad)
     }
     fn cuda_source(&self, precision: Precision) -> &str {
         (**self).cuda_source(precision)

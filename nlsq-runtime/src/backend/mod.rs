@@ -1,6 +1,7 @@
 //! Backends: where passes over the data run.
 
 pub mod cpu;
+mod cpu_block;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 pub mod whitened;
