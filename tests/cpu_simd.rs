@@ -15,10 +15,14 @@ fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 {
     amp * (-(d * d) / (2.0 * sigma * sigma)).exp()
 }
 
-/// Two predictors, a branch, a logarithm and a call with no vector version (`sin`).
+/// Two predictors, a branch on a compound condition, a logarithm and a call with no vector version (`sin`).
 #[model]
 fn mixed(x: [f64; 2], a: f64, b: f64, c: f64, d: f64) -> f64 {
-    let s = if x[0] > 0.5 { a * x[0] } else { b * x[1] };
+    let s = if x[0] > 0.5 && x[1] < 0.7 || x[1] > 0.9 {
+        a * x[0]
+    } else {
+        b * x[1]
+    };
     s + c * (1.0 + x[1] * x[1]).ln() + d * (x[0] + x[1]).sin()
 }
 

@@ -126,6 +126,16 @@ impl Dialect for RustBlock<'_> {
         Rust.select(cond, a, b)
     }
 
+    // Operands are temporaries already computed: the non-short-circuit forms are equivalent
+    // and keep the loop free of branches.
+    fn and(&self, a: &str, b: &str) -> String {
+        format!("{a} & {b}")
+    }
+
+    fn or(&self, a: &str, b: &str) -> String {
+        format!("{a} | {b}")
+    }
+
     fn bind(&self, name: &str, expr: &str, is_bool: bool) -> String {
         Rust.bind(name, expr, is_bool)
     }
