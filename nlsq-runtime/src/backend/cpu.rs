@@ -16,6 +16,9 @@ use rayon::prelude::*;
 /// Points per chunk: the unit of parallel work and of the fixed summation order.
 pub const CHUNK: usize = 4096;
 
+/// Passes over fewer chunks than this stay on the calling thread.
+pub const SERIAL_BELOW_CHUNKS: usize = 8;
+
 /// Largest parameter count served by the fixed-size fast path.
 pub const FAST_MAX_P: usize = 8;
 
@@ -150,12 +153,14 @@ impl<'d, M: Model> CpuBackend<'d, M> {
         let chunks = n.div_ceil(CHUNK);
         let chunk = |c: usize| self.chunk_row(p, c * CHUNK..((c + 1) * CHUNK).min(n));
         // Small data or a one-thread pool: stay on this thread (a rayon hand-off costs tens of
-        // microseconds). Same chunks, same order: the same bits either way.
-        let rows: Vec<Vec<f64>> = if chunks <= 2 || rayon::current_num_threads() == 1 {
-            (0..chunks).map(chunk).collect()
-        } else {
-            (0..chunks).into_par_iter().map(chunk).collect()
-        };
+        // microseconds, more than a vectorized pass over a few chunks). Same chunks, same
+        // order: the same bits either way.
+        let rows: Vec<Vec<f64>> =
+            if chunks < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1 {
+                (0..chunks).map(chunk).collect()
+            } else {
+                (0..chunks).into_par_iter().map(chunk).collect()
+            };
         let mut total = vec![0.0; abi::reduction_width(p.len())];
         for r in &rows {
             for (t, v) in total.iter_mut().zip(r) {
