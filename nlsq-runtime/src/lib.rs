@@ -5,6 +5,7 @@
 //! with the `#[model]` macro.
 
 pub mod backend;
+pub mod checkpoint;
 pub mod covariance;
 pub mod data;
 pub mod error;
@@ -12,6 +13,9 @@ pub mod fit;
 pub mod loss;
 pub mod model;
 pub mod predictors;
+pub mod profile;
+#[cfg(feature = "progress")]
+mod progress;
 pub mod result;
 mod serde_float;
 pub mod solve;
@@ -28,3 +32,5 @@ pub use model::{ExprModel, Model};
 pub use predictors::Predictors;
 pub use result::{FitResult, Method};
 pub use solve::{IterationInfo, Status};
+pub use checkpoint::{CheckpointError, Every};
+pub use profile::ProfileReport;

@@ -44,10 +44,12 @@
 //! `njev` is MINPACK's count of Jacobian evaluations, which does not include the final point
 //! when a stop follows an accepted step.
 
+use super::state::{Hooks, LmState, SolverState};
 use super::{
     Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status, XScale,
     initial_pass,
 };
+use crate::result::Method;
 use crate::error::FitError;
 use nalgebra::{Cholesky, DMatrix, DVector, SymmetricEigen};
 use std::ops::ControlFlow;
@@ -70,31 +72,59 @@ pub fn solve(
     obj: &mut dyn Objective,
     x0: &[f64],
     opts: &SolverOptions,
-    mut callback: Option<Callback<'_>>,
+    callback: Option<Callback<'_>>,
+) -> Result<SolverOutput, FitError> {
+    solve_with(obj, x0, opts, Hooks::callback(callback))
+}
+
+/// [`solve`] with [`Hooks`]: a callback, a state to resume from (then `x0` is only checked)
+/// and a sink for checkpoint snapshots.
+pub fn solve_with(
+    obj: &mut dyn Objective,
+    x0: &[f64],
+    opts: &SolverOptions,
+    mut hooks: Hooks<'_>,
 ) -> Result<SolverOutput, FitError> {
     let n = obj.n_params();
     check_options(n, x0, opts)?;
     let max_nfev = opts.max_nfev.unwrap_or(100 * (n + 1));
     let jac_scale = matches!(opts.x_scale, XScale::Jac);
 
-    let mut x = DVector::from_column_slice(x0);
-    let mut pass = initial_pass(obj, x0)?;
-    let mut nfev = 1;
-    check_pass(&pass, n)?;
-    if (pass.n_points as usize) < n {
-        return Err(FitError::TooFewPoints {
-            points: pass.n_points as usize,
-            params: n,
-        });
+    let resume = hooks.take_resume(Method::Lm)?;
+    if let Some(state) = &resume {
+        state.check(n)?;
     }
-
-    let mut njev = 1;
-    let mut nit = 0;
-    let mut diag = DVector::from_element(n, 1.0);
-    let mut delta = 0.0;
-    let mut xnorm = 0.0;
-    let mut par = 0.0;
-    let mut first = true;
+    let resume = match resume {
+        Some(SolverState::Lm(s)) => Some(s),
+        _ => None,
+    };
+    let (mut x, mut pass, mut nfev, mut njev, mut nit, mut diag, mut delta, mut xnorm, mut par);
+    let mut first;
+    if let Some(s) = resume {
+        x = DVector::from_vec(s.x);
+        pass = s.pass;
+        (nfev, njev, nit) = (s.nfev, s.njev, s.nit);
+        diag = DVector::from_vec(s.diag);
+        (delta, xnorm, par, first) = (s.delta, s.xnorm, s.par, s.first);
+    } else {
+        x = DVector::from_column_slice(x0);
+        pass = initial_pass(obj, x0)?;
+        nfev = 1;
+        check_pass(&pass, n)?;
+        if (pass.n_points as usize) < n {
+            return Err(FitError::TooFewPoints {
+                points: pass.n_points as usize,
+                params: n,
+            });
+        }
+        njev = 1;
+        nit = 0;
+        diag = DVector::from_element(n, 1.0);
+        delta = 0.0;
+        xnorm = 0.0;
+        par = 0.0;
+        first = true;
+    }
 
     let status = 'outer: loop {
         // The column norms of J.
@@ -210,7 +240,7 @@ pub fn solve(
                     ratio,
                     "lm iteration"
                 );
-                if let Some(cb) = callback.as_mut() {
+                if let Some(cb) = hooks.callback.as_mut() {
                     let info = IterationInfo {
                         iteration: nit,
                         nfev,
@@ -228,6 +258,20 @@ pub fn solve(
                 break 'outer status;
             }
             if accepted {
+                hooks.offer(nit, || {
+                    SolverState::Lm(LmState {
+                        x: x.as_slice().to_vec(),
+                        pass: pass.clone(),
+                        nfev,
+                        njev,
+                        nit,
+                        diag: diag.as_slice().to_vec(),
+                        delta,
+                        xnorm,
+                        par,
+                        first,
+                    })
+                });
                 break;
             }
         }

@@ -19,8 +19,10 @@ use super::initial_pass;
 use super::trust_region::{
     Subproblem, check_termination, jac_scale, minimize_quadratic_1d, prepare, update_tr_radius,
 };
+use super::state::{Hooks, SolverState, TrfState};
 use super::{Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status};
 use crate::error::FitError;
+use crate::result::Method;
 use nalgebra::DMatrix;
 use std::ops::ControlFlow;
 
@@ -34,51 +36,52 @@ pub fn solve(
     obj: &mut dyn Objective,
     x0: &[f64],
     opts: &SolverOptions,
-    mut callback: Option<Callback<'_>>,
+    callback: Option<Callback<'_>>,
+) -> Result<SolverOutput, FitError> {
+    solve_with(obj, x0, opts, Hooks::callback(callback))
+}
+
+/// [`solve`] with [`Hooks`]: a callback, a state to resume from (then `x0` is only checked)
+/// and a sink for checkpoint snapshots.
+pub fn solve_with(
+    obj: &mut dyn Objective,
+    x0: &[f64],
+    opts: &SolverOptions,
+    mut hooks: Hooks<'_>,
 ) -> Result<SolverOutput, FitError> {
     let prep = prepare(obj, x0, opts)?;
     let n = x0.len();
     let (lb, ub) = (prep.lb, prep.ub);
     let bounded = lb.iter().any(|v| v.is_finite()) || ub.iter().any(|v| v.is_finite());
-    let mut x = make_strictly_feasible(x0, &lb, &ub, 1e-10);
-
-    let mut pass = initial_pass(obj, &x)?;
-    let mut nfev = 1usize;
-    let mut njev = 1usize;
     let max_nfev = prep.max_nfev;
-
     let jac = prep.fixed_scale.is_none();
-    let (mut scale, mut scale_inv) = match prep.fixed_scale {
-        Some(s) => {
-            let inv = s.iter().map(|v| 1.0 / v).collect();
-            (s, inv)
-        }
-        None => jac_scale(&pass.jtj, None),
-    };
 
-    let g0 = pass.gradient.as_slice();
-    let mut delta = if bounded {
-        let (mut v, dv) = cl_scaling_vector(&x, g0, &lb, &ub);
-        for j in 0..n {
-            if dv[j] != 0.0 {
-                v[j] *= scale_inv[j];
-            }
-        }
-        norm(
-            &(0..n)
-                .map(|j| x[j] * scale_inv[j] / v[j].sqrt())
-                .collect::<Vec<_>>(),
-        )
-    } else {
-        norm(&(0..n).map(|j| x[j] * scale_inv[j]).collect::<Vec<_>>())
-    };
-    if delta == 0.0 {
-        delta = 1.0;
+    let resume = hooks.take_resume(Method::Trf)?;
+    if let Some(state) = &resume {
+        state.check(n)?;
     }
-
-    let mut alpha = 0.0;
+    let (mut x, mut pass, mut nfev, mut njev, mut iteration);
+    let (mut scale, mut scale_inv, mut delta, mut alpha);
+    if let Some(SolverState::Trf(s)) = resume {
+        (x, pass, nfev, njev, iteration) = (s.x, s.pass, s.nfev, s.njev, s.nit);
+        (scale, scale_inv, delta, alpha) = (s.scale, s.scale_inv, s.delta, s.alpha);
+    } else {
+        x = make_strictly_feasible(x0, &lb, &ub, 1e-10);
+        pass = initial_pass(obj, &x)?;
+        nfev = 1usize;
+        njev = 1usize;
+        iteration = 0usize;
+        (scale, scale_inv) = match prep.fixed_scale {
+            Some(s) => {
+                let inv = s.iter().map(|v| 1.0 / v).collect();
+                (s, inv)
+            }
+            None => jac_scale(&pass.jtj, None),
+        };
+        delta = initial_radius(&x, pass.gradient.as_slice(), &scale_inv, &lb, &ub, bounded);
+        alpha = 0.0;
+    }
     let mut status: Option<Status> = None;
-    let mut iteration = 0usize;
 
     loop {
         let g = pass.gradient.as_slice().to_vec();
@@ -187,7 +190,7 @@ pub fn solve(
             delta,
             "trf iteration"
         );
-        if let Some(cb) = callback.as_mut() {
+        if let Some(cb) = hooks.callback.as_mut() {
             let info = IterationInfo {
                 iteration,
                 nfev,
@@ -200,6 +203,21 @@ pub fn solve(
                 status = Some(Status::Stopped);
                 break;
             }
+        }
+        if status.is_none() && nfev < max_nfev {
+            hooks.offer(iteration, || {
+                SolverState::Trf(TrfState {
+                    x: x.clone(),
+                    pass: pass.clone(),
+                    nfev,
+                    njev,
+                    nit: iteration,
+                    scale: scale.clone(),
+                    scale_inv: scale_inv.clone(),
+                    delta,
+                    alpha,
+                })
+            });
         }
     }
 
@@ -219,6 +237,35 @@ pub fn solve(
         optimality,
         active_mask,
     })
+}
+
+/// scipy's initial radius: the norm of the scaled `x0` (with the Coleman–Li vector when
+/// bounded), 1 when that is zero.
+fn initial_radius(
+    x: &[f64],
+    g0: &[f64],
+    scale_inv: &[f64],
+    lb: &[f64],
+    ub: &[f64],
+    bounded: bool,
+) -> f64 {
+    let n = x.len();
+    let delta = if bounded {
+        let (mut v, dv) = cl_scaling_vector(x, g0, lb, ub);
+        for j in 0..n {
+            if dv[j] != 0.0 {
+                v[j] *= scale_inv[j];
+            }
+        }
+        norm(
+            &(0..n)
+                .map(|j| x[j] * scale_inv[j] / v[j].sqrt())
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        norm(&(0..n).map(|j| x[j] * scale_inv[j]).collect::<Vec<_>>())
+    };
+    if delta == 0.0 { 1.0 } else { delta }
 }
 
 /// scipy's TRF `optimality`: `‖g ∘ v‖∞` with the Coleman–Li vector `v` (`‖g‖∞` unbounded).
