@@ -239,3 +239,7 @@ impl<'a> Hooks<'a> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;
