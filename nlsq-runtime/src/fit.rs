@@ -426,7 +426,15 @@ impl<'a, M: Model> CurveFit<'a, M> {
         };
         let run = |obj: &mut dyn crate::solve::Objective, cb| {
             self.long.run(
-                &session, obj, &self.model, &p0, &options, method, identity, cb, first_bad,
+                &session,
+                obj,
+                &self.model,
+                &p0,
+                &options,
+                method,
+                identity,
+                cb,
+                first_bad,
             )
         };
         let ((out, extras), ssr, backend) = match (cov, chosen) {
@@ -527,10 +535,26 @@ impl<M: Model> CurveFit<'_, M> {
             let mut fp = crate::checkpoint::fingerprint::DataFingerprint::default();
             fp.column(&[data.n as f64, data.k as f64, data.summary.sst]);
             let (loss, f_scale) = (self.loss, self.f_scale);
-            long::identity(&self.model, method, &options, loss, f_scale, data.n, fp.finish())
+            long::identity(
+                &self.model,
+                method,
+                &options,
+                loss,
+                f_scale,
+                data.n,
+                fp.finish(),
+            )
         };
         let (out, extras) = self.long.run(
-            &session, &mut obj, &self.model, &p0, &options, method, identity, cb, |_| 0,
+            &session,
+            &mut obj,
+            &self.model,
+            &p0,
+            &options,
+            method,
+            identity,
+            cb,
+            |_| 0,
         )?;
         let plain = data.w.is_none() && self.loss == Loss::Linear;
         let ssr = if plain { 2.0 * out.pass.cost } else { f64::NAN };

@@ -22,6 +22,7 @@ pub mod solve;
 mod summary;
 
 pub use backend::Backend;
+pub use checkpoint::{CheckpointError, Every};
 pub use data::{FitData, NanPolicy};
 pub use error::FitError;
 pub use fit::{CurveFit, Sigma, curve_fit};
@@ -30,7 +31,6 @@ pub use kernels_gen::{ModelHash, Precision};
 pub use loss::Loss;
 pub use model::{ExprModel, Model};
 pub use predictors::Predictors;
+pub use profile::ProfileReport;
 pub use result::{FitResult, Method};
 pub use solve::{IterationInfo, Status};
-pub use checkpoint::{CheckpointError, Every};
-pub use profile::ProfileReport;

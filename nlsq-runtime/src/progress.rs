@@ -16,12 +16,12 @@ impl Progress {
         if !std::io::stderr().is_terminal() {
             return None;
         }
-        let bar = ProgressBar::with_draw_target(Some(max_nfev as u64), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {pos}/{len} passes  {msg}",
-        )
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let bar =
+            ProgressBar::with_draw_target(Some(max_nfev as u64), ProgressDrawTarget::stderr());
+        let style =
+            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} passes  {msg}")
+                .map(|s| s.progress_chars("=> "))
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         Some(Progress { bar })
     }

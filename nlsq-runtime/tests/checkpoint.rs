@@ -24,7 +24,9 @@ fn model() -> ExprModel {
 }
 
 fn fit(method: Method) -> CurveFit<'static, ExprModel> {
-    let f = CurveFit::new(model()).p0([1.0, 1.0, 1.0, 0.01]).method(method);
+    let f = CurveFit::new(model())
+        .p0([1.0, 1.0, 1.0, 0.01])
+        .method(method);
     match method {
         Method::Lm => f,
         _ => f.bounds([0.0, 0.0, 0.0, 0.0], [10.0, 10.0, 10.0, 0.2]),
@@ -71,7 +73,11 @@ fn resumed_fits_reach_the_uninterrupted_result_bit_for_bit() {
     for method in [Method::Lm, Method::Trf, Method::Dogbox] {
         let full = fit(method).fit(&x, &y).unwrap();
         assert!(full.success, "{method}: {}", full.message);
-        assert!(full.iterations >= 6, "{method}: {} iterations", full.iterations);
+        assert!(
+            full.iterations >= 6,
+            "{method}: {} iterations",
+            full.iterations
+        );
         assert!(full.checkpoint.is_none());
         for stop in [2, full.iterations / 2, full.iterations - 1] {
             let path = temp_path(&format!("{method}-{stop}"));
@@ -123,7 +129,10 @@ fn checkpoints_of_other_fits_and_damaged_files_are_refused() {
         .unwrap_err();
     assert!(matches!(refusal(err), CheckpointError::OtherModel { .. }));
 
-    let err = fit(Method::Dogbox).resume_from(&path).fit(&x, &y).unwrap_err();
+    let err = fit(Method::Dogbox)
+        .resume_from(&path)
+        .fit(&x, &y)
+        .unwrap_err();
     assert!(matches!(refusal(err), CheckpointError::OtherMethod { .. }));
 
     let err = fit(Method::Trf)
@@ -135,7 +144,10 @@ fn checkpoints_of_other_fits_and_damaged_files_are_refused() {
 
     let mut y2 = y.clone();
     y2[77] += 1e-12;
-    let err = fit(Method::Trf).resume_from(&path).fit(&x, &y2).unwrap_err();
+    let err = fit(Method::Trf)
+        .resume_from(&path)
+        .fit(&x, &y2)
+        .unwrap_err();
     let err = refusal(err);
     assert!(matches!(err, CheckpointError::OtherData { .. }));
     println!("{err}");
@@ -150,14 +162,23 @@ fn checkpoints_of_other_fits_and_damaged_files_are_refused() {
     bytes[mid] ^= 1;
     let damaged = temp_path("damaged");
     std::fs::write(&damaged, &bytes).unwrap();
-    let err = fit(Method::Trf).resume_from(&damaged).fit(&x, &y).unwrap_err();
+    let err = fit(Method::Trf)
+        .resume_from(&damaged)
+        .fit(&x, &y)
+        .unwrap_err();
     assert!(matches!(refusal(err), CheckpointError::Corrupt { .. }));
     std::fs::write(&damaged, &bytes[..bytes.len() - 5]).unwrap();
-    let err = fit(Method::Trf).resume_from(&damaged).fit(&x, &y).unwrap_err();
+    let err = fit(Method::Trf)
+        .resume_from(&damaged)
+        .fit(&x, &y)
+        .unwrap_err();
     assert!(matches!(refusal(err), CheckpointError::Corrupt { .. }));
 
     let missing = temp_path("missing");
-    let err = fit(Method::Trf).resume_from(&missing).fit(&x, &y).unwrap_err();
+    let err = fit(Method::Trf)
+        .resume_from(&missing)
+        .fit(&x, &y)
+        .unwrap_err();
     let err = refusal(err);
     assert!(matches!(err, CheckpointError::Missing { .. }));
     assert!(err.to_string().contains("no such file"));
@@ -166,12 +187,18 @@ fn checkpoints_of_other_fits_and_damaged_files_are_refused() {
     let user = temp_path("user-data");
     std::fs::write(&user, "x,y\n").unwrap();
     let err = fit(Method::Trf).resume_from(&user).fit(&x, &y).unwrap_err();
-    assert!(matches!(refusal(err), CheckpointError::NotACheckpoint { .. }));
+    assert!(matches!(
+        refusal(err),
+        CheckpointError::NotACheckpoint { .. }
+    ));
     let err = fit(Method::Trf)
         .checkpoint(&user, Every::Iterations(1))
         .fit(&x, &y)
         .unwrap_err();
-    assert!(matches!(refusal(err), CheckpointError::NotACheckpoint { .. }));
+    assert!(matches!(
+        refusal(err),
+        CheckpointError::NotACheckpoint { .. }
+    ));
     assert_eq!(std::fs::read_to_string(&user).unwrap(), "x,y\n");
 
     for p in [path, damaged, user] {
@@ -183,7 +210,9 @@ fn checkpoints_of_other_fits_and_damaged_files_are_refused() {
 fn a_failed_write_is_reported_and_the_fit_goes_on() {
     let (x, y) = data();
     let plain = fit(Method::Lm).fit(&x, &y).unwrap();
-    let nowhere = temp_path("x").with_file_name("no-such-dir").join("fit.ckpt");
+    let nowhere = temp_path("x")
+        .with_file_name("no-such-dir")
+        .join("fit.ckpt");
     let r = fit(Method::Lm)
         .checkpoint(&nowhere, Every::Iterations(1))
         .fit(&x, &y)
@@ -227,7 +256,10 @@ fn the_profile_counts_this_fits_passes_and_checkpoints() {
         .fit(&x, &y)
         .unwrap();
     let from = checkpoint::read(&path).unwrap().state.nfev();
-    assert_eq!(resumed.profile.unwrap().passes as usize, resumed.nfev - from);
+    assert_eq!(
+        resumed.profile.unwrap().passes as usize,
+        resumed.nfev - from
+    );
     assert!(cut.nfev > from);
     std::fs::remove_file(&path).unwrap();
 }

@@ -41,8 +41,11 @@ fn child(path: &Path) {
         .checkpoint(path, Every::Iterations(1))
         .callback(|info| {
             std::thread::sleep(Duration::from_millis(10));
-            while info.iteration >= HOLD {
-                std::thread::sleep(Duration::from_millis(50));
+            if info.iteration >= HOLD {
+                // Held until the parent kills the process.
+                loop {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
             }
             ControlFlow::Continue(())
         })
@@ -74,7 +77,12 @@ fn wait_for_checkpoint(path: &Path, child: &mut std::process::Child) -> usize {
 
 fn close(a: &FitResult, b: &FitResult) {
     for (p, q) in a.popt.iter().zip(&b.popt) {
-        assert!((p - q).abs() <= 1e-12 * q.abs(), "{:?} vs {:?}", a.popt, b.popt);
+        assert!(
+            (p - q).abs() <= 1e-12 * q.abs(),
+            "{:?} vs {:?}",
+            a.popt,
+            b.popt
+        );
     }
     assert_eq!(
         (a.nfev, a.njev, a.iterations, a.status),

@@ -43,7 +43,9 @@ pub enum CheckpointError {
         reason: String,
     },
     /// A checkpoint of another model.
-    #[error("checkpoint {path} belongs to another model (hash {found}, this fit's model has {expected})")]
+    #[error(
+        "checkpoint {path} belongs to another model (hash {found}, this fit's model has {expected})"
+    )]
     OtherModel {
         /// The path.
         path: String,
@@ -63,7 +65,9 @@ pub enum CheckpointError {
         expected: String,
     },
     /// A checkpoint of a fit with other options (tolerances, budget, scaling, bounds, loss).
-    #[error("checkpoint {path} was written by a fit with other options (tolerances, max_nfev, x_scale, bounds, loss or f_scale)")]
+    #[error(
+        "checkpoint {path} was written by a fit with other options (tolerances, max_nfev, x_scale, bounds, loss or f_scale)"
+    )]
     OtherOptions {
         /// The path.
         path: String,

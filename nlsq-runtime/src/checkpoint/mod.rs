@@ -135,7 +135,7 @@ impl CheckpointSink {
 impl StateSink for CheckpointSink {
     fn due(&mut self, iteration: usize) -> bool {
         match self.every {
-            Every::Iterations(k) => iteration % k.max(1) == 0,
+            Every::Iterations(k) => iteration.is_multiple_of(k.max(1)),
             Every::Seconds(t) => self.last.elapsed() >= Duration::from_secs_f64(t.max(0.0)),
         }
     }

@@ -116,18 +116,31 @@ fn damaged_truncated_foreign_and_future_files_are_refused() {
         let mut bad = bytes.clone();
         bad[at] ^= 0x10;
         let err = Checkpoint::decode(&bad, "f").unwrap_err();
-        assert!(matches!(err, CheckpointError::Corrupt { .. }), "byte {at}: {err}");
+        assert!(
+            matches!(err, CheckpointError::Corrupt { .. }),
+            "byte {at}: {err}"
+        );
     }
     for len in [9, 20, bytes.len() - 32, bytes.len() - 1] {
         let err = Checkpoint::decode(&bytes[..len], "f").unwrap_err();
-        assert!(matches!(err, CheckpointError::Corrupt { .. }), "len {len}: {err}");
+        assert!(
+            matches!(err, CheckpointError::Corrupt { .. }),
+            "len {len}: {err}"
+        );
     }
     let err = Checkpoint::decode(b"{\"popt\": [1, 2]}", "f").unwrap_err();
     assert_eq!(err, CheckpointError::NotACheckpoint { path: "f".into() });
     let mut future = bytes.clone();
     future[8..12].copy_from_slice(&2u32.to_le_bytes());
     let err = Checkpoint::decode(&future, "f").unwrap_err();
-    assert!(matches!(err, CheckpointError::UnsupportedVersion { found: 2, supported: 1, .. }));
+    assert!(matches!(
+        err,
+        CheckpointError::UnsupportedVersion {
+            found: 2,
+            supported: 1,
+            ..
+        }
+    ));
     assert!(err.to_string().contains("version 2"));
 }
 
@@ -136,7 +149,8 @@ fn identity_mismatches_name_what_differs() {
     let c = checkpoint(states().remove(1));
     let id = identity(Method::Trf);
     c.check_identity(&id, "f").unwrap();
-    let cases: Vec<(FitIdentity, fn(&CheckpointError) -> bool)> = vec![
+    type Is = fn(&CheckpointError) -> bool;
+    let cases: Vec<(FitIdentity, Is)> = vec![
         (
             FitIdentity {
                 model: ModelHash([8; 32]),
@@ -220,7 +234,10 @@ fn the_writer_keeps_the_latest_and_reports_failures() {
     assert_eq!(report.written + report.superseded, 3);
     assert!(report.written >= 1);
     // The last submitted checkpoint is the one on disk.
-    assert!(same_bits(&read(&path).unwrap(), &checkpoint(all[2].clone())));
+    assert!(same_bits(
+        &read(&path).unwrap(),
+        &checkpoint(all[2].clone())
+    ));
     assert_eq!(report.last_iteration, Some(19));
 
     let missing = dir.join("no-such-dir").join("w.ckpt");

@@ -80,7 +80,10 @@ impl CheckpointWriter {
 
     /// Hands a checkpoint to the writer; returns at once (a pending older one is dropped).
     pub fn submit(&self, checkpoint: Checkpoint) {
-        let replaced = lock(&self.shared.slot).pending.replace(checkpoint).is_some();
+        let replaced = lock(&self.shared.slot)
+            .pending
+            .replace(checkpoint)
+            .is_some();
         if replaced {
             lock(&self.shared.report).superseded += 1;
         }

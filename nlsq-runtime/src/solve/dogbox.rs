@@ -12,11 +12,11 @@
 
 use super::bounds::{in_bounds, norm, norm_inf, step_size_to_bound};
 use super::initial_pass;
+use super::state::{DogboxState, Hooks, SolverState};
 use super::trust_region::{
     check_termination, jac_scale, minimize_quadratic_1d, noise_level, prepare, sym_eigen,
     update_tr_radius,
 };
-use super::state::{DogboxState, Hooks, SolverState};
 use super::{Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status};
 use crate::error::FitError;
 use crate::result::Method;

@@ -49,8 +49,8 @@ use super::{
     Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status, XScale,
     initial_pass,
 };
-use crate::result::Method;
 use crate::error::FitError;
+use crate::result::Method;
 use nalgebra::{Cholesky, DMatrix, DVector, SymmetricEigen};
 use std::ops::ControlFlow;
 

@@ -58,8 +58,17 @@ fn check_resume(solve: SolveWith, case: &str) -> usize {
     assert!(!sink.0.is_empty(), "{case}: no snapshots");
     // One per iteration, except the last when a stopping rule ended it.
     let iterations: Vec<usize> = sink.0.iter().map(SolverState::iteration).collect();
-    assert_eq!(iterations, (1..=iterations.len()).collect::<Vec<_>>(), "{case}");
-    assert!(full.nit - iterations.len() <= 1, "{case}: {} of {}", iterations.len(), full.nit);
+    assert_eq!(
+        iterations,
+        (1..=iterations.len()).collect::<Vec<_>>(),
+        "{case}"
+    );
+    assert!(
+        full.nit - iterations.len() <= 1,
+        "{case}: {} of {}",
+        iterations.len(),
+        full.nit
+    );
     for state in &sink.0 {
         let k = state.iteration();
         let (mut fresh, _, _) = reference_case(case);
@@ -74,7 +83,11 @@ fn check_resume(solve: SolveWith, case: &str) -> usize {
             sink: None,
         };
         let resumed = solve(fresh.as_mut(), &x0, &opts, hooks).unwrap();
-        assert_same(&resumed, &full, &format!("{case} resumed after iteration {k}"));
+        assert_same(
+            &resumed,
+            &full,
+            &format!("{case} resumed after iteration {k}"),
+        );
         assert_eq!(after, seen[k..], "{case}: iterations after {k}");
     }
     sink.0.len()
@@ -143,5 +156,15 @@ fn a_state_of_another_method_or_size_is_refused() {
         ..Hooks::default()
     };
     let err = lm::solve_with(obj.as_mut(), &x0, &opts, hooks).unwrap_err();
-    assert!(matches!(err, FitError::LengthMismatch { got: 1, expected: 2, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            FitError::LengthMismatch {
+                got: 1,
+                expected: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }

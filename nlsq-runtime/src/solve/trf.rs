@@ -16,10 +16,10 @@ use super::bounds::{
     make_strictly_feasible, norm, norm_inf, step_size_to_bound,
 };
 use super::initial_pass;
+use super::state::{Hooks, SolverState, TrfState};
 use super::trust_region::{
     Subproblem, check_termination, jac_scale, minimize_quadratic_1d, prepare, update_tr_radius,
 };
-use super::state::{Hooks, SolverState, TrfState};
 use super::{Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status};
 use crate::error::FitError;
 use crate::result::Method;
