@@ -263,3 +263,14 @@ fn the_profile_counts_this_fits_passes_and_checkpoints() {
     assert!(cut.nfev > from);
     std::fs::remove_file(&path).unwrap();
 }
+
+/// With the `progress` feature: the bar changes nothing in the fit (and draws nothing when
+/// stderr is not a terminal, as under `cargo test`'s capture).
+#[cfg(feature = "progress")]
+#[test]
+fn a_fit_with_a_progress_bar_is_the_same_fit() {
+    let (x, y) = data();
+    let plain = fit(Method::Dogbox).fit(&x, &y).unwrap();
+    let shown = fit(Method::Dogbox).progress(true).fit(&x, &y).unwrap();
+    assert_same(&shown, &plain);
+}

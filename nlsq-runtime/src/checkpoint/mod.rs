@@ -40,6 +40,8 @@ pub use writer::{CheckpointReport, CheckpointWriter, write_atomically};
 use crate::solve::state::{SolverState, StateSink};
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How often a checkpoint is taken.
@@ -109,9 +111,7 @@ pub struct CheckpointSink {
     every: Every,
     identity: FitIdentity,
     last: Instant,
-    /// Stamped on every checkpoint: where a streaming driver is in its data (0 for in-memory
-    /// fits). A driver updates it before the solver's next iteration ends.
-    pub data_cursor: u64,
+    cursor: Arc<AtomicU64>,
 }
 
 impl CheckpointSink {
@@ -122,8 +122,15 @@ impl CheckpointSink {
             every,
             identity,
             last: Instant::now(),
-            data_cursor: 0,
+            cursor: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The data cursor stamped on every checkpoint: where a streaming driver is in its data
+    /// (the index of its next chunk, say; 0 for in-memory fits). A driver keeps the handle
+    /// and stores into it while the solver runs; each snapshot reads it when it is taken.
+    pub fn data_cursor(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.cursor)
     }
 
     /// Stops the writer after the pending checkpoint is written, and reports.
@@ -144,7 +151,7 @@ impl StateSink for CheckpointSink {
         self.last = Instant::now();
         self.writer.submit(Checkpoint {
             identity: self.identity.clone(),
-            data_cursor: self.data_cursor,
+            data_cursor: self.cursor.load(Ordering::Acquire),
             state,
         });
     }

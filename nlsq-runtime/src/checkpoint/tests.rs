@@ -260,8 +260,13 @@ fn every_is_checked_and_due_on_schedule() {
     let mut sink = CheckpointSink::new(writer, Every::Iterations(3), identity(Method::Lm));
     let due: Vec<usize> = (1..=10).filter(|&i| sink.due(i)).collect();
     assert_eq!(due, [3, 6, 9]);
+    // A driver moves the data cursor while the solver runs; the snapshot carries it.
+    sink.data_cursor()
+        .store(5, std::sync::atomic::Ordering::Release);
+    sink.put(states().remove(0));
     let report = sink.finish();
-    assert_eq!(report.written, 0);
+    assert_eq!(report.written, 1);
+    assert_eq!(read(&dir.join("e.ckpt")).unwrap().data_cursor, 5);
     let writer = CheckpointWriter::spawn(dir.join("s.ckpt")).unwrap();
     let mut sink = CheckpointSink::new(writer, Every::Seconds(3600.0), identity(Method::Lm));
     assert!(!sink.due(1));
