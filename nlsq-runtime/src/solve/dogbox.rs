@@ -11,7 +11,6 @@
 //! the eigen-decomposition pseudo-inverse when `JᵀJ` is numerically singular.
 
 use super::bounds::{in_bounds, norm, norm_inf, step_size_to_bound};
-use super::initial_pass;
 use super::state::{DogboxState, Hooks, SolverState};
 use super::trust_region::{
     check_termination, jac_scale, minimize_quadratic_1d, noise_level, prepare, sym_eigen,
@@ -51,44 +50,24 @@ pub fn solve_with(
     let max_nfev = prep.max_nfev;
     let jac = prep.fixed_scale.is_none();
 
-    let resume = hooks.take_resume(Method::Dogbox)?;
-    if let Some(state) = &resume {
+    let resumed = hooks.take_resume(Method::Dogbox)?;
+    if let Some(state) = &resumed {
         state.check(n)?;
     }
-    let (mut x, mut pass, mut nfev, mut njev, mut iteration);
-    let (mut scale, mut scale_inv, mut delta, mut on_bound);
-    if let Some(SolverState::Dogbox(s)) = resume {
-        (x, pass, nfev, njev, iteration) = (s.x, s.pass, s.nfev, s.njev, s.nit);
-        (scale, scale_inv, delta, on_bound) = (s.scale, s.scale_inv, s.delta, s.on_bound);
-    } else {
-        x = x0.to_vec();
-        pass = initial_pass(obj, &x)?;
-        nfev = 1usize;
-        njev = 1usize;
-        iteration = 0usize;
-        (scale, scale_inv) = match prep.fixed_scale {
-            Some(s) => {
-                let inv = s.iter().map(|v| 1.0 / v).collect();
-                (s, inv)
-            }
-            None => jac_scale(&pass.jtj, None),
-        };
-        delta = norm_inf(&(0..n).map(|j| x[j] * scale_inv[j]).collect::<Vec<_>>());
-        if delta == 0.0 {
-            delta = 1.0;
-        }
-        on_bound = (0..n)
-            .map(|j| {
-                if x[j] == lb[j] {
-                    -1
-                } else if x[j] == ub[j] {
-                    1
-                } else {
-                    0
-                }
-            })
-            .collect();
-    }
+    let DogboxState {
+        mut x,
+        mut pass,
+        mut nfev,
+        mut njev,
+        nit: mut iteration,
+        mut scale,
+        mut scale_inv,
+        mut delta,
+        mut on_bound,
+    } = match resumed {
+        Some(SolverState::Dogbox(s)) => s,
+        _ => super::start::dogbox(obj, x0, prep.fixed_scale, &lb, &ub)?,
+    };
     let mut status: Option<Status> = None;
 
     loop {

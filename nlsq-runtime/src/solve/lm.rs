@@ -47,7 +47,6 @@
 use super::state::{Hooks, LmState, SolverState};
 use super::{
     Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status, XScale,
-    initial_pass,
 };
 use crate::error::FitError;
 use crate::result::Method;
@@ -90,41 +89,27 @@ pub fn solve_with(
     let max_nfev = opts.max_nfev.unwrap_or(100 * (n + 1));
     let jac_scale = matches!(opts.x_scale, XScale::Jac);
 
-    let resume = hooks.take_resume(Method::Lm)?;
-    if let Some(state) = &resume {
+    let resumed = hooks.take_resume(Method::Lm)?;
+    if let Some(state) = &resumed {
         state.check(n)?;
     }
-    let resume = match resume {
-        Some(SolverState::Lm(s)) => Some(s),
-        _ => None,
+    let LmState {
+        x,
+        mut pass,
+        mut nfev,
+        mut njev,
+        mut nit,
+        diag,
+        mut delta,
+        mut xnorm,
+        mut par,
+        mut first,
+    } = match resumed {
+        Some(SolverState::Lm(s)) => s,
+        _ => super::start::lm(obj, x0)?,
     };
-    let (mut x, mut pass, mut nfev, mut njev, mut nit, mut diag, mut delta, mut xnorm, mut par);
-    let mut first;
-    if let Some(s) = resume {
-        x = DVector::from_vec(s.x);
-        pass = s.pass;
-        (nfev, njev, nit) = (s.nfev, s.njev, s.nit);
-        diag = DVector::from_vec(s.diag);
-        (delta, xnorm, par, first) = (s.delta, s.xnorm, s.par, s.first);
-    } else {
-        x = DVector::from_column_slice(x0);
-        pass = initial_pass(obj, x0)?;
-        nfev = 1;
-        check_pass(&pass, n)?;
-        if (pass.n_points as usize) < n {
-            return Err(FitError::TooFewPoints {
-                points: pass.n_points as usize,
-                params: n,
-            });
-        }
-        njev = 1;
-        nit = 0;
-        diag = DVector::from_element(n, 1.0);
-        delta = 0.0;
-        xnorm = 0.0;
-        par = 0.0;
-        first = true;
-    }
+    let mut x = DVector::from_vec(x);
+    let mut diag = DVector::from_vec(diag);
 
     let status = 'outer: loop {
         // The column norms of J.
@@ -354,7 +339,7 @@ fn check_options(n: usize, x0: &[f64], opts: &SolverOptions) -> Result<(), FitEr
 }
 
 /// A pass must have a `P × P` matrix and a `P`-vector.
-fn check_pass(pass: &Pass, n: usize) -> Result<(), FitError> {
+pub(super) fn check_pass(pass: &Pass, n: usize) -> Result<(), FitError> {
     if pass.jtj.shape() != (n, n) || pass.gradient.len() != n {
         return Err(FitError::Backend {
             backend: "objective".to_string(),

@@ -12,6 +12,7 @@ pub mod bounds;
 pub mod dense;
 pub mod dogbox;
 pub mod lm;
+mod start;
 pub mod state;
 #[cfg(test)]
 mod test_problems;

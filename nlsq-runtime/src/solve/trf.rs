@@ -15,7 +15,6 @@ use super::bounds::{
     cl_scaling_vector, find_active_constraints, in_bounds, intersect_trust_region,
     make_strictly_feasible, norm, norm_inf, step_size_to_bound,
 };
-use super::initial_pass;
 use super::state::{Hooks, SolverState, TrfState};
 use super::trust_region::{
     Subproblem, check_termination, jac_scale, minimize_quadratic_1d, prepare, update_tr_radius,
@@ -56,31 +55,24 @@ pub fn solve_with(
     let max_nfev = prep.max_nfev;
     let jac = prep.fixed_scale.is_none();
 
-    let resume = hooks.take_resume(Method::Trf)?;
-    if let Some(state) = &resume {
+    let resumed = hooks.take_resume(Method::Trf)?;
+    if let Some(state) = &resumed {
         state.check(n)?;
     }
-    let (mut x, mut pass, mut nfev, mut njev, mut iteration);
-    let (mut scale, mut scale_inv, mut delta, mut alpha);
-    if let Some(SolverState::Trf(s)) = resume {
-        (x, pass, nfev, njev, iteration) = (s.x, s.pass, s.nfev, s.njev, s.nit);
-        (scale, scale_inv, delta, alpha) = (s.scale, s.scale_inv, s.delta, s.alpha);
-    } else {
-        x = make_strictly_feasible(x0, &lb, &ub, 1e-10);
-        pass = initial_pass(obj, &x)?;
-        nfev = 1usize;
-        njev = 1usize;
-        iteration = 0usize;
-        (scale, scale_inv) = match prep.fixed_scale {
-            Some(s) => {
-                let inv = s.iter().map(|v| 1.0 / v).collect();
-                (s, inv)
-            }
-            None => jac_scale(&pass.jtj, None),
-        };
-        delta = initial_radius(&x, pass.gradient.as_slice(), &scale_inv, &lb, &ub, bounded);
-        alpha = 0.0;
-    }
+    let TrfState {
+        mut x,
+        mut pass,
+        mut nfev,
+        mut njev,
+        nit: mut iteration,
+        mut scale,
+        mut scale_inv,
+        mut delta,
+        mut alpha,
+    } = match resumed {
+        Some(SolverState::Trf(s)) => s,
+        _ => super::start::trf(obj, x0, prep.fixed_scale, &lb, &ub, bounded)?,
+    };
     let mut status: Option<Status> = None;
 
     loop {
@@ -237,35 +229,6 @@ pub fn solve_with(
         optimality,
         active_mask,
     })
-}
-
-/// scipy's initial radius: the norm of the scaled `x0` (with the Coleman–Li vector when
-/// bounded), 1 when that is zero.
-fn initial_radius(
-    x: &[f64],
-    g0: &[f64],
-    scale_inv: &[f64],
-    lb: &[f64],
-    ub: &[f64],
-    bounded: bool,
-) -> f64 {
-    let n = x.len();
-    let delta = if bounded {
-        let (mut v, dv) = cl_scaling_vector(x, g0, lb, ub);
-        for j in 0..n {
-            if dv[j] != 0.0 {
-                v[j] *= scale_inv[j];
-            }
-        }
-        norm(
-            &(0..n)
-                .map(|j| x[j] * scale_inv[j] / v[j].sqrt())
-                .collect::<Vec<_>>(),
-        )
-    } else {
-        norm(&(0..n).map(|j| x[j] * scale_inv[j]).collect::<Vec<_>>())
-    };
-    if delta == 0.0 { 1.0 } else { delta }
 }
 
 /// scipy's TRF `optimality`: `‖g ∘ v‖∞` with the Coleman–Li vector `v` (`‖g‖∞` unbounded).
