@@ -133,9 +133,9 @@ impl CheckpointSink {
         Arc::clone(&self.cursor)
     }
 
-    /// Stops the writer after the pending checkpoint is written, and reports.
-    pub fn finish(self) -> CheckpointReport {
-        self.writer.finish()
+    /// Stops the writer and reports; see [`CheckpointWriter::finish`] for `flush`.
+    pub fn finish(self, flush: bool) -> CheckpointReport {
+        self.writer.finish(flush)
     }
 }
 

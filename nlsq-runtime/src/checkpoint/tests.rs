@@ -229,9 +229,9 @@ fn the_writer_keeps_the_latest_and_reports_failures() {
     for s in &all {
         writer.submit(checkpoint(s.clone()));
     }
-    let report = writer.finish();
+    let report = writer.finish(true);
     assert_eq!(report.failed, 0);
-    assert_eq!(report.written + report.superseded, 3);
+    assert_eq!(report.written + report.skipped, 3);
     assert!(report.written >= 1);
     // The last submitted checkpoint is the one on disk.
     assert!(same_bits(
@@ -240,10 +240,22 @@ fn the_writer_keeps_the_latest_and_reports_failures() {
     ));
     assert_eq!(report.last_iteration, Some(19));
 
+    // Without flush, a pending checkpoint is dropped; one being written is finished.
+    let writer = CheckpointWriter::spawn(dir.join("d.ckpt")).unwrap();
+    writer.submit(checkpoint(all[1].clone()));
+    let report = writer.finish(false);
+    assert_eq!(report.written + report.skipped, 1);
+    if report.written == 1 {
+        assert!(same_bits(
+            &read(&dir.join("d.ckpt")).unwrap(),
+            &checkpoint(all[1].clone())
+        ));
+    }
+
     let missing = dir.join("no-such-dir").join("w.ckpt");
     let writer = CheckpointWriter::spawn(missing).unwrap();
     writer.submit(checkpoint(all[0].clone()));
-    let report = writer.finish();
+    let report = writer.finish(true);
     assert_eq!((report.written, report.failed), (0, 1));
     assert!(report.last_error.unwrap().contains("no-such-dir"));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -264,12 +276,12 @@ fn every_is_checked_and_due_on_schedule() {
     sink.data_cursor()
         .store(5, std::sync::atomic::Ordering::Release);
     sink.put(states().remove(0));
-    let report = sink.finish();
+    let report = sink.finish(true);
     assert_eq!(report.written, 1);
     assert_eq!(read(&dir.join("e.ckpt")).unwrap().data_cursor, 5);
     let writer = CheckpointWriter::spawn(dir.join("s.ckpt")).unwrap();
     let mut sink = CheckpointSink::new(writer, Every::Seconds(3600.0), identity(Method::Lm));
     assert!(!sink.due(1));
-    sink.finish();
+    sink.finish(true);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -12,7 +12,7 @@ use crate::model::Model;
 use crate::profile::{self, Counters, ProfileReport, Profiled};
 use crate::result::{FitResult, Method};
 use crate::solve::state::{Hooks, StateSink};
-use crate::solve::{self, IterationInfo, Objective, SolverOptions, SolverOutput};
+use crate::solve::{self, IterationInfo, Objective, SolverOptions, SolverOutput, Status};
 use nalgebra::DMatrix;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -191,7 +191,9 @@ impl LongRun {
         if let Some(bar) = &bar {
             bar.finish();
         }
-        let checkpoint = sink.map(CheckpointSink::finish);
+        // The latest state matters only to a fit that may be resumed.
+        let flush = out.as_ref().map_or(true, |o| o.status == Status::Stopped);
+        let checkpoint = sink.map(|s| s.finish(flush));
         let out = out?;
         let profile = session.profile.then(|| {
             let mut report = profiled.report(&session.before, session.start);
