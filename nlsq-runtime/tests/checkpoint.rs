@@ -86,7 +86,9 @@ fn resumed_fits_reach_the_uninterrupted_result_bit_for_bit() {
             let report = cut.checkpoint.unwrap();
             assert_eq!(report.failed, 0);
             assert_eq!(report.last_iteration, Some(stop - 1), "{method}");
-            assert_eq!(checkpoint::read(&path).unwrap().state.iteration(), stop - 1);
+            let saved = checkpoint::read(&path).unwrap();
+            assert_eq!(saved.state.iteration(), stop - 1);
+            assert_eq!(saved.data_cursor, 0, "in-memory fits have no cursor");
 
             let resumed = fit(method).resume_from(&path).fit(&x, &y).unwrap();
             assert_same(&resumed, &full);

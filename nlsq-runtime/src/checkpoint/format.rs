@@ -41,7 +41,7 @@ pub struct FitIdentity {
     pub options: [u8; 32],
     /// Points `N`.
     pub n_points: u64,
-    /// Fingerprint of the data (see [`super::fingerprint::data_fingerprint`]).
+    /// Fingerprint of the data (see [`super::fingerprint::DataFingerprint`]).
     pub data: [u8; 32],
 }
 

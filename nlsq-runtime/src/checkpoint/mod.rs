@@ -126,6 +126,13 @@ impl CheckpointSink {
         }
     }
 
+    /// Stamps checkpoints with the cursor behind `handle` (one a driver already holds)
+    /// instead of a fresh one.
+    pub fn with_cursor(mut self, handle: Arc<AtomicU64>) -> Self {
+        self.cursor = handle;
+        self
+    }
+
     /// The data cursor stamped on every checkpoint: where a streaming driver is in its data
     /// (the index of its next chunk, say; 0 for in-memory fits). A driver keeps the handle
     /// and stores into it while the solver runs; each snapshot reads it when it is taken.

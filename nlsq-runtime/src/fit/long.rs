@@ -16,6 +16,8 @@ use crate::solve::{self, IterationInfo, Objective, SolverOptions, SolverOutput, 
 use nalgebra::DMatrix;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// The long-fit settings of a [`CurveFit`].
@@ -79,6 +81,15 @@ pub(super) struct Session {
     start: Instant,
     profile: bool,
     print: bool,
+    cursor: Arc<AtomicU64>,
+}
+
+impl Session {
+    /// The data cursor of this fit, for a streaming driver: stamped on every checkpoint, and
+    /// set from the checkpoint when resuming (before the first pass). 0 for in-memory fits.
+    pub(super) fn data_cursor(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.cursor)
+    }
 }
 
 /// What a run adds to the result.
@@ -110,6 +121,7 @@ impl LongRun {
             start: Instant::now(),
             profile: self.profile || env,
             print: env,
+            cursor: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -144,6 +156,7 @@ impl LongRun {
                     iteration = ckpt.state.iteration(),
                     "resuming from checkpoint"
                 );
+                session.cursor.store(ckpt.data_cursor, Ordering::Release);
                 Some(ckpt.state)
             }
             _ => None,
@@ -158,7 +171,7 @@ impl LongRun {
                         message: format!("cannot start the writer thread: {e}"),
                     }
                 })?;
-                Some(CheckpointSink::new(writer, *every, id))
+                Some(CheckpointSink::new(writer, *every, id).with_cursor(session.data_cursor()))
             }
             _ => None,
         };
