@@ -288,3 +288,38 @@ fn a_fit_with_a_progress_bar_is_the_same_fit() {
     let shown = fit(Method::Dogbox).progress(true).fit(&x, &y).unwrap();
     assert_same(&shown, &plain);
 }
+
+#[test]
+fn checkpoints_by_time_and_bad_schedules() {
+    let (x, y) = data();
+    let path = temp_path("seconds");
+    // Every 0 s: after every iteration, like Every::Iterations(1).
+    let r = fit(Method::Lm)
+        .checkpoint(&path, Every::Seconds(0.0))
+        .callback(|i| {
+            if i.iteration == 4 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .fit(&x, &y)
+        .unwrap();
+    assert_eq!(r.checkpoint.unwrap().last_iteration, Some(3));
+    // Every hour: none during a short fit.
+    let _ = std::fs::remove_file(&path);
+    let r = fit(Method::Lm)
+        .checkpoint(&path, Every::Seconds(3600.0))
+        .fit(&x, &y)
+        .unwrap();
+    let report = r.checkpoint.unwrap();
+    assert_eq!((report.written, report.skipped), (0, 0));
+    assert!(!path.exists());
+    for every in [Every::Iterations(0), Every::Seconds(f64::INFINITY)] {
+        let err = fit(Method::Lm)
+            .checkpoint(&path, every)
+            .fit(&x, &y)
+            .unwrap_err();
+        assert!(matches!(err, FitError::InvalidOption { .. }), "{err}");
+    }
+}
