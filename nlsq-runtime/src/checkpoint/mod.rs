@@ -11,19 +11,22 @@
 //! ```
 //! use nlsq_runtime::checkpoint::Every;
 //! use nlsq_runtime::{CurveFit, ExprModel};
+//! use std::ops::ControlFlow;
 //! let x: Vec<f64> = (0..40).map(|i| i as f64 * 0.1).collect();
-//! let y: Vec<f64> = x.iter().map(|x| 2.0 * (-0.7 * x).exp()).collect();
+//! let y: Vec<f64> = x.iter().map(|x| 2.0 * (-0.7 * x).exp() + 0.3).collect();
 //! let path = std::env::temp_dir().join(format!("nlsq-doc-{}.ckpt", std::process::id()));
-//! let model = ExprModel::parse("a * exp(-b * x)").unwrap();
-//! let fit = CurveFit::new(&model)
+//! let model = ExprModel::parse("a * exp(-b * x) + c").unwrap();
+//! // A fit interrupted after its third iteration (a crash would do the same).
+//! let cut = CurveFit::new(&model)
 //!     .checkpoint(&path, Every::Iterations(1))
+//!     .callback(|i| if i.iteration == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
 //!     .fit(&x, &y)
 //!     .unwrap();
-//! let report = fit.checkpoint.as_ref().unwrap();
-//! assert_eq!(report.failed, 0);
-//! // Resuming from the last checkpoint gives the same answer.
-//! let again = CurveFit::new(&model).resume_from(&path).fit(&x, &y).unwrap();
-//! assert_eq!(again.popt, fit.popt);
+//! assert_eq!(cut.checkpoint.unwrap().last_iteration, Some(2));
+//! // Resumed, it reaches what the uninterrupted fit reaches.
+//! let resumed = CurveFit::new(&model).resume_from(&path).fit(&x, &y).unwrap();
+//! let full = CurveFit::new(&model).fit(&x, &y).unwrap();
+//! assert_eq!((resumed.popt, resumed.nfev), (full.popt, full.nfev));
 //! # std::fs::remove_file(&path).ok();
 //! ```
 
