@@ -33,10 +33,10 @@ fn fit(method: Method) -> CurveFit<'static, ExprModel> {
     }
 }
 
+/// A file in the temporary directory, unique to this process and `tag`, removed first.
 fn temp_path(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nlsq-ckpt-it-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{tag}.ckpt"));
+    let name = format!("nlsq-ckpt-it-{}-{tag}.ckpt", std::process::id());
+    let path = std::env::temp_dir().join(name);
     let _ = std::fs::remove_file(&path);
     path
 }
@@ -212,8 +212,8 @@ fn checkpoints_of_other_fits_and_damaged_files_are_refused() {
 fn a_failed_write_is_reported_and_the_fit_goes_on() {
     let (x, y) = data();
     let plain = fit(Method::Lm).fit(&x, &y).unwrap();
-    let nowhere = temp_path("x")
-        .with_file_name("no-such-dir")
+    let nowhere = std::env::temp_dir()
+        .join(format!("nlsq-no-such-dir-{}", std::process::id()))
         .join("fit.ckpt");
     let failures = || nlsq_runtime::profile::counters().checkpoint_failures;
     let before = failures();
