@@ -207,13 +207,17 @@ impl fmt::Display for ProfileReport {
             mean_ms,
             1e3 * self.pass_time_max_s
         )?;
+        let lookups = self.kernel_builds + self.memory_cache_hits + self.disk_cache_hits;
+        let pct = |r: f64| if lookups > 0 { 100.0 * r } else { 0.0 };
         writeln!(
             f,
-            "  kernels           {} built in {:.3} s; cache hits: {} memory, {} disk",
+            "  kernels           {} built in {:.3} s; cache hits: {} memory ({:.0}%), {} disk ({:.0}%)",
             self.kernel_builds,
             self.kernel_build_time_s,
             self.memory_cache_hits,
-            self.disk_cache_hits
+            pct(self.memory_hit_rate()),
+            self.disk_cache_hits,
+            pct(self.disk_hit_rate())
         )?;
         writeln!(
             f,
@@ -282,5 +286,51 @@ impl Objective for Profiled<'_> {
         self.time += took;
         self.max = self.max.max(took);
         pass
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_the_printed_report() {
+        let r = ProfileReport {
+            passes: 4,
+            pass_time_s: 0.002,
+            pass_time_max_s: 0.001,
+            kernel_builds: 1,
+            memory_cache_hits: 2,
+            disk_cache_hits: 1,
+            bytes_h2d: 1000,
+            bytes_d2h: 80,
+            ..ProfileReport::default()
+        };
+        assert_eq!((r.memory_hit_rate(), r.disk_hit_rate()), (0.5, 0.25));
+        assert!(ProfileReport::default().memory_hit_rate().is_nan());
+        let text = r.to_string();
+        assert!(text.contains("passes            4 in 0.002 s (mean 0.500 ms, max 1.000 ms)"));
+        assert!(text.contains("2 memory (50%), 1 disk (25%)"), "{text}");
+        assert!(text.contains("1000 host→device, 80 device→host"));
+        assert!(
+            ProfileReport::default()
+                .to_string()
+                .contains("0 memory (0%)")
+        );
+    }
+
+    #[test]
+    fn counters_only_grow() {
+        let before = counters();
+        record_h2d(24);
+        record_d2h(8);
+        record_kernel_build(Duration::from_millis(3));
+        record_cache_hit(CacheHit::Disk);
+        record_checkpoint_write(Duration::from_millis(1), false);
+        let now = counters();
+        assert!(now.bytes_h2d >= before.bytes_h2d + 24 && now.bytes_d2h >= before.bytes_d2h + 8);
+        assert!(now.kernel_builds > before.kernel_builds && now.disk_hits > before.disk_hits);
+        assert!(now.kernel_build_ns >= before.kernel_build_ns + 3_000_000);
+        assert!(now.checkpoint_failures > before.checkpoint_failures);
     }
 }
