@@ -78,6 +78,9 @@ pub enum FitError {
         /// Why.
         reason: String,
     },
+    /// A checkpoint could not be read, belongs to another fit, or cannot be written.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
     /// A backend failed (device lost, out of memory, kernel build error).
     #[error("backend `{backend}` failed: {message}")]
     Backend {

@@ -9,12 +9,14 @@ use crate::loss::Loss;
 use crate::model::Model;
 use crate::predictors::Predictors;
 use crate::result::{FitResult, Method};
-use crate::solve::{self, IterationInfo, Objective, SolverOptions, SolverOutput, XScale};
+use crate::solve::{IterationInfo, SolverOptions, XScale};
 use crate::summary::assemble;
 use kernels_gen::Precision;
 use nalgebra::DMatrix;
 use std::ops::ControlFlow;
 use std::time::Instant;
+
+mod long;
 
 /// Uncertainties of the observations.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +67,7 @@ pub struct CurveFit<'a, M: Model> {
     callback: Option<BoxedCallback<'a>>,
     backend: Backend,
     precision: Precision,
+    long: long::LongRun,
 }
 
 /// Where the passes of one fit run, and why.
@@ -104,6 +107,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
             callback: None,
             backend: Backend::Auto,
             precision: Precision::F64,
+            long: long::LongRun::default(),
         }
     }
 
@@ -383,6 +387,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
     /// Fits `y ≈ f(x; p)`. `x` is one slice for a single predictor, or `K` column slices.
     pub fn fit<X: Predictors + ?Sized>(mut self, x: &X, y: &[f64]) -> Result<FitResult, FitError> {
         let start = Instant::now();
+        let session = self.long.begin();
         let (p0, method) = self.check_params()?;
         let np = p0.len();
         let std_sigma = match &self.sigma {
@@ -414,15 +419,33 @@ impl<'a, M: Model> CurveFit<'a, M> {
         let chosen = self.choose(data.len(), cov.is_some())?;
         let plain = data.weights.is_none() && self.loss == Loss::Linear;
         let first_bad = |p: &[f64]| first_nonfinite(&self.model, &data, p).unwrap_or(0);
-        let (out, ssr, backend) = match (cov, chosen) {
+        let identity = || {
+            let fp = long::data_fingerprint(&data, cov);
+            let (loss, f_scale) = (self.loss, self.f_scale);
+            long::identity(&self.model, method, &options, loss, f_scale, data.len(), fp)
+        };
+        let run = |obj: &mut dyn crate::solve::Objective, cb| {
+            self.long.run(
+                &session,
+                obj,
+                &self.model,
+                &p0,
+                &options,
+                method,
+                identity,
+                cb,
+                first_bad,
+            )
+        };
+        let ((out, extras), ssr, backend) = match (cov, chosen) {
             (None, Chosen::Cpu(why)) => {
                 let mut obj = CpuBackend::new(&self.model, &data, self.loss, self.f_scale);
-                let out = run(&mut obj, &self.model, &p0, &options, method, cb, first_bad)?;
+                let out = run(&mut obj, cb)?;
                 // Unweighted plain least squares: the solver's last pass already holds Σr².
                 let ssr = if plain {
-                    2.0 * out.pass.cost
+                    2.0 * out.0.pass.cost
                 } else {
-                    obj.unweighted_ssr(&out.x)
+                    obj.unweighted_ssr(&out.0.x)
                 };
                 (out, ssr, why)
             }
@@ -435,12 +458,12 @@ impl<'a, M: Model> CurveFit<'a, M> {
                     self.loss,
                     self.f_scale,
                 )?;
-                let out = run(&mut obj, &self.model, &p0, &options, method, cb, first_bad)?;
+                let out = run(&mut obj, cb)?;
                 let ssr = if plain {
-                    2.0 * out.pass.cost
+                    2.0 * out.0.pass.cost
                 } else {
                     CpuBackend::new(&self.model, &data, self.loss, self.f_scale)
-                        .unweighted_ssr(&out.x)
+                        .unweighted_ssr(&out.0.x)
                 };
                 (out, ssr, why)
             }
@@ -453,12 +476,12 @@ impl<'a, M: Model> CurveFit<'a, M> {
                 }
                 let mut obj =
                     WhitenedObjective::new(&self.model, &data, c, self.loss, self.f_scale)?;
-                let out = run(&mut obj, &self.model, &p0, &options, method, cb, first_bad)?;
-                let ssr = obj.unweighted_ssr(&out.x);
+                let out = run(&mut obj, cb)?;
+                let ssr = obj.unweighted_ssr(&out.0.x);
                 (out, ssr, "cpu (dense, covariance sigma)".to_string())
             }
         };
-        Ok(assemble(
+        Ok(extras.apply(assemble(
             &self.model,
             &data.summary(),
             out,
@@ -469,7 +492,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
             self.absolute_sigma,
             backend,
             start,
-        ))
+        )))
     }
 }
 
@@ -484,6 +507,7 @@ impl<M: Model> CurveFit<'_, M> {
         data: &crate::backend::cuda::DeviceData,
     ) -> Result<FitResult, FitError> {
         let start = Instant::now();
+        let session = self.long.begin();
         let (p0, method) = self.check_params()?;
         let np = p0.len();
         if data.k != self.model.n_inputs() {
@@ -506,14 +530,39 @@ impl<M: Model> CurveFit<'_, M> {
             .map(|f| &mut **f as &mut dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()>);
         let mut obj =
             crate::backend::cuda::CudaObjective::new(&self.model, data, self.loss, self.f_scale)?;
-        let out = run(&mut obj, &self.model, &p0, &options, method, cb, |_| 0)?;
+        // The data are on the device: their fingerprint is their size and spread.
+        let identity = || {
+            let mut fp = crate::checkpoint::fingerprint::DataFingerprint::default();
+            fp.column(&[data.n as f64, data.k as f64, data.summary.sst]);
+            let (loss, f_scale) = (self.loss, self.f_scale);
+            long::identity(
+                &self.model,
+                method,
+                &options,
+                loss,
+                f_scale,
+                data.n,
+                fp.finish(),
+            )
+        };
+        let (out, extras) = self.long.run(
+            &session,
+            &mut obj,
+            &self.model,
+            &p0,
+            &options,
+            method,
+            identity,
+            cb,
+            |_| 0,
+        )?;
         let plain = data.w.is_none() && self.loss == Loss::Linear;
         let ssr = if plain { 2.0 * out.pass.cost } else { f64::NAN };
         let backend = format!(
             "cuda {} ({}), {} (resident data)",
             data.gpu.name, data.gpu.arch, data.precision
         );
-        Ok(assemble(
+        Ok(extras.apply(assemble(
             &self.model,
             &data.summary,
             out,
@@ -524,57 +573,7 @@ impl<M: Model> CurveFit<'_, M> {
             self.absolute_sigma,
             backend,
             start,
-        ))
-    }
-}
-
-fn run<M: Model>(
-    obj: &mut dyn Objective,
-    model: &M,
-    p0: &[f64],
-    options: &SolverOptions,
-    method: Method,
-    callback: Option<solve::Callback<'_>>,
-    first_bad: impl Fn(&[f64]) -> usize,
-) -> Result<SolverOutput, FitError> {
-    let start = obj.pass(p0)?;
-    if !start.is_finite() {
-        return Err(FitError::NonFiniteModelAtP0 {
-            model: model.name().to_string(),
-            count: start.n_nonfinite.max(1) as usize,
-            points: (start.n_points + start.n_nonfinite) as usize,
-            first: first_bad(p0),
-        });
-    }
-    tracing::debug!(model = model.name(), %method, cost = start.cost, "starting fit");
-    // The solvers begin with a pass at p0: hand them this one instead of a second pass.
-    let mut obj = FirstPass {
-        inner: obj,
-        first: Some((p0.to_vec(), start)),
-    };
-    match method {
-        Method::Lm => solve::lm::solve(&mut obj, p0, options, callback),
-        Method::Trf => solve::trf::solve(&mut obj, p0, options, callback),
-        Method::Dogbox => solve::dogbox::solve(&mut obj, p0, options, callback),
-    }
-}
-
-/// Serves one already computed pass, once, when it is asked for at the same parameters.
-struct FirstPass<'o> {
-    inner: &'o mut dyn Objective,
-    first: Option<(Vec<f64>, solve::Pass)>,
-}
-
-impl Objective for FirstPass<'_> {
-    fn n_params(&self) -> usize {
-        self.inner.n_params()
-    }
-
-    fn pass(&mut self, p: &[f64]) -> Result<solve::Pass, FitError> {
-        match self.first.take() {
-            Some((q, pass)) if q == p => Ok(pass),
-            _ => self.inner.pass(p),
-        }
+        )))
     }
 }
 

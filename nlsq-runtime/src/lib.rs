@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod block;
+pub mod checkpoint;
 pub mod covariance;
 pub mod data;
 pub mod error;
@@ -13,12 +14,16 @@ pub mod fit;
 pub mod loss;
 pub mod model;
 pub mod predictors;
+pub mod profile;
+#[cfg(feature = "progress")]
+mod progress;
 pub mod result;
 mod serde_float;
 pub mod solve;
 mod summary;
 
 pub use backend::Backend;
+pub use checkpoint::{CheckpointError, Every};
 pub use data::{FitData, NanPolicy};
 pub use error::FitError;
 pub use fit::{CurveFit, Sigma, curve_fit};
@@ -27,5 +32,6 @@ pub use kernels_gen::{ModelHash, Precision};
 pub use loss::Loss;
 pub use model::{ExprModel, Model};
 pub use predictors::Predictors;
+pub use profile::ProfileReport;
 pub use result::{FitResult, Method};
 pub use solve::{IterationInfo, Status};

@@ -121,6 +121,13 @@ pub struct FitResult {
     pub backend: String,
     /// Wall time of the fit in seconds.
     pub wall_time_s: f64,
+    /// What the fit did, when profiling was on ([`crate::CurveFit::profile`] or
+    /// `NLSQ_PROFILE=1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::profile::ProfileReport>,
+    /// What the checkpoint writer did, for a fit with [`crate::CurveFit::checkpoint`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<crate::checkpoint::CheckpointReport>,
 }
 
 impl FitResult {

@@ -72,6 +72,8 @@ pub(crate) fn assemble<M: Model>(
         f_scale,
         backend,
         wall_time_s: start.elapsed().as_secs_f64(),
+        profile: None,
+        checkpoint: None,
         popt: out.x,
     }
 }

@@ -104,12 +104,14 @@ impl KernelCache {
         let key: Key = (model.hash(), precision, arch.to_string());
         if let Some(m) = self.memory.get(&key) {
             self.stats.memory_hits += 1;
+            crate::profile::record_cache_hit(crate::profile::CacheHit::Memory);
             return Ok(m.clone());
         }
         let path = self.file(&key);
         let cubin = match path.as_deref().and_then(|p| self.read(p)) {
             Some(c) => {
                 self.stats.disk_hits += 1;
+                crate::profile::record_cache_hit(crate::profile::CacheHit::Disk);
                 c
             }
             None => {
@@ -125,6 +127,7 @@ impl KernelCache {
                 })?;
                 self.stats.builds += 1;
                 self.stats.build_time += start.elapsed();
+                crate::profile::record_kernel_build(start.elapsed());
                 tracing::debug!(model = model.name(), %precision, arch, "built CUDA kernels");
                 if let Some(p) = &path
                     && let Err(e) = write_atomically(p, &c)
