@@ -40,28 +40,14 @@ pub trait Model: Send + Sync {
         value: &mut [f64; BLOCK],
         grad: &mut [[f64; BLOCK]],
     ) {
-        // Stack scratch for the usual sizes, the heap beyond.
-        let (mut xs_stack, mut g_stack) = ([0.0; 16], [0.0; 64]);
-        let (mut xs_heap, mut g_heap) = (Vec::new(), Vec::new());
-        let xs: &mut [f64] = match xs_stack.get_mut(..x.len()) {
-            Some(s) => s,
-            None => {
-                xs_heap.resize(x.len(), 0.0);
-                &mut xs_heap
-            }
-        };
-        let g: &mut [f64] = match g_stack.get_mut(..grad.len()) {
-            Some(s) => s,
-            None => {
-                g_heap.resize(grad.len(), 0.0);
-                &mut g_heap
-            }
-        };
+        // Two small allocations per block: nothing beside 64 point-by-point evaluations.
+        let mut xs = vec![0.0; x.len()];
+        let mut g = vec![0.0; grad.len()];
         for (i, v) in value.iter_mut().enumerate() {
             for (xk, col) in xs.iter_mut().zip(x) {
                 *xk = col[i];
             }
-            *v = self.eval_with_gradient(xs, p, g);
+            *v = self.eval_with_gradient(&xs, p, &mut g);
             for (gj, row) in g.iter().zip(grad.iter_mut()) {
                 row[i] = *gj;
             }
