@@ -51,24 +51,27 @@ type BoxedCallback<'a> = Box<dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()> + 
 /// println!("{fit}");
 /// ```
 pub struct CurveFit<'a, M: Model> {
-    model: M,
-    p0: Option<Vec<f64>>,
-    lower: Option<Vec<f64>>,
-    upper: Option<Vec<f64>>,
-    sigma: Option<Sigma>,
-    absolute_sigma: bool,
-    loss: Loss,
-    f_scale: f64,
-    method: Option<Method>,
-    options: SolverOptions,
-    nan_policy: NanPolicy,
-    callback: Option<BoxedCallback<'a>>,
-    backend: Backend,
-    precision: Precision,
+    pub(crate) model: M,
+    pub(crate) p0: Option<Vec<f64>>,
+    pub(crate) lower: Option<Vec<f64>>,
+    pub(crate) upper: Option<Vec<f64>>,
+    pub(crate) sigma: Option<Sigma>,
+    pub(crate) absolute_sigma: bool,
+    pub(crate) loss: Loss,
+    pub(crate) f_scale: f64,
+    pub(crate) method: Option<Method>,
+    pub(crate) options: SolverOptions,
+    pub(crate) nan_policy: NanPolicy,
+    pub(crate) callback: Option<BoxedCallback<'a>>,
+    pub(crate) backend: Backend,
+    pub(crate) precision: Precision,
+    pub(crate) limits: crate::memory::MemoryLimits,
+    pub(crate) chunk_points: Option<usize>,
+    pub(crate) online_tol: f64,
 }
 
 /// Where the passes of one fit run, and why.
-enum Chosen {
+pub(crate) enum Chosen {
     Cpu(String),
     #[cfg(feature = "cuda")]
     Cuda(std::sync::Arc<crate::backend::cuda::Gpu>, String),
@@ -104,6 +107,9 @@ impl<'a, M: Model> CurveFit<'a, M> {
             callback: None,
             backend: Backend::Auto,
             precision: Precision::F64,
+            limits: crate::memory::MemoryLimits::default(),
+            chunk_points: None,
+            online_tol: crate::stream::online::DEFAULT_ONLINE_TOL,
         }
     }
 
@@ -120,7 +126,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
         self
     }
 
-    fn choose(&self, n: usize, dense: bool) -> Result<Chosen, FitError> {
+    pub(crate) fn choose(&self, n: usize, dense: bool) -> Result<Chosen, FitError> {
         let cpu = |why: String| Ok(Chosen::Cpu(why));
         match self.backend {
             Backend::Cpu => cpu("cpu (chosen)".into()),
@@ -273,7 +279,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
     }
 
     /// The solver options of this fit for `np` parameters (bounds and default budget filled in).
-    fn solver_options(&self, np: usize) -> SolverOptions {
+    pub(crate) fn solver_options(&self, np: usize) -> SolverOptions {
         SolverOptions {
             max_nfev: self
                 .options
@@ -285,7 +291,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
         }
     }
 
-    fn check_params(&self) -> Result<(Vec<f64>, Method), FitError> {
+    pub(crate) fn check_params(&self) -> Result<(Vec<f64>, Method), FitError> {
         let np = self.model.n_params();
         let name = |j: usize| self.model.param_name(j).to_string();
         let p0 = self.p0.clone().unwrap_or_else(|| vec![1.0; np]);
@@ -389,6 +395,9 @@ impl<'a, M: Model> CurveFit<'a, M> {
             Some(Sigma::Std(s)) => Some(s.as_slice()),
             _ => None,
         };
+        if let Some(plan) = self.in_memory_plan(y.len(), x.columns().len(), std_sigma.is_some()) {
+            return self.fit_chunked(x.columns(), y, plan);
+        }
         let data = FitData::new(
             x.columns(),
             y,
@@ -458,7 +467,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
                 (out, ssr, "cpu (dense, covariance sigma)".to_string())
             }
         };
-        Ok(assemble(
+        let mut result = assemble(
             &self.model,
             &data.summary(),
             out,
@@ -469,7 +478,10 @@ impl<'a, M: Model> CurveFit<'a, M> {
             self.absolute_sigma,
             backend,
             start,
-        ))
+        );
+        result.data_plan =
+            self.in_memory_report(data.len(), data.n_inputs(), data.weights.is_some());
+        Ok(result)
     }
 }
 
@@ -528,7 +540,7 @@ impl<M: Model> CurveFit<'_, M> {
     }
 }
 
-fn run<M: Model>(
+pub(crate) fn run<M: Model>(
     obj: &mut dyn Objective,
     model: &M,
     p0: &[f64],
@@ -560,9 +572,9 @@ fn run<M: Model>(
 }
 
 /// Serves one already computed pass, once, when it is asked for at the same parameters.
-struct FirstPass<'o> {
-    inner: &'o mut dyn Objective,
-    first: Option<(Vec<f64>, solve::Pass)>,
+pub(crate) struct FirstPass<'o> {
+    pub(crate) inner: &'o mut dyn Objective,
+    pub(crate) first: Option<(Vec<f64>, solve::Pass)>,
 }
 
 impl Objective for FirstPass<'_> {

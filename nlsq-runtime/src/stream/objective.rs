@@ -1,0 +1,267 @@
+//! The streaming driver: an [`Objective`] whose pass reads a [`DataSource`] chunk by chunk and
+//! adds each chunk's reduction rows, in order, into one running row with the CPU backend's
+//! accumulation ([`CpuBackend::add_rows`]). With chunks a multiple of
+//! [`CHUNK`](crate::backend::cpu::CHUNK) points (as the memory manager sizes them) the pass
+//! performs the very additions of the in-memory pass, so the fit is the in-memory fit.
+
+use super::{Chunk, DataSource};
+use crate::backend::cpu::{CpuBackend, pass_from_row};
+use crate::data::{DataSummary, FitData, NanPolicy};
+use crate::error::FitError;
+use crate::loss::Loss;
+use crate::model::Model;
+use crate::solve::{Objective, Pass};
+use kernels_gen::kernels::abi;
+
+/// What a full pass learned about the data: counts, and the mean and spread of `y` (merged
+/// chunk by chunk with Chan's update, so no `N`-sized array is ever formed).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StreamStats {
+    /// Points fitted.
+    pub n: u64,
+    /// Points dropped as non-finite (`NanPolicy::Omit`).
+    pub omitted: u64,
+    /// Chunks per pass.
+    pub chunks: u64,
+    /// Mean of `y` over the fitted points.
+    pub mean_y: f64,
+    /// `Σ (y − ȳ)²` over the fitted points.
+    pub sst: f64,
+}
+
+impl StreamStats {
+    fn add_chunk(&mut self, y: &[f64], omitted: usize) {
+        self.chunks += 1;
+        self.omitted += omitted as u64;
+        if y.is_empty() {
+            return;
+        }
+        let nb = y.len() as f64;
+        let mean_b = y.iter().sum::<f64>() / nb;
+        let m2_b: f64 = y.iter().map(|v| (v - mean_b) * (v - mean_b)).sum();
+        let na = self.n as f64;
+        let n = na + nb;
+        let delta = mean_b - self.mean_y;
+        self.mean_y += delta * nb / n;
+        self.sst += m2_b + delta * delta * na * nb / n;
+        self.n += y.len() as u64;
+    }
+
+    /// The sizes and spread the result statistics need.
+    pub fn summary(&self) -> DataSummary {
+        DataSummary {
+            n: self.n as usize,
+            omitted: self.omitted as usize,
+            sst: self.sst,
+        }
+    }
+}
+
+/// Reads a source pass after pass, validating each chunk as in-memory data is validated
+/// (lengths, finite sigma, non-finite `x`/`y` by the `nan_policy`, errors naming the point's
+/// index in the whole source) and checking that every pass sees the same data.
+pub struct ChunkReader<'s> {
+    source: &'s mut dyn DataSource,
+    policy: NanPolicy,
+    chunk_points: usize,
+    buf: Chunk,
+    stats: Option<StreamStats>,
+    passes: u64,
+}
+
+impl<'s> ChunkReader<'s> {
+    /// A reader of `source` in chunks of `chunk_points` points.
+    pub fn new(source: &'s mut dyn DataSource, policy: NanPolicy, chunk_points: usize) -> Self {
+        let buf = Chunk::empty(source.n_inputs(), source.has_sigma());
+        ChunkReader {
+            source,
+            policy,
+            chunk_points: chunk_points.max(1),
+            buf,
+            stats: None,
+            passes: 0,
+        }
+    }
+
+    /// The statistics of the first complete pass.
+    pub fn stats(&self) -> Option<&StreamStats> {
+        self.stats.as_ref()
+    }
+
+    /// Complete passes so far.
+    pub fn passes(&self) -> u64 {
+        self.passes
+    }
+
+    /// Points per chunk.
+    pub fn chunk_points(&self) -> usize {
+        self.chunk_points
+    }
+
+    /// The source's name.
+    pub fn origin(&self) -> String {
+        self.source.origin()
+    }
+
+    /// One pass: `f(data, start)` for every chunk in order, `start` being the index in the
+    /// source of the chunk's first point.
+    pub fn pass(
+        &mut self,
+        mut f: impl FnMut(&FitData<'_>, u64) -> Result<(), FitError>,
+    ) -> Result<StreamStats, FitError> {
+        let origin = self.source.origin();
+        if self.passes > 0 && !self.source.reiterable() {
+            return Err(FitError::NotReiterable {
+                origin,
+                reason: "this fit needs another pass over a source that can be read once".into(),
+            });
+        }
+        self.source.rewind()?;
+        let k = self.source.n_inputs();
+        let mut stats = StreamStats::default();
+        let mut start = 0u64;
+        while self.source.next_chunk(&mut self.buf, self.chunk_points)? {
+            let c = &self.buf;
+            c.check_lengths(&origin)?;
+            if let Some(s) = &c.sigma
+                && let Some(i) = s.iter().position(|v| !(v.is_finite() && *v > 0.0))
+            {
+                return Err(FitError::BadSigma(format!(
+                    "sigma[{}] = {}: standard deviations must be positive and finite",
+                    start + i as u64,
+                    s[i]
+                )));
+            }
+            let cols: Vec<&[f64]> = c.x.iter().map(|v| v.as_slice()).collect();
+            let data = match FitData::new(cols, &c.y, c.sigma.as_deref(), self.policy, k) {
+                Ok(d) => Some(d),
+                Err(FitError::NonFiniteData { what, index, value }) => {
+                    return Err(FitError::NonFiniteData {
+                        what,
+                        index: index + start as usize,
+                        value,
+                    });
+                }
+                Err(FitError::EmptyData) => None,
+                Err(e) => return Err(e),
+            };
+            if let Some(data) = data {
+                stats.add_chunk(&data.y, data.omitted);
+                if !data.is_empty() {
+                    f(&data, start)?;
+                }
+            }
+            start += c.len() as u64;
+        }
+        if stats.n == 0 {
+            return Err(FitError::EmptyData);
+        }
+        if let Some(first) = &self.stats
+            && (first.n, first.omitted) != (stats.n, stats.omitted)
+        {
+            return Err(FitError::NotReiterable {
+                origin,
+                reason: format!(
+                    "a later pass read {} points ({} omitted), the first {} ({} omitted): the data changed between passes",
+                    stats.n, stats.omitted, first.n, first.omitted
+                ),
+            });
+        }
+        self.stats.get_or_insert(stats);
+        self.passes += 1;
+        Ok(stats)
+    }
+}
+
+/// Passes over a [`DataSource`] on the CPU.
+pub struct StreamObjective<'s, M: Model> {
+    model: M,
+    reader: ChunkReader<'s>,
+    loss: Loss,
+    f_scale: f64,
+}
+
+impl<'s, M: Model> StreamObjective<'s, M> {
+    /// A streaming objective of `model` over `source`, `chunk_points` points at a time.
+    pub fn new(
+        model: M,
+        source: &'s mut dyn DataSource,
+        loss: Loss,
+        f_scale: f64,
+        policy: NanPolicy,
+        chunk_points: usize,
+    ) -> Result<Self, FitError> {
+        if source.n_inputs() != model.n_inputs() {
+            return Err(FitError::LengthMismatch {
+                what: format!("predictor columns of `{}`", source.origin()),
+                got: source.n_inputs(),
+                expected: model.n_inputs(),
+            });
+        }
+        Ok(StreamObjective {
+            reader: ChunkReader::new(source, policy, chunk_points),
+            model,
+            loss,
+            f_scale,
+        })
+    }
+
+    /// The chunk reader (statistics of the data, passes so far).
+    pub fn reader(&self) -> &ChunkReader<'s> {
+        &self.reader
+    }
+
+    /// The reduction row at `p` (kernel ABI layout).
+    pub fn row(&mut self, p: &[f64]) -> Result<Vec<f64>, FitError> {
+        let mut total = vec![0.0; abi::reduction_width(p.len())];
+        let (model, loss, f_scale) = (&self.model, self.loss, self.f_scale);
+        self.reader.pass(|data, _| {
+            CpuBackend::new(model, data, loss, f_scale).add_rows(p, &mut total);
+            Ok(())
+        })?;
+        Ok(total)
+    }
+
+    /// `Σ (y_i − f(x_i; p))²`, unweighted, by one more pass.
+    pub fn unweighted_ssr(&mut self, p: &[f64]) -> Result<f64, FitError> {
+        objective_ssr(&self.model, &mut self.reader, p)
+    }
+
+    /// The index in the source of the first point where the model is not finite at `p`.
+    pub fn first_nonfinite(&mut self, p: &[f64]) -> Result<Option<u64>, FitError> {
+        let mut found = None;
+        let model = &self.model;
+        self.reader.pass(|data, start| {
+            if found.is_none() {
+                found =
+                    crate::backend::cpu::first_nonfinite(model, data, p).map(|i| start + i as u64);
+            }
+            Ok(())
+        })?;
+        Ok(found)
+    }
+}
+
+impl<M: Model> Objective for StreamObjective<'_, M> {
+    fn n_params(&self) -> usize {
+        self.model.n_params()
+    }
+
+    fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
+        Ok(pass_from_row(p.len(), &self.row(p)?))
+    }
+}
+
+/// `Σ (y_i − f(x_i; p))²`, unweighted, by one pass of `reader` on the CPU.
+pub fn objective_ssr<M: Model>(
+    model: &M,
+    reader: &mut ChunkReader<'_>,
+    p: &[f64],
+) -> Result<f64, FitError> {
+    let mut ssr = 0.0;
+    reader.pass(|data, _| {
+        ssr += CpuBackend::new(model, data, Loss::Linear, 1.0).unweighted_ssr(p);
+        Ok(())
+    })?;
+    Ok(ssr)
+}
