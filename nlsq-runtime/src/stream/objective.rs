@@ -5,13 +5,15 @@
 //! performs the very additions of the in-memory pass, so the fit is the in-memory fit.
 
 use super::{Chunk, DataSource};
-use crate::backend::cpu::{CpuBackend, pass_from_row};
+use crate::backend::cpu::{CHUNK, CpuBackend, pass_from_row};
 use crate::data::{DataSummary, FitData, NanPolicy};
 use crate::error::FitError;
 use crate::loss::Loss;
 use crate::model::Model;
 use crate::solve::{Objective, Pass};
 use kernels_gen::kernels::abi;
+use std::borrow::Cow;
+use std::ops::Range;
 
 /// What a full pass learned about the data: counts, and the mean and spread of `y` (merged
 /// chunk by chunk with Chan's update, so no `N`-sized array is ever formed).
@@ -103,8 +105,12 @@ impl<'s> ChunkReader<'s> {
         self.source.origin()
     }
 
-    /// One pass: `f(data, start)` for every chunk in order, `start` being the index in the
-    /// source of the chunk's first point.
+    /// One pass: `f(data, start)` for consecutive pieces of the validated data in order,
+    /// `start` being the index of the piece's first point among the fitted points (its index
+    /// in the source when nothing was omitted). Whatever the source's chunk sizes, every piece
+    /// but the last is a multiple of [`CHUNK`] points and starts at a multiple of [`CHUNK`]:
+    /// the CPU backend then adds exactly the per-chunk rows the in-memory pass adds, in the
+    /// same order, so a streamed pass has the in-memory pass's bits.
     pub fn pass(
         &mut self,
         mut f: impl FnMut(&FitData<'_>, u64) -> Result<(), FitError>,
@@ -120,6 +126,7 @@ impl<'s> ChunkReader<'s> {
         let k = self.source.n_inputs();
         let mut stats = StreamStats::default();
         let mut start = 0u64;
+        let mut pending = Pending::new(k, self.source.has_sigma());
         while self.source.next_chunk(&mut self.buf, self.chunk_points)? {
             let c = &self.buf;
             c.check_lengths(&origin)?;
@@ -134,7 +141,7 @@ impl<'s> ChunkReader<'s> {
             }
             let cols: Vec<&[f64]> = c.x.iter().map(|v| v.as_slice()).collect();
             let data = match FitData::new(cols, &c.y, c.sigma.as_deref(), self.policy, k) {
-                Ok(d) => Some(d),
+                Ok(d) => d,
                 Err(FitError::NonFiniteData { what, index, value }) => {
                     return Err(FitError::NonFiniteData {
                         what,
@@ -142,16 +149,36 @@ impl<'s> ChunkReader<'s> {
                         value,
                     });
                 }
-                Err(FitError::EmptyData) => None,
                 Err(e) => return Err(e),
             };
-            if let Some(data) = data {
-                stats.add_chunk(&data.y, data.omitted);
-                if !data.is_empty() {
-                    f(&data, start)?;
+            let fitted_before = stats.n;
+            stats.add_chunk(&data.y, data.omitted);
+            start += c.len() as u64;
+            // Complete a pending partial chunk first, then hand over the aligned middle in
+            // place, and keep the tail for the next chunk.
+            let n = data.len();
+            let mut off = 0;
+            if !pending.is_empty() {
+                off = (CHUNK - pending.len()).min(n);
+                pending.extend(&data, 0..off);
+                if pending.len() == CHUNK {
+                    f(&pending.data(), fitted_before - (CHUNK - off) as u64)?;
+                    pending.clear();
                 }
             }
-            start += c.len() as u64;
+            if pending.is_empty() && off < n {
+                let aligned = (n - off) / CHUNK * CHUNK;
+                if aligned > 0 {
+                    f(
+                        &slice_data(&data, off..off + aligned),
+                        fitted_before + off as u64,
+                    )?;
+                }
+                pending.extend(&data, off + aligned..n);
+            }
+        }
+        if !pending.is_empty() {
+            f(&pending.data(), stats.n - pending.len() as u64)?;
         }
         if stats.n == 0 {
             return Err(FitError::EmptyData);
@@ -170,6 +197,80 @@ impl<'s> ChunkReader<'s> {
         self.stats.get_or_insert(stats);
         self.passes += 1;
         Ok(stats)
+    }
+}
+
+/// Validated points waiting to complete a [`CHUNK`].
+struct Pending {
+    x: Vec<Vec<f64>>,
+    y: Vec<f64>,
+    w: Option<Vec<f64>>,
+}
+
+impl Pending {
+    fn new(k: usize, weighted: bool) -> Self {
+        Pending {
+            x: vec![Vec::with_capacity(CHUNK); k],
+            y: Vec::with_capacity(CHUNK),
+            w: weighted.then(|| Vec::with_capacity(CHUNK)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.x.iter_mut().for_each(Vec::clear);
+        self.y.clear();
+        if let Some(w) = &mut self.w {
+            w.clear();
+        }
+    }
+
+    fn extend(&mut self, data: &FitData<'_>, r: Range<usize>) {
+        for (dst, src) in self.x.iter_mut().zip(&data.x) {
+            dst.extend_from_slice(&src[r.clone()]);
+        }
+        self.y.extend_from_slice(&data.y[r.clone()]);
+        if let (Some(dst), Some(src)) = (&mut self.w, &data.weights) {
+            dst.extend_from_slice(&src[r]);
+        }
+    }
+
+    fn data(&self) -> FitData<'_> {
+        FitData {
+            x: self.x.iter().map(|c| Cow::Borrowed(c.as_slice())).collect(),
+            y: Cow::Borrowed(&self.y),
+            weights: self.w.clone(),
+            omitted: 0,
+        }
+    }
+}
+
+/// Points `r` of `data`, borrowed (weights copied).
+fn slice_data<'d>(data: &'d FitData<'_>, r: Range<usize>) -> FitData<'d> {
+    if r.start == 0 && r.end == data.len() {
+        return FitData {
+            x: data.x.iter().map(|c| Cow::Borrowed(&c[..])).collect(),
+            y: Cow::Borrowed(&data.y[..]),
+            weights: data.weights.clone(),
+            omitted: 0,
+        };
+    }
+    FitData {
+        x: data
+            .x
+            .iter()
+            .map(|c| Cow::Borrowed(&c[r.clone()]))
+            .collect(),
+        y: Cow::Borrowed(&data.y[r.clone()]),
+        weights: data.weights.as_ref().map(|w| w[r].to_vec()),
+        omitted: 0,
     }
 }
 
