@@ -260,6 +260,16 @@ impl<'a, M: Model> CurveFit<'a, M> {
             }
             #[cfg(feature = "cuda")]
             Chosen::Cuda(gpu, why) => {
+                let free = gpu.ctx.mem_get_info().map(|(f, _)| f as u64).unwrap_or(0);
+                let device_budget = plan
+                    .device_budget_bytes
+                    .unwrap_or_else(|| self.limits.device_budget(free));
+                plan.device_budget_bytes = Some(device_budget);
+                let config = crate::backend::cuda::ChunkedConfig {
+                    device_budget,
+                    host_budget: plan.host_budget_bytes,
+                    n_hint: source.len_hint(),
+                };
                 let reader = ChunkReader::new(source, self.nan_policy, plan.chunk_points);
                 let mut obj = crate::backend::cuda::ChunkedCudaObjective::new(
                     &self.model,
@@ -268,7 +278,9 @@ impl<'a, M: Model> CurveFit<'a, M> {
                     self.precision,
                     self.loss,
                     self.f_scale,
+                    config,
                 )?;
+                plan.chunk_points = obj.capacity();
                 let out = self.solve_passes(&mut obj, &p0, method, &options, cb)?;
                 let ssr = if plain {
                     2.0 * out.pass.cost

@@ -100,6 +100,11 @@ impl<'s> ChunkReader<'s> {
         self.chunk_points
     }
 
+    /// Whether the source's chunks carry sigma (the data is weighted).
+    pub fn has_sigma(&self) -> bool {
+        self.source.has_sigma()
+    }
+
     /// The source's name.
     pub fn origin(&self) -> String {
         self.source.origin()
