@@ -115,7 +115,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for (x, y) in a.popt.iter().zip(&b.popt).chain(a.perr.iter().zip(&b.perr)) {
                 worst = worst.max(rel(*x, *y));
             }
-            for (x, y) in [(a.cost, b.cost), (a.r_squared, b.r_squared), (a.rmse, b.rmse)] {
+            for (x, y) in [
+                (a.cost, b.cost),
+                (a.r_squared, b.r_squared),
+                (a.rmse, b.rmse),
+            ] {
                 worst = worst.max(rel(x, y));
             }
             println!(

@@ -2,8 +2,9 @@
 //! in-memory data, and [`CurveFit::fit_source`] for [`DataSource`]s.
 
 use crate::backend::Backend;
+use crate::drive::{FirstPass, run};
 use crate::error::FitError;
-use crate::fit::{Chosen, CurveFit, FirstPass, Sigma, run};
+use crate::fit::{Chosen, CurveFit, Sigma};
 use crate::loss::Loss;
 use crate::memory::{DataMode, DataPlan, host_chunk_points};
 use crate::model::Model;

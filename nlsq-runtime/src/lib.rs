@@ -7,6 +7,7 @@
 pub mod backend;
 pub mod covariance;
 pub mod data;
+mod drive;
 pub mod error;
 pub mod fit;
 mod fit_source;

@@ -311,7 +311,11 @@ impl<T: Real> Engine<T> {
     }
 
     fn next_block(&mut self, cur: usize) -> usize {
-        let next = if self.keep_host { cur + 1 } else { (cur + 1) % 2 };
+        let next = if self.keep_host {
+            cur + 1
+        } else {
+            (cur + 1) % 2
+        };
         if next < self.host.len() {
             self.host[next].n = 0;
         }
@@ -372,8 +376,12 @@ impl<'s> ChunkedCudaObjective<'s> {
         config: ChunkedConfig,
     ) -> Result<Self, FitError> {
         let inner = match precision {
-            Precision::F32 => Inner::F32(engine(model, gpu, &reader, precision, loss, f_scale, config)?),
-            Precision::F64 => Inner::F64(engine(model, gpu, &reader, precision, loss, f_scale, config)?),
+            Precision::F32 => Inner::F32(engine(
+                model, gpu, &reader, precision, loss, f_scale, config,
+            )?),
+            Precision::F64 => Inner::F64(engine(
+                model, gpu, &reader, precision, loss, f_scale, config,
+            )?),
         };
         Ok(ChunkedCudaObjective { inner, reader })
     }
@@ -441,7 +449,11 @@ fn engine<T: Real, M: Model + ?Sized>(
         Ok(DevBlock {
             x: alloc(k * capacity)?,
             y: alloc(capacity)?,
-            w: if weighted { Some(alloc(capacity)?) } else { None },
+            w: if weighted {
+                Some(alloc(capacity)?)
+            } else {
+                None
+            },
             free: None,
         })
     };
