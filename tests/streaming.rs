@@ -254,6 +254,13 @@ fn every_reiterable_source_gives_the_in_memory_fit() {
     let got = streamed(&mut csv);
     assert_eq!(got.data_plan.mode, DataMode::Streaming);
     assert_same_fit(&got, &want, 1e-12);
+    // Of unknown size but within the default budget: read once, fitted in memory.
+    let got = CurveFit::new(Decay)
+        .p0([1.0, 1.0, 0.0])
+        .fit_source(&mut csv)
+        .unwrap();
+    assert_eq!(got.data_plan.mode, DataMode::InMemory);
+    assert_same_fit(&got, &want, 1e-12);
 
     // A closure restarting an iterator of odd-sized blocks.
     let (xc, yc) = (x.clone(), y.clone());
@@ -486,6 +493,14 @@ fn one_pass_sources_fit_online_and_say_so() {
     for j in 0..2 {
         assert!(rel(got.popt[j], want.popt[j]) < 1e-9, "{got}\n{want}");
     }
+    // A chunk size set by the user: online whatever the budget.
+    let got = CurveFit::new(Decay)
+        .p0([2.0, 1.0, 0.3])
+        .chunk_points(50_000)
+        .fit_source(&mut one_pass(x.clone(), y.clone(), 1000))
+        .unwrap();
+    assert_eq!(got.data_plan.mode, DataMode::Online);
+    assert_eq!(got.data_plan.chunks_per_pass, 4);
     // A one-pass source that fits the budget is read into memory: exact.
     let got = CurveFit::new(Decay)
         .p0([2.0, 1.0, 0.3])

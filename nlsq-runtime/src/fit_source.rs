@@ -152,7 +152,11 @@ impl<'a, M: Model> CurveFit<'a, M> {
         let (mut plan, chunk) = self.host_plan(source.len_hint(), bpp);
         let budget = plan.host_budget_bytes;
         let fits = plan.data_bytes.is_some_and(|b| b <= budget) && self.chunk_points.is_none();
-        if fits || (!source.reiterable() && self.chunk_points.is_none()) {
+        // Sources of unknown size and one-pass sources are read into memory up to the budget:
+        // if they end first, the fit is the in-memory fit.
+        let attempt = self.chunk_points.is_none()
+            && (fits || plan.data_bytes.is_none() || !source.reiterable());
+        if attempt {
             // Read it into memory, up to the budget.
             source.rewind()?;
             let mut all = Chunk::empty(k, source.has_sigma());
@@ -191,6 +195,10 @@ impl<'a, M: Model> CurveFit<'a, M> {
                 r.data_plan = plan;
                 return Ok(r);
             }
+            if source.reiterable() {
+                drop(all);
+                return self.fit_streaming(source, plan, start);
+            }
             let mut prefix = SliceSource::new(all.x.iter().map(|c| c.as_slice()).collect(), &all.y);
             if let Some(s) = all.sigma.as_deref() {
                 prefix = prefix.with_sigma(s);
@@ -203,13 +211,28 @@ impl<'a, M: Model> CurveFit<'a, M> {
             plan.mode = DataMode::Online;
             return self.fit_online(&mut rest, plan, chunk, start);
         }
+        if !source.reiterable() {
+            plan.mode = DataMode::Online;
+            return self.fit_online(source, plan, chunk, start);
+        }
+        self.fit_streaming(source, plan, start)
+    }
+
+    /// Multi-pass fit of a re-iterable source, with the reason in the plan.
+    fn fit_streaming(
+        self,
+        source: &mut dyn DataSource,
+        mut plan: DataPlan,
+        start: Instant,
+    ) -> Result<FitResult, FitError> {
+        let budget = plan.host_budget_bytes;
         plan.mode = DataMode::Streaming;
         plan.reason = match plan.data_bytes {
             Some(b) if self.chunk_points.is_none() => {
                 format!("{b} bytes of data exceed the host budget of {budget} bytes")
             }
             None if self.chunk_points.is_none() => {
-                "the size of the source is not known in advance".into()
+                format!("the source holds more than the host budget of {budget} bytes")
             }
             _ => "chunk size set by the user".into(),
         } + ": streamed, one read of the source per pass";
@@ -271,7 +294,9 @@ impl<'a, M: Model> CurveFit<'a, M> {
                     host_budget: plan.host_budget_bytes,
                     n_hint: source.len_hint(),
                 };
-                let reader = ChunkReader::new(source, self.nan_policy, plan.chunk_points);
+                // Reader chunks of at most 4 Mi points are packed into the pinned blocks.
+                let reader =
+                    ChunkReader::new(source, self.nan_policy, plan.chunk_points.min(1 << 22));
                 let mut obj = crate::backend::cuda::ChunkedCudaObjective::new(
                     &self.model,
                     &gpu,
@@ -365,7 +390,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
         let (p0, method) = self.check_params()?;
         let options = self.solver_options(p0.len());
         let has_sigma = source.has_sigma();
-        let mut reader = ChunkReader::new(source, self.nan_policy, chunk);
+        let mut reader = ChunkReader::new(source, self.nan_policy, chunk).unaligned();
         let online = fit_online(
             &self.model,
             &mut reader,
@@ -403,7 +428,12 @@ impl<'a, M: Model> CurveFit<'a, M> {
             "cpu (online)".into(),
             start,
         );
-        r.success = online.last_step_in_se <= self.online_tol;
+        // One chunk: the fit of that chunk, converged or not by the solver's own rules.
+        r.success = if online.chunks == 1 {
+            r.success
+        } else {
+            online.last_step_in_se <= self.online_tol
+        };
         r.message = format!(
             "online fit of {} chunks: the last chunk moved the parameters by at most {:.3} standard errors ({} the online_tol of {})",
             online.chunks,

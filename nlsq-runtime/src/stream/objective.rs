@@ -69,9 +69,17 @@ pub struct ChunkReader<'s> {
     buf: Chunk,
     stats: Option<StreamStats>,
     passes: u64,
+    aligned: bool,
 }
 
 impl<'s> ChunkReader<'s> {
+    /// Hands over the source's chunks as they come, without re-cutting them at [`CHUNK`]
+    /// boundaries (for the online mode, where a pass is not repeated).
+    pub fn unaligned(mut self) -> Self {
+        self.aligned = false;
+        self
+    }
+
     /// A reader of `source` in chunks of `chunk_points` points.
     pub fn new(source: &'s mut dyn DataSource, policy: NanPolicy, chunk_points: usize) -> Self {
         let buf = Chunk::empty(source.n_inputs(), source.has_sigma());
@@ -82,6 +90,7 @@ impl<'s> ChunkReader<'s> {
             buf,
             stats: None,
             passes: 0,
+            aligned: true,
         }
     }
 
@@ -112,7 +121,8 @@ impl<'s> ChunkReader<'s> {
 
     /// One pass: `f(data, start)` for consecutive pieces of the validated data in order,
     /// `start` being the index of the piece's first point among the fitted points (its index
-    /// in the source when nothing was omitted). Whatever the source's chunk sizes, every piece
+    /// in the source when nothing was omitted). Unless [`ChunkReader::unaligned`], whatever the
+    /// source's chunk sizes, every piece
     /// but the last is a multiple of [`CHUNK`] points and starts at a multiple of [`CHUNK`]:
     /// the CPU backend then adds exactly the per-chunk rows the in-memory pass adds, in the
     /// same order, so a streamed pass has the in-memory pass's bits.
@@ -161,6 +171,12 @@ impl<'s> ChunkReader<'s> {
             start += c.len() as u64;
             // Complete a pending partial chunk first, then hand over the aligned middle in
             // place, and keep the tail for the next chunk.
+            if !self.aligned {
+                if !data.is_empty() {
+                    f(&data, fitted_before)?;
+                }
+                continue;
+            }
             let n = data.len();
             let mut off = 0;
             if !pending.is_empty() {
