@@ -3,7 +3,7 @@
 //! paths of streamed data.
 
 use nlsq::stream::{Chunk, CsvSource, DataSource, FnSource, NpyFile, OnePassSource, RawFile};
-use nlsq::{CurveFit, DataMode, FitError, FitResult, Loss, NanPolicy, model};
+use nlsq::{CurveFit, DataMode, ExprModel, FitError, FitResult, Loss, NanPolicy, model};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -332,6 +332,19 @@ fn streamed_data_is_validated_like_in_memory_data() {
         matches!(e, FitError::NonFiniteData { index: 9_001, ref what, .. } if what == "y"),
         "{e}"
     );
+    // A model that is not finite at p0 from some point on: that point is named.
+    let xl: Vec<f64> = (0..20_000).map(|i| 1000.0 - i as f64 * 0.1).collect();
+    let (lx, ly) = (temp("lx.f64"), temp("ly.f64"));
+    write_f64(&lx, &xl);
+    write_f64(&ly, &vec![1.0; 20_000]);
+    let e = CurveFit::new(ExprModel::parse("a * ln(x)").unwrap())
+        .max_host_bytes(200_000)
+        .fit_source(&mut RawFile::f64(&lx, &ly).unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(e, FitError::NonFiniteModelAtP0 { first: 10_000, .. }),
+        "{e}"
+    );
     // Omit: the in-memory fit without the point.
     let want = CurveFit::new(Decay)
         .p0([1.0, 1.0, 0.0])
@@ -425,6 +438,41 @@ fn bad_files_are_typed_errors() {
         ),
         "{e}"
     );
+    // Non-positive sigma in a later chunk, named by its index in the source.
+    let (xs, ys, mut ss) = decay_data(20_000);
+    ss[12_345] = 0.0;
+    let (px, py, ps) = (temp("sx.f64"), temp("sy.f64"), temp("ss.f64"));
+    write_f64(&px, &xs);
+    write_f64(&py, &ys);
+    write_f64(&ps, &ss);
+    let e = fit(&mut RawFile::f64(&px, &py).unwrap().with_sigma(&ps).unwrap()).unwrap_err();
+    assert!(
+        matches!(e, FitError::BadSigma(ref m) if m.starts_with("sigma[12345] = 0")),
+        "{e}"
+    );
+    // A source that gives different data on a later pass.
+    let mut calls = 0;
+    let mut changing = FnSource::new(1, move || {
+        calls += 1;
+        let n = if calls <= 2 { 20_000 } else { 19_000 };
+        let (x, y, _) = decay_data(n);
+        std::iter::once(Chunk {
+            x: vec![x],
+            y,
+            sigma: None,
+        })
+    });
+    let e = fit(&mut changing).unwrap_err();
+    assert!(matches!(e, FitError::NotReiterable { .. }), "{e}");
+    // A chunk with a column of the wrong length.
+    let mut ragged = FnSource::new(1, || {
+        std::iter::once(Chunk {
+            x: vec![vec![1.0; 10]],
+            y: vec![1.0; 9],
+            sigma: None,
+        })
+    });
+    source_err(fit(&mut ragged).unwrap_err(), "x[0] has 10 values");
     // Sigma must come from the source.
     let e = CurveFit::new(Decay)
         .sigma(&[1.0, 1.0])

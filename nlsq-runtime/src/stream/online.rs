@@ -34,6 +34,26 @@ use nalgebra::{DMatrix, DVector};
 /// standard errors, for an online fit to count as converged.
 pub const DEFAULT_ONLINE_TOL: f64 = 0.5;
 
+/// The state of an online fit after some chunks: everything the chunks read so far
+/// contribute, which with the source's position
+/// ([`DataSource::cursor`](super::DataSource::cursor)) is what a checkpoint of an online fit
+/// records in order to continue it with the rest of the source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OnlineState {
+    /// The current estimate.
+    pub p: Vec<f64>,
+    /// The accumulated Gauss–Newton matrix `A` (none before the first chunk).
+    pub information: Option<DMatrix<f64>>,
+    /// Half the summed chunk costs, each at its chunk's estimate.
+    pub cost: f64,
+    /// Summed unweighted squared residuals, each chunk at its estimate.
+    pub ssr: f64,
+    /// Chunks fitted.
+    pub chunks: u64,
+    /// Points fitted.
+    pub points: u64,
+}
+
 /// The outcome of an online fit.
 #[derive(Clone, Debug)]
 pub struct OnlineOutput {
@@ -83,45 +103,58 @@ pub(crate) fn fit_online<M: Model>(
     f_scale: f64,
 ) -> Result<OnlineOutput, FitError> {
     let np = p0.len();
-    let mut p = p0.to_vec();
-    let mut a: Option<DMatrix<f64>> = None;
-    let (mut cost, mut ssr) = (0.0, 0.0);
+    let mut st = OnlineState {
+        p: p0.to_vec(),
+        information: None,
+        cost: 0.0,
+        ssr: 0.0,
+        chunks: 0,
+        points: 0,
+    };
     let (mut nfev, mut njev, mut nit) = (0, 0, 0);
     let mut last: Option<SolverOutput> = None;
     let mut last_step = DVector::zeros(np);
-    let mut chunks = 0u64;
     reader.pass(|data: &FitData<'_>, start| {
         let mut obj = PriorObjective {
             cpu: CpuBackend::new(model, data, loss, f_scale),
-            prior: a
+            prior: st
+                .information
                 .as_ref()
-                .map(|a| (DVector::from_column_slice(&p), a.clone())),
+                .map(|a| (DVector::from_column_slice(&st.p), a.clone())),
         };
         let out = match method {
-            Method::Lm => solve::lm::solve(&mut obj, &p, options, None),
-            Method::Trf => solve::trf::solve(&mut obj, &p, options, None),
-            Method::Dogbox => solve::dogbox::solve(&mut obj, &p, options, None),
+            Method::Lm => solve::lm::solve(&mut obj, &st.p, options, None),
+            Method::Trf => solve::trf::solve(&mut obj, &st.p, options, None),
+            Method::Dogbox => solve::dogbox::solve(&mut obj, &st.p, options, None),
         }?;
         let own = pass_from_row(np, &obj.cpu.row(&out.x));
-        cost += own.cost;
-        ssr += obj.cpu.unweighted_ssr(&out.x);
-        last_step = DVector::from_column_slice(&out.x) - DVector::from_column_slice(&p);
+        st.cost += own.cost;
+        st.ssr += obj.cpu.unweighted_ssr(&out.x);
+        last_step = DVector::from_column_slice(&out.x) - DVector::from_column_slice(&st.p);
         tracing::debug!(
-            chunk = chunks,
+            chunk = st.chunks,
             start,
             points = data.len(),
             cost = own.cost,
             "online chunk fitted"
         );
-        p.clone_from(&out.x);
-        a = Some(out.pass.jtj.clone());
+        st.p.clone_from(&out.x);
+        st.information = Some(out.pass.jtj.clone());
+        st.chunks += 1;
+        st.points += data.len() as u64;
         nfev += out.nfev;
         njev += out.njev;
         nit += out.nit;
-        chunks += 1;
         last = Some(out);
         Ok(())
     })?;
+    let OnlineState {
+        information: a,
+        cost,
+        ssr,
+        chunks,
+        ..
+    } = st;
     let (Some(mut out), Some(a)) = (last, a) else {
         return Err(FitError::EmptyData);
     };
