@@ -135,8 +135,8 @@ where
 
 impl<F, I> DataSource for FnSource<F, I>
 where
-    F: FnMut() -> I,
-    I: Iterator<Item = Chunk>,
+    F: FnMut() -> I + Send,
+    I: Iterator<Item = Chunk> + Send,
 {
     fn origin(&self) -> String {
         "closure".into()
@@ -200,7 +200,7 @@ impl<I: Iterator<Item = Chunk>> OnePassSource<I> {
     }
 }
 
-impl<I: Iterator<Item = Chunk>> DataSource for OnePassSource<I> {
+impl<I: Iterator<Item = Chunk> + Send> DataSource for OnePassSource<I> {
     fn origin(&self) -> String {
         "one-pass iterator".into()
     }

@@ -29,6 +29,7 @@ mod fn_source;
 mod npy;
 mod objective;
 pub mod online;
+mod prefetch;
 mod raw;
 mod slice;
 
@@ -110,10 +111,13 @@ impl Chunk {
 
 /// Produces a fit's data a chunk at a time.
 ///
+/// Sources are `Send`: a pass reads the next chunk on a helper thread while it works on the
+/// current one.
+///
 /// A pass calls [`DataSource::rewind`] and then [`DataSource::next_chunk`] until it returns
 /// `false`. Sources fill the chunk to the requested size except at the end, so chunk
 /// boundaries, and therefore the order of every sum, are the same on every pass.
-pub trait DataSource {
+pub trait DataSource: Send {
     /// A name for messages (usually the path).
     fn origin(&self) -> String;
     /// Predictors per point (`K`).

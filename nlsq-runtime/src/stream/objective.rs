@@ -4,7 +4,8 @@
 //! [`CHUNK`](crate::backend::cpu::CHUNK) points (as the memory manager sizes them) the pass
 //! performs the very additions of the in-memory pass, so the fit is the in-memory fit.
 
-use super::{Chunk, DataSource};
+use super::DataSource;
+use super::prefetch::read_ahead;
 use crate::backend::cpu::{CHUNK, CpuBackend, pass_from_row};
 use crate::data::{DataSummary, FitData, NanPolicy};
 use crate::error::FitError;
@@ -66,7 +67,6 @@ pub struct ChunkReader<'s> {
     source: &'s mut dyn DataSource,
     policy: NanPolicy,
     chunk_points: usize,
-    buf: Chunk,
     stats: Option<StreamStats>,
     passes: u64,
     aligned: bool,
@@ -82,12 +82,10 @@ impl<'s> ChunkReader<'s> {
 
     /// A reader of `source` in chunks of `chunk_points` points.
     pub fn new(source: &'s mut dyn DataSource, policy: NanPolicy, chunk_points: usize) -> Self {
-        let buf = Chunk::empty(source.n_inputs(), source.has_sigma());
         ChunkReader {
             source,
             policy,
             chunk_points: chunk_points.max(1),
-            buf,
             stats: None,
             passes: 0,
             aligned: true,
@@ -142,8 +140,8 @@ impl<'s> ChunkReader<'s> {
         let mut stats = StreamStats::default();
         let mut start = 0u64;
         let mut pending = Pending::new(k, self.source.has_sigma());
-        while self.source.next_chunk(&mut self.buf, self.chunk_points)? {
-            let c = &self.buf;
+        let (policy, aligned) = (self.policy, self.aligned);
+        read_ahead(&mut *self.source, self.chunk_points, |c| {
             c.check_lengths(&origin)?;
             if let Some(s) = &c.sigma
                 && let Some(i) = s.iter().position(|v| !(v.is_finite() && *v > 0.0))
@@ -155,7 +153,7 @@ impl<'s> ChunkReader<'s> {
                 )));
             }
             let cols: Vec<&[f64]> = c.x.iter().map(|v| v.as_slice()).collect();
-            let data = match FitData::new(cols, &c.y, c.sigma.as_deref(), self.policy, k) {
+            let data = match FitData::new(cols, &c.y, c.sigma.as_deref(), policy, k) {
                 Ok(d) => d,
                 Err(FitError::NonFiniteData { what, index, value }) => {
                     return Err(FitError::NonFiniteData {
@@ -169,14 +167,14 @@ impl<'s> ChunkReader<'s> {
             let fitted_before = stats.n;
             stats.add_chunk(&data.y, data.omitted);
             start += c.len() as u64;
-            // Complete a pending partial chunk first, then hand over the aligned middle in
-            // place, and keep the tail for the next chunk.
-            if !self.aligned {
+            if !aligned {
                 if !data.is_empty() {
                     f(&data, fitted_before)?;
                 }
-                continue;
+                return Ok(());
             }
+            // Complete a pending partial chunk first, then hand over the aligned middle in
+            // place, and keep the tail for the next chunk.
             let n = data.len();
             let mut off = 0;
             if !pending.is_empty() {
@@ -188,16 +186,17 @@ impl<'s> ChunkReader<'s> {
                 }
             }
             if pending.is_empty() && off < n {
-                let aligned = (n - off) / CHUNK * CHUNK;
-                if aligned > 0 {
+                let whole = (n - off) / CHUNK * CHUNK;
+                if whole > 0 {
                     f(
-                        &slice_data(&data, off..off + aligned),
+                        &slice_data(&data, off..off + whole),
                         fitted_before + off as u64,
                     )?;
                 }
-                pending.extend(&data, off + aligned..n);
+                pending.extend(&data, off + whole..n);
             }
-        }
+            Ok(())
+        })?;
         if !pending.is_empty() {
             f(&pending.data(), stats.n - pending.len() as u64)?;
         }
