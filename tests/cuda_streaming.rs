@@ -61,8 +61,8 @@ fn chunked_device_fits_equal_in_memory_fits() {
     if !gpu_tests_enabled() {
         return;
     }
-    // 300_001 points, 1 MiB of device budget in f64 with sigma: buffers of 40_960 points,
-    // eight chunks per pass, the last one short.
+    // 300_001 points, 1 MiB of device budget in f64 with sigma (24 bytes a point): buffers
+    // of 20_480 points, 15 chunks per pass, the last one short.
     let (x, y, sigma) = data(300_001);
     for loss in [Loss::Linear, Loss::Huber] {
         let fit = |device_bytes: Option<u64>, backend| {
@@ -88,7 +88,8 @@ fn chunked_device_fits_equal_in_memory_fits() {
             "{}",
             chunked.data_plan
         );
-        assert!(chunked.data_plan.chunks_per_pass > 2);
+        assert_eq!(chunked.data_plan.chunks_per_pass, 15);
+        assert_eq!(chunked.data_plan.chunk_points, 20_480);
         assert!(chunked.backend.contains("chunked"), "{}", chunked.backend);
         assert_close(&chunked, &memory, 1e-12);
         let cpu = fit(None, Backend::Cpu);

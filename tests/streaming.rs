@@ -3,7 +3,7 @@
 //! paths of streamed data.
 
 use nlsq::stream::{Chunk, CsvSource, DataSource, FnSource, NpyFile, OnePassSource, RawFile};
-use nlsq::{CurveFit, DataMode, ExprModel, FitError, FitResult, Loss, NanPolicy, model};
+use nlsq::{Backend, CurveFit, DataMode, ExprModel, FitError, FitResult, Loss, NanPolicy, model};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -473,6 +473,16 @@ fn bad_files_are_typed_errors() {
         })
     });
     source_err(fit(&mut ragged).unwrap_err(), "x[0] has 10 values");
+    // CUDA for a source: an error without a device (or a build without CUDA), a device fit
+    // with one.
+    match CurveFit::new(Decay)
+        .backend(Backend::Cuda)
+        .max_host_bytes(200_000)
+        .fit_source(&mut RawFile::f64(&px, &py).unwrap())
+    {
+        Err(e) => assert!(matches!(e, FitError::Backend { .. }), "{e}"),
+        Ok(r) => assert!(r.backend.starts_with("cuda"), "{}", r.backend),
+    }
     // Sigma must come from the source.
     let e = CurveFit::new(Decay)
         .sigma(&[1.0, 1.0])

@@ -526,7 +526,7 @@ impl<M: Model> CurveFit<'_, M> {
             "cuda {} ({}), {} (resident data)",
             data.gpu.name, data.gpu.arch, data.precision
         );
-        Ok(assemble(
+        let mut result = assemble(
             &self.model,
             &data.summary,
             out,
@@ -537,7 +537,11 @@ impl<M: Model> CurveFit<'_, M> {
             self.absolute_sigma,
             backend,
             start,
-        ))
+        );
+        result.data_plan.chunk_points = data.n;
+        result.data_plan.data_bytes = Some(data.bytes_per_pass() as u64);
+        result.data_plan.reason = "data resident on the device".into();
+        Ok(result)
     }
 }
 
