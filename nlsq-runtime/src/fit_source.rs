@@ -33,9 +33,9 @@ impl<'a, M: Model> CurveFit<'a, M> {
     }
 
     /// Points per chunk for chunked, streamed and online fits, instead of the size the memory
-    /// manager derives from the budget. Sizes that are not multiples of
-    /// [`CHUNK`](crate::backend::cpu::CHUNK) still give the in-memory fit, but summed in
-    /// another order (equal to rounding, not to the bit).
+    /// manager derives from the budget (this also forces chunked fits of in-memory data, and
+    /// streamed or online fits of sources). Whatever the size, CPU passes are re-cut at
+    /// [`CHUNK`](crate::backend::cpu::CHUNK) boundaries and give the in-memory fit's bits.
     pub fn chunk_points(mut self, points: usize) -> Self {
         self.chunk_points = Some(points.max(1));
         self
