@@ -258,10 +258,15 @@ impl<'a, M: Model> CurveFit<'a, M> {
         let n_hint = source.len_hint().unwrap_or(0) as usize;
         let chosen = if plan.device_budget_bytes.is_some() {
             self.choose(n_hint.max(crate::backend::AUTO_GPU_MIN_POINTS), false)?
-        } else if self.backend == Backend::Cuda {
-            self.choose(n_hint, false)?
-        } else {
+        } else if self.backend == Backend::Cpu {
             Chosen::Cpu(format!("cpu ({} data)", plan.mode))
+        } else {
+            // Auto: a GPU for sources known to be large enough, as for in-memory data.
+            match self.choose(n_hint, false)? {
+                Chosen::Cpu(why) => Chosen::Cpu(format!("{why}, {} data", plan.mode)),
+                #[cfg(feature = "cuda")]
+                gpu => gpu,
+            }
         };
         let (out, ssr, stats, backend) = match chosen {
             Chosen::Cpu(why) => {
