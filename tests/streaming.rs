@@ -262,6 +262,28 @@ fn every_reiterable_source_gives_the_in_memory_fit() {
     assert_eq!(got.data_plan.mode, DataMode::InMemory);
     assert_same_fit(&got, &want, 1e-12);
 
+    // CSV with a sigma column (semicolons), and f32 .npy files.
+    let pw = temp("w.csv");
+    let mut f = std::fs::File::create(&pw).unwrap();
+    for i in 0..x.len() {
+        writeln!(f, "{:e}; {:e}; {:e}", x[i], y[i], s[i]).unwrap();
+    }
+    drop(f);
+    let mut csv = CsvSource::new(&pw, &[0], 1)
+        .unwrap()
+        .delimiter(b';')
+        .sigma_column(2);
+    assert_same_fit(&streamed(&mut csv), &want_w, 1e-12);
+    let (fx, fy) = (temp("x32.npy"), temp("y32.npy"));
+    let b32 = |v: &[f32]| v.iter().flat_map(|a| a.to_le_bytes()).collect::<Vec<u8>>();
+    std::fs::write(&fx, npy_bytes("<f4", "(20000,)", &b32(&x32))).unwrap();
+    std::fs::write(&fy, npy_bytes("<f4", "(20000,)", &b32(&y32))).unwrap();
+    assert_same_fit(
+        &streamed(&mut NpyFile::new(&fx, &fy).unwrap()),
+        &want32,
+        1e-12,
+    );
+
     // A closure restarting an iterator of odd-sized blocks.
     let (xc, yc) = (x.clone(), y.clone());
     let mut src = FnSource::new(1, move || {
