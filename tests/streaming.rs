@@ -138,10 +138,26 @@ fn chunked_fits_with_two_predictors_and_a_robust_loss() {
     assert_same_fit(&got, &want, 1e-12);
 }
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nlsq-streaming-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+/// A scratch directory of one test, removed when the test ends.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("nlsq-streaming-{}-{test}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn write_f64(path: &PathBuf, v: &[f64]) {
@@ -173,13 +189,14 @@ fn streamed(source: &mut dyn DataSource) -> FitResult {
 
 #[test]
 fn every_reiterable_source_gives_the_in_memory_fit() {
+    let t = Scratch::new("every_reiterable");
     let (x, y, s) = decay_data(20_000);
     let want = CurveFit::new(Decay)
         .p0([1.0, 1.0, 0.0])
         .fit(&x, &y)
         .unwrap();
 
-    let (px, py) = (temp("x.f64"), temp("y.f64"));
+    let (px, py) = (t.path("x.f64"), t.path("y.f64"));
     write_f64(&px, &x);
     write_f64(&py, &y);
     let got = streamed(&mut RawFile::f64(&px, &py).unwrap());
@@ -189,7 +206,7 @@ fn every_reiterable_source_gives_the_in_memory_fit() {
     assert_same_fit(&got, &want, 1e-12);
 
     // With sigma, against the in-memory weighted fit.
-    let ps = temp("s.f64");
+    let ps = t.path("s.f64");
     write_f64(&ps, &s);
     let want_w = CurveFit::new(Decay)
         .p0([1.0, 1.0, 0.0])
@@ -204,7 +221,7 @@ fn every_reiterable_source_gives_the_in_memory_fit() {
         x.iter().map(|&v| v as f32).collect(),
         y.iter().map(|&v| v as f32).collect(),
     );
-    let (qx, qy) = (temp("x.f32"), temp("y.f32"));
+    let (qx, qy) = (t.path("x.f32"), t.path("y.f32"));
     std::fs::write(
         &qx,
         x32.iter()
@@ -232,7 +249,7 @@ fn every_reiterable_source_gives_the_in_memory_fit() {
     );
 
     // .npy files.
-    let (nx, ny) = (temp("x.npy"), temp("y.npy"));
+    let (nx, ny) = (t.path("x.npy"), t.path("y.npy"));
     let b = |v: &[f64]| v.iter().flat_map(|a| a.to_le_bytes()).collect::<Vec<u8>>();
     std::fs::write(&nx, npy_bytes("<f8", "(20000,)", &b(&x))).unwrap();
     std::fs::write(&ny, npy_bytes("<f8", "(20000,)", &b(&y))).unwrap();
@@ -243,7 +260,7 @@ fn every_reiterable_source_gives_the_in_memory_fit() {
     );
 
     // CSV, with a header line and an unused column.
-    let pc = temp("d.csv");
+    let pc = t.path("d.csv");
     let mut f = std::fs::File::create(&pc).unwrap();
     writeln!(f, "id,x,y").unwrap();
     for i in 0..x.len() {
@@ -263,7 +280,7 @@ fn every_reiterable_source_gives_the_in_memory_fit() {
     assert_same_fit(&got, &want, 1e-12);
 
     // CSV with a sigma column (semicolons), and f32 .npy files.
-    let pw = temp("w.csv");
+    let pw = t.path("w.csv");
     let mut f = std::fs::File::create(&pw).unwrap();
     for i in 0..x.len() {
         writeln!(f, "{:e}; {:e}; {:e}", x[i], y[i], s[i]).unwrap();
@@ -274,7 +291,7 @@ fn every_reiterable_source_gives_the_in_memory_fit() {
         .delimiter(b';')
         .sigma_column(2);
     assert_same_fit(&streamed(&mut csv), &want_w, 1e-12);
-    let (fx, fy) = (temp("x32.npy"), temp("y32.npy"));
+    let (fx, fy) = (t.path("x32.npy"), t.path("y32.npy"));
     let b32 = |v: &[f32]| v.iter().flat_map(|a| a.to_le_bytes()).collect::<Vec<u8>>();
     std::fs::write(&fx, npy_bytes("<f4", "(20000,)", &b32(&x32))).unwrap();
     std::fs::write(&fy, npy_bytes("<f4", "(20000,)", &b32(&y32))).unwrap();
@@ -312,6 +329,7 @@ fn every_reiterable_source_gives_the_in_memory_fit() {
 
 #[test]
 fn multi_predictor_npy_streams_exactly() {
+    let t = Scratch::new("multi_predictor");
     let n = 8_000;
     let x0: Vec<f64> = (0..n).map(|i| (i % 80) as f64 * 0.1).collect();
     let x1: Vec<f64> = (0..n).map(|i| (i / 80) as f64 * 0.1).collect();
@@ -324,7 +342,7 @@ fn multi_predictor_npy_streams_exactly() {
         .fit(&[&x0[..], &x1[..]], &y)
         .unwrap();
     let b = |v: &[f64]| v.iter().flat_map(|a| a.to_le_bytes()).collect::<Vec<u8>>();
-    let (nx, ny) = (temp("x2.npy"), temp("y2.npy"));
+    let (nx, ny) = (t.path("x2.npy"), t.path("y2.npy"));
     let mut both = b(&x0);
     both.extend(b(&x1));
     std::fs::write(&nx, npy_bytes("<f8", "(2, 8000)", &both)).unwrap();
@@ -340,9 +358,10 @@ fn multi_predictor_npy_streams_exactly() {
 
 #[test]
 fn streamed_data_is_validated_like_in_memory_data() {
+    let t = Scratch::new("streamed_data");
     let (x, mut y, _) = decay_data(20_000);
     y[9_001] = f64::NAN;
-    let (px, py) = (temp("nx.f64"), temp("ny.f64"));
+    let (px, py) = (t.path("nx.f64"), t.path("ny.f64"));
     write_f64(&px, &x);
     write_f64(&py, &y);
     let e = CurveFit::new(Decay)
@@ -356,7 +375,7 @@ fn streamed_data_is_validated_like_in_memory_data() {
     );
     // A model that is not finite at p0 from some point on: that point is named.
     let xl: Vec<f64> = (0..20_000).map(|i| 1000.0 - i as f64 * 0.1).collect();
-    let (lx, ly) = (temp("lx.f64"), temp("ly.f64"));
+    let (lx, ly) = (t.path("lx.f64"), t.path("ly.f64"));
     write_f64(&lx, &xl);
     write_f64(&ly, &vec![1.0; 20_000]);
     let e = CurveFit::new(ExprModel::parse("a * ln(x)").unwrap())
@@ -385,6 +404,7 @@ fn streamed_data_is_validated_like_in_memory_data() {
 
 #[test]
 fn bad_files_are_typed_errors() {
+    let t = Scratch::new("bad_files");
     let fit = |s: &mut dyn DataSource| {
         CurveFit::new(Decay)
             .p0([1.0, 1.0, 0.0])
@@ -397,20 +417,20 @@ fn bad_files_are_typed_errors() {
     };
     // Missing file.
     source_err(
-        RawFile::f64(temp("missing"), temp("missing2"))
+        RawFile::f64(t.path("missing"), t.path("missing2"))
             .err()
             .unwrap(),
         "cannot open",
     );
     // A raw file that is not whole f64s, and files of different lengths.
-    let (a, b) = (temp("a.f64"), temp("b.f64"));
+    let (a, b) = (t.path("a.f64"), t.path("b.f64"));
     std::fs::write(&a, [0u8; 20]).unwrap();
     write_f64(&b, &[1.0, 2.0]);
     source_err(RawFile::f64(&a, &b).err().unwrap(), "whole number");
     write_f64(&a, &[1.0, 2.0, 3.0]);
     source_err(RawFile::f64(&a, &b).err().unwrap(), "3 values");
     // Empty files: no data.
-    let (e1, e2) = (temp("e1.f64"), temp("e2.f64"));
+    let (e1, e2) = (t.path("e1.f64"), t.path("e2.f64"));
     std::fs::write(&e1, []).unwrap();
     std::fs::write(&e2, []).unwrap();
     assert_eq!(
@@ -422,7 +442,7 @@ fn bad_files_are_typed_errors() {
         .iter()
         .flat_map(|v| v.to_le_bytes())
         .collect();
-    let n1 = temp("t.npy");
+    let n1 = t.path("t.npy");
     std::fs::write(&n1, npy_bytes("<f8", "(4,)", &payload)).unwrap();
     source_err(NpyFile::new(&n1, &n1).err().unwrap(), "header promises 4");
     let mut corrupt = npy_bytes("<f8", "(3,)", &payload);
@@ -434,7 +454,7 @@ fn bad_files_are_typed_errors() {
     std::fs::write(&n1, &npy_bytes("<f8", "(3,)", &payload)[..30]).unwrap();
     source_err(NpyFile::new(&n1, &n1).err().unwrap(), "truncated");
     // CSV: a ragged row and a field that is not a number, named by line.
-    let c = temp("bad.csv");
+    let c = t.path("bad.csv");
     std::fs::write(&c, "1,2\n2,3\n3,4,5\n").unwrap();
     source_err(
         fit(&mut CsvSource::new(&c, &[0], 1).unwrap()).unwrap_err(),
@@ -463,7 +483,7 @@ fn bad_files_are_typed_errors() {
     // Non-positive sigma in a later chunk, named by its index in the source.
     let (xs, ys, mut ss) = decay_data(20_000);
     ss[12_345] = 0.0;
-    let (px, py, ps) = (temp("sx.f64"), temp("sy.f64"), temp("ss.f64"));
+    let (px, py, ps) = (t.path("sx.f64"), t.path("sy.f64"), t.path("ss.f64"));
     write_f64(&px, &xs);
     write_f64(&py, &ys);
     write_f64(&ps, &ss);
