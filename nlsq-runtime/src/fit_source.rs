@@ -378,7 +378,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
                 model,
                 count,
                 points,
-                first: obj.first_bad(p0)?.unwrap_or(0) as usize,
+                first: obj.first_bad(&self.model, p0)?.unwrap_or(0) as usize,
             }),
             r => r,
         }
@@ -453,11 +453,11 @@ impl<'a, M: Model> CurveFit<'a, M> {
 
 /// Objectives that can name the first point where the model is not finite.
 pub(crate) trait FirstBad {
-    fn first_bad(&mut self, p: &[f64]) -> Result<Option<u64>, FitError>;
+    fn first_bad<N: Model>(&mut self, model: &N, p: &[f64]) -> Result<Option<u64>, FitError>;
 }
 
 impl<M: Model> FirstBad for StreamObjective<'_, M> {
-    fn first_bad(&mut self, p: &[f64]) -> Result<Option<u64>, FitError> {
+    fn first_bad<N: Model>(&mut self, _: &N, p: &[f64]) -> Result<Option<u64>, FitError> {
         self.first_nonfinite(p)
     }
 }

@@ -36,7 +36,7 @@ mod slice;
 pub use csv_source::CsvSource;
 pub use fn_source::{FnSource, OnePassSource};
 pub use npy::{NpyFile, NpyHeader};
-pub use objective::{ChunkReader, StreamObjective, StreamStats, objective_ssr};
+pub use objective::{ChunkReader, StreamObjective, StreamStats, first_nonfinite_in, objective_ssr};
 pub use raw::{RawFile, RawType};
 pub use slice::SliceSource;
 

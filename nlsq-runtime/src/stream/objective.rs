@@ -350,17 +350,25 @@ impl<'s, M: Model> StreamObjective<'s, M> {
 
     /// The index in the source of the first point where the model is not finite at `p`.
     pub fn first_nonfinite(&mut self, p: &[f64]) -> Result<Option<u64>, FitError> {
-        let mut found = None;
-        let model = &self.model;
-        self.reader.pass(|data, start| {
-            if found.is_none() {
-                found =
-                    crate::backend::cpu::first_nonfinite(model, data, p).map(|i| start + i as u64);
-            }
-            Ok(())
-        })?;
-        Ok(found)
+        first_nonfinite_in(&self.model, &mut self.reader, p)
     }
+}
+
+/// The index among the fitted points of the first point where `model` is not finite at `p`,
+/// by one pass of `reader` on the CPU.
+pub fn first_nonfinite_in<M: Model>(
+    model: &M,
+    reader: &mut ChunkReader<'_>,
+    p: &[f64],
+) -> Result<Option<u64>, FitError> {
+    let mut found = None;
+    reader.pass(|data, start| {
+        if found.is_none() {
+            found = crate::backend::cpu::first_nonfinite(model, data, p).map(|i| start + i as u64);
+        }
+        Ok(())
+    })?;
+    Ok(found)
 }
 
 impl<M: Model> Objective for StreamObjective<'_, M> {

@@ -534,8 +534,8 @@ impl Objective for ChunkedCudaObjective<'_> {
 }
 
 impl crate::fit_source::FirstBad for ChunkedCudaObjective<'_> {
-    /// Unknown on the device (the error then names point 0).
-    fn first_bad(&mut self, _p: &[f64]) -> Result<Option<u64>, FitError> {
-        Ok(None)
+    /// Found by one more pass on the CPU.
+    fn first_bad<N: Model>(&mut self, model: &N, p: &[f64]) -> Result<Option<u64>, FitError> {
+        crate::stream::first_nonfinite_in(model, &mut self.reader, p)
     }
 }
