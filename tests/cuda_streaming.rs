@@ -57,6 +57,24 @@ fn assert_close(got: &FitResult, want: &FitResult, tol: f64) {
 }
 
 #[test]
+fn device_buffers_are_sized_from_the_budget() {
+    use nlsq::backend::cuda::chunked::{device_bytes_per_point, device_capacity};
+    assert_eq!(device_bytes_per_point(1, true, Precision::F64), 24);
+    assert_eq!(device_bytes_per_point(2, false, Precision::F32), 12);
+    // Two buffers in 1 MiB at 24 bytes a point: 21_845 points, rounded down to CPU chunks.
+    assert_eq!(
+        device_capacity(1 << 20, 1, true, Precision::F64, 300_001),
+        20_480
+    );
+    // Never more than the data (rounded up to a chunk), never less than one chunk.
+    assert_eq!(
+        device_capacity(1 << 30, 1, false, Precision::F32, 10_000),
+        12_288
+    );
+    assert_eq!(device_capacity(1, 1, false, Precision::F32, 10_000), 4096);
+}
+
+#[test]
 fn chunked_device_fits_equal_in_memory_fits() {
     if !gpu_tests_enabled() {
         return;

@@ -88,7 +88,9 @@ pub fn device_capacity(budget: u64, k: usize, sigma: bool, precision: Precision,
 }
 
 /// Element types of device data.
-pub trait Real: DeviceRepr + ValidAsZeroBits + Copy + Default + Unpin + 'static {
+pub trait Real:
+    DeviceRepr + ValidAsZeroBits + Copy + Default + Unpin + Send + Sync + 'static
+{
     /// Rounds a double to this type.
     fn from_f64(v: f64) -> Self;
 }
@@ -278,27 +280,19 @@ impl<T: Real> Engine<T> {
             let at = hb.n;
             let take = (cap - at).min(data.len() - done);
             let map = |e| driver_error("waiting for a pinned block", e);
-            {
-                // Waits until the block's previous copy has finished.
-                let xs = hb.x.as_mut_slice().map_err(map)?;
-                for (c, col) in data.x.iter().enumerate() {
-                    for (d, s) in xs[c * cap + at..c * cap + at + take]
-                        .iter_mut()
-                        .zip(&col[done..done + take])
-                    {
-                        *d = T::from_f64(*s);
-                    }
-                }
+            // Waits until the block's previous copy has finished, then converts in parallel.
+            let xs = hb.x.as_mut_slice().map_err(map)?;
+            for (c, col) in data.x.iter().enumerate() {
+                convert(
+                    &mut xs[c * cap + at..c * cap + at + take],
+                    &col[done..done + take],
+                );
             }
             let ys = hb.y.as_mut_slice().map_err(map)?;
-            for (d, s) in ys[at..at + take].iter_mut().zip(&data.y[done..done + take]) {
-                *d = T::from_f64(*s);
-            }
+            convert(&mut ys[at..at + take], &data.y[done..done + take]);
             if let (Some(hw), Some(w)) = (&mut hb.w, &data.weights) {
                 let ws = hw.as_mut_slice().map_err(map)?;
-                for (d, s) in ws[at..at + take].iter_mut().zip(&w[done..done + take]) {
-                    *d = T::from_f64(*s);
-                }
+                convert(&mut ws[at..at + take], &w[done..done + take]);
             }
             hb.n += take;
             done += take;
@@ -340,6 +334,19 @@ impl<T: Real> Engine<T> {
             .clone_dtoh(&self.out)
             .map_err(|e| driver_error("reading the pass back", e))
     }
+}
+
+/// `dst[i] = src[i]` in the device type, in parallel over blocks of points.
+fn convert<T: Real>(dst: &mut [T], src: &[f64]) {
+    use rayon::prelude::*;
+    const BLOCK: usize = 1 << 16;
+    dst.par_chunks_mut(BLOCK)
+        .zip(src.par_chunks(BLOCK))
+        .for_each(|(d, s)| {
+            for (d, s) in d.iter_mut().zip(s) {
+                *d = T::from_f64(*s);
+            }
+        });
 }
 
 enum Inner {
