@@ -16,7 +16,9 @@ use nalgebra::DMatrix;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-mod long;
+pub(crate) mod long;
+#[cfg(feature = "cuda")]
+mod resident;
 
 /// Uncertainties of the observations.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,25 +55,28 @@ type BoxedCallback<'a> = Box<dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()> + 
 /// println!("{fit}");
 /// ```
 pub struct CurveFit<'a, M: Model> {
-    model: M,
-    p0: Option<Vec<f64>>,
-    lower: Option<Vec<f64>>,
-    upper: Option<Vec<f64>>,
-    sigma: Option<Sigma>,
-    absolute_sigma: bool,
-    loss: Loss,
-    f_scale: f64,
-    method: Option<Method>,
-    options: SolverOptions,
-    nan_policy: NanPolicy,
-    callback: Option<BoxedCallback<'a>>,
-    backend: Backend,
-    precision: Precision,
-    long: long::LongRun,
+    pub(crate) model: M,
+    pub(crate) p0: Option<Vec<f64>>,
+    pub(crate) lower: Option<Vec<f64>>,
+    pub(crate) upper: Option<Vec<f64>>,
+    pub(crate) sigma: Option<Sigma>,
+    pub(crate) absolute_sigma: bool,
+    pub(crate) loss: Loss,
+    pub(crate) f_scale: f64,
+    pub(crate) method: Option<Method>,
+    pub(crate) options: SolverOptions,
+    pub(crate) nan_policy: NanPolicy,
+    pub(crate) callback: Option<BoxedCallback<'a>>,
+    pub(crate) backend: Backend,
+    pub(crate) precision: Precision,
+    pub(crate) limits: crate::memory::MemoryLimits,
+    pub(crate) chunk_points: Option<usize>,
+    pub(crate) online_tol: f64,
+    pub(crate) long: long::LongRun,
 }
 
 /// Where the passes of one fit run, and why.
-enum Chosen {
+pub(crate) enum Chosen {
     Cpu(String),
     #[cfg(feature = "cuda")]
     Cuda(std::sync::Arc<crate::backend::cuda::Gpu>, String),
@@ -108,6 +113,9 @@ impl<'a, M: Model> CurveFit<'a, M> {
             backend: Backend::Auto,
             precision: Precision::F64,
             long: long::LongRun::default(),
+            limits: crate::memory::MemoryLimits::default(),
+            chunk_points: None,
+            online_tol: crate::stream::online::DEFAULT_ONLINE_TOL,
         }
     }
 
@@ -124,7 +132,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
         self
     }
 
-    fn choose(&self, n: usize, dense: bool) -> Result<Chosen, FitError> {
+    pub(crate) fn choose(&self, n: usize, dense: bool) -> Result<Chosen, FitError> {
         let cpu = |why: String| Ok(Chosen::Cpu(why));
         match self.backend {
             Backend::Cpu => cpu("cpu (chosen)".into()),
@@ -277,7 +285,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
     }
 
     /// The solver options of this fit for `np` parameters (bounds and default budget filled in).
-    fn solver_options(&self, np: usize) -> SolverOptions {
+    pub(crate) fn solver_options(&self, np: usize) -> SolverOptions {
         SolverOptions {
             max_nfev: self
                 .options
@@ -289,7 +297,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
         }
     }
 
-    fn check_params(&self) -> Result<(Vec<f64>, Method), FitError> {
+    pub(crate) fn check_params(&self) -> Result<(Vec<f64>, Method), FitError> {
         let np = self.model.n_params();
         let name = |j: usize| self.model.param_name(j).to_string();
         let p0 = self.p0.clone().unwrap_or_else(|| vec![1.0; np]);
@@ -394,6 +402,9 @@ impl<'a, M: Model> CurveFit<'a, M> {
             Some(Sigma::Std(s)) => Some(s.as_slice()),
             _ => None,
         };
+        if let Some(plan) = self.in_memory_plan(y.len(), x.columns().len(), std_sigma.is_some()) {
+            return self.fit_chunked(x.columns(), y, plan);
+        }
         let data = FitData::new(
             x.columns(),
             y,
@@ -481,7 +492,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
                 (out, ssr, "cpu (dense, covariance sigma)".to_string())
             }
         };
-        Ok(extras.apply(assemble(
+        let mut result = extras.apply(assemble(
             &self.model,
             &data.summary(),
             out,
@@ -492,88 +503,10 @@ impl<'a, M: Model> CurveFit<'a, M> {
             self.absolute_sigma,
             backend,
             start,
-        )))
-    }
-}
-
-#[cfg(feature = "cuda")]
-impl<M: Model> CurveFit<'_, M> {
-    /// Fits data already resident on a GPU ([`crate::backend::cuda::DeviceData`]), uploaded once
-    /// and reusable across fits and models. Bounds, losses, methods and callbacks work as in
-    /// [`CurveFit::fit`]; the data's weights were fixed at upload. R² and RMSE are computed for
-    /// unweighted linear fits (from the last pass) and are NaN otherwise.
-    pub fn fit_resident(
-        mut self,
-        data: &crate::backend::cuda::DeviceData,
-    ) -> Result<FitResult, FitError> {
-        let start = Instant::now();
-        let session = self.long.begin();
-        let (p0, method) = self.check_params()?;
-        let np = p0.len();
-        if data.k != self.model.n_inputs() {
-            return Err(FitError::LengthMismatch {
-                what: "x (number of predictor columns on the device)".into(),
-                got: data.k,
-                expected: self.model.n_inputs(),
-            });
-        }
-        if data.n < np {
-            return Err(FitError::TooFewPoints {
-                points: data.n,
-                params: np,
-            });
-        }
-        let options = self.solver_options(np);
-        let mut callback = self.callback.take();
-        let cb = callback
-            .as_mut()
-            .map(|f| &mut **f as &mut dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()>);
-        let mut obj =
-            crate::backend::cuda::CudaObjective::new(&self.model, data, self.loss, self.f_scale)?;
-        // The data are on the device: their fingerprint is their size and spread.
-        let identity = || {
-            let mut fp = crate::checkpoint::fingerprint::DataFingerprint::default();
-            fp.column(&[data.n as f64, data.k as f64, data.summary.sst]);
-            let (loss, f_scale) = (self.loss, self.f_scale);
-            long::identity(
-                &self.model,
-                method,
-                &options,
-                loss,
-                f_scale,
-                data.n,
-                fp.finish(),
-            )
-        };
-        let (out, extras) = self.long.run(
-            &session,
-            &mut obj,
-            &self.model,
-            &p0,
-            &options,
-            method,
-            identity,
-            cb,
-            |_| 0,
-        )?;
-        let plain = data.w.is_none() && self.loss == Loss::Linear;
-        let ssr = if plain { 2.0 * out.pass.cost } else { f64::NAN };
-        let backend = format!(
-            "cuda {} ({}), {} (resident data)",
-            data.gpu.name, data.gpu.arch, data.precision
-        );
-        Ok(extras.apply(assemble(
-            &self.model,
-            &data.summary,
-            out,
-            ssr,
-            method,
-            self.loss,
-            self.f_scale,
-            self.absolute_sigma,
-            backend,
-            start,
-        )))
+        ));
+        result.data_plan =
+            self.in_memory_report(data.len(), data.n_inputs(), data.weights.is_some());
+        Ok(result)
     }
 }
 

@@ -119,6 +119,10 @@ pub struct FitResult {
     pub f_scale: f64,
     /// Where the passes ran, and why.
     pub backend: String,
+    /// Where the data lived (in memory, chunked, streamed, online), whether the result is
+    /// approximate (online mode only), and the memory figures behind the decision.
+    #[serde(default)]
+    pub data_plan: crate::memory::DataPlan,
     /// Wall time of the fit in seconds.
     pub wall_time_s: f64,
     /// What the fit did, when profiling was on ([`crate::CurveFit::profile`] or
@@ -234,6 +238,9 @@ impl fmt::Display for FitResult {
                 g(self.ci95[j].0),
                 g(self.ci95[j].1),
             )?;
+        }
+        if self.data_plan.mode != crate::memory::DataMode::InMemory {
+            writeln!(f, "{}", self.data_plan)?;
         }
         if self.covariance_indeterminate {
             writeln!(

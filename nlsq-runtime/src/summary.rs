@@ -71,6 +71,7 @@ pub(crate) fn assemble<M: Model>(
         loss,
         f_scale,
         backend,
+        data_plan: Default::default(),
         wall_time_s: start.elapsed().as_secs_f64(),
         profile: None,
         checkpoint: None,

@@ -323,3 +323,48 @@ fn checkpoints_by_time_and_bad_schedules() {
         assert!(matches!(err, FitError::InvalidOption { .. }), "{err}");
     }
 }
+
+/// Streamed fits (a source larger than the host budget, read once per pass) checkpoint and
+/// resume like in-memory ones; a checkpoint of other streamed data is refused.
+#[test]
+fn streamed_fits_resume_bit_for_bit() {
+    use nlsq_runtime::stream::SliceSource;
+    let (x, y) = data();
+    let streamed = |f: CurveFit<'static, ExprModel>| {
+        let mut source = SliceSource::new(vec![&x[..]], &y);
+        f.max_host_bytes(1024).fit_source(&mut source).unwrap()
+    };
+    let full = streamed(fit(Method::Trf));
+    assert_eq!(
+        full.data_plan.mode.to_string(),
+        "streaming",
+        "{}",
+        full.data_plan
+    );
+    let path = temp_path("streamed");
+    let cut = streamed(
+        fit(Method::Trf)
+            .checkpoint(&path, Every::Iterations(1))
+            .callback(|i| {
+                if i.iteration == 3 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            }),
+    );
+    assert_eq!(cut.status, nlsq_runtime::Status::Stopped);
+    assert_eq!(cut.checkpoint.unwrap().last_iteration, Some(2));
+    let resumed = streamed(fit(Method::Trf).resume_from(&path));
+    assert_same(&resumed, &full);
+    // Other data: refused.
+    let y2: Vec<f64> = y.iter().map(|v| v * 1.001).collect();
+    let mut other = SliceSource::new(vec![&x[..]], &y2);
+    let err = fit(Method::Trf)
+        .max_host_bytes(1024)
+        .resume_from(&path)
+        .fit_source(&mut other)
+        .unwrap_err();
+    assert!(matches!(refusal(err), CheckpointError::OtherData { .. }));
+    std::fs::remove_file(&path).unwrap();
+}

@@ -149,6 +149,16 @@ impl<'d, M: Model> CpuBackend<'d, M> {
 
     /// The whole reduction row at `p`, summed over chunks in order.
     pub fn row(&self, p: &[f64]) -> Vec<f64> {
+        let mut total = vec![0.0; abi::reduction_width(p.len())];
+        self.add_rows(p, &mut total);
+        total
+    }
+
+    /// Adds the reduction rows of this data's [`CHUNK`]-point chunks at `p` to `total`, one
+    /// after the other in chunk order. A chunked or streamed pass whose pieces are multiples
+    /// of [`CHUNK`] points, added into one running `total`, performs exactly the additions of
+    /// the in-memory pass: the same bits.
+    pub fn add_rows(&self, p: &[f64], total: &mut [f64]) {
         let n = self.data.len();
         let chunks = n.div_ceil(CHUNK);
         let chunk = |c: usize| self.chunk_row(p, c * CHUNK..((c + 1) * CHUNK).min(n));
@@ -161,13 +171,11 @@ impl<'d, M: Model> CpuBackend<'d, M> {
             } else {
                 (0..chunks).into_par_iter().map(chunk).collect()
             };
-        let mut total = vec![0.0; abi::reduction_width(p.len())];
         for r in &rows {
             for (t, v) in total.iter_mut().zip(r) {
                 *t += v;
             }
         }
-        total
     }
 
     /// `Σ (y_i − f(x_i; p))²`, unweighted.

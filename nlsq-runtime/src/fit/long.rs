@@ -22,7 +22,7 @@ use std::time::Instant;
 
 /// The long-fit settings of a [`CurveFit`].
 #[derive(Clone, Debug, Default)]
-pub(super) struct LongRun {
+pub(crate) struct LongRun {
     checkpoint: Option<(PathBuf, Every)>,
     resume: Option<PathBuf>,
     profile: bool,
@@ -64,7 +64,7 @@ impl<M: Model> CurveFit<'_, M> {
 }
 
 /// The fingerprint of in-memory data: predictors, `y`, weights and a covariance sigma.
-pub(super) fn data_fingerprint(data: &FitData<'_>, cov: Option<&DMatrix<f64>>) -> [u8; 32] {
+pub(crate) fn data_fingerprint(data: &FitData<'_>, cov: Option<&DMatrix<f64>>) -> [u8; 32] {
     let mut h = DataFingerprint::default();
     for c in &data.x {
         h.column(c);
@@ -76,7 +76,7 @@ pub(super) fn data_fingerprint(data: &FitData<'_>, cov: Option<&DMatrix<f64>>) -
 }
 
 /// One fit's run of a solver, from the start of [`CurveFit::fit`] to its result.
-pub(super) struct Session {
+pub(crate) struct Session {
     before: Counters,
     start: Instant,
     profile: bool,
@@ -87,13 +87,13 @@ pub(super) struct Session {
 impl Session {
     /// The data cursor of this fit, for a streaming driver: stamped on every checkpoint, and
     /// set from the checkpoint when resuming (before the first pass). 0 for in-memory fits.
-    pub(super) fn data_cursor(&self) -> Arc<AtomicU64> {
+    pub(crate) fn data_cursor(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.cursor)
     }
 }
 
 /// What a run adds to the result.
-pub(super) struct Extras {
+pub(crate) struct Extras {
     profile: Option<ProfileReport>,
     checkpoint: Option<CheckpointReport>,
     print: bool,
@@ -101,7 +101,7 @@ pub(super) struct Extras {
 
 impl Extras {
     /// Puts the reports into `result` (and prints the profile under `NLSQ_PROFILE=1`).
-    pub(super) fn apply(self, mut result: FitResult) -> FitResult {
+    pub(crate) fn apply(self, mut result: FitResult) -> FitResult {
         if let (Some(p), true) = (&self.profile, self.print) {
             tracing::info!(target: "nlsq::profile", "{p}");
             eprintln!("{p}");
@@ -114,7 +114,7 @@ impl Extras {
 
 impl LongRun {
     /// Starts the clock and the profile at the beginning of a fit.
-    pub(super) fn begin(&self) -> Session {
+    pub(crate) fn begin(&self) -> Session {
         let env = profile::enabled_by_env();
         Session {
             before: profile::counters(),
@@ -126,7 +126,7 @@ impl LongRun {
     }
 
     /// Whether the fit needs its identity (to write or to resume a checkpoint).
-    pub(super) fn needs_identity(&self) -> bool {
+    pub(crate) fn needs_identity(&self) -> bool {
         self.checkpoint.is_some() || self.resume.is_some()
     }
 
@@ -134,7 +134,7 @@ impl LongRun {
     /// checkpoints, profile and progress bar of this fit. `identity` is called only when
     /// [`LongRun::needs_identity`].
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn run<M: Model>(
+    pub(crate) fn run<M: Model>(
         &self,
         session: &Session,
         obj: &mut dyn Objective,
@@ -263,9 +263,9 @@ fn solve_from<M: Model>(
 }
 
 /// Serves one already computed pass, once, when it is asked for at the same parameters.
-struct FirstPass<'o> {
-    inner: &'o mut dyn Objective,
-    first: Option<(Vec<f64>, solve::Pass)>,
+pub(crate) struct FirstPass<'o> {
+    pub(crate) inner: &'o mut dyn Objective,
+    pub(crate) first: Option<(Vec<f64>, solve::Pass)>,
 }
 
 impl Objective for FirstPass<'_> {
@@ -282,7 +282,7 @@ impl Objective for FirstPass<'_> {
 }
 
 /// The identity of a fit of `model` with `options` to data with fingerprint `data`.
-pub(super) fn identity<M: Model>(
+pub(crate) fn identity<M: Model>(
     model: &M,
     method: Method,
     options: &SolverOptions,
