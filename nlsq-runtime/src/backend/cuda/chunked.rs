@@ -187,6 +187,8 @@ impl<T: Real> Engine<T> {
         if let (Some(hw), Some(dw)) = (&hb.w, &mut dev.w) {
             self.copy.memcpy_htod(hw, dw).map_err(err("copying w"))?;
         }
+        let columns = hb.x.len() + hb.y.len() + hb.w.as_ref().map_or(0, |w| w.len());
+        crate::profile::record_h2d((columns * std::mem::size_of::<T>()) as u64);
         let copied = self
             .copy
             .record_event(None)
@@ -320,6 +322,7 @@ impl<T: Real> Engine<T> {
         self.compute
             .memcpy_htod(p, &mut self.params)
             .map_err(err("copying parameters"))?;
+        crate::profile::record_h2d(std::mem::size_of_val(p) as u64);
         self.compute
             .memset_zeros(&mut self.rows)
             .map_err(err("clearing rows"))?;
@@ -330,9 +333,12 @@ impl<T: Real> Engine<T> {
 
     fn finish_pass(&mut self) -> Result<Vec<f64>, FitError> {
         self.fold()?;
-        self.compute
+        let row = self
+            .compute
             .clone_dtoh(&self.out)
-            .map_err(|e| driver_error("reading the pass back", e))
+            .map_err(|e| driver_error("reading the pass back", e))?;
+        crate::profile::record_d2h(std::mem::size_of_val(row.as_slice()) as u64);
+        Ok(row)
     }
 }
 
