@@ -5,6 +5,7 @@
 //! with the `#[model]` macro.
 
 pub mod backend;
+pub mod batch;
 pub mod covariance;
 pub mod data;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod solve;
 mod summary;
 
 pub use backend::Backend;
+pub use batch::{BatchFit, BatchResult, Estimator, FitState};
 pub use data::{FitData, NanPolicy};
 pub use error::FitError;
 pub use fit::{CurveFit, Sigma, curve_fit};

@@ -1,0 +1,429 @@
+//! Batched fitting: many independent small fits of one model in one call (Gpufit's use case:
+//! localization microscopy, spectroscopy maps, MRI), with variable lengths, per-fit bounds and
+//! weights, fixed parameters, least squares or Poisson maximum likelihood, and per-fit states
+//! instead of batch-wide failures.
+//!
+//! # Data layout
+//!
+//! * `y`: all fits' points in one flat array, fit after fit. Lengths: [`BatchFit::lengths`]
+//!   (one per fit, may differ) or [`BatchFit::equal_length`].
+//! * Predictors, point-major (predictor `k` of a point at `point * K + k`): either shared by
+//!   every fit ([`BatchFit::x_shared`], `n_x * K` values; a fit of `n` points uses the first
+//!   `n`), or one set per point of the flat data ([`BatchFit::x`], `total * K` values). Without
+//!   either (and `K = 1`), point `i` of each fit is at `x = i`, as in Gpufit.
+//! * Per-fit parameter arrays (p0, bounds, fixed mask): `n_fits * P` values, fit-major, or
+//!   just `P` values shared by every fit.
+//!
+//! # Estimators
+//!
+//! See [`Estimator`] and [`lm::point_terms`] for the exact per-point terms. Weights multiply
+//! the squared residual (`w = 1/σ²`, Gpufit's convention; scipy's `sigma` is `1/sqrt(w)`).
+//!
+//! # Algorithm and convergence
+//!
+//! Every backend runs the same per-fit Levenberg–Marquardt, documented step by step in
+//! [`lm`]: Marquardt damping `diag(H)·(1+λ)`, `λ₀ = 1e-3`, `÷10` on an accepted step, `×10` on a
+//! rejected one, steps clamped into the bounds, and Gpufit's convergence rule
+//! `|Δχ²| < tolerance · max(1, χ²)`, tested on every iteration.
+//!
+//! ```
+//! use nlsq_runtime::ExprModel;
+//! use nlsq_runtime::batch::{BatchFit, FitState};
+//! let model = ExprModel::parse("a * exp(-b * x)").unwrap();
+//! let x: Vec<f64> = (0..10).map(|i| i as f64 * 0.3).collect();
+//! // Two fits of 10 points each.
+//! let mut y = Vec::new();
+//! for (a, b) in [(2.0, 0.5), (1.0, 1.5)] {
+//!     y.extend(x.iter().map(|x| a * f64::exp(-b * x)));
+//! }
+//! let r = BatchFit::new(&model)
+//!     .data(&y)
+//!     .equal_length(10)
+//!     .x_shared(&x)
+//!     .p0(&[1.0, 1.0])
+//!     .tolerance(1e-12)
+//!     .max_iterations(100)
+//!     .fit()
+//!     .unwrap();
+//! assert_eq!(r.states, [FitState::Converged; 2]);
+//! assert!((r.params_of(1)[1] - 1.5).abs() < 1e-8);
+//! ```
+
+mod cpu;
+pub mod lm;
+mod problem;
+pub mod result;
+
+pub use result::{BatchResult, FitState};
+
+use crate::backend::Backend;
+use crate::error::FitError;
+use crate::model::Model;
+use kernels_gen::Precision;
+use problem::{Layout, PerFit, Problem, XData};
+
+/// The quantity each fit minimises.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum Estimator {
+    /// Weighted least squares: `χ² = Σ w (f - y)²`.
+    #[default]
+    Lse,
+    /// Poisson maximum likelihood (counts `y >= 0`, model `f > 0`), Gpufit's formulation:
+    /// `χ² = 2 Σ (f - y) - 2 Σ_{y>0} y ln(f / y)` (the deviance, twice the negative
+    /// log-likelihood up to a constant), gradient `Σ (1 - y/f) ∇f`, Hessian approximated by
+    /// `Σ (y/f²) ∇f ∇fᵀ`. Unweighted.
+    PoissonMle,
+}
+
+/// Default relative χ² tolerance (Gpufit's default).
+pub const DEFAULT_TOLERANCE: f64 = 1e-4;
+/// Default iteration budget (Gpufit's default).
+pub const DEFAULT_MAX_ITERATIONS: u32 = 25;
+
+#[derive(Clone, Copy, Debug)]
+enum Lengths<'a> {
+    Equal(usize),
+    PerFit(&'a [usize]),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum XInput<'a> {
+    Shared(&'a [f64]),
+    PerPoint(&'a [f64]),
+}
+
+/// A batch of fits of one model, configured step by step and run with [`BatchFit::fit`]. See
+/// the [module documentation](self) for layouts and the algorithm.
+#[derive(Clone, Debug)]
+pub struct BatchFit<'a, M: Model> {
+    model: M,
+    y: Option<&'a [f64]>,
+    lengths: Option<Lengths<'a>>,
+    x: Option<XInput<'a>>,
+    p0: Option<&'a [f64]>,
+    bounds: Option<(&'a [f64], &'a [f64])>,
+    weights: Option<&'a [f64]>,
+    fixed: Option<&'a [bool]>,
+    estimator: Estimator,
+    tolerance: f64,
+    max_iterations: u32,
+    covariance: bool,
+    backend: Backend,
+    precision: Precision,
+}
+
+/// The flat outputs every backend writes.
+#[derive(Clone, Debug)]
+pub(crate) struct Outputs {
+    pub params: Vec<f64>,
+    pub states: Vec<FitState>,
+    pub chi2: Vec<f64>,
+    pub iterations: Vec<u32>,
+    pub covariance: Option<Vec<f64>>,
+}
+
+impl<'a, M: Model> BatchFit<'a, M> {
+    /// A batch of fits of `model` with the defaults: least squares, tolerance
+    /// [`DEFAULT_TOLERANCE`], [`DEFAULT_MAX_ITERATIONS`], no covariance, [`Backend::Auto`],
+    /// f64.
+    pub fn new(model: M) -> Self {
+        BatchFit {
+            model,
+            y: None,
+            lengths: None,
+            x: None,
+            p0: None,
+            bounds: None,
+            weights: None,
+            fixed: None,
+            estimator: Estimator::Lse,
+            tolerance: DEFAULT_TOLERANCE,
+            max_iterations: DEFAULT_MAX_ITERATIONS,
+            covariance: false,
+            backend: Backend::Auto,
+            precision: Precision::F64,
+        }
+    }
+
+    /// The observations of every fit, one after the other.
+    pub fn data(mut self, y: &'a [f64]) -> Self {
+        self.y = Some(y);
+        self
+    }
+
+    /// The number of points of each fit (their sum must be the data's length).
+    pub fn lengths(mut self, lengths: &'a [usize]) -> Self {
+        self.lengths = Some(Lengths::PerFit(lengths));
+        self
+    }
+
+    /// Every fit has `n` points (the data's length must be a multiple of `n`).
+    pub fn equal_length(mut self, n: usize) -> Self {
+        self.lengths = Some(Lengths::Equal(n));
+        self
+    }
+
+    /// Predictors shared by every fit, point-major (`n_x * K` values).
+    pub fn x_shared(mut self, x: &'a [f64]) -> Self {
+        self.x = Some(XInput::Shared(x));
+        self
+    }
+
+    /// Predictors of every point of the flat data, point-major (`total * K` values).
+    pub fn x(mut self, x: &'a [f64]) -> Self {
+        self.x = Some(XInput::PerPoint(x));
+        self
+    }
+
+    /// Starting values: `n_fits * P` (fit-major) or `P` shared by all fits. Required.
+    pub fn p0(mut self, p0: &'a [f64]) -> Self {
+        self.p0 = Some(p0);
+        self
+    }
+
+    /// Lower and upper bounds, each `n_fits * P` or `P` (infinities for none).
+    pub fn bounds(mut self, lower: &'a [f64], upper: &'a [f64]) -> Self {
+        self.bounds = Some((lower, upper));
+        self
+    }
+
+    /// Weights of the squared residuals (`1/σ²`), one per point of the flat data.
+    pub fn weights(mut self, w: &'a [f64]) -> Self {
+        self.weights = Some(w);
+        self
+    }
+
+    /// Parameters held at their p0 (`true` = fixed): `n_fits * P` or `P`.
+    pub fn fixed(mut self, mask: &'a [bool]) -> Self {
+        self.fixed = Some(mask);
+        self
+    }
+
+    /// The estimator (default least squares).
+    pub fn estimator(mut self, estimator: Estimator) -> Self {
+        self.estimator = estimator;
+        self
+    }
+
+    /// Relative χ² change for convergence (default [`DEFAULT_TOLERANCE`]).
+    pub fn tolerance(mut self, tol: f64) -> Self {
+        self.tolerance = tol;
+        self
+    }
+
+    /// Iteration budget per fit (default [`DEFAULT_MAX_ITERATIONS`]).
+    pub fn max_iterations(mut self, n: u32) -> Self {
+        self.max_iterations = n;
+        self
+    }
+
+    /// Whether to compute covariances and standard errors (default no). Least squares: the
+    /// inverse of `JᵀWJ` scaled by `χ²/(n - free)` (scipy's default, `absolute_sigma=False`);
+    /// Poisson MLE: the inverse Fisher information `(Σ ∇f ∇fᵀ / f)⁻¹`.
+    pub fn covariance(mut self, yes: bool) -> Self {
+        self.covariance = yes;
+        self
+    }
+
+    /// Where the fits run (default [`Backend::Auto`]: the CPU in this version).
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Precision of the model evaluation on a device (default f64). The CPU evaluates in f64.
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
+        self
+    }
+
+    fn problem(&self) -> Result<Problem<'a>, FitError> {
+        let p = self.model.n_params();
+        let k = self.model.n_inputs();
+        let y = self.y.ok_or_else(|| FitError::InvalidOption {
+            option: "data".into(),
+            reason: "no observations given (call .data)".into(),
+        })?;
+        let mismatch = |what: &str, got: usize, expected: usize| FitError::LengthMismatch {
+            what: what.into(),
+            got,
+            expected,
+        };
+        let (n_fits, layout, max_len) = match self.lengths {
+            None => {
+                return Err(FitError::InvalidOption {
+                    option: "lengths".into(),
+                    reason: "give .lengths or .equal_length".into(),
+                });
+            }
+            Some(Lengths::Equal(0)) => {
+                return Err(FitError::InvalidOption {
+                    option: "equal_length".into(),
+                    reason: "fits must have at least one point".into(),
+                });
+            }
+            Some(Lengths::Equal(n)) => {
+                if y.len() % n != 0 {
+                    return Err(mismatch(
+                        "data (a multiple of equal_length)",
+                        y.len(),
+                        y.len().div_ceil(n) * n,
+                    ));
+                }
+                (y.len() / n, Layout::Equal(n), n)
+            }
+            Some(Lengths::PerFit(lens)) => {
+                let mut offsets = Vec::with_capacity(lens.len() + 1);
+                offsets.push(0usize);
+                let mut total = 0usize;
+                for &l in lens {
+                    total = total.saturating_add(l);
+                    offsets.push(total);
+                }
+                if total != y.len() {
+                    return Err(mismatch("data (the sum of lengths)", y.len(), total));
+                }
+                let max = lens.iter().copied().max().unwrap_or(0);
+                (lens.len(), Layout::Offsets(offsets), max)
+            }
+        };
+        if n_fits == 0 {
+            return Err(FitError::EmptyData);
+        }
+        let x = match self.x {
+            None if k == 1 => XData::Index,
+            None => {
+                return Err(FitError::InvalidOption {
+                    option: "x".into(),
+                    reason: format!("model `{}` has {k} predictors: give x", self.model.name()),
+                });
+            }
+            Some(XInput::Shared(x)) => {
+                if x.len() % k != 0 || x.len() / k < max_len {
+                    return Err(mismatch(
+                        "x_shared (K values per point, at least as many points as the longest fit)",
+                        x.len(),
+                        max_len * k,
+                    ));
+                }
+                XData::Shared(x)
+            }
+            Some(XInput::PerPoint(x)) => {
+                if x.len() != y.len() * k {
+                    return Err(mismatch(
+                        "x (K values per point of the data)",
+                        x.len(),
+                        y.len() * k,
+                    ));
+                }
+                XData::PerFit(x)
+            }
+        };
+        if let Some(w) = self.weights {
+            if w.len() != y.len() {
+                return Err(mismatch("weights", w.len(), y.len()));
+            }
+            if self.estimator == Estimator::PoissonMle {
+                return Err(FitError::InvalidOption {
+                    option: "weights".into(),
+                    reason: "Poisson maximum likelihood is unweighted".into(),
+                });
+            }
+        }
+        if !(self.tolerance >= 0.0 && self.tolerance.is_finite()) {
+            return Err(FitError::InvalidOption {
+                option: "tolerance".into(),
+                reason: format!("{} is not a finite value >= 0", self.tolerance),
+            });
+        }
+        if self.max_iterations == 0 {
+            return Err(FitError::InvalidOption {
+                option: "max_iterations".into(),
+                reason: "at least one iteration".into(),
+            });
+        }
+        let p0 = self.p0.ok_or_else(|| FitError::InvalidOption {
+            option: "p0".into(),
+            reason: "starting values are required (n_fits * P, or P for all fits)".into(),
+        })?;
+        let (lower, upper) = match self.bounds {
+            Some((lo, hi)) => (
+                Some(PerFit::new(lo, "lower bounds", n_fits, p)?),
+                Some(PerFit::new(hi, "upper bounds", n_fits, p)?),
+            ),
+            None => (None, None),
+        };
+        Ok(Problem {
+            n_fits,
+            n_params: p,
+            n_inputs: k,
+            layout,
+            y,
+            x,
+            weights: self.weights,
+            p0: PerFit::new(p0, "p0", n_fits, p)?,
+            lower,
+            upper,
+            fixed: self
+                .fixed
+                .map(|f| PerFit::new(f, "fixed", n_fits, p))
+                .transpose()?,
+            estimator: self.estimator,
+        })
+    }
+
+    /// Runs every fit. Errors only for batch-level problems (shapes, options, an unavailable
+    /// backend); each fit's own problems end in its [`FitState`].
+    pub fn fit(self) -> Result<BatchResult, FitError> {
+        let problem = self.problem()?;
+        let settings = lm::LmSettings {
+            tolerance: self.tolerance,
+            max_iterations: self.max_iterations,
+        };
+        let (n, p) = (problem.n_fits, problem.n_params);
+        let mut out = Outputs {
+            params: vec![0.0; n * p],
+            states: vec![FitState::InvalidInput; n],
+            chi2: vec![f64::NAN; n],
+            iterations: vec![0; n],
+            covariance: self.covariance.then(|| vec![f64::NAN; n * p * p]),
+        };
+        let (backend, reason) = match self.backend {
+            Backend::Cpu => (Backend::Cpu, "cpu (chosen), f64".to_string()),
+            Backend::Auto => (
+                Backend::Cpu,
+                "cpu (auto: batch fits run on the CPU in this version), f64".to_string(),
+            ),
+            Backend::Cuda => {
+                return Err(FitError::Backend {
+                    backend: "cuda".into(),
+                    message: "batch fits on CUDA are not wired yet: the kernels are emitted \
+                              (Model::cuda_batch_source) but the launcher is missing"
+                        .into(),
+                });
+            }
+        };
+        tracing::debug!(fits = n, params = p, %reason, "batch fit");
+        cpu::run(&self.model, &problem, settings, &mut out);
+        let perr = out.covariance.as_ref().map(|c| {
+            (0..n * p)
+                .map(|e| c[(e / p) * p * p + (e % p) * (p + 1)].sqrt())
+                .collect()
+        });
+        Ok(BatchResult {
+            n_fits: n,
+            n_params: p,
+            params: out.params,
+            states: out.states,
+            chi2: out.chi2,
+            iterations: out.iterations,
+            covariance: out.covariance,
+            perr,
+            backend,
+            precision: Precision::F64,
+            reason,
+        })
+    }
+}
