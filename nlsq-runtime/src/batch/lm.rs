@@ -11,10 +11,15 @@
 //! 2. Cholesky of `A`; a pivot `<= 0` or not finite stops the fit as
 //!    [`FitState::Singular`].
 //! 3. `p' = clamp(p - A⁻¹ g, lower, upper)` (fixed parameters do not move).
-//! 4. `χ²(p')`; the iteration counts. Converged when `χ²(p')` is finite and
-//!    `|χ²(p) - χ²(p')| < tolerance · max(1, χ²(p'))` (Gpufit's rule, tested on every
-//!    iteration, accepted or not).
-//! 5. Accept when `χ²(p')` is finite and `<= χ²(p)`: `p = p'`, `λ /= 10`; otherwise `λ *= 10`.
+//! 4. `χ²(p')`; the iteration counts. The step is accepted when `χ²(p')` is finite and
+//!    `<= χ²(p)`: `p = p'`, `λ /= 10`; otherwise `λ *= 10`.
+//! 5. Converged when the step was accepted, `χ²(p) - χ²(p') < tolerance · max(1, χ²(p'))`
+//!    (Gpufit's relative rule, tested on accepted steps only: a step rejected for a large `λ`
+//!    says nothing about the minimum), and, when a step tolerance `xtol` is set, every free
+//!    parameter moved by at most `xtol · (|p_j| + xtol)` (the χ² rule alone cannot locate
+//!    poorly determined parameters better than about `sqrt(tolerance)`: χ² is flat there).
+//!    At a minimum where rounding makes every step look uphill, `λ` grows until a step no
+//!    longer changes χ², which is accepted (`<=`) and converges.
 //!
 //! The loop ends converged, singular, or after `max_iterations` iterations
 //! ([`FitState::MaxIterations`]); the result is always the last accepted `p`.
@@ -67,6 +72,8 @@ pub struct LmSettings {
     pub tolerance: f64,
     /// Iteration budget.
     pub max_iterations: u32,
+    /// Relative step for convergence (`f64::INFINITY`: the χ² rule alone).
+    pub step_tolerance: f64,
 }
 
 /// Reusable per-thread scratch, sized for `P` parameters.
@@ -231,15 +238,19 @@ pub fn solve<O: FitObjective>(
         }
         cholesky_solve(&ws.a, m, &mut ws.step[..m]);
         ws.trial.copy_from_slice(params);
+        let xtol = settings.step_tolerance;
+        let mut small_step = true;
         for r in 0..m {
             let j = ws.free[r];
             ws.trial[j] = (params[j] + ws.step[r]).clamp(lower[j], upper[j]);
+            small_step &= (ws.trial[j] - params[j]).abs() <= xtol * (params[j].abs() + xtol);
         }
         let chi2_trial = objective.evaluate(&ws.trial, &mut ws.g_trial, &mut ws.h_trial);
         let finite = chi2_trial.is_finite();
+        let accepted = finite && chi2_trial <= chi2;
         let converged =
-            finite && (chi2 - chi2_trial).abs() < settings.tolerance * chi2_trial.max(1.0);
-        if finite && chi2_trial <= chi2 {
+            accepted && small_step && chi2 - chi2_trial < settings.tolerance * chi2_trial.max(1.0);
+        if accepted {
             params.copy_from_slice(&ws.trial);
             std::mem::swap(&mut ws.g, &mut ws.g_trial);
             std::mem::swap(&mut ws.h, &mut ws.h_trial);
@@ -305,6 +316,7 @@ mod tests {
         let settings = LmSettings {
             tolerance: 1e-14,
             max_iterations: 100,
+            step_tolerance: f64::INFINITY,
         };
         let mut ws = Workspace::default();
         let inf = [f64::NEG_INFINITY, f64::INFINITY];
@@ -374,6 +386,7 @@ mod tests {
             LmSettings {
                 tolerance: 1e-10,
                 max_iterations: 10,
+                step_tolerance: f64::INFINITY,
             },
             &mut Workspace::default(),
         );

@@ -24,7 +24,8 @@
 //! Every backend runs the same per-fit Levenberg–Marquardt, documented step by step in
 //! [`lm`]: Marquardt damping `diag(H)·(1+λ)`, `λ₀ = 1e-3`, `÷10` on an accepted step, `×10` on a
 //! rejected one, steps clamped into the bounds, and Gpufit's convergence rule
-//! `|Δχ²| < tolerance · max(1, χ²)`, tested on every iteration.
+//! `|Δχ²| < tolerance · max(1, χ²)`, tested on every iteration, optionally with a step
+//! condition ([`BatchFit::step_tolerance`]).
 //!
 //! ```
 //! use nlsq_runtime::ExprModel;
@@ -108,6 +109,7 @@ pub struct BatchFit<'a, M: Model> {
     fixed: Option<&'a [bool]>,
     estimator: Estimator,
     tolerance: f64,
+    step_tolerance: Option<f64>,
     max_iterations: u32,
     covariance: bool,
     backend: Backend,
@@ -140,6 +142,7 @@ impl<'a, M: Model> BatchFit<'a, M> {
             fixed: None,
             estimator: Estimator::Lse,
             tolerance: DEFAULT_TOLERANCE,
+            step_tolerance: None,
             max_iterations: DEFAULT_MAX_ITERATIONS,
             covariance: false,
             backend: Backend::Auto,
@@ -210,6 +213,14 @@ impl<'a, M: Model> BatchFit<'a, M> {
     /// Relative χ² change for convergence (default [`DEFAULT_TOLERANCE`]).
     pub fn tolerance(mut self, tol: f64) -> Self {
         self.tolerance = tol;
+        self
+    }
+
+    /// Also require every free parameter's last step to be at most `xtol · (|p_j| + xtol)`
+    /// for convergence (default: no step condition, Gpufit's rule). Needed for parameters
+    /// more precise than `sqrt(tolerance)`: χ² is too flat near its minimum to locate them.
+    pub fn step_tolerance(mut self, xtol: f64) -> Self {
+        self.step_tolerance = Some(xtol);
         self
     }
 
@@ -338,6 +349,14 @@ impl<'a, M: Model> BatchFit<'a, M> {
                 reason: format!("{} is not a finite value >= 0", self.tolerance),
             });
         }
+        if let Some(x) = self.step_tolerance
+            && !(x > 0.0 && x.is_finite())
+        {
+            return Err(FitError::InvalidOption {
+                option: "step_tolerance".into(),
+                reason: format!("{x} is not a finite value > 0"),
+            });
+        }
         if self.max_iterations == 0 {
             return Err(FitError::InvalidOption {
                 option: "max_iterations".into(),
@@ -381,6 +400,7 @@ impl<'a, M: Model> BatchFit<'a, M> {
         let settings = lm::LmSettings {
             tolerance: self.tolerance,
             max_iterations: self.max_iterations,
+            step_tolerance: self.step_tolerance.unwrap_or(f64::INFINITY),
         };
         let (n, p) = (problem.n_fits, problem.n_params);
         let mut out = Outputs {
