@@ -66,6 +66,17 @@ impl<M: Model + ?Sized> FitObjective for FitData<'_, '_, M> {
     }
 }
 
+/// Per-thread buffers, reused from fit to fit.
+#[derive(Default)]
+struct Scratch {
+    lm: Workspace,
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+    fixed: Vec<bool>,
+    xi: Vec<f64>,
+    grad: Vec<f64>,
+}
+
 /// One fit's result, before it is written into the flat outputs.
 struct One {
     state: FitState,
@@ -80,7 +91,7 @@ fn fit_one<M: Model + ?Sized>(
     i: usize,
     params: &mut [f64],
     cov: Option<&mut [f64]>,
-    ws: &mut Workspace,
+    s: &mut Scratch,
 ) -> One {
     let view = problem.view(i);
     let p = problem.n_params;
@@ -98,23 +109,34 @@ fn fit_one<M: Model + ?Sized>(
             iterations: 0,
         };
     }
-    let lower = view
-        .lower
-        .map_or_else(|| vec![f64::NEG_INFINITY; p], <[f64]>::to_vec);
-    let upper = view
-        .upper
-        .map_or_else(|| vec![f64::INFINITY; p], <[f64]>::to_vec);
-    let fixed = view.fixed.map_or_else(|| vec![false; p], <[bool]>::to_vec);
+    s.lower.clear();
+    s.upper.clear();
+    s.fixed.clear();
+    match view.lower {
+        Some(l) => s.lower.extend_from_slice(l),
+        None => s.lower.resize(p, f64::NEG_INFINITY),
+    }
+    match view.upper {
+        Some(u) => s.upper.extend_from_slice(u),
+        None => s.upper.resize(p, f64::INFINITY),
+    }
+    match view.fixed {
+        Some(f) => s.fixed.extend_from_slice(f),
+        None => s.fixed.resize(p, false),
+    }
     let mut obj = FitData {
         model,
         view: &view,
         n_inputs: problem.n_inputs,
         estimator: problem.estimator,
         fisher: false,
-        xi: vec![0.0; problem.n_inputs],
-        grad: vec![0.0; p],
+        xi: std::mem::take(&mut s.xi),
+        grad: std::mem::take(&mut s.grad),
     };
-    let out = lm::solve(&mut obj, params, &lower, &upper, &fixed, settings, ws);
+    obj.xi.resize(problem.n_inputs, 0.0);
+    obj.grad.resize(p, 0.0);
+    let ws = &mut s.lm;
+    let out = lm::solve(&mut obj, params, &s.lower, &s.upper, &s.fixed, settings, ws);
     if let Some(c) = cov {
         let usable = matches!(out.state, FitState::Converged | FitState::MaxIterations);
         let n = view.y.len();
@@ -143,6 +165,8 @@ fn fit_one<M: Model + ?Sized>(
             nan_cov(Some(c));
         }
     }
+    s.xi = obj.xi;
+    s.grad = obj.grad;
     One {
         state: out.state,
         chi2: out.chi2,
@@ -178,7 +202,7 @@ pub(crate) fn run<M: Model + ?Sized>(
         .zip(out.iterations.par_chunks_mut(FITS_PER_TASK))
         .enumerate()
         .for_each_init(
-            Workspace::default,
+            Scratch::default,
             |ws, (c, ((((params, cov), states), chi2), iters))| {
                 for local in 0..states.len() {
                     let one = fit_one(
