@@ -6,8 +6,8 @@
 mod gpufit_case;
 
 use gpufit_case::{Gauss2d, MAX_ITERATIONS, TOLERANCE, grid, problems};
-use nlsq::batch::{BatchFit, Estimator, FitState};
 use nlsq::Backend;
+use nlsq::batch::{BatchFit, Estimator, FitState};
 use std::time::Instant;
 
 fn run(threads: usize, n_fits: usize, estimator: Estimator, y: &[f64], p0: &[f64], x: &[f64]) {
@@ -57,8 +57,12 @@ fn main() {
     let all = std::thread::available_parallelism().map_or(1, |n| n.get());
     let x = grid();
     let (y, p0) = problems(n_fits, 42);
-    println!("Gpufit's standard case on the CPU: 2-D Gaussian 5x5, tolerance {TOLERANCE}, at most {MAX_ITERATIONS} iterations, f64; best of 3");
-    println!("| estimator | threads | fits | seconds | Mfits/s | Mfits/s per thread | converged | mean iterations |");
+    println!(
+        "Gpufit's standard case on the CPU: 2-D Gaussian 5x5, tolerance {TOLERANCE}, at most {MAX_ITERATIONS} iterations, f64; best of 3"
+    );
+    println!(
+        "| estimator | threads | fits | seconds | Mfits/s | Mfits/s per thread | converged | mean iterations |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for est in [Estimator::Lse, Estimator::PoissonMle] {
         for threads in [1, all] {

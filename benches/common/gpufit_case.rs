@@ -47,7 +47,9 @@ impl Rng {
 
 /// The shared 5 x 5 grid, point-major.
 pub fn grid() -> Vec<f64> {
-    (0..25).flat_map(|i| [(i % 5) as f64, (i / 5) as f64]).collect()
+    (0..25)
+        .flat_map(|i| [(i % 5) as f64, (i / 5) as f64])
+        .collect()
 }
 
 /// `(y, p0)` of `n_fits` problems.
@@ -65,7 +67,14 @@ pub fn problems(n_fits: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
             10.0 * rng.uniform(0.95, 1.05),
         ];
         for q in 0..25 {
-            y.push(rng.poisson(gauss2d([x[2 * q], x[2 * q + 1]], t[0], t[1], t[2], t[3], t[4])));
+            y.push(rng.poisson(gauss2d(
+                [x[2 * q], x[2 * q + 1]],
+                t[0],
+                t[1],
+                t[2],
+                t[3],
+                t[4],
+            )));
         }
         p0.extend(t.map(|v| v * rng.uniform(0.9, 1.1)));
     }
