@@ -144,14 +144,17 @@ fn fit_one<M: Model + ?Sized>(
         let ok = usable
             && match problem.estimator {
                 Estimator::Lse => {
-                    // scipy's default: scaled by the residual variance χ²/(n - free).
-                    let scale = if n > n_free {
-                        out.chi2 / (n - n_free) as f64
-                    } else {
-                        f64::INFINITY
-                    };
+                    // scipy's default: scaled by the residual variance χ²/(n - free);
+                    // unavailable without residual degrees of freedom.
                     let free = ws.free().to_vec();
-                    lm::inverse_free(ws.hessian(), p, &free, scale, c)
+                    n > n_free
+                        && lm::inverse_free(
+                            ws.hessian(),
+                            p,
+                            &free,
+                            out.chi2 / (n - n_free) as f64,
+                            c,
+                        )
                 }
                 Estimator::PoissonMle => {
                     // The inverse Fisher information Σ ∇f ∇fᵀ / f at the result.

@@ -27,10 +27,10 @@
 use super::Estimator;
 use super::result::FitState;
 
-/// Initial damping.
-pub const LAMBDA0: f64 = 1e-3;
+/// Initial damping (the device kernels' too).
+pub const LAMBDA0: f64 = kernels_gen::kernels::abi::BATCH_LAMBDA0;
 /// Damping factor on rejection (and its inverse on acceptance).
-pub const LAMBDA_FACTOR: f64 = 10.0;
+pub const LAMBDA_FACTOR: f64 = kernels_gen::kernels::abi::BATCH_LAMBDA_FACTOR;
 
 /// One point's contributions: `(χ² term, gradient weight, Hessian weight)`, so that
 /// `χ² += c`, `g += gw · ∇f`, `H += hw · ∇f ∇fᵀ`. `None` when the point is not finite (for

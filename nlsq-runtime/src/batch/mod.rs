@@ -51,6 +51,8 @@
 //! ```
 
 mod cpu;
+#[cfg(feature = "cuda")]
+mod cuda;
 pub mod lm;
 mod problem;
 pub mod result;
@@ -80,6 +82,10 @@ pub enum Estimator {
 
 /// Default relative χ² tolerance (Gpufit's default).
 pub const DEFAULT_TOLERANCE: f64 = 1e-4;
+/// Fits from which `Backend::Auto` takes a GPU for a batch (with the `cuda` feature and a
+/// device): below, the kernel build and launch latency outweigh the CPU's time.
+pub const AUTO_GPU_MIN_FITS: usize = 20_000;
+
 /// Default iteration budget (Gpufit's default).
 pub const DEFAULT_MAX_ITERATIONS: u32 = 25;
 
@@ -231,20 +237,24 @@ impl<'a, M: Model> BatchFit<'a, M> {
     }
 
     /// Whether to compute covariances and standard errors (default no). Least squares: the
-    /// inverse of `JᵀWJ` scaled by `χ²/(n - free)` (scipy's default, `absolute_sigma=False`);
+    /// inverse of `JᵀWJ` scaled by `χ²/(n - free)` (scipy's default, `absolute_sigma=False`;
+    /// NaN for fits with no more points than free parameters);
     /// Poisson MLE: the inverse Fisher information `(Σ ∇f ∇fᵀ / f)⁻¹`.
     pub fn covariance(mut self, yes: bool) -> Self {
         self.covariance = yes;
         self
     }
 
-    /// Where the fits run (default [`Backend::Auto`]: the CPU in this version).
+    /// Where the fits run (default [`Backend::Auto`]: CUDA from [`AUTO_GPU_MIN_FITS`] fits when
+    /// built with the `cuda` feature, a device is present and the model has batch kernels;
+    /// else the CPU). The result says which and why.
     pub fn backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
         self
     }
 
-    /// Precision of the model evaluation on a device (default f64). The CPU evaluates in f64.
+    /// Precision of data, model evaluation and the per-fit solve on a device (default f64;
+    /// f32 is Gpufit's precision and the fast one). The CPU evaluates in f64.
     pub fn precision(mut self, precision: Precision) -> Self {
         self.precision = precision;
         self
@@ -393,6 +403,72 @@ impl<'a, M: Model> BatchFit<'a, M> {
         })
     }
 
+    /// Chooses the backend and runs every fit there.
+    fn run(
+        &self,
+        problem: &Problem<'_>,
+        settings: lm::LmSettings,
+        out: &mut Outputs,
+    ) -> Result<(Backend, Precision, String), FitError> {
+        let n = problem.n_fits;
+        let cpu = |why: String, out: &mut Outputs| {
+            tracing::debug!(fits = n, %why, "batch fit on the CPU");
+            cpu::run(&self.model, problem, settings, out);
+            Ok((Backend::Cpu, Precision::F64, why))
+        };
+        match self.backend {
+            Backend::Cpu => cpu("cpu (chosen), f64".into(), out),
+            Backend::Cuda => {
+                #[cfg(feature = "cuda")]
+                {
+                    let gpu = crate::backend::cuda::Gpu::shared()?;
+                    cuda::run(&gpu, &self.model, problem, settings, self.precision, out)?;
+                    let why = format!(
+                        "cuda {} ({}), {} (chosen)",
+                        gpu.name, gpu.arch, self.precision
+                    );
+                    Ok((Backend::Cuda, self.precision, why))
+                }
+                #[cfg(not(feature = "cuda"))]
+                Err(FitError::Backend {
+                    backend: "cuda".into(),
+                    message: "this build has no CUDA support: enable the `cuda` feature".into(),
+                })
+            }
+            Backend::Auto if n < AUTO_GPU_MIN_FITS => cpu(
+                format!(
+                    "cpu (auto: {n} fits, below the {AUTO_GPU_MIN_FITS} where a GPU wins), f64"
+                ),
+                out,
+            ),
+            Backend::Auto if self.model.cuda_batch_source(self.precision).is_none() => cpu(
+                format!(
+                    "cpu (auto: model `{}` has no batch kernels), f64",
+                    self.model.name()
+                ),
+                out,
+            ),
+            Backend::Auto => {
+                #[cfg(feature = "cuda")]
+                {
+                    match crate::backend::cuda::Gpu::shared() {
+                        Ok(gpu) => {
+                            cuda::run(&gpu, &self.model, problem, settings, self.precision, out)?;
+                            let why = format!(
+                                "cuda {} ({}), {} (auto: {n} fits)",
+                                gpu.name, gpu.arch, self.precision
+                            );
+                            Ok((Backend::Cuda, self.precision, why))
+                        }
+                        Err(e) => cpu(format!("cpu (auto: no usable GPU: {e}), f64"), out),
+                    }
+                }
+                #[cfg(not(feature = "cuda"))]
+                cpu("cpu (auto: built without GPU backends), f64".into(), out)
+            }
+        }
+    }
+
     /// Runs every fit. Errors only for batch-level problems (shapes, options, an unavailable
     /// backend); each fit's own problems end in its [`FitState`].
     pub fn fit(self) -> Result<BatchResult, FitError> {
@@ -410,23 +486,7 @@ impl<'a, M: Model> BatchFit<'a, M> {
             iterations: vec![0; n],
             covariance: self.covariance.then(|| vec![f64::NAN; n * p * p]),
         };
-        let (backend, reason) = match self.backend {
-            Backend::Cpu => (Backend::Cpu, "cpu (chosen), f64".to_string()),
-            Backend::Auto => (
-                Backend::Cpu,
-                "cpu (auto: batch fits run on the CPU in this version), f64".to_string(),
-            ),
-            Backend::Cuda => {
-                return Err(FitError::Backend {
-                    backend: "cuda".into(),
-                    message: "batch fits on CUDA are not wired yet: the kernels are emitted \
-                              (Model::cuda_batch_source) but the launcher is missing"
-                        .into(),
-                });
-            }
-        };
-        tracing::debug!(fits = n, params = p, %reason, "batch fit");
-        cpu::run(&self.model, &problem, settings, &mut out);
+        let (backend, precision, reason) = self.run(&problem, settings, &mut out)?;
         let perr = out.covariance.as_ref().map(|c| {
             (0..n * p)
                 .map(|e| c[(e / p) * p * p + (e % p) * (p + 1)].sqrt())
@@ -442,7 +502,7 @@ impl<'a, M: Model> BatchFit<'a, M> {
             covariance: out.covariance,
             perr,
             backend,
-            precision: Precision::F64,
+            precision,
             reason,
         })
     }
