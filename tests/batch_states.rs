@@ -28,7 +28,7 @@ fn shape_errors_fail_the_batch() {
             .x_shared(&x)
             .p0(&[1.0, 1.0, 0.0])
     };
-    let err = |r: Result<_, FitError>| r.err().expect("an error");
+    let err = |r: Result<_, FitError>| r.expect_err("an error");
     assert!(matches!(
         err(base().lengths(&[10, 10, 9]).fit()),
         FitError::LengthMismatch {
@@ -163,9 +163,9 @@ fn per_fit_problems_end_in_states_and_leave_the_others_alone() {
         assert_eq!(r.states[i], FitState::Converged, "fit {i}");
         let b = 0.5 + 0.1 * i as f64;
         let want = [2.0, b, 0.5];
-        for j in 0..3 {
+        for (got, want) in r.params_of(i).iter().zip(want) {
             assert!(
-                (r.params_of(i)[j] - want[j]).abs() < 1e-8,
+                (got - want).abs() < 1e-8,
                 "fit {i}: {:?}",
                 r.params_of(i)
             );
