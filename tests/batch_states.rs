@@ -164,11 +164,7 @@ fn per_fit_problems_end_in_states_and_leave_the_others_alone() {
         let b = 0.5 + 0.1 * i as f64;
         let want = [2.0, b, 0.5];
         for (got, want) in r.params_of(i).iter().zip(want) {
-            assert!(
-                (got - want).abs() < 1e-8,
-                "fit {i}: {:?}",
-                r.params_of(i)
-            );
+            assert!((got - want).abs() < 1e-8, "fit {i}: {:?}", r.params_of(i));
         }
     }
     // The good fits are the same with every other fit clean.

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use crate::batch_support::{Decay, Gauss1d, Gauss2d, Reduced, Rng, decay, gauss1d, gauss2d, grid5};
-use nlsq::batch::{BatchFit, BatchResult, FitState};
+use nlsq::batch::{BatchFit, BatchResult, Estimator, FitState};
 use nlsq::{Backend, CurveFit, Model, Precision};
 use std::time::Instant;
 
@@ -21,9 +21,17 @@ pub struct Case {
     pub p0: Vec<f64>,
     pub bounds: Option<(Vec<f64>, Vec<f64>)>,
     pub fixed: Option<Vec<bool>>,
+    pub estimator: Estimator,
 }
 
 impl Case {
+    /// The tolerances every backend runs these problems with.
+    pub const TOLERANCE: f64 = 1e-12;
+    /// See [`Case::TOLERANCE`].
+    pub const STEP_TOLERANCE: f64 = 1e-11;
+    /// See [`Case::TOLERANCE`].
+    pub const MAX_ITERATIONS: u32 = 1000;
+
     pub fn n_fits(&self) -> usize {
         self.lengths.len()
     }
@@ -33,10 +41,11 @@ impl Case {
             .data(&self.y)
             .lengths(&self.lengths)
             .p0(&self.p0)
-            .tolerance(1e-12)
-            .step_tolerance(1e-11)
-            .max_iterations(1000)
+            .tolerance(Self::TOLERANCE)
+            .step_tolerance(Self::STEP_TOLERANCE)
+            .max_iterations(Self::MAX_ITERATIONS)
             .covariance(true)
+            .estimator(self.estimator)
             .backend(backend)
             .precision(precision);
         b = if self.x_shared {
@@ -134,6 +143,7 @@ fn decay_case(rng: &mut Rng, n_fits: usize) -> Case {
         p0,
         bounds: None,
         fixed: None,
+        estimator: Estimator::Lse,
     }
 }
 
@@ -172,6 +182,7 @@ fn gauss1d_case(rng: &mut Rng, n_fits: usize) -> Case {
         p0,
         bounds: Some((lo, hi)),
         fixed: None,
+        estimator: Estimator::Lse,
     }
 }
 
@@ -218,6 +229,7 @@ fn gauss2d_case(rng: &mut Rng, n_fits: usize, fix: bool) -> Case {
         p0,
         bounds: None,
         fixed: fix.then_some(fixed),
+        estimator: Estimator::Lse,
     }
 }
 
