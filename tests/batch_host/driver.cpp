@@ -1,4 +1,5 @@
-// Runs nlsq_batch_lm over every fit of in.bin, sequentially, and writes out.bin (see
+// Runs nlsq_batch_lm (argv[3] = "thread") or nlsq_batch_lm_warp ("warp", 32 threads as the
+// lanes of each fit's warp) over every fit of in.bin and writes out.bin (see
 // tests/batch_kernel_host.rs for the format: all f64).
 unsigned char nlsq_smem[1];
 
@@ -15,7 +16,8 @@ static vector<double> read_all(const char* path) {
 }
 
 int main(int argc, char** argv) {
-    if (argc != 3) return 2;
+    if (argc != 4) return 2;
+    const bool warp = strcmp(argv[3], "warp") == 0;
     vector<double> in = read_all(argv[1]);
     size_t at = 0;
     auto next = [&]() { return in.at(at++); };
@@ -41,14 +43,25 @@ int main(int argc, char** argv) {
     vector<unsigned char> states(n_fits);
     vector<unsigned int> iterations(n_fits);
     blockDim.x = NLSQ_BATCH_BLOCK;
+    auto launch = [&](unsigned gtid) {
+        blockIdx.x = gtid / NLSQ_BATCH_BLOCK;
+        threadIdx.x = gtid % NLSQ_BATCH_BLOCK;
+        (warp ? nlsq_batch_lm_warp : nlsq_batch_lm)(x.data(), y.data(), nw ? w.data() : nullptr,
+            no ? offsets.data() : nullptr, n_equal, x_mode, p0.data(), p0_stride, nb ? lo.data() : nullptr,
+            nb ? hi.data() : nullptr, bounds_stride, nf ? fixed.data() : nullptr, fixed_stride, estimator,
+            tolerance, step_tolerance, max_iterations, n_fits, 0, params.data(), states.data(), chi2.data(),
+            iterations.data(), want_cov ? cov.data() : nullptr);
+    };
+    std::barrier<> bar(32);
+    nlsq_warp_barrier = &bar;
     for (unsigned fit = 0; fit < n_fits; ++fit) {
-        blockIdx.x = fit / NLSQ_BATCH_BLOCK;
-        threadIdx.x = fit % NLSQ_BATCH_BLOCK;
-        nlsq_batch_lm(x.data(), y.data(), nw ? w.data() : nullptr, no ? offsets.data() : nullptr, n_equal,
-            x_mode, p0.data(), p0_stride, nb ? lo.data() : nullptr, nb ? hi.data() : nullptr, bounds_stride,
-            nf ? fixed.data() : nullptr, fixed_stride, estimator, tolerance, step_tolerance, max_iterations,
-            n_fits, 0, params.data(), states.data(), chi2.data(), iterations.data(),
-            want_cov ? cov.data() : nullptr);
+        if (!warp) {
+            launch(fit);
+            continue;
+        }
+        vector<std::thread> lanes;
+        for (unsigned lane = 0; lane < 32; ++lane) lanes.emplace_back(launch, fit * 32 + lane);
+        for (auto& t : lanes) t.join();
     }
     FILE* f = fopen(argv[2], "wb");
     auto put = [&](double v) { fwrite(&v, 8, 1, f); };

@@ -9,9 +9,10 @@ use nlsq::{Backend, CurveFit, Model, Precision};
 use std::time::Instant;
 
 /// One family of random problems, in the batch layout.
+#[derive(Clone)]
 pub struct Case {
     pub name: &'static str,
-    pub model: Box<dyn Model>,
+    pub model: &'static dyn Model,
     pub lengths: Vec<usize>,
     /// Shared predictors (point-major) or one set per point of the flat data.
     pub x_shared: bool,
@@ -134,7 +135,7 @@ fn decay_case(rng: &mut Rng, n_fits: usize) -> Case {
     }
     Case {
         name: "decay",
-        model: Box::new(Decay),
+        model: &Decay,
         lengths,
         x_shared: false,
         x,
@@ -173,7 +174,7 @@ fn gauss1d_case(rng: &mut Rng, n_fits: usize) -> Case {
     }
     Case {
         name: "gauss1d (bounds)",
-        model: Box::new(Gauss1d),
+        model: &Gauss1d,
         lengths: vec![x.len(); n_fits],
         x_shared: true,
         x,
@@ -220,7 +221,7 @@ fn gauss2d_case(rng: &mut Rng, n_fits: usize, fix: bool) -> Case {
         } else {
             "gauss2d 5x5"
         },
-        model: Box::new(Gauss2d),
+        model: &Gauss2d,
         lengths: vec![25; n_fits],
         x_shared: true,
         x,
