@@ -2,7 +2,9 @@
 //! built with NVRTC on first use and cached like the fit module, one launch for all fits.
 //! Mapping (see the batch ABI in `kernels_gen::kernels::abi`): one thread per fit for fits of
 //! at most [`abi::BATCH_THREAD_MAX_POINTS`] points, with equal-length fits' `y` staged through
-//! shared memory; one warp per fit for longer fits.
+//! shared memory; one warp per fit for longer fits. Equal-length batches stream `y` in chunks
+//! of [`CHUNK_FITS`] fits over two streams: one chunk's conversion and upload overlap the
+//! previous chunk's kernel and read-back.
 
 use super::Outputs;
 use super::lm::LmSettings;
@@ -11,7 +13,9 @@ use super::result::FitState;
 use crate::backend::cuda::{Gpu, driver_error};
 use crate::error::FitError;
 use crate::model::Model;
-use cudarc::driver::{CudaSlice, DeviceRepr, LaunchConfig, PushKernelArg, ValidAsZeroBits};
+use cudarc::driver::{
+    CudaFunction, CudaSlice, CudaStream, DeviceRepr, LaunchConfig, PushKernelArg, ValidAsZeroBits,
+};
 use kernels_gen::Precision;
 use kernels_gen::kernels::abi;
 use rayon::prelude::*;
@@ -21,6 +25,8 @@ use std::sync::Arc;
 trait Real: DeviceRepr + ValidAsZeroBits + Copy + Default + Send + Sync + Unpin + 'static {
     fn from_f64(v: f64) -> Self;
     fn to_f64(self) -> f64;
+    /// `v` itself when it already is of this type (no conversion copy).
+    fn native(v: &[f64]) -> Option<&[Self]>;
 }
 
 impl Real for f32 {
@@ -30,6 +36,9 @@ impl Real for f32 {
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
+    fn native(_: &[f64]) -> Option<&[Self]> {
+        None
+    }
 }
 
 impl Real for f64 {
@@ -38,6 +47,9 @@ impl Real for f64 {
     }
     fn to_f64(self) -> f64 {
         self
+    }
+    fn native(v: &[f64]) -> Option<&[Self]> {
+        Some(v)
     }
 }
 
@@ -71,6 +83,38 @@ pub(crate) fn run<M: Model + ?Sized>(
     }
 }
 
+/// Fits per chunk of a pipelined batch (equal lengths): chunks alternate between two streams,
+/// so that one chunk's upload overlaps the previous chunk's kernel and read-back.
+pub const CHUNK_FITS: usize = 1 << 18;
+
+/// One stream's buffers for a chunk of fits.
+struct Slot<T: Real> {
+    stream: Arc<CudaStream>,
+    /// Conversion buffer of the chunk's y (unused when y needs no conversion).
+    y_host: Vec<T>,
+    y: CudaSlice<T>,
+    params: CudaSlice<T>,
+    chi2: CudaSlice<T>,
+    states: CudaSlice<u8>,
+    iterations: CudaSlice<u32>,
+    cov: Option<CudaSlice<T>>,
+}
+
+/// What a chunk reads besides its `y`: uploaded once, viewed per chunk.
+struct Inputs<T: Real> {
+    x: CudaSlice<T>,
+    x_mode: i32,
+    w: Option<CudaSlice<T>>,
+    offsets: Option<CudaSlice<u64>>,
+    n_equal: u32,
+    p0: CudaSlice<T>,
+    p0_stride: usize,
+    bounds: Option<(CudaSlice<T>, CudaSlice<T>)>,
+    bounds_stride: usize,
+    fixed: Option<CudaSlice<u8>>,
+    fixed_stride: usize,
+}
+
 fn run_typed<T: Real, M: Model + ?Sized>(
     gpu: &Arc<Gpu>,
     model: &M,
@@ -84,9 +128,9 @@ fn run_typed<T: Real, M: Model + ?Sized>(
         Precision::F64
     };
     let (n_fits, p, k) = (problem.n_fits, problem.n_params, problem.n_inputs);
-    let n_fits_u32 = u32::try_from(n_fits).map_err(|_| FitError::InvalidOption {
+    u32::try_from(n_fits).map_err(|_| FitError::InvalidOption {
         option: "data".into(),
-        reason: format!("{n_fits} fits exceed one CUDA batch launch (at most 2^32 - 1)"),
+        reason: format!("{n_fits} fits exceed one CUDA batch (at most 2^32 - 1)"),
     })?;
     let module = gpu
         .cache
@@ -109,13 +153,106 @@ fn run_typed<T: Real, M: Model + ?Sized>(
     let func = module
         .load_function(name)
         .map_err(|e| driver_error(&format!("loading {name}"), e))?;
+    let inputs = upload_inputs::<T>(gpu, problem)?;
+    // Equal lengths stream y in chunks; variable lengths go in one piece (absolute offsets).
+    let (chunk, n_point) = match &problem.layout {
+        Layout::Equal(n) => (CHUNK_FITS.min(n_fits), *n),
+        Layout::Offsets(_) => (n_fits, 0),
+    };
+    let chunk_points = match &problem.layout {
+        Layout::Equal(n) => chunk * n,
+        Layout::Offsets(_) => problem.y.len(),
+    };
+    let n_slots = if chunk < n_fits { 2 } else { 1 };
+    let mut slots = Vec::with_capacity(n_slots);
+    for _ in 0..n_slots {
+        let stream = if n_slots == 1 {
+            gpu.stream.clone()
+        } else {
+            gpu.ctx
+                .new_stream()
+                .map_err(|e| driver_error("creating a stream", e))?
+        };
+        let alloc_t = |len: usize| {
+            stream
+                .alloc_zeros::<T>(len.max(1))
+                .map_err(|e| driver_error("allocating batch buffers", e))
+        };
+        slots.push(Slot {
+            y_host: Vec::new(),
+            y: alloc_t(chunk_points)?,
+            params: alloc_t(chunk * p)?,
+            chi2: alloc_t(chunk)?,
+            states: stream
+                .alloc_zeros::<u8>(chunk)
+                .map_err(|e| driver_error("allocating batch buffers", e))?,
+            iterations: stream
+                .alloc_zeros::<u32>(chunk)
+                .map_err(|e| driver_error("allocating batch buffers", e))?,
+            cov: out
+                .covariance
+                .as_ref()
+                .map(|_| alloc_t(chunk * p * p))
+                .transpose()?,
+            stream,
+        });
+    }
+    let launch = LaunchShape {
+        warp,
+        n_equal: inputs.n_equal,
+        elem: std::mem::size_of::<T>(),
+    };
+    let scalars = Scalars {
+        estimator: match problem.estimator {
+            super::Estimator::Lse => 0,
+            super::Estimator::PoissonMle => 1,
+        },
+        tolerance: T::from_f64(settings.tolerance),
+        step_tolerance: T::from_f64(settings.step_tolerance),
+        max_iterations: settings.max_iterations,
+    };
+    tracing::debug!(fits = n_fits, chunk, kernel = name, %precision, "batch launch");
+    let n_chunks = n_fits.div_ceil(chunk);
+    let mut pending: Option<(usize, usize)> = None;
+    for c in 0..n_chunks {
+        let f0 = c * chunk;
+        let f1 = (f0 + chunk).min(n_fits);
+        let slot = &mut slots[c % n_slots];
+        let ys = match &problem.layout {
+            Layout::Equal(_) => &problem.y[f0 * n_point..f1 * n_point],
+            Layout::Offsets(_) => problem.y,
+        };
+        let host: &[T] = match T::native(ys) {
+            Some(native) => native,
+            None => {
+                slot.y_host.clear();
+                slot.y_host.par_extend(ys.par_iter().map(|&v| T::from_f64(v)));
+                &slot.y_host
+            }
+        };
+        slot.stream
+            .memcpy_htod(host, &mut slot.y)
+            .map_err(|e| driver_error("uploading y", e))?;
+        enqueue(&func, slot, &inputs, &scalars, &launch, f0, f1, n_point, k)?;
+        // Read the previous chunk back while this one runs.
+        if let Some((g0, g1)) = pending.take() {
+            harvest(&slots[(c - 1) % n_slots], problem, out, g0, g1)?;
+        }
+        pending = Some((f0, f1));
+    }
+    if let Some((g0, g1)) = pending {
+        harvest(&slots[(n_chunks - 1) % n_slots], problem, out, g0, g1)?;
+    }
+    Ok(())
+}
+
+fn upload_inputs<T: Real>(gpu: &Gpu, problem: &Problem<'_>) -> Result<Inputs<T>, FitError> {
+    let (n_fits, p) = (problem.n_fits, problem.n_params);
     let s = &gpu.stream;
     let up = |what: &str, v: Vec<T>| {
         s.clone_htod(&v)
             .map_err(|e| driver_error(&format!("uploading {what}"), e))
     };
-    let null: u64 = 0;
-    let y = up("y", convert(problem.y))?;
     let (x, x_mode) = match problem.x {
         XData::Index => (up("x", vec![T::default()])?, 0i32),
         XData::Shared(x) => (up("x", convert(x))?, 1),
@@ -125,7 +262,7 @@ fn run_typed<T: Real, M: Model + ?Sized>(
         .weights
         .map(|w| up("weights", convert(w)))
         .transpose()?;
-    let (offsets, n_equal): (Option<CudaSlice<u64>>, u32) = match &problem.layout {
+    let (offsets, n_equal) = match &problem.layout {
         Layout::Equal(n) => (
             None,
             u32::try_from(*n).map_err(|_| FitError::InvalidOption {
@@ -142,18 +279,14 @@ fn run_typed<T: Real, M: Model + ?Sized>(
         }
     };
     let p0 = up("p0", convert(problem.p0.data))?;
-    let p0_stride = problem.p0.stride as u32;
     let (bounds, bounds_stride) = match (&problem.lower, &problem.upper) {
         (Some(lo), Some(hi)) => {
             let stride = lo.stride.max(hi.stride);
             let l = per_fit_values(lo, n_fits, p, stride);
             let h = per_fit_values(hi, n_fits, p, stride);
             (
-                Some((
-                    up("lower bounds", convert(&l))?,
-                    up("upper bounds", convert(&h))?,
-                )),
-                stride as u32,
+                Some((up("lower bounds", convert(&l))?, up("upper bounds", convert(&h))?)),
+                stride,
             )
         }
         _ => (None, 0),
@@ -164,54 +297,105 @@ fn run_typed<T: Real, M: Model + ?Sized>(
             let d = s
                 .clone_htod(&mask)
                 .map_err(|e| driver_error("uploading the fixed mask", e))?;
-            (Some(d), f.stride as u32)
+            (Some(d), f.stride)
         }
         None => (None, 0),
     };
-    let alloc_t = |len: usize| {
-        s.alloc_zeros::<T>(len)
-            .map_err(|e| driver_error("allocating results", e))
-    };
-    let mut params = alloc_t(n_fits * p)?;
-    let mut chi2 = alloc_t(n_fits)?;
-    let mut cov = out
-        .covariance
-        .as_ref()
-        .map(|_| alloc_t(n_fits * p * p))
-        .transpose()?;
-    let mut states = s
-        .alloc_zeros::<u8>(n_fits)
-        .map_err(|e| driver_error("allocating results", e))?;
-    let mut iterations = s
-        .alloc_zeros::<u32>(n_fits)
-        .map_err(|e| driver_error("allocating results", e))?;
+    Ok(Inputs {
+        x,
+        x_mode,
+        w,
+        offsets,
+        n_equal,
+        p0,
+        p0_stride: problem.p0.stride,
+        bounds,
+        bounds_stride,
+        fixed,
+        fixed_stride,
+    })
+}
+
+/// Launch shape of every chunk.
+struct LaunchShape {
+    warp: bool,
+    n_equal: u32,
+    elem: usize,
+}
+
+/// The scalar settings of the kernel.
+struct Scalars<T: Real> {
+    estimator: i32,
+    tolerance: T,
+    step_tolerance: T,
+    max_iterations: u32,
+}
+
+/// Launches the kernel for fits `f0..f1` on the slot's stream (its `y` holds their points).
+#[allow(clippy::too_many_arguments)]
+fn enqueue<T: Real>(
+    func: &CudaFunction,
+    slot: &mut Slot<T>,
+    inputs: &Inputs<T>,
+    scalars: &Scalars<T>,
+    shape: &LaunchShape,
+    f0: usize,
+    f1: usize,
+    n_point: usize,
+    k: usize,
+) -> Result<(), FitError> {
+    let n = f1 - f0;
+    let n_u32 = n as u32;
+    let null: u64 = 0;
     let block = abi::CUDA_BATCH_BLOCK;
-    let stage_bytes = block as usize * n_equal as usize * std::mem::size_of::<T>();
-    let stage = !warp && offsets.is_none() && stage_bytes <= abi::BATCH_STAGE_MAX_BYTES;
-    let threads = if warp { n_fits * 32 } else { n_fits };
+    let stage_bytes = block as usize * shape.n_equal as usize * shape.elem;
+    let stage = !shape.warp && inputs.offsets.is_none() && stage_bytes <= abi::BATCH_STAGE_MAX_BYTES;
+    let threads = if shape.warp { n * 32 } else { n };
     let cfg = LaunchConfig {
         grid_dim: (threads.div_ceil(block as usize) as u32, 1, 1),
         block_dim: (block, 1, 1),
         shared_mem_bytes: if stage { stage_bytes as u32 } else { 0 },
     };
-    let estimator: i32 = match problem.estimator {
-        super::Estimator::Lse => 0,
-        super::Estimator::PoissonMle => 1,
-    };
-    let tolerance = T::from_f64(settings.tolerance);
-    let step_tolerance = T::from_f64(settings.step_tolerance);
     let stage_flag = i32::from(stage);
-    let mut b = s.launch_builder(&func);
-    b.arg(&x).arg(&y);
+    let (p0_stride, bounds_stride, fixed_stride) = (
+        inputs.p0_stride as u32,
+        inputs.bounds_stride as u32,
+        inputs.fixed_stride as u32,
+    );
+    // Per-point inputs of this chunk start at its first point (equal lengths); per-fit ones
+    // at its first fit.
+    let x = if inputs.x_mode == 2 {
+        inputs.x.slice(f0 * n_point * k..)
+    } else {
+        inputs.x.slice(..)
+    };
+    let w = inputs.w.as_ref().map(|w| w.slice(f0 * n_point..));
+    let p0 = inputs.p0.slice(f0 * inputs.p0_stride..);
+    let bounds = inputs.bounds.as_ref().map(|(l, h)| {
+        (
+            l.slice(f0 * inputs.bounds_stride..),
+            h.slice(f0 * inputs.bounds_stride..),
+        )
+    });
+    let fixed = inputs
+        .fixed
+        .as_ref()
+        .map(|f| f.slice(f0 * inputs.fixed_stride..));
+    let stream = slot.stream.clone();
+    let mut b = stream.launch_builder(func);
+    b.arg(&x).arg(&slot.y);
     match &w {
         Some(w) => b.arg(w),
         None => b.arg(&null),
     };
-    match &offsets {
+    match &inputs.offsets {
         Some(o) => b.arg(o),
         None => b.arg(&null),
     };
-    b.arg(&n_equal).arg(&x_mode).arg(&p0).arg(&p0_stride);
+    b.arg(&inputs.n_equal)
+        .arg(&inputs.x_mode)
+        .arg(&p0)
+        .arg(&p0_stride);
     match &bounds {
         Some((l, h)) => b.arg(l).arg(h),
         None => b.arg(&null).arg(&null),
@@ -222,59 +406,78 @@ fn run_typed<T: Real, M: Model + ?Sized>(
         None => b.arg(&null),
     };
     b.arg(&fixed_stride)
-        .arg(&estimator)
-        .arg(&tolerance)
-        .arg(&step_tolerance)
-        .arg(&settings.max_iterations)
-        .arg(&n_fits_u32)
+        .arg(&scalars.estimator)
+        .arg(&scalars.tolerance)
+        .arg(&scalars.step_tolerance)
+        .arg(&scalars.max_iterations)
+        .arg(&n_u32)
         .arg(&stage_flag)
-        .arg(&mut params)
-        .arg(&mut states)
-        .arg(&mut chi2)
-        .arg(&mut iterations);
-    match &mut cov {
+        .arg(&mut slot.params)
+        .arg(&mut slot.states)
+        .arg(&mut slot.chi2)
+        .arg(&mut slot.iterations);
+    match &mut slot.cov {
         Some(c) => b.arg(c),
         None => b.arg(&null),
     };
-    tracing::debug!(fits = n_fits, kernel = name, stage, %precision, "batch launch");
     // SAFETY: the arguments follow the batch ABI of `nlsq_batch_lm` / `nlsq_batch_lm_warp`
-    // (kernels_gen::kernels::abi): every buffer holds what its stride and the fit count say,
-    // absent optional buffers are null, and the dynamic shared memory covers the staged y.
-    unsafe { b.launch(cfg) }.map_err(|e| driver_error(&format!("launching {name}"), e))?;
-    let back = |what: &str, d: &CudaSlice<T>| {
-        s.clone_dtoh(d)
-            .map_err(|e| driver_error(&format!("reading {what} back"), e))
+    // (kernels_gen::kernels::abi): the slot's y holds the chunk's points, every input view
+    // starts at the chunk's first point or fit with the stride the ABI states, the outputs
+    // hold `chunk` fits, absent optional buffers are null, and the dynamic shared memory
+    // covers the staged y.
+    unsafe { b.launch(cfg) }.map_err(|e| driver_error("launching the batch kernel", e))?;
+    Ok(())
+}
+
+/// Reads fits `f0..f1` back from `slot` into `out` (waits for the slot's stream).
+fn harvest<T: Real>(
+    slot: &Slot<T>,
+    problem: &Problem<'_>,
+    out: &mut Outputs,
+    f0: usize,
+    f1: usize,
+) -> Result<(), FitError> {
+    let p = problem.n_params;
+    let n = f1 - f0;
+    let s = &slot.stream;
+    let back = |what: &str, d: &CudaSlice<T>, len: usize| {
+        let mut h = vec![T::default(); len];
+        s.memcpy_dtoh(&d.slice(..len), &mut h)
+            .and_then(|()| s.synchronize())
+            .map_err(|e| driver_error(&format!("reading {what} back"), e))?;
+        Ok::<_, FitError>(h)
     };
-    let params_h = back("parameters", &params)?;
-    let chi2_h = back("chi2", &chi2)?;
-    let states_h = s
-        .clone_dtoh(&states)
+    let params = back("parameters", &slot.params, n * p)?;
+    let chi2 = back("chi2", &slot.chi2, n)?;
+    let mut states = vec![0u8; n];
+    let mut iterations = vec![0u32; n];
+    s.memcpy_dtoh(&slot.states.slice(..n), &mut states)
+        .and_then(|()| s.memcpy_dtoh(&slot.iterations.slice(..n), &mut iterations))
+        .and_then(|()| s.synchronize())
         .map_err(|e| driver_error("reading states back", e))?;
-    let iterations_h = s
-        .clone_dtoh(&iterations)
-        .map_err(|e| driver_error("reading iterations back", e))?;
-    for (o, v) in out.params.iter_mut().zip(&params_h) {
+    for (o, v) in out.params[f0 * p..f1 * p].iter_mut().zip(&params) {
         *o = v.to_f64();
     }
-    for i in 0..n_fits {
-        let state = FitState::from_code(states_h[i]).ok_or_else(|| FitError::Backend {
+    for l in 0..n {
+        let i = f0 + l;
+        let state = FitState::from_code(states[l]).ok_or_else(|| FitError::Backend {
             backend: "cuda".into(),
-            message: format!("fit {i}: unknown state code {}", states_h[i]),
+            message: format!("fit {i}: unknown state code {}", states[l]),
         })?;
         out.states[i] = state;
-        out.chi2[i] = chi2_h[i].to_f64();
-        out.iterations[i] = iterations_h[i];
+        out.chi2[i] = chi2[l].to_f64();
+        out.iterations[i] = iterations[l];
         if matches!(state, FitState::InvalidInput | FitState::NonFinite) {
             // The exact p0, not its device rounding.
             out.params[i * p..(i + 1) * p].copy_from_slice(problem.p0.of(i, p));
             out.chi2[i] = f64::NAN;
         }
     }
-    if let (Some(c), Some(host)) = (&cov, out.covariance.as_mut()) {
-        for (o, v) in host.iter_mut().zip(&back("covariances", c)?) {
+    if let (Some(c), Some(host)) = (&slot.cov, out.covariance.as_mut()) {
+        let cov = back("covariances", c, n * p * p)?;
+        for (o, v) in host[f0 * p * p..f1 * p * p].iter_mut().zip(&cov) {
             *o = v.to_f64();
         }
     }
-    let _ = k;
     Ok(())
 }
