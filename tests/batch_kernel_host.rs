@@ -337,7 +337,7 @@ fn the_cuda_batch_kernel_run_on_the_host_equals_the_cpu_backend() {
         let name = case.model.name().to_string();
         let bin = match bins.iter().find(|(m, _)| *m == name) {
             Some((_, b)) => b.clone(),
-            None => match build(&*case.model, Precision::F64, &dir, &format!("{name}_f64")) {
+            None => match build(case.model, Precision::F64, &dir, &format!("{name}_f64")) {
                 Some(b) => {
                     bins.push((name, b.clone()));
                     b

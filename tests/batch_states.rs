@@ -345,3 +345,46 @@ fn poisson_mle_zeroes_the_gradient_of_the_exact_likelihood() {
         "MLE and LSE should differ on low counts"
     );
 }
+
+#[test]
+fn single_precision_data_fits_like_the_same_values_in_double() {
+    // Counts are exact in f32: the f32 input must give the very same CPU fits.
+    let mut rng = Rng::new(5);
+    let x = grid5();
+    let mut y = Vec::new();
+    for _ in 0..50 {
+        for q in 0..25 {
+            y.push(rng.poisson(gauss2d(
+                [x[2 * q], x[2 * q + 1]],
+                200.0,
+                2.0,
+                2.1,
+                1.0,
+                10.0,
+            )));
+        }
+    }
+    let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+    let base = || {
+        BatchFit::new(Gauss2d)
+            .equal_length(25)
+            .x_shared(&x)
+            .p0(&[180.0, 1.9, 2.0, 1.1, 9.0])
+            .estimator(Estimator::PoissonMle)
+    };
+    let a = base().data(&y).fit().unwrap();
+    let b = base().data_f32(&y32).fit().unwrap();
+    assert_eq!(a.params, b.params);
+    assert_eq!(a.states, b.states);
+    assert_eq!(a.count(FitState::Converged), 50);
+    assert!(
+        Gauss2d
+            .cuda_batch_source(nlsq::Precision::F32)
+            .is_some_and(|s| s.contains("nlsq_batch_lm"))
+    );
+    assert!(
+        Gauss2d
+            .wgsl_batch_source(nlsq::Precision::F64)
+            .is_some_and(|s| s.contains("fn nlsq_batch_lm"))
+    );
+}

@@ -38,7 +38,7 @@ impl Case {
     }
 
     pub fn batch(&self, backend: Backend, precision: Precision) -> BatchResult {
-        let mut b = BatchFit::new(&*self.model)
+        let mut b = BatchFit::new(self.model)
             .data(&self.y)
             .lengths(&self.lengths)
             .p0(&self.p0)
@@ -80,7 +80,7 @@ impl Case {
         let fixed = |j: usize| self.fixed.as_ref().is_some_and(|f| f[i * p + j]);
         let values = (0..p).map(|j| fixed(j).then_some(p0[j])).collect();
         let free: Vec<usize> = (0..p).filter(|&j| !fixed(j)).collect();
-        let reduced = Reduced::new(&*self.model, values);
+        let reduced = Reduced::new(self.model, values);
         let pick = |v: &[f64]| free.iter().map(|&j| v[i * p + j]).collect::<Vec<_>>();
         let mut fit = CurveFit::new(&reduced)
             .p0(free.iter().map(|&j| p0[j]).collect::<Vec<_>>())

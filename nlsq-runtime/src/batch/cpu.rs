@@ -30,7 +30,8 @@ impl<M: Model + ?Sized> FitObjective for FitData<'_, '_, M> {
         h.iter_mut().for_each(|v| *v = 0.0);
         let k = self.n_inputs;
         let mut chi2 = 0.0;
-        for (i, &y) in self.view.y.iter().enumerate() {
+        for i in 0..self.view.y.len() {
+            let y = self.view.y.get(i);
             match self.view.x {
                 Some(x) => self.xi.copy_from_slice(&x[i * k..(i + 1) * k]),
                 None => self.xi[0] = i as f64,

@@ -8,7 +8,7 @@
 
 use super::Outputs;
 use super::lm::LmSettings;
-use super::problem::{Layout, PerFit, Problem, XData};
+use super::problem::{Layout, PerFit, Problem, Values, XData};
 use super::result::FitState;
 use crate::backend::cuda::{Gpu, driver_error};
 use crate::error::FitError;
@@ -27,6 +27,9 @@ trait Real: DeviceRepr + ValidAsZeroBits + Copy + Default + Send + Sync + Unpin 
     fn to_f64(self) -> f64;
     /// `v` itself when it already is of this type (no conversion copy).
     fn native(v: &[f64]) -> Option<&[Self]>;
+    /// `v` itself when it already is of this type.
+    fn native32(v: &[f32]) -> Option<&[Self]>;
+    fn from_f32(v: f32) -> Self;
 }
 
 impl Real for f32 {
@@ -39,6 +42,12 @@ impl Real for f32 {
     fn native(_: &[f64]) -> Option<&[Self]> {
         None
     }
+    fn native32(v: &[f32]) -> Option<&[Self]> {
+        Some(v)
+    }
+    fn from_f32(v: f32) -> Self {
+        v
+    }
 }
 
 impl Real for f64 {
@@ -50,6 +59,12 @@ impl Real for f64 {
     }
     fn native(v: &[f64]) -> Option<&[Self]> {
         Some(v)
+    }
+    fn native32(_: &[f32]) -> Option<&[Self]> {
+        None
+    }
+    fn from_f32(v: f32) -> Self {
+        f64::from(v)
     }
 }
 
@@ -219,14 +234,25 @@ fn run_typed<T: Real, M: Model + ?Sized>(
         let f1 = (f0 + chunk).min(n_fits);
         let slot = &mut slots[c % n_slots];
         let ys = match &problem.layout {
-            Layout::Equal(_) => &problem.y[f0 * n_point..f1 * n_point],
+            Layout::Equal(_) => problem.y.slice(f0 * n_point..f1 * n_point),
             Layout::Offsets(_) => problem.y,
         };
-        let host: &[T] = match T::native(ys) {
+        let native = match ys {
+            Values::F64(v) => T::native(v),
+            Values::F32(v) => T::native32(v),
+        };
+        let host: &[T] = match native {
             Some(native) => native,
             None => {
                 slot.y_host.clear();
-                slot.y_host.par_extend(ys.par_iter().map(|&v| T::from_f64(v)));
+                match ys {
+                    Values::F64(v) => slot
+                        .y_host
+                        .par_extend(v.par_iter().map(|&a| T::from_f64(a))),
+                    Values::F32(v) => slot
+                        .y_host
+                        .par_extend(v.par_iter().map(|&a| T::from_f32(a))),
+                }
                 &slot.y_host
             }
         };
@@ -285,7 +311,10 @@ fn upload_inputs<T: Real>(gpu: &Gpu, problem: &Problem<'_>) -> Result<Inputs<T>,
             let l = per_fit_values(lo, n_fits, p, stride);
             let h = per_fit_values(hi, n_fits, p, stride);
             (
-                Some((up("lower bounds", convert(&l))?, up("upper bounds", convert(&h))?)),
+                Some((
+                    up("lower bounds", convert(&l))?,
+                    up("upper bounds", convert(&h))?,
+                )),
                 stride,
             )
         }
@@ -349,7 +378,8 @@ fn enqueue<T: Real>(
     let null: u64 = 0;
     let block = abi::CUDA_BATCH_BLOCK;
     let stage_bytes = block as usize * shape.n_equal as usize * shape.elem;
-    let stage = !shape.warp && inputs.offsets.is_none() && stage_bytes <= abi::BATCH_STAGE_MAX_BYTES;
+    let stage =
+        !shape.warp && inputs.offsets.is_none() && stage_bytes <= abi::BATCH_STAGE_MAX_BYTES;
     let threads = if shape.warp { n * 32 } else { n };
     let cfg = LaunchConfig {
         grid_dim: (threads.div_ceil(block as usize) as u32, 1, 1),

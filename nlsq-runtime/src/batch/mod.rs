@@ -63,7 +63,7 @@ use crate::backend::Backend;
 use crate::error::FitError;
 use crate::model::Model;
 use kernels_gen::Precision;
-use problem::{Layout, PerFit, Problem, XData};
+use problem::{Layout, PerFit, Problem, Values, XData};
 
 /// The quantity each fit minimises.
 #[derive(
@@ -106,7 +106,7 @@ enum XInput<'a> {
 #[derive(Clone, Debug)]
 pub struct BatchFit<'a, M: Model> {
     model: M,
-    y: Option<&'a [f64]>,
+    y: Option<Values<'a>>,
     lengths: Option<Lengths<'a>>,
     x: Option<XInput<'a>>,
     p0: Option<&'a [f64]>,
@@ -158,7 +158,15 @@ impl<'a, M: Model> BatchFit<'a, M> {
 
     /// The observations of every fit, one after the other.
     pub fn data(mut self, y: &'a [f64]) -> Self {
-        self.y = Some(y);
+        self.y = Some(Values::F64(y));
+        self
+    }
+
+    /// The observations in single precision (Gpufit's input type), instead of [`Self::data`]:
+    /// an f32 device batch uploads them as they are, without a conversion copy; the CPU
+    /// widens each value to f64.
+    pub fn data_f32(mut self, y: &'a [f32]) -> Self {
+        self.y = Some(Values::F32(y));
         self
     }
 

@@ -14,6 +14,43 @@ pub(crate) enum Layout {
     Offsets(Vec<usize>),
 }
 
+/// Observations in the precision they were given in.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Values<'a> {
+    /// Double precision.
+    F64(&'a [f64]),
+    /// Single precision (widened to f64 where the CPU reads them).
+    F32(&'a [f32]),
+}
+
+impl<'a> Values<'a> {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Values::F64(v) => v.len(),
+            Values::F32(v) => v.len(),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn get(&self, i: usize) -> f64 {
+        match self {
+            Values::F64(v) => v[i],
+            Values::F32(v) => f64::from(v[i]),
+        }
+    }
+
+    pub(crate) fn slice(&self, r: std::ops::Range<usize>) -> Values<'a> {
+        match self {
+            Values::F64(v) => Values::F64(&v[r]),
+            Values::F32(v) => Values::F32(&v[r]),
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = f64> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
 /// Predictors of the fits.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum XData<'a> {
@@ -64,7 +101,7 @@ pub(crate) struct Problem<'a> {
     pub n_params: usize,
     pub n_inputs: usize,
     pub layout: Layout,
-    pub y: &'a [f64],
+    pub y: Values<'a>,
     pub x: XData<'a>,
     pub weights: Option<&'a [f64]>,
     pub p0: PerFit<'a, f64>,
@@ -76,7 +113,7 @@ pub(crate) struct Problem<'a> {
 
 /// One fit's slices.
 pub(crate) struct FitView<'a> {
-    pub y: &'a [f64],
+    pub y: Values<'a>,
     /// `len * K` predictors (point-major) or `None` for the index predictor.
     pub x: Option<&'a [f64]>,
     pub weights: Option<&'a [f64]>,
@@ -99,7 +136,7 @@ impl<'a> Problem<'a> {
         let r = self.range(i);
         let (p, k) = (self.n_params, self.n_inputs);
         FitView {
-            y: &self.y[r.clone()],
+            y: self.y.slice(r.clone()),
             x: match self.x {
                 XData::Shared(x) => Some(&x[..r.len() * k]),
                 XData::PerFit(x) => Some(&x[r.start * k..r.end * k]),
@@ -145,7 +182,7 @@ impl FitView<'_> {
         {
             return Some(FitState::NonFinite);
         }
-        if estimator == Estimator::PoissonMle && self.y.iter().any(|&v| v < 0.0) {
+        if estimator == Estimator::PoissonMle && self.y.iter().any(|v| v < 0.0) {
             return Some(FitState::InvalidInput);
         }
         None
