@@ -113,3 +113,45 @@ fn cuda_matches_the_cpu_state_for_state_and_in_f32() {
         );
     }
 }
+
+#[test]
+fn chunked_device_batches_equal_one_launch() {
+    if !cuda_requested() {
+        eprintln!("SKIPPED: set NLSQ_TEST_CUDA=1 on a GPU machine to run the CUDA batch fits");
+        return;
+    }
+    // Equal lengths stream in chunks over two streams; the chunking must not change a bit.
+    let case = &acceptance_cases()[2];
+    for precision in Precision::ALL {
+        let run = |chunk: usize| {
+            BatchFit::new(case.model)
+                .data(&case.y)
+                .equal_length(25)
+                .x_shared(&case.x)
+                .p0(&case.p0)
+                .covariance(true)
+                .backend(Backend::Cuda)
+                .precision(precision)
+                .device_chunk(chunk)
+                .fit()
+                .unwrap()
+        };
+        let one = run(usize::MAX);
+        for chunk in [777, 1000, 2499] {
+            let r = run(chunk);
+            assert_eq!(r.states, one.states, "{precision}, chunks of {chunk}");
+            assert_eq!(r.params, one.params, "{precision}, chunks of {chunk}");
+            assert_eq!(r.iterations, one.iterations);
+            let (a, b) = (
+                r.covariance.unwrap(),
+                one.covariance.as_ref().unwrap().clone(),
+            );
+            assert!(
+                a.iter()
+                    .zip(&b)
+                    .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+            );
+        }
+        println!("{precision}: chunks of 777, 1000, 2499 fits equal one launch bit for bit");
+    }
+}

@@ -3,7 +3,7 @@
 //! Mapping (see the batch ABI in `kernels_gen::kernels::abi`): one thread per fit for fits of
 //! at most [`abi::BATCH_THREAD_MAX_POINTS`] points, with equal-length fits' `y` staged through
 //! shared memory; one warp per fit for longer fits. Equal-length batches stream `y` in chunks
-//! of [`CHUNK_FITS`] fits over two streams: one chunk's conversion and upload overlap the
+//! of [`super::DEVICE_CHUNK_FITS`] fits (or [`super::BatchFit::device_chunk`]) over two streams: one chunk's conversion and upload overlap the
 //! previous chunk's kernel and read-back.
 
 use super::Outputs;
@@ -90,17 +90,14 @@ pub(crate) fn run<M: Model + ?Sized>(
     problem: &Problem<'_>,
     settings: LmSettings,
     precision: Precision,
+    chunk: usize,
     out: &mut Outputs,
 ) -> Result<(), FitError> {
     match precision {
-        Precision::F32 => run_typed::<f32, M>(gpu, model, problem, settings, out),
-        Precision::F64 => run_typed::<f64, M>(gpu, model, problem, settings, out),
+        Precision::F32 => run_typed::<f32, M>(gpu, model, problem, settings, chunk, out),
+        Precision::F64 => run_typed::<f64, M>(gpu, model, problem, settings, chunk, out),
     }
 }
-
-/// Fits per chunk of a pipelined batch (equal lengths): chunks alternate between two streams,
-/// so that one chunk's upload overlaps the previous chunk's kernel and read-back.
-pub const CHUNK_FITS: usize = 1 << 18;
 
 /// One stream's buffers for a chunk of fits.
 struct Slot<T: Real> {
@@ -135,6 +132,7 @@ fn run_typed<T: Real, M: Model + ?Sized>(
     model: &M,
     problem: &Problem<'_>,
     settings: LmSettings,
+    chunk_fits: usize,
     out: &mut Outputs,
 ) -> Result<(), FitError> {
     let precision = if std::mem::size_of::<T>() == 4 {
@@ -171,7 +169,7 @@ fn run_typed<T: Real, M: Model + ?Sized>(
     let inputs = upload_inputs::<T>(gpu, problem)?;
     // Equal lengths stream y in chunks; variable lengths go in one piece (absolute offsets).
     let (chunk, n_point) = match &problem.layout {
-        Layout::Equal(n) => (CHUNK_FITS.min(n_fits), *n),
+        Layout::Equal(n) => (chunk_fits.clamp(1, n_fits), *n),
         Layout::Offsets(_) => (n_fits, 0),
     };
     let chunk_points = match &problem.layout {

@@ -86,6 +86,11 @@ pub const DEFAULT_TOLERANCE: f64 = 1e-4;
 /// device): below, the kernel build and launch latency outweigh the CPU's time.
 pub const AUTO_GPU_MIN_FITS: usize = 20_000;
 
+/// Fits per chunk of a device batch of equal-length fits (default of
+/// [`BatchFit::device_chunk`]): chunks alternate between two streams, so that one chunk's
+/// upload overlaps the previous chunk's kernel and read-back.
+pub const DEVICE_CHUNK_FITS: usize = 1 << 18;
+
 /// Default iteration budget (Gpufit's default).
 pub const DEFAULT_MAX_ITERATIONS: u32 = 25;
 
@@ -120,6 +125,7 @@ pub struct BatchFit<'a, M: Model> {
     covariance: bool,
     backend: Backend,
     precision: Precision,
+    device_chunk: usize,
 }
 
 /// The flat outputs every backend writes.
@@ -153,6 +159,7 @@ impl<'a, M: Model> BatchFit<'a, M> {
             covariance: false,
             backend: Backend::Auto,
             precision: Precision::F64,
+            device_chunk: DEVICE_CHUNK_FITS,
         }
     }
 
@@ -265,6 +272,13 @@ impl<'a, M: Model> BatchFit<'a, M> {
     /// f32 is Gpufit's precision and the fast one). The CPU evaluates in f64.
     pub fn precision(mut self, precision: Precision) -> Self {
         self.precision = precision;
+        self
+    }
+
+    /// Fits per device chunk for equal-length batches (default [`DEVICE_CHUNK_FITS`]; results
+    /// do not depend on it, only the overlap of copies and kernels does).
+    pub fn device_chunk(mut self, fits: usize) -> Self {
+        self.device_chunk = fits.max(1);
         self
     }
 
@@ -430,7 +444,15 @@ impl<'a, M: Model> BatchFit<'a, M> {
                 #[cfg(feature = "cuda")]
                 {
                     let gpu = crate::backend::cuda::Gpu::shared()?;
-                    cuda::run(&gpu, &self.model, problem, settings, self.precision, out)?;
+                    cuda::run(
+                        &gpu,
+                        &self.model,
+                        problem,
+                        settings,
+                        self.precision,
+                        self.device_chunk,
+                        out,
+                    )?;
                     let why = format!(
                         "cuda {} ({}), {} (chosen)",
                         gpu.name, gpu.arch, self.precision
@@ -461,7 +483,15 @@ impl<'a, M: Model> BatchFit<'a, M> {
                 {
                     match crate::backend::cuda::Gpu::shared() {
                         Ok(gpu) => {
-                            cuda::run(&gpu, &self.model, problem, settings, self.precision, out)?;
+                            cuda::run(
+                                &gpu,
+                                &self.model,
+                                problem,
+                                settings,
+                                self.precision,
+                                self.device_chunk,
+                                out,
+                            )?;
                             let why = format!(
                                 "cuda {} ({}), {} (auto: {n} fits)",
                                 gpu.name, gpu.arch, self.precision
