@@ -22,10 +22,19 @@
 //! # Algorithm and convergence
 //!
 //! Every backend runs the same per-fit Levenberg–Marquardt, documented step by step in
-//! [`lm`]: Marquardt damping `diag(H)·(1+λ)`, `λ₀ = 1e-3`, `÷10` on an accepted step, `×10` on a
-//! rejected one, steps clamped into the bounds, and Gpufit's convergence rule
-//! `|Δχ²| < tolerance · max(1, χ²)`, tested on every iteration, optionally with a step
-//! condition ([`BatchFit::step_tolerance`]).
+//! [`lm`]: Marquardt damping `diag(H)·(1+λ)`, `λ₀ = 1e-3`, `÷10` on an accepted step (χ² did
+//! not increase), `×10` on a rejected one, steps clamped into the bounds, and Gpufit's
+//! relative convergence rule `χ² - χ²' < tolerance · max(1, χ²')`, tested on accepted steps,
+//! optionally with a step condition ([`BatchFit::step_tolerance`]; needed for parameters more
+//! precise than about `sqrt(tolerance)`).
+//!
+//! # Backends
+//!
+//! The CPU (rayon, f64); CUDA with the `cuda` feature (`Model::cuda_batch_source`: one thread
+//! per fit up to 64 points, one warp per fit beyond, f32 or f64, equal-length batches streamed
+//! in chunks over two streams); WGSL modules are emitted and validated
+//! (`Model::wgsl_batch_source`) for a wgpu executor. Models with more than 16 parameters
+//! have no device modules and fit on the CPU.
 //!
 //! ```
 //! use nlsq_runtime::ExprModel;
