@@ -5,9 +5,9 @@
 //! Their results must be those of the CPU backend: same states, iterations and parameters (to
 //! rounding: both evaluate the model with the platform's libm; the warp kernel sums in another
 //! order), on acceptance problems, per-fit failures, fixed parameters, bounds, weights,
-//! variable lengths, Poisson MLE and covariances. Staging and the launch itself need the
-//! device (tests/batch_cuda.rs, `NLSQ_TEST_CUDA=1`). Skips with a notice when no `c++` is
-//! installed.
+//! variable lengths, Poisson MLE and covariances; with equal lengths also with `y` staged in
+//! shared memory by whole blocks of threads. The launcher itself needs the device
+//! (tests/batch_cuda.rs, `NLSQ_TEST_CUDA=1`). Skips with a notice when no `c++` is installed.
 
 #[path = "common/batch_cases.rs"]
 mod batch_cases;
@@ -20,6 +20,9 @@ use nlsq::batch::{BatchResult, Estimator, FitState};
 use nlsq::{Backend, Model, Precision};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// Fits per case run with staged y: a block of 128 and a partial block.
+const STAGED_FITS: usize = 200;
 
 /// Fits per case run by the (slow) warp emulation.
 const WARP_FITS: usize = 12;
@@ -348,6 +351,16 @@ fn the_cuda_batch_kernel_run_on_the_host_equals_the_cpu_backend() {
         let cpu = case.batch(Backend::Cpu, Precision::F64);
         let k = run(&bin, case, &dir, &format!("case{n}"), "thread");
         let worst = compare(case, &cpu, &k, 1e-9, true);
+        // Equal lengths: the same kernel with y staged through shared memory, bit for bit.
+        let staged = case.lengths.iter().all(|&l| l == case.lengths[0]);
+        if staged {
+            // One full block and a partial one.
+            let sc = head(case, STAGED_FITS);
+            let kt = run(&bin, &sc, &dir, &format!("case{n}t"), "thread");
+            let ks = run(&bin, &sc, &dir, &format!("case{n}s"), "stage");
+            assert_eq!(ks.0, kt.0, "{}: staged parameters differ", case.name);
+            assert_eq!(ks.1, kt.1, "{}: staged states differ", case.name);
+        }
         // The warp kernel sums in another order: the same fits to rounding. Its emulation
         // (32 threads meeting at a barrier for every shuffle) is slow: the first fits only.
         let few = head(case, WARP_FITS);
@@ -355,9 +368,14 @@ fn the_cuda_batch_kernel_run_on_the_host_equals_the_cpu_backend() {
         let kw = run(&bin, &few, &dir, &format!("case{n}w"), "warp");
         let worst_warp = compare(&few, &cpu_few, &kw, 1e-7, false);
         println!(
-            "{}: kernels on the host vs CPU backend: states equal, worst parameter difference {worst:.1e} ({} fits, thread per fit), {worst_warp:.1e} ({} fits, warp per fit)",
+            "{}: kernels on the host vs CPU backend: states equal, worst parameter difference {worst:.1e} ({} fits, thread per fit{}), {worst_warp:.1e} ({} fits, warp per fit)",
             case.name,
             case.n_fits(),
+            if staged {
+                "; staged y identical on 200"
+            } else {
+                ""
+            },
             few.n_fits()
         );
     }

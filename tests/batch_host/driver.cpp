@@ -1,7 +1,8 @@
-// Runs nlsq_batch_lm (argv[3] = "thread") or nlsq_batch_lm_warp ("warp", 32 threads as the
-// lanes of each fit's warp) over every fit of in.bin and writes out.bin (see
+// Runs nlsq_batch_lm (argv[3] = "thread"; "stage": whole blocks of threads staging y in
+// shared memory, equal lengths only) or nlsq_batch_lm_warp ("warp", 32 threads as the lanes of
+// each fit's warp) over every fit of in.bin and writes out.bin (see
 // tests/batch_kernel_host.rs for the format: all f64).
-unsigned char nlsq_smem[1];
+unsigned char nlsq_smem[48 * 1024];
 
 static vector<double> read_all(const char* path) {
     FILE* f = fopen(path, "rb");
@@ -18,6 +19,7 @@ static vector<double> read_all(const char* path) {
 int main(int argc, char** argv) {
     if (argc != 4) return 2;
     const bool warp = strcmp(argv[3], "warp") == 0;
+    const bool stage = strcmp(argv[3], "stage") == 0;
     vector<double> in = read_all(argv[1]);
     size_t at = 0;
     auto next = [&]() { return in.at(at++); };
@@ -49,12 +51,23 @@ int main(int argc, char** argv) {
         (warp ? nlsq_batch_lm_warp : nlsq_batch_lm)(x.data(), y.data(), nw ? w.data() : nullptr,
             no ? offsets.data() : nullptr, n_equal, x_mode, p0.data(), p0_stride, nb ? lo.data() : nullptr,
             nb ? hi.data() : nullptr, bounds_stride, nf ? fixed.data() : nullptr, fixed_stride, estimator,
-            tolerance, step_tolerance, max_iterations, n_fits, 0, params.data(), states.data(), chi2.data(),
+            tolerance, step_tolerance, max_iterations, n_fits, stage ? 1 : 0, params.data(), states.data(), chi2.data(),
             iterations.data(), want_cov ? cov.data() : nullptr);
     };
     std::barrier<> bar(32);
     nlsq_warp_barrier = &bar;
-    for (unsigned fit = 0; fit < n_fits; ++fit) {
+    if (stage) {
+        if (no || (size_t)NLSQ_BATCH_BLOCK * n_equal * sizeof(real) > sizeof(nlsq_smem)) return 3;
+        std::barrier<> block(NLSQ_BATCH_BLOCK);
+        nlsq_block_barrier = &block;
+        for (unsigned first = 0; first < n_fits; first += NLSQ_BATCH_BLOCK) {
+            vector<std::thread> threads;
+            for (unsigned t = 0; t < NLSQ_BATCH_BLOCK; ++t) threads.emplace_back(launch, first + t);
+            for (auto& t : threads) t.join();
+        }
+        nlsq_block_barrier = nullptr;
+    }
+    for (unsigned fit = 0; fit < n_fits && !stage; ++fit) {
         if (!warp) {
             launch(fit);
             continue;

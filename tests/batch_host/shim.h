@@ -2,7 +2,8 @@
 // run it on the CPU: the one-thread-per-fit kernel fit by fit, and the one-warp-per-fit kernel
 // with 32 std::threads as the lanes, the warp intrinsics exchanging values through a barrier
 // (a lane that skipped a shuffle its warp took would deadlock here, as it would misbehave on a
-// GPU). Shared-memory staging is not emulated.
+// GPU), and the thread kernel with y staged in "shared memory" by whole blocks of threads
+// meeting at __syncthreads.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -52,5 +53,8 @@ static inline int nlsq_count(bool p) {
 }
 static inline bool __all_sync(unsigned, bool p) { return nlsq_count(p) == 32; }
 static inline bool __any_sync(unsigned, bool p) { return nlsq_count(p) > 0; }
-static inline void __syncthreads() {}
+static std::barrier<>* nlsq_block_barrier;
+static inline void __syncthreads() {
+    if (nlsq_block_barrier) nlsq_block_barrier->arrive_and_wait();
+}
 template <class T> static inline T atomicAdd(T* a, T v) { T o = *a; *a += v; return o; }
