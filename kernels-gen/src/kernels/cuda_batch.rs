@@ -1,6 +1,6 @@
 //! The CUDA C batch module of a model: many independent fits in one launch, each by the
-//! per-fit Levenberg–Marquardt of the batch ABI (see [`abi`](super::abi), "Batch fits"). A
-//! separate module from [`cuda`](super::cuda), so that single fits' cold builds do not grow.
+//! per-fit Levenberg–Marquardt of the batch ABI (see [`super::abi`], "Batch fits"). A
+//! separate module from [`super::cuda`], so that single fits' cold builds do not grow.
 //!
 //! Two kernels share one templated body: `nlsq_batch_lm` maps one thread to a fit (few points,
 //! Gpufit's case; the fits' `y` staged through shared memory when lengths are equal), and

@@ -1,5 +1,5 @@
 //! The WGSL batch module of a model: one invocation per fit, the per-fit Levenberg–Marquardt
-//! of the batch ABI (see [`abi`](super::abi), "Batch fits"), the same algorithm as the CUDA
+//! of the batch ABI (see [`super::abi`], "Batch fits"), the same algorithm as the CUDA
 //! batch kernels and the CPU backend. Entry point `nlsq_batch_lm`.
 
 use super::Precision;
