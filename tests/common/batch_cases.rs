@@ -188,7 +188,9 @@ fn gauss1d_case(rng: &mut Rng, n_fits: usize) -> Case {
 }
 
 /// Gpufit's standard problem: a 2-D Gaussian on 5 x 5 pixels, with Gaussian noise of a
-/// twentieth of the shot noise.
+/// fiftieth of the shot noise (the agreement with single fits is limited by how sharply f64
+/// locates the minimum; with more noise both solvers stop within ~1e-8 of it, in different
+/// places).
 /// With `fix`, each fit holds the width, the background or both at their (perturbed) p0.
 fn gauss2d_case(rng: &mut Rng, n_fits: usize, fix: bool) -> Case {
     let x = grid5();
@@ -203,7 +205,7 @@ fn gauss2d_case(rng: &mut Rng, n_fits: usize, fix: bool) -> Case {
         ];
         for q in 0..25 {
             let f = gauss2d([x[2 * q], x[2 * q + 1]], t[0], t[1], t[2], t[3], t[4]);
-            y.push(f + 0.05 * f.sqrt() * rng.normal());
+            y.push(f + 0.02 * f.sqrt() * rng.normal());
         }
         p0.extend([
             t[0] * rng.uniform(0.8, 1.2),
