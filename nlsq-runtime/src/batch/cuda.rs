@@ -3,8 +3,9 @@
 //! Mapping (see the batch ABI in `kernels_gen::kernels::abi`): one thread per fit for fits of
 //! at most [`abi::BATCH_THREAD_MAX_POINTS`] points, with equal-length fits' `y` staged through
 //! shared memory; one warp per fit for longer fits. Equal-length batches stream `y` in chunks
-//! of [`super::DEVICE_CHUNK_FITS`] fits (or [`super::BatchFit::device_chunk`]) over two streams: one chunk's conversion and upload overlap the
-//! previous chunk's kernel and read-back.
+//! of [`super::DEVICE_CHUNK_FITS`] fits (or [`super::BatchFit::device_chunk`]) over two streams,
+//! with their per-fit p0: one chunk's conversion and upload overlap the previous chunk's kernel
+//! and read-back.
 
 use super::Outputs;
 use super::lm::LmSettings;
@@ -105,6 +106,9 @@ struct Slot<T: Real> {
     /// Conversion buffer of the chunk's y (unused when y needs no conversion).
     y_host: Vec<T>,
     y: CudaSlice<T>,
+    /// The chunk's p0 (per-fit p0 only), converted and on the device.
+    p0_host: Vec<T>,
+    p0: CudaSlice<T>,
     params: CudaSlice<T>,
     chi2: CudaSlice<T>,
     states: CudaSlice<u8>,
@@ -119,7 +123,8 @@ struct Inputs<T: Real> {
     w: Option<CudaSlice<T>>,
     offsets: Option<CudaSlice<u64>>,
     n_equal: u32,
-    p0: CudaSlice<T>,
+    /// p0 given once for all fits (stride 0); per-fit p0 streams with `y` through the slots.
+    p0_shared: Option<CudaSlice<T>>,
     p0_stride: usize,
     bounds: Option<(CudaSlice<T>, CudaSlice<T>)>,
     bounds_stride: usize,
@@ -194,6 +199,12 @@ fn run_typed<T: Real, M: Model + ?Sized>(
         slots.push(Slot {
             y_host: Vec::new(),
             y: alloc_t(chunk_points)?,
+            p0_host: Vec::new(),
+            p0: alloc_t(if inputs.p0_shared.is_some() {
+                1
+            } else {
+                chunk * p
+            })?,
             params: alloc_t(chunk * p)?,
             chi2: alloc_t(chunk)?,
             states: stream
@@ -257,6 +268,21 @@ fn run_typed<T: Real, M: Model + ?Sized>(
         slot.stream
             .memcpy_htod(host, &mut slot.y)
             .map_err(|e| driver_error("uploading y", e))?;
+        if inputs.p0_shared.is_none() {
+            let src = &problem.p0.data[f0 * p..f1 * p];
+            let host: &[T] = match T::native(src) {
+                Some(native) => native,
+                None => {
+                    slot.p0_host.clear();
+                    slot.p0_host
+                        .par_extend(src.par_iter().map(|&a| T::from_f64(a)));
+                    &slot.p0_host
+                }
+            };
+            slot.stream
+                .memcpy_htod(host, &mut slot.p0)
+                .map_err(|e| driver_error("uploading p0", e))?;
+        }
         enqueue(&func, slot, &inputs, &scalars, &launch, f0, f1, n_point, k)?;
         // Read the previous chunk back while this one runs.
         if let Some((g0, g1)) = pending.take() {
@@ -302,7 +328,11 @@ fn upload_inputs<T: Real>(gpu: &Gpu, problem: &Problem<'_>) -> Result<Inputs<T>,
             (Some(d), 0)
         }
     };
-    let p0 = up("p0", convert(problem.p0.data))?;
+    let p0_shared = if problem.p0.stride == 0 {
+        Some(up("p0", convert(problem.p0.data))?)
+    } else {
+        None
+    };
     let (bounds, bounds_stride) = match (&problem.lower, &problem.upper) {
         (Some(lo), Some(hi)) => {
             let stride = lo.stride.max(hi.stride);
@@ -334,7 +364,7 @@ fn upload_inputs<T: Real>(gpu: &Gpu, problem: &Problem<'_>) -> Result<Inputs<T>,
         w,
         offsets,
         n_equal,
-        p0,
+        p0_shared,
         p0_stride: problem.p0.stride,
         bounds,
         bounds_stride,
@@ -398,7 +428,6 @@ fn enqueue<T: Real>(
         inputs.x.slice(..)
     };
     let w = inputs.w.as_ref().map(|w| w.slice(f0 * n_point..));
-    let p0 = inputs.p0.slice(f0 * inputs.p0_stride..);
     let bounds = inputs.bounds.as_ref().map(|(l, h)| {
         (
             l.slice(f0 * inputs.bounds_stride..),
@@ -422,7 +451,7 @@ fn enqueue<T: Real>(
     };
     b.arg(&inputs.n_equal)
         .arg(&inputs.x_mode)
-        .arg(&p0)
+        .arg(inputs.p0_shared.as_ref().unwrap_or(&slot.p0))
         .arg(&p0_stride);
     match &bounds {
         Some((l, h)) => b.arg(l).arg(h),
