@@ -5,6 +5,7 @@
 //! with the `#[model]` macro.
 
 pub mod backend;
+pub mod batch;
 pub mod block;
 pub mod checkpoint;
 pub mod covariance;
@@ -26,6 +27,7 @@ pub mod stream;
 mod summary;
 
 pub use backend::Backend;
+pub use batch::{BatchFit, BatchResult, Estimator, FitState};
 pub use checkpoint::{CheckpointError, Every};
 pub use data::{FitData, NanPolicy};
 pub use error::FitError;

@@ -57,6 +57,19 @@ pub trait Model: Send + Sync {
     fn cuda_source(&self, precision: Precision) -> &str;
     /// The WGSL module (kernel ABI in `kernels_gen::kernels::abi`).
     fn wgsl_source(&self, precision: Precision) -> &str;
+    /// The CUDA batch-fit module (kernel ABI in `kernels_gen::kernels::abi`, "Batch fits"), or
+    /// `None` when the model has none (more than `kernels_gen::kernels::abi::BATCH_MAX_P`
+    /// parameters, or a hand-written model without device code): batch fits then run on the
+    /// CPU only.
+    fn cuda_batch_source(&self, precision: Precision) -> Option<&str> {
+        let _ = precision;
+        None
+    }
+    /// The WGSL batch-fit module, or `None` (see [`Model::cuda_batch_source`]).
+    fn wgsl_batch_source(&self, precision: Precision) -> Option<&str> {
+        let _ = precision;
+        None
+    }
     /// Content hash of the kernels; keys every kernel cache.
     fn hash(&self) -> ModelHash;
 }
@@ -95,6 +108,12 @@ impl<M: Model + ?Sized> Model for &M {
     }
     fn wgsl_source(&self, precision: Precision) -> &str {
         (**self).wgsl_source(precision)
+    }
+    fn cuda_batch_source(&self, precision: Precision) -> Option<&str> {
+        (**self).cuda_batch_source(precision)
+    }
+    fn wgsl_batch_source(&self, precision: Precision) -> Option<&str> {
+        (**self).wgsl_batch_source(precision)
     }
     fn hash(&self) -> ModelHash {
         (**self).hash()
@@ -194,6 +213,12 @@ impl Model for ExprModel {
     }
     fn wgsl_source(&self, precision: Precision) -> &str {
         self.compiled.wgsl_source(precision)
+    }
+    fn cuda_batch_source(&self, precision: Precision) -> Option<&str> {
+        self.compiled.cuda_batch_source(precision)
+    }
+    fn wgsl_batch_source(&self, precision: Precision) -> Option<&str> {
+        self.compiled.wgsl_batch_source(precision)
     }
     fn hash(&self) -> ModelHash {
         self.compiled.hash
