@@ -48,6 +48,54 @@ fn generated_value_equals_the_original_function() {
     }
 }
 
+/// The block function (`#[model]`'s vectorizable value and gradient) agrees with the
+/// per-point one at every point: the same operations, except `exp`/`ln`, which are the
+/// runtime's branch-free versions and differ from the system library by at most an ulp.
+#[test]
+fn block_values_and_gradients_equal_the_per_point_ones() {
+    use nlsq::block::BLOCK;
+    let close = |a: f64, b: f64| {
+        a.to_bits() == b.to_bits() || (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+    };
+    let mut checked = 0;
+    for (name, _, p) in samples::SAMPLES {
+        let (m, _) = corpus_dispatch::lookup(name).expect("in dispatch");
+        // Every sample point of this model, cycled over the block, at this sample's parameters.
+        let points: Vec<&[f64]> = samples::SAMPLES
+            .iter()
+            .filter(|(n, _, _)| n == name)
+            .map(|(_, x, _)| *x)
+            .collect();
+        let cols: Vec<[f64; BLOCK]> = (0..m.n_inputs())
+            .map(|k| std::array::from_fn(|i| points[i % points.len()][k]))
+            .collect();
+        let x: Vec<&[f64; BLOCK]> = cols.iter().collect();
+        let mut value = [0.0; BLOCK];
+        let mut grad = vec![[0.0; BLOCK]; m.n_params()];
+        m.eval_with_gradient_block(&x, p, &mut value, &mut grad);
+        for i in 0..points.len().min(BLOCK) {
+            let mut g = vec![0.0; m.n_params()];
+            let want = m.eval_with_gradient(points[i], p, &mut g);
+            assert!(
+                close(value[i], want),
+                "{name} point {i}: {} vs {want}",
+                value[i]
+            );
+            for j in 0..m.n_params() {
+                assert!(
+                    close(grad[j][i], g[j]),
+                    "{name} point {i} d/d{}: {} vs {}",
+                    m.param_name(j),
+                    grad[j][i],
+                    g[j]
+                );
+            }
+            checked += 1;
+        }
+    }
+    println!("{checked} block evaluations checked against per-point values and gradients");
+}
+
 /// Central differences of the original function, with Richardson extrapolation.
 fn derivative_of_original(f: corpus_dispatch::Original, x: &[f64], p: &[f64], j: usize) -> f64 {
     let h = 1e-5 * p[j].abs().max(1e-3);

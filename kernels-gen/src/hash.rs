@@ -3,7 +3,8 @@
 //! Hashed, in order: a domain tag, the kernel ABI version, the generator version, the input
 //! arity, the parameter count, the canonical IR of the value and every derivative (the
 //! scheduled nodes renumbered densely, so it is independent of how the graph was built up), and
-//! every emitted kernel source (CUDA and WGSL, f32 and f64). Names (of the function, its
+//! every emitted kernel source (CUDA and WGSL, f32 and f64; the fit modules, then the
+//! batch-fit modules where the model has them). Names (of the function, its
 //! arguments, its `let` variables), whitespace and comments never reach the IR or the sources,
 //! so they cannot change the hash; any change to the mathematics or to the generator does.
 

@@ -1,5 +1,5 @@
-//! Every emitted CUDA module (f32 and f64, both pass paths) compiles with NVRTC to an sm_90
-//! cubin. NVRTC needs no GPU; without the library this test skips with a notice, except under
+//! Every emitted CUDA module (f32 and f64, both pass paths; the batch-fit modules too)
+//! compiles with NVRTC to an sm_90 cubin. NVRTC needs no GPU; without the library this test skips with a notice, except under
 //! `CI=true`, where a missing NVRTC is a failure.
 
 #![cfg(feature = "nvrtc")]
@@ -28,9 +28,19 @@ fn every_cuda_module_compiles_to_sm90_cubin() {
         .flat_map(|m| {
             let name = m.name.clone();
             let c = Compiled::new(m);
-            Precision::ALL.map(|p| (name.clone(), p, c.cuda_source(p).to_string()))
+            let mut jobs: Vec<_> = Precision::ALL
+                .iter()
+                .map(|&p| (name.clone(), p, c.cuda_source(p).to_string()))
+                .collect();
+            jobs.extend(Precision::ALL.iter().filter_map(|&p| {
+                c.cuda_batch_source(p)
+                    .map(|s| (format!("{name} (batch)"), p, s.to_string()))
+            }));
+            jobs
         })
         .collect();
+    let n_batch = jobs.iter().filter(|j| j.0.ends_with("(batch)")).count();
+    assert!(n_batch > 0, "no batch module to compile");
     let queue = Mutex::new(jobs.into_iter());
     let results = Mutex::new(Vec::new());
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -54,7 +64,7 @@ fn every_cuda_module_compiles_to_sm90_cubin() {
     let ok = results.len() - failures.len();
     let bytes: usize = results.iter().filter_map(|r| r.as_ref().ok()).sum();
     println!(
-        "NVRTC {major}.{minor}: {ok} CUDA modules compiled to {ARCH} cubin ({} KiB of SASS)",
+        "NVRTC {major}.{minor}: {ok} CUDA modules ({n_batch} of them batch modules) compiled to {ARCH} cubin ({} KiB of SASS)",
         bytes / 1024
     );
     assert!(

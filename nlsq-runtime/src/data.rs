@@ -26,6 +26,30 @@ pub struct FitData<'a> {
     pub omitted: usize,
 }
 
+/// `Σ f(v)` over `v` in eight interleaved partial sums (which the compiler keeps in vector
+/// registers), added in a fixed order: deterministic, and several times faster than one
+/// running sum.
+fn lane_sum(v: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut acc = [0.0; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for (a, x) in acc.iter_mut().zip(c) {
+            *a += f(*x);
+        }
+    }
+    for (a, x) in acc.iter_mut().zip(chunks.remainder()) {
+        *a += f(*x);
+    }
+    acc.iter().sum()
+}
+
+/// Whether every value is finite, scanning blocks without an early exit inside each (so
+/// the scan vectorizes).
+fn all_finite(v: &[f64]) -> bool {
+    v.chunks(1024)
+        .all(|c| c.iter().fold(true, |ok, x| ok & x.is_finite()))
+}
+
 fn column_name(k: usize, n_inputs: usize) -> String {
     if n_inputs == 1 {
         "x".to_string()
@@ -49,11 +73,11 @@ impl<'a> FitData<'a> {
     /// Sizes and the spread of `y`.
     pub fn summary(&self) -> DataSummary {
         let n = self.len();
-        let mean = self.y.iter().sum::<f64>() / n as f64;
+        let mean = lane_sum(&self.y, |y| y) / n as f64;
         DataSummary {
             n,
             omitted: self.omitted,
-            sst: self.y.iter().map(|y| (y - mean) * (y - mean)).sum(),
+            sst: lane_sum(&self.y, |y| (y - mean) * (y - mean)),
         }
     }
 
@@ -106,8 +130,7 @@ impl<'a> FitData<'a> {
         };
         let bad = |i: usize| !y[i].is_finite() || columns.iter().any(|c| !c[i].is_finite());
         // Whole-column scans first (they vectorize); the point-wise search only when needed.
-        let all_finite = y.iter().all(|v| v.is_finite())
-            && columns.iter().all(|c| c.iter().all(|v| v.is_finite()));
+        let all_finite = all_finite(y) && columns.iter().all(|c| all_finite(c));
         let first_bad = if all_finite {
             None
         } else {

@@ -78,6 +78,27 @@ pub enum FitError {
         /// Why.
         reason: String,
     },
+    /// A checkpoint could not be read, belongs to another fit, or cannot be written.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
+    /// A data source could not be read: a missing or unreadable file, a corrupt header, a
+    /// file whose size does not match its header, a ragged or unparsable CSV row.
+    #[error("data source `{origin}`: {message}")]
+    Source {
+        /// The source (usually a path).
+        origin: String,
+        /// What is wrong, with the position (line, byte offset) where known.
+        message: String,
+    },
+    /// A fit that needs several passes over a source that can be read only once, or a source
+    /// that gave different data on a later pass.
+    #[error("data source `{origin}`: {reason}")]
+    NotReiterable {
+        /// The source.
+        origin: String,
+        /// What happened.
+        reason: String,
+    },
     /// A backend failed (device lost, out of memory, kernel build error).
     #[error("backend `{backend}` failed: {message}")]
     Backend {

@@ -1,6 +1,7 @@
 //! The fitting API: the [`CurveFit`] builder and scipy's [`curve_fit`] shortcut.
 
-use crate::backend::choose::{Chosen, choose};
+pub(crate) use crate::backend::choose::Chosen;
+use crate::backend::choose::choose;
 use crate::backend::cpu::first_nonfinite;
 use crate::backend::whitened::WhitenedObjective;
 use crate::backend::{Backend, CpuBackend};
@@ -10,12 +11,16 @@ use crate::loss::Loss;
 use crate::model::Model;
 use crate::predictors::Predictors;
 use crate::result::{FitResult, Method};
-use crate::solve::{self, IterationInfo, Objective, SolverOptions, SolverOutput, XScale};
+use crate::solve::{IterationInfo, SolverOptions, XScale};
 use crate::summary::assemble;
 use kernels_gen::Precision;
 use nalgebra::DMatrix;
 use std::ops::ControlFlow;
 use std::time::Instant;
+
+pub(crate) mod long;
+#[cfg(feature = "cuda")]
+mod resident;
 
 /// Uncertainties of the observations.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,20 +57,24 @@ type BoxedCallback<'a> = Box<dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()> + 
 /// println!("{fit}");
 /// ```
 pub struct CurveFit<'a, M: Model> {
-    model: M,
-    p0: Option<Vec<f64>>,
-    lower: Option<Vec<f64>>,
-    upper: Option<Vec<f64>>,
-    sigma: Option<Sigma>,
-    absolute_sigma: bool,
-    loss: Loss,
-    f_scale: f64,
-    method: Option<Method>,
-    options: SolverOptions,
-    nan_policy: NanPolicy,
-    callback: Option<BoxedCallback<'a>>,
-    backend: Backend,
-    precision: Precision,
+    pub(crate) model: M,
+    pub(crate) p0: Option<Vec<f64>>,
+    pub(crate) lower: Option<Vec<f64>>,
+    pub(crate) upper: Option<Vec<f64>>,
+    pub(crate) sigma: Option<Sigma>,
+    pub(crate) absolute_sigma: bool,
+    pub(crate) loss: Loss,
+    pub(crate) f_scale: f64,
+    pub(crate) method: Option<Method>,
+    pub(crate) options: SolverOptions,
+    pub(crate) nan_policy: NanPolicy,
+    pub(crate) callback: Option<BoxedCallback<'a>>,
+    pub(crate) backend: Backend,
+    pub(crate) precision: Precision,
+    pub(crate) limits: crate::memory::MemoryLimits,
+    pub(crate) chunk_points: Option<usize>,
+    pub(crate) online_tol: f64,
+    pub(crate) long: long::LongRun,
 }
 
 impl<'a, M: Model> CurveFit<'a, M> {
@@ -98,6 +107,10 @@ impl<'a, M: Model> CurveFit<'a, M> {
             callback: None,
             backend: Backend::Auto,
             precision: Precision::F64,
+            long: long::LongRun::default(),
+            limits: crate::memory::MemoryLimits::default(),
+            chunk_points: None,
+            online_tol: crate::stream::online::DEFAULT_ONLINE_TOL,
         }
     }
 
@@ -113,6 +126,11 @@ impl<'a, M: Model> CurveFit<'a, M> {
     pub fn precision(mut self, precision: Precision) -> Self {
         self.precision = precision;
         self
+    }
+
+    /// The backend of a fit of `n` points (`dense`: a covariance sigma), and why.
+    pub(crate) fn choose(&self, n: usize, dense: bool) -> Result<Chosen, FitError> {
+        choose(self.backend, self.precision, n, dense)
     }
 
     /// Starting values, one per flattened parameter.
@@ -218,7 +236,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
     }
 
     /// The solver options of this fit for `np` parameters (bounds and default budget filled in).
-    fn solver_options(&self, np: usize) -> SolverOptions {
+    pub(crate) fn solver_options(&self, np: usize) -> SolverOptions {
         SolverOptions {
             max_nfev: self
                 .options
@@ -230,7 +248,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
         }
     }
 
-    fn check_params(&self) -> Result<(Vec<f64>, Method), FitError> {
+    pub(crate) fn check_params(&self) -> Result<(Vec<f64>, Method), FitError> {
         let np = self.model.n_params();
         let name = |j: usize| self.model.param_name(j).to_string();
         let p0 = self.p0.clone().unwrap_or_else(|| vec![1.0; np]);
@@ -328,12 +346,16 @@ impl<'a, M: Model> CurveFit<'a, M> {
     /// Fits `y ≈ f(x; p)`. `x` is one slice for a single predictor, or `K` column slices.
     pub fn fit<X: Predictors + ?Sized>(mut self, x: &X, y: &[f64]) -> Result<FitResult, FitError> {
         let start = Instant::now();
+        let session = self.long.begin();
         let (p0, method) = self.check_params()?;
         let np = p0.len();
         let std_sigma = match &self.sigma {
             Some(Sigma::Std(s)) => Some(s.as_slice()),
             _ => None,
         };
+        if let Some(plan) = self.in_memory_plan(y.len(), x.columns().len(), std_sigma.is_some()) {
+            return self.fit_chunked(x.columns(), y, plan);
+        }
         let data = FitData::new(
             x.columns(),
             y,
@@ -359,15 +381,33 @@ impl<'a, M: Model> CurveFit<'a, M> {
         let chosen = choose(self.backend, self.precision, data.len(), cov.is_some())?;
         let plain = data.weights.is_none() && self.loss == Loss::Linear;
         let first_bad = |p: &[f64]| first_nonfinite(&self.model, &data, p).unwrap_or(0);
-        let (out, ssr, backend) = match (cov, chosen) {
+        let identity = || {
+            let fp = long::data_fingerprint(&data, cov);
+            let (loss, f_scale) = (self.loss, self.f_scale);
+            long::identity(&self.model, method, &options, loss, f_scale, data.len(), fp)
+        };
+        let run = |obj: &mut dyn crate::solve::Objective, cb| {
+            self.long.run(
+                &session,
+                obj,
+                &self.model,
+                &p0,
+                &options,
+                method,
+                identity,
+                cb,
+                first_bad,
+            )
+        };
+        let ((out, extras), ssr, backend) = match (cov, chosen) {
             (None, Chosen::Cpu(why)) => {
                 let mut obj = CpuBackend::new(&self.model, &data, self.loss, self.f_scale);
-                let out = run(&mut obj, &self.model, &p0, &options, method, cb, first_bad)?;
+                let out = run(&mut obj, cb)?;
                 // Unweighted plain least squares: the solver's last pass already holds Σr².
                 let ssr = if plain {
-                    2.0 * out.pass.cost
+                    2.0 * out.0.pass.cost
                 } else {
-                    obj.unweighted_ssr(&out.x)
+                    obj.unweighted_ssr(&out.0.x)
                 };
                 (out, ssr, why)
             }
@@ -380,12 +420,12 @@ impl<'a, M: Model> CurveFit<'a, M> {
                     self.loss,
                     self.f_scale,
                 )?;
-                let out = run(&mut obj, &self.model, &p0, &options, method, cb, first_bad)?;
+                let out = run(&mut obj, cb)?;
                 let ssr = if plain {
-                    2.0 * out.pass.cost
+                    2.0 * out.0.pass.cost
                 } else {
                     CpuBackend::new(&self.model, &data, self.loss, self.f_scale)
-                        .unweighted_ssr(&out.x)
+                        .unweighted_ssr(&out.0.x)
                 };
                 (out, ssr, why)
             }
@@ -398,12 +438,12 @@ impl<'a, M: Model> CurveFit<'a, M> {
                     self.loss,
                     self.f_scale,
                 )?;
-                let out = run(&mut obj, &self.model, &p0, &options, method, cb, first_bad)?;
+                let out = run(&mut obj, cb)?;
                 let ssr = if plain {
-                    2.0 * out.pass.cost
+                    2.0 * out.0.pass.cost
                 } else {
                     CpuBackend::new(&self.model, &data, self.loss, self.f_scale)
-                        .unweighted_ssr(&out.x)
+                        .unweighted_ssr(&out.0.x)
                 };
                 (out, ssr, why)
             }
@@ -416,12 +456,12 @@ impl<'a, M: Model> CurveFit<'a, M> {
                 }
                 let mut obj =
                     WhitenedObjective::new(&self.model, &data, c, self.loss, self.f_scale)?;
-                let out = run(&mut obj, &self.model, &p0, &options, method, cb, first_bad)?;
-                let ssr = obj.unweighted_ssr(&out.x);
+                let out = run(&mut obj, cb)?;
+                let ssr = obj.unweighted_ssr(&out.0.x);
                 (out, ssr, "cpu (dense, covariance sigma)".to_string())
             }
         };
-        Ok(assemble(
+        let mut result = extras.apply(assemble(
             &self.model,
             &data.summary(),
             out,
@@ -432,112 +472,10 @@ impl<'a, M: Model> CurveFit<'a, M> {
             self.absolute_sigma,
             backend,
             start,
-        ))
-    }
-}
-
-#[cfg(feature = "cuda")]
-impl<M: Model> CurveFit<'_, M> {
-    /// Fits data already resident on a GPU ([`crate::backend::cuda::DeviceData`]), uploaded once
-    /// and reusable across fits and models. Bounds, losses, methods and callbacks work as in
-    /// [`CurveFit::fit`]; the data's weights were fixed at upload. R² and RMSE are computed for
-    /// unweighted linear fits (from the last pass) and are NaN otherwise.
-    pub fn fit_resident(
-        mut self,
-        data: &crate::backend::cuda::DeviceData,
-    ) -> Result<FitResult, FitError> {
-        let start = Instant::now();
-        let (p0, method) = self.check_params()?;
-        let np = p0.len();
-        if data.k != self.model.n_inputs() {
-            return Err(FitError::LengthMismatch {
-                what: "x (number of predictor columns on the device)".into(),
-                got: data.k,
-                expected: self.model.n_inputs(),
-            });
-        }
-        if data.n < np {
-            return Err(FitError::TooFewPoints {
-                points: data.n,
-                params: np,
-            });
-        }
-        let options = self.solver_options(np);
-        let mut callback = self.callback.take();
-        let cb = callback
-            .as_mut()
-            .map(|f| &mut **f as &mut dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()>);
-        let mut obj =
-            crate::backend::cuda::CudaObjective::new(&self.model, data, self.loss, self.f_scale)?;
-        let out = run(&mut obj, &self.model, &p0, &options, method, cb, |_| 0)?;
-        let plain = data.w.is_none() && self.loss == Loss::Linear;
-        let ssr = if plain { 2.0 * out.pass.cost } else { f64::NAN };
-        let backend = format!(
-            "cuda {} ({}), {} (resident data)",
-            data.gpu.name, data.gpu.arch, data.precision
-        );
-        Ok(assemble(
-            &self.model,
-            &data.summary,
-            out,
-            ssr,
-            method,
-            self.loss,
-            self.f_scale,
-            self.absolute_sigma,
-            backend,
-            start,
-        ))
-    }
-}
-
-fn run<M: Model>(
-    obj: &mut dyn Objective,
-    model: &M,
-    p0: &[f64],
-    options: &SolverOptions,
-    method: Method,
-    callback: Option<solve::Callback<'_>>,
-    first_bad: impl Fn(&[f64]) -> usize,
-) -> Result<SolverOutput, FitError> {
-    let start = obj.pass(p0)?;
-    if !start.is_finite() {
-        return Err(FitError::NonFiniteModelAtP0 {
-            model: model.name().to_string(),
-            count: start.n_nonfinite.max(1) as usize,
-            points: (start.n_points + start.n_nonfinite) as usize,
-            first: first_bad(p0),
-        });
-    }
-    tracing::debug!(model = model.name(), %method, cost = start.cost, "starting fit");
-    // The solvers begin with a pass at p0: hand them this one instead of a second pass.
-    let mut obj = FirstPass {
-        inner: obj,
-        first: Some((p0.to_vec(), start)),
-    };
-    match method {
-        Method::Lm => solve::lm::solve(&mut obj, p0, options, callback),
-        Method::Trf => solve::trf::solve(&mut obj, p0, options, callback),
-        Method::Dogbox => solve::dogbox::solve(&mut obj, p0, options, callback),
-    }
-}
-
-/// Serves one already computed pass, once, when it is asked for at the same parameters.
-struct FirstPass<'o> {
-    inner: &'o mut dyn Objective,
-    first: Option<(Vec<f64>, solve::Pass)>,
-}
-
-impl Objective for FirstPass<'_> {
-    fn n_params(&self) -> usize {
-        self.inner.n_params()
-    }
-
-    fn pass(&mut self, p: &[f64]) -> Result<solve::Pass, FitError> {
-        match self.first.take() {
-            Some((q, pass)) if q == p => Ok(pass),
-            _ => self.inner.pass(p),
-        }
+        ));
+        result.data_plan =
+            self.in_memory_report(data.len(), data.n_inputs(), data.weights.is_some());
+        Ok(result)
     }
 }
 

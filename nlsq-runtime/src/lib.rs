@@ -5,26 +5,39 @@
 //! with the `#[model]` macro.
 
 pub mod backend;
+pub mod batch;
+pub mod block;
+pub mod checkpoint;
 pub mod covariance;
 pub mod data;
 pub mod error;
 pub mod fit;
+mod fit_source;
 pub mod loss;
+pub mod memory;
 pub mod model;
 pub mod predictors;
+pub mod profile;
+#[cfg(feature = "progress")]
+mod progress;
 pub mod result;
 mod serde_float;
 pub mod solve;
+pub mod stream;
 mod summary;
 
 pub use backend::Backend;
+pub use batch::{BatchFit, BatchResult, Estimator, FitState};
+pub use checkpoint::{CheckpointError, Every};
 pub use data::{FitData, NanPolicy};
 pub use error::FitError;
 pub use fit::{CurveFit, Sigma, curve_fit};
 pub use kernels_gen;
 pub use kernels_gen::{ModelHash, Precision};
 pub use loss::Loss;
+pub use memory::{DataMode, DataPlan, MemoryLimits};
 pub use model::{ExprModel, Model};
 pub use predictors::Predictors;
+pub use profile::ProfileReport;
 pub use result::{FitResult, Method};
 pub use solve::{IterationInfo, Status};

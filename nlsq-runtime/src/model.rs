@@ -1,5 +1,6 @@
 //! The model interface every solver and backend works against.
 
+use crate::block::BLOCK;
 use kernels_gen::{Compiled, ModelHash, Precision, eval::Tape};
 use std::cell::RefCell;
 
@@ -25,10 +26,50 @@ pub trait Model: Send + Sync {
     fn eval(&self, x: &[f64], p: &[f64]) -> f64;
     /// The model value at one point, with `∂f/∂p_j` written to `grad[j]` (`grad.len() == P`).
     fn eval_with_gradient(&self, x: &[f64], p: &[f64], grad: &mut [f64]) -> f64;
+    /// Values and gradients at [`BLOCK`] points: `x[k][i]` is predictor `k` of point `i`
+    /// (`x.len() == K`); the values go to `value[i]`, `∂f/∂p_j` at point `i` to `grad[j][i]`
+    /// (`grad.len() == P`).
+    ///
+    /// `#[model]` emits a loop the CPU backend compiles to vector instructions (see
+    /// [`crate::block`]); this default calls [`Model::eval_with_gradient`] point by point.
+    #[inline(always)]
+    fn eval_with_gradient_block(
+        &self,
+        x: &[&[f64; BLOCK]],
+        p: &[f64],
+        value: &mut [f64; BLOCK],
+        grad: &mut [[f64; BLOCK]],
+    ) {
+        // Two small allocations per block: nothing beside 64 point-by-point evaluations.
+        let mut xs = vec![0.0; x.len()];
+        let mut g = vec![0.0; grad.len()];
+        for (i, v) in value.iter_mut().enumerate() {
+            for (xk, col) in xs.iter_mut().zip(x) {
+                *xk = col[i];
+            }
+            *v = self.eval_with_gradient(&xs, p, &mut g);
+            for (gj, row) in g.iter().zip(grad.iter_mut()) {
+                row[i] = *gj;
+            }
+        }
+    }
     /// The CUDA C module (kernel ABI in `kernels_gen::kernels::abi`).
     fn cuda_source(&self, precision: Precision) -> &str;
     /// The WGSL module (kernel ABI in `kernels_gen::kernels::abi`).
     fn wgsl_source(&self, precision: Precision) -> &str;
+    /// The CUDA batch-fit module (kernel ABI in `kernels_gen::kernels::abi`, "Batch fits"), or
+    /// `None` when the model has none (more than `kernels_gen::kernels::abi::BATCH_MAX_P`
+    /// parameters, or a hand-written model without device code): batch fits then run on the
+    /// CPU only.
+    fn cuda_batch_source(&self, precision: Precision) -> Option<&str> {
+        let _ = precision;
+        None
+    }
+    /// The WGSL batch-fit module, or `None` (see [`Model::cuda_batch_source`]).
+    fn wgsl_batch_source(&self, precision: Precision) -> Option<&str> {
+        let _ = precision;
+        None
+    }
     /// Content hash of the kernels; keys every kernel cache.
     fn hash(&self) -> ModelHash;
 }
@@ -52,11 +93,27 @@ impl<M: Model + ?Sized> Model for &M {
     fn eval_with_gradient(&self, x: &[f64], p: &[f64], grad: &mut [f64]) -> f64 {
         (**self).eval_with_gradient(x, p, grad)
     }
+    #[inline(always)]
+    fn eval_with_gradient_block(
+        &self,
+        x: &[&[f64; BLOCK]],
+        p: &[f64],
+        value: &mut [f64; BLOCK],
+        grad: &mut [[f64; BLOCK]],
+    ) {
+        (**self).eval_with_gradient_block(x, p, value, grad)
+    }
     fn cuda_source(&self, precision: Precision) -> &str {
         (**self).cuda_source(precision)
     }
     fn wgsl_source(&self, precision: Precision) -> &str {
         (**self).wgsl_source(precision)
+    }
+    fn cuda_batch_source(&self, precision: Precision) -> Option<&str> {
+        (**self).cuda_batch_source(precision)
+    }
+    fn wgsl_batch_source(&self, precision: Precision) -> Option<&str> {
+        (**self).wgsl_batch_source(precision)
     }
     fn hash(&self) -> ModelHash {
         (**self).hash()
@@ -156,6 +213,12 @@ impl Model for ExprModel {
     }
     fn wgsl_source(&self, precision: Precision) -> &str {
         self.compiled.wgsl_source(precision)
+    }
+    fn cuda_batch_source(&self, precision: Precision) -> Option<&str> {
+        self.compiled.cuda_batch_source(precision)
+    }
+    fn wgsl_batch_source(&self, precision: Precision) -> Option<&str> {
+        self.compiled.wgsl_batch_source(precision)
     }
     fn hash(&self) -> ModelHash {
         self.compiled.hash

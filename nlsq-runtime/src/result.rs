@@ -119,8 +119,19 @@ pub struct FitResult {
     pub f_scale: f64,
     /// Where the passes ran, and why.
     pub backend: String,
+    /// Where the data lived (in memory, chunked, streamed, online), whether the result is
+    /// approximate (online mode only), and the memory figures behind the decision.
+    #[serde(default)]
+    pub data_plan: crate::memory::DataPlan,
     /// Wall time of the fit in seconds.
     pub wall_time_s: f64,
+    /// What the fit did, when profiling was on ([`crate::CurveFit::profile`] or
+    /// `NLSQ_PROFILE=1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::profile::ProfileReport>,
+    /// What the checkpoint writer did, for a fit with [`crate::CurveFit::checkpoint`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<crate::checkpoint::CheckpointReport>,
 }
 
 impl FitResult {
@@ -227,6 +238,9 @@ impl fmt::Display for FitResult {
                 g(self.ci95[j].0),
                 g(self.ci95[j].1),
             )?;
+        }
+        if self.data_plan.mode != crate::memory::DataMode::InMemory {
+            writeln!(f, "{}", self.data_plan)?;
         }
         if self.covariance_indeterminate {
             writeln!(

@@ -41,6 +41,18 @@ pub trait Dialect {
     fn compare(&self, op: CmpOp, a: &str, b: &str) -> String {
         format!("{a} {} {b}", op.symbol())
     }
+    /// `a && b`
+    fn and(&self, a: &str, b: &str) -> String {
+        format!("{a} && {b}")
+    }
+    /// `a || b`
+    fn or(&self, a: &str, b: &str) -> String {
+        format!("{a} || {b}")
+    }
+    /// `!a`
+    fn not(&self, a: &str) -> String {
+        format!("!{a}")
+    }
     /// A statement binding temporary `name` to `expr`.
     fn bind(&self, name: &str, expr: &str, is_bool: bool) -> String;
 }
@@ -87,9 +99,9 @@ pub fn emit_body(g: &Graph, schedule: &Schedule, d: &dyn Dialect) -> Vec<String>
             Node::Unary(op, a) => d.unary(op, &name(a)),
             Node::Binary(op, a, b) => d.binary(op, &name(a), &name(b)),
             Node::Cmp(op, a, b) => d.compare(op, &name(a), &name(b)),
-            Node::And(a, b) => format!("{} && {}", name(a), name(b)),
-            Node::Or(a, b) => format!("{} || {}", name(a), name(b)),
-            Node::Not(a) => format!("!{}", name(a)),
+            Node::And(a, b) => d.and(&name(a), &name(b)),
+            Node::Or(a, b) => d.or(&name(a), &name(b)),
+            Node::Not(a) => d.not(&name(a)),
             Node::Select(c, a, b) => d.select(&name(c), &name(a), &name(b)),
         };
         lines.push(d.bind(&format!("t{}", id.index()), &expr, node.is_bool()));

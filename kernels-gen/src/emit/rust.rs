@@ -99,6 +99,84 @@ pub fn value_and_gradient_fn(model: &ModelIr, fn_name: &str) -> String {
     )
 }
 
+/// The Rust spelling inside a block loop: `exp` and `ln` become the runtime's vectorizable
+/// versions (`{path}::exp` / `{path}::ln`), everything else is [`Rust`]'s.
+struct RustBlock<'a> {
+    path: &'a str,
+}
+
+impl Dialect for RustBlock<'_> {
+    fn constant(&self, v: f64) -> String {
+        Rust.constant(v)
+    }
+
+    fn unary(&self, op: UnaryOp, a: &str) -> String {
+        match op {
+            UnaryOp::Exp => format!("{}::exp({a})", self.path),
+            UnaryOp::Ln => format!("{}::ln({a})", self.path),
+            _ => Rust.unary(op, a),
+        }
+    }
+
+    fn function2(&self, op: BinaryOp, a: &str, b: &str) -> String {
+        Rust.function2(op, a, b)
+    }
+
+    fn select(&self, cond: &str, a: &str, b: &str) -> String {
+        Rust.select(cond, a, b)
+    }
+
+    // Operands are temporaries already computed: the non-short-circuit forms are equivalent
+    // and keep the loop free of branches.
+    fn and(&self, a: &str, b: &str) -> String {
+        format!("{a} & {b}")
+    }
+
+    fn or(&self, a: &str, b: &str) -> String {
+        format!("{a} | {b}")
+    }
+
+    fn bind(&self, name: &str, expr: &str, is_bool: bool) -> String {
+        Rust.bind(name, expr, is_bool)
+    }
+}
+
+/// `fn name(x: &[&[f64; BLOCK]], p: &[f64], value: &mut [f64; BLOCK], grad: &mut [[f64; BLOCK]])`:
+/// the model value and gradient at `BLOCK` points, `x[k][i]` being predictor `k` of point `i`
+/// and `grad[j][i]` receiving `d value / d p_j` at point `i`. The body is one loop over the
+/// points whose iterations are the per-point function, branch-free wherever the model is, with
+/// `exp`/`ln` from `path` (the runtime's `block` module, which also defines `BLOCK`), so the
+/// compiler vectorizes the loop.
+pub fn value_and_gradient_block_fn(model: &ModelIr, fn_name: &str, path: &str) -> String {
+    let d = RustBlock { path };
+    let s = model.schedule();
+    let (xs, ps) = leaves(&model.graph, &s);
+    let head: Vec<String> = std::iter::once(format!(
+        "assert!(x.len() >= {} && grad.len() >= {});",
+        model.n_inputs(),
+        model.gradient.len()
+    ))
+    .chain(ps.iter().map(|j| format!("let p{j}: f64 = p[{j}];")))
+    .collect();
+    let mut body: Vec<String> = xs
+        .iter()
+        .map(|k| format!("let x{k}: f64 = x[{k}][i];"))
+        .collect();
+    body.extend(emit_body(&model.graph, &s, &d));
+    for (j, &g) in model.gradient.iter().enumerate() {
+        body.push(format!("grad[{j}][i] = {};", operand(&model.graph, &d, g)));
+    }
+    body.push(format!(
+        "value[i] = {};",
+        operand(&model.graph, &d, model.value)
+    ));
+    format!(
+        "#[allow(unused_parens, clippy::all)]\n#[inline(always)]\nfn {fn_name}(x: &[&[f64; {path}::BLOCK]], p: &[f64], value: &mut [f64; {path}::BLOCK], grad: &mut [[f64; {path}::BLOCK]]) {{\n{}    for i in 0..{path}::BLOCK {{\n{}    }}\n}}\n",
+        indent(&head, 4),
+        indent(&body, 8)
+    )
+}
+
 /// Both functions, as printed by the CLI for `--target rust`.
 pub fn source(model: &ModelIr) -> String {
     format!(

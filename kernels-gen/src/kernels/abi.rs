@@ -71,6 +71,60 @@
 //! `@workgroup_size(WGSL_WORKGROUP)`, same bindings as the pass (`y` and `w` bound but unused by
 //! `nlsq_eval`), writing `out`; dispatch `ceil(n / WGSL_WORKGROUP)` workgroups (at most 65535
 //! per dimension; larger `n` uses `x_offset` windows).
+//!
+//! # Batch fits: `nlsq_batch_lm` (separate modules)
+//!
+//! Many independent fits of one model in one launch, each by the per-fit Levenberg–Marquardt
+//! that `nlsq_runtime::batch::lm` documents and the CPU backend runs: Marquardt damping
+//! `diag(H)·(1+λ)` from `λ =` [`BATCH_LAMBDA0`], `÷`/`×` [`BATCH_LAMBDA_FACTOR`] on accepted /
+//! rejected steps, steps clamped into the bounds, accepted when `χ²` does not increase,
+//! converged on an accepted step with `χ² - χ²' < tol · max(1, χ²')` and every parameter's
+//! move `<= xtol (|p| + xtol)`. Per point (`f` the model, `w` the weight of the squared
+//! residual): least squares (`estimator = 0`) `χ² += w (f-y)²`, `g += w (f-y) ∇f`,
+//! `H += w ∇f∇fᵀ`; Poisson MLE (`1`) `χ² += 2(f-y) - 2 y ln(f/y)` (0 for `y = 0`),
+//! `g += (1 - y/f) ∇f`, `H += (y/f²) ∇f∇fᵀ`, a point with `f <= 0` is not finite. Fixed
+//! parameters get identity rows and a zero right-hand side. Covariance on request: least
+//! squares `H⁻¹ χ²/(n - free)` (not available for `n <= free`), Poisson the inverse Fisher
+//! information `(Σ ∇f∇fᵀ/f)⁻¹`; rows and columns of fixed parameters are zero.
+//!
+//! Per-fit checks, in order, each ending the fit in a state (codes [`BATCH_CONVERGED`] ..
+//! [`BATCH_INVALID_INPUT`]): p0 not finite, a NaN bound, `lower > upper` or p0 outside the
+//! bounds, fewer points than free parameters → invalid input; a non-finite weight →
+//! non-finite; a negative weight → invalid input; non-finite `y` or `x` → non-finite; Poisson
+//! and a negative `y` → invalid input; the model not finite at p0 → non-finite.
+//!
+//! Layouts: `y` flat, fit-major; fit `i` is `offsets[i] .. offsets[i+1]` or, without offsets,
+//! `i*n_equal ..`. Predictors point-major (`K` per point): `x_mode = 0` point `q` of a fit is
+//! at `x = q` (`K = 1`), `1` shared by all fits (`x[q*K + k]`), `2` per point of the flat data
+//! (`x[(start+q)*K + k]`). Per-fit arrays (p0, bounds, fixed) have a stride: `P`, or 0 when one
+//! set serves every fit. Models with more than [`BATCH_MAX_P`] parameters have no batch module.
+//!
+//! **CUDA** (`real` as in the module), kernels `nlsq_batch_lm` (one thread per fit) and
+//! `nlsq_batch_lm_warp` (one warp per fit, for fits of more than [`BATCH_THREAD_MAX_POINTS`]
+//! points): `(const real* x, const real* y, const real* w /* or NULL */, const unsigned long
+//! long* offsets /* n_fits+1, or NULL */, unsigned int n_equal, int x_mode, const real* p0,
+//! unsigned int p0_stride, const real* lower, const real* upper /* both or neither NULL */,
+//! unsigned int bounds_stride, const unsigned char* fixed /* or NULL */, unsigned int
+//! fixed_stride, int estimator, real tolerance, real step_tolerance /* +inf: none */, unsigned
+//! int max_iterations, unsigned int n_fits, int stage, real* params_out /* n_fits*P */,
+//! unsigned char* states_out, real* chi2_out, unsigned int* iterations_out, real* cov_out /*
+//! n_fits*P*P, or NULL */)`. Block size [`CUDA_BATCH_BLOCK`]; thread kernel grid
+//! `ceil(n_fits / block)`, warp kernel `ceil(32 n_fits / block)`. `stage = 1` (thread kernel,
+//! equal lengths only) stages each block's `y` in dynamic shared memory: launch with
+//! `block * n_equal * sizeof(real)` bytes of it (at most [`BATCH_STAGE_MAX_BYTES`]). Failed
+//! fits keep p0 and get `chi2 = NaN`; covariances NaN when unavailable.
+//!
+//! **WGSL** entry point `nlsq_batch_lm`, `@workgroup_size(`[`WGSL_BATCH_WORKGROUP`]`)`, one
+//! invocation per fit, fit index `(wid.y * nwg.x + wid.x) * WG + lid` (2-D dispatch beyond
+//! 65535 workgroups). Bindings in group 0: `0: x`, `1: y`, `2: w` (placeholder when
+//! unweighted), `3: fit_params` (reals: `[tolerance, step_tolerance]`, then p0, lower and
+//! upper at the offsets of the uniforms), `4: fit_index` (`u32`: offsets when
+//! `has_offsets`, the fixed mask as 0/1 at `fixed_offset`), `5: uniform`
+//! [`WgslBatchUniforms`], `6: out` (`read_write` reals: parameters `n_fits * P` at 0, χ² at
+//! `chi2_offset`, covariances at `cov_offset`), `7: info` (`read_write u32` per fit: state in
+//! bits 0..8, iterations in bits 8..31, bit 31 set when the covariance is unavailable). The
+//! host writes NaN where a state or bit 31 says the value is undefined. "No bounds" is
+//! `has_bounds = 0` (WGSL has no infinity literals).
 
 /// Version of this ABI. Enters every model hash.
 pub const ABI_VERSION: u32 = 1;
@@ -101,6 +155,78 @@ pub const WGSL_WORKGROUP: u32 = 256;
 /// Workgroup memory the WGSL tiled path may use for its tile, in bytes (under the 16 KiB that
 /// WebGPU guarantees).
 pub const WGSL_TILE_SHARED_BYTES: usize = 12 * 1024;
+
+/// Largest parameter count of the batch kernels (the system lives in registers).
+pub const BATCH_MAX_P: usize = 16;
+/// Threads per block of the CUDA batch kernels.
+pub const CUDA_BATCH_BLOCK: u32 = 128;
+/// Largest fit length served by one thread per fit; longer fits take a warp each.
+pub const BATCH_THREAD_MAX_POINTS: usize = 64;
+/// Dynamic shared memory the CUDA batch kernel may stage `y` in, in bytes.
+pub const BATCH_STAGE_MAX_BYTES: usize = 48 * 1024;
+/// Invocations per workgroup of the WGSL batch kernel.
+pub const WGSL_BATCH_WORKGROUP: u32 = 64;
+/// Initial Levenberg–Marquardt damping of batch fits.
+pub const BATCH_LAMBDA0: f64 = 1e-3;
+/// Damping factor of batch fits: divides `λ` on an accepted step, multiplies it on a rejected one.
+pub const BATCH_LAMBDA_FACTOR: f64 = 10.0;
+/// Batch state code: converged.
+pub const BATCH_CONVERGED: u8 = 0;
+/// Batch state code: iteration budget exhausted.
+pub const BATCH_MAX_ITERATIONS: u8 = 1;
+/// Batch state code: damped normal matrix not positive definite.
+pub const BATCH_SINGULAR: u8 = 2;
+/// Batch state code: non-finite data, weights or model at p0.
+pub const BATCH_NON_FINITE: u8 = 3;
+/// Batch state code: the fit's own inputs are unusable.
+pub const BATCH_INVALID_INPUT: u8 = 4;
+
+/// The uniform block of the WGSL batch kernel (20 `u32`, 80 bytes). Offsets count elements of
+/// the buffer they index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct WgslBatchUniforms {
+    /// Number of fits.
+    pub n_fits: u32,
+    /// Points per fit when `has_offsets = 0`.
+    pub n_equal: u32,
+    /// 0: `x = q`; 1: shared predictors; 2: predictors per point.
+    pub x_mode: u32,
+    /// 0: least squares; 1: Poisson MLE.
+    pub estimator: u32,
+    /// Offset of p0 in `fit_params`.
+    pub p0_offset: u32,
+    /// Stride of p0 (`P`, or 0 for one set).
+    pub p0_stride: u32,
+    /// Offset of the lower bounds in `fit_params`.
+    pub lower_offset: u32,
+    /// Offset of the upper bounds in `fit_params`.
+    pub upper_offset: u32,
+    /// Stride of the bounds.
+    pub bounds_stride: u32,
+    /// 1 when bounds are given.
+    pub has_bounds: u32,
+    /// Offset of the fixed mask in `fit_index`.
+    pub fixed_offset: u32,
+    /// Stride of the fixed mask.
+    pub fixed_stride: u32,
+    /// 1 when a fixed mask is given.
+    pub has_fixed: u32,
+    /// 1 when `w` holds weights.
+    pub has_weights: u32,
+    /// Iteration budget.
+    pub max_iterations: u32,
+    /// 1 to compute covariances.
+    pub want_cov: u32,
+    /// Offset of χ² in `out`.
+    pub chi2_offset: u32,
+    /// Offset of the covariances in `out`.
+    pub cov_offset: u32,
+    /// 1 when `fit_index` starts with `n_fits + 1` offsets.
+    pub has_offsets: u32,
+    /// Reserved, zero.
+    pub reserved: u32,
+}
 
 /// Length of one reduction row for `p` parameters: `1 + p(p+1)/2 + p + 2`.
 pub const fn reduction_width(p: usize) -> usize {

@@ -8,7 +8,7 @@ use crate::emit::cuda::Cuda;
 use crate::emit::{emit_body, indent, leaves, operand};
 use crate::model::ModelIr;
 
-const PRELUDE: &str = r#"
+pub(super) const PRELUDE: &str = r#"
 #define NLSQ_DBL_EPSILON 2.220446049250313e-16
 
 // Binary exponentiation: the algorithm of Rust's powi (compiler-rt __powidf2).
@@ -55,7 +55,7 @@ __device__ __forceinline__ double nlsq_loss(int loss, double f_scale, double r, 
 "#;
 
 /// The model's two device functions: value, and value with gradient.
-fn model_functions(model: &ModelIr, d: &Cuda) -> String {
+pub(super) fn model_functions(model: &ModelIr, d: &Cuda) -> String {
     let g = &model.graph;
     let mut out = String::new();
     for (name, schedule, with_grad) in [

@@ -4,7 +4,9 @@
 
 pub mod abi;
 pub mod cuda;
+pub mod cuda_batch;
 pub mod wgsl;
+pub mod wgsl_batch;
 
 /// The floating-point type of data and model evaluation on a device.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]

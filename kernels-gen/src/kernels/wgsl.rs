@@ -8,10 +8,10 @@ use crate::emit::{emit_body, indent, leaves, operand};
 use crate::model::ModelIr;
 
 /// Software f64 transcendentals (SPIR-V has none for 64-bit floats).
-const MATH_F64: &str = include_str!("../emit/wgsl_math_f64.wgsl");
+pub(super) const MATH_F64: &str = include_str!("../emit/wgsl_math_f64.wgsl");
 
 /// f32 math: the builtins, plus the cases WGSL leaves undefined.
-const MATH_F32: &str = r#"
+pub(super) const MATH_F32: &str = r#"
 fn nlsq_exp(a: f32) -> f32 { return exp(a); }
 fn nlsq_ln(a: f32) -> f32 { return log(a); }
 fn nlsq_log2(a: f32) -> f32 { return log2(a); }
@@ -344,8 +344,15 @@ fn nlsq_tri_row_start(r: u32) -> u32 {{ return r * NLSQ_P - (r * (r - min(r, 1u)
     )
 }
 
+/// The helpers of [`COMMON`] without its bindings (for modules with other bindings).
+pub(super) fn helpers() -> &'static str {
+    COMMON
+        .split_once("\nstruct NlsqUniforms")
+        .map_or(COMMON, |(helpers, _)| helpers)
+}
+
 /// The model's value function and value-with-gradient function.
-fn model_functions(model: &ModelIr, d: &Wgsl) -> String {
+pub(super) fn model_functions(model: &ModelIr, d: &Wgsl) -> String {
     let g = &model.graph;
     let mut out = String::from("struct NlsqValueGrad { value: real, grad: array<real, NLSQ_P> }\n");
     for (name, schedule, with_grad) in [

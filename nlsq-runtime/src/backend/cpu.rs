@@ -2,6 +2,8 @@
 //! chunks of points, with per-chunk sums added in chunk order, so a pass gives bit-identical
 //! results run after run and whatever the number of threads.
 
+use super::cpu_block;
+pub use super::cpu_block::Simd;
 use crate::data::FitData;
 use crate::error::FitError;
 use crate::loss::Loss;
@@ -14,6 +16,9 @@ use rayon::prelude::*;
 /// Points per chunk: the unit of parallel work and of the fixed summation order.
 pub const CHUNK: usize = 4096;
 
+/// Passes over fewer chunks than this stay on the calling thread.
+pub const SERIAL_BELOW_CHUNKS: usize = 8;
+
 /// Largest parameter count served by the fixed-size fast path.
 pub const FAST_MAX_P: usize = 8;
 
@@ -23,6 +28,7 @@ pub struct CpuBackend<'d, M: Model> {
     data: &'d FitData<'d>,
     loss: Loss,
     f_scale: f64,
+    simd: Simd,
 }
 
 impl<'d, M: Model> CpuBackend<'d, M> {
@@ -33,7 +39,20 @@ impl<'d, M: Model> CpuBackend<'d, M> {
             data,
             loss,
             f_scale,
+            simd: Simd::Auto.resolve(),
         }
+    }
+
+    /// Uses the vector instructions `simd` (resolved against the processor) instead of the
+    /// widest available. Every choice gives the same bits; this is for tests and diagnosis.
+    pub fn with_simd(mut self, simd: Simd) -> Self {
+        self.simd = simd.resolve();
+        self
+    }
+
+    /// The vector instructions this backend's passes use.
+    pub fn simd(&self) -> Simd {
+        self.simd
     }
 
     /// The reduction row (kernel ABI layout) of points `range`: the fixed-size fast path for
@@ -64,86 +83,38 @@ impl<'d, M: Model> CpuBackend<'d, M> {
         }
     }
 
-    /// Fixed `P` (and weighting and loss known at compile time): gradient and sums in stack
-    /// arrays the compiler keeps in registers, no per-point finiteness test. A non-finite value
+    /// Fixed `P` (and weighting and loss known at compile time): the model's block function in
+    /// vector registers ([`super::cpu_block`]), no per-point finiteness test. A non-finite value
     /// anywhere makes some sum non-finite; the chunk is then redone by
     /// [`Self::chunk_checked`], which skips and counts such points.
-    #[allow(clippy::needless_range_loop)] // index loops over P read as the formulas they are
     fn chunk_fast<const P: usize, const WEIGHTED: bool, const LINEAR: bool>(
         &self,
         p: &[f64],
         range: std::ops::Range<usize>,
     ) -> Vec<f64> {
         let k = self.data.n_inputs();
-        if k > 8 {
+        if k > 8 || range.is_empty() {
             return self.chunk_checked(p, range);
         }
-        let mut jtj = [[0.0f64; P]; P];
-        let mut jtr = [0.0f64; P];
-        let mut cost = 0.0;
-        let mut g = [0.0f64; P];
-        let mut xs = [0.0f64; 8];
-        let y = &self.data.y[range.clone()];
-        let x0 = &self.data.x[0][range.clone()];
-        let w: &[f64] = match (&self.data.weights, WEIGHTED) {
-            (Some(w), true) => &w[range.clone()],
-            _ => &[],
+        let mut cols: [&[f64]; 8] = [&[]; 8];
+        for (c, col) in self.data.x.iter().enumerate() {
+            cols[c] = &col[range.clone()];
+        }
+        let chunk = cpu_block::Chunk {
+            x: &cols[..k],
+            y: &self.data.y[range.clone()],
+            w: match (&self.data.weights, WEIGHTED) {
+                (Some(w), true) => &w[range.clone()],
+                _ => &[],
+            },
         };
-        // Evaluate a block of points first, then accumulate it: the model's calls (exp, ...)
-        // would otherwise force the accumulators out of registers at every point.
-        const BLOCK: usize = 64;
-        let mut rb = [0.0f64; BLOCK];
-        let mut jb = [[0.0f64; P]; BLOCK];
-        let mut start = 0;
-        while start < y.len() {
-            let len = BLOCK.min(y.len() - start);
-            for b in 0..len {
-                let i = start + b;
-                let f = if k == 1 {
-                    self.model
-                        .eval_with_gradient(std::slice::from_ref(&x0[i]), p, &mut g)
-                } else {
-                    for (c, col) in self.data.x.iter().enumerate() {
-                        xs[c] = col[range.start + i];
-                    }
-                    self.model.eval_with_gradient(&xs[..k], p, &mut g)
-                };
-                let wi = if WEIGHTED { w[i] } else { 1.0 };
-                let mut r = (f - y[i]) * wi;
-                let mut s = wi;
-                if LINEAR {
-                    cost += r * r;
-                } else {
-                    let (rho, sc, rs) = self.loss.scale(self.f_scale, r);
-                    cost += rho;
-                    s *= sc;
-                    r = rs;
-                }
-                rb[b] = r;
-                for a in 0..P {
-                    jb[b][a] = if WEIGHTED || !LINEAR { g[a] * s } else { g[a] };
-                }
-            }
-            for b in 0..len {
-                let j = &jb[b];
-                for a in 0..P {
-                    jtr[a] += j[a] * rb[b];
-                    for c in a..P {
-                        jtj[a][c] += j[a] * j[c];
-                    }
-                }
-            }
-            start += len;
-        }
-        let mut row = vec![0.0; abi::reduction_width(P)];
-        row[0] = cost;
-        let mut e = 1;
-        for (a, jtj_a) in jtj.iter().enumerate() {
-            row[e..e + P - a].copy_from_slice(&jtj_a[a..]);
-            e += P - a;
-        }
-        row[e..e + P].copy_from_slice(&jtr);
-        row[abi::count_index(P)] = y.len() as f64;
+        let setup = cpu_block::Setup {
+            model: &self.model,
+            p,
+            loss: self.loss,
+            f_scale: self.f_scale,
+        };
+        let row = cpu_block::row::<M, P, WEIGHTED, LINEAR>(&setup, &chunk, self.simd);
         if row.iter().all(|v| v.is_finite()) {
             row
         } else {
@@ -178,23 +149,33 @@ impl<'d, M: Model> CpuBackend<'d, M> {
 
     /// The whole reduction row at `p`, summed over chunks in order.
     pub fn row(&self, p: &[f64]) -> Vec<f64> {
+        let mut total = vec![0.0; abi::reduction_width(p.len())];
+        self.add_rows(p, &mut total);
+        total
+    }
+
+    /// Adds the reduction rows of this data's [`CHUNK`]-point chunks at `p` to `total`, one
+    /// after the other in chunk order. A chunked or streamed pass whose pieces are multiples
+    /// of [`CHUNK`] points, added into one running `total`, performs exactly the additions of
+    /// the in-memory pass: the same bits.
+    pub fn add_rows(&self, p: &[f64], total: &mut [f64]) {
         let n = self.data.len();
         let chunks = n.div_ceil(CHUNK);
         let chunk = |c: usize| self.chunk_row(p, c * CHUNK..((c + 1) * CHUNK).min(n));
         // Small data or a one-thread pool: stay on this thread (a rayon hand-off costs tens of
-        // microseconds). Same chunks, same order: the same bits either way.
-        let rows: Vec<Vec<f64>> = if chunks <= 2 || rayon::current_num_threads() == 1 {
-            (0..chunks).map(chunk).collect()
-        } else {
-            (0..chunks).into_par_iter().map(chunk).collect()
-        };
-        let mut total = vec![0.0; abi::reduction_width(p.len())];
+        // microseconds, more than a vectorized pass over a few chunks). Same chunks, same
+        // order: the same bits either way.
+        let rows: Vec<Vec<f64>> =
+            if chunks < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1 {
+                (0..chunks).map(chunk).collect()
+            } else {
+                (0..chunks).into_par_iter().map(chunk).collect()
+            };
         for r in &rows {
             for (t, v) in total.iter_mut().zip(r) {
                 *t += v;
             }
         }
-        total
     }
 
     /// `Σ (y_i − f(x_i; p))²`, unweighted.

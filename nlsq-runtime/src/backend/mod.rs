@@ -2,6 +2,7 @@
 
 pub(crate) mod choose;
 pub mod cpu;
+mod cpu_block;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 #[cfg(feature = "wgpu")]

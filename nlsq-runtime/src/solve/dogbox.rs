@@ -11,13 +11,14 @@
 //! the eigen-decomposition pseudo-inverse when `JᵀJ` is numerically singular.
 
 use super::bounds::{in_bounds, norm, norm_inf, step_size_to_bound};
-use super::initial_pass;
+use super::state::{DogboxState, Hooks, SolverState};
 use super::trust_region::{
     check_termination, jac_scale, minimize_quadratic_1d, noise_level, prepare, sym_eigen,
     update_tr_radius,
 };
 use super::{Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status};
 use crate::error::FitError;
+use crate::result::Method;
 use nalgebra::{DMatrix, DVector};
 use std::ops::ControlFlow;
 
@@ -30,46 +31,44 @@ pub fn solve(
     obj: &mut dyn Objective,
     x0: &[f64],
     opts: &SolverOptions,
-    mut callback: Option<Callback<'_>>,
+    callback: Option<Callback<'_>>,
+) -> Result<SolverOutput, FitError> {
+    solve_with(obj, x0, opts, Hooks::callback(callback))
+}
+
+/// [`solve`] with [`Hooks`]: a callback, a state to resume from (then `x0` is only checked)
+/// and a sink for checkpoint snapshots.
+pub fn solve_with(
+    obj: &mut dyn Objective,
+    x0: &[f64],
+    opts: &SolverOptions,
+    mut hooks: Hooks<'_>,
 ) -> Result<SolverOutput, FitError> {
     let prep = prepare(obj, x0, opts)?;
     let n = x0.len();
     let (lb, ub) = (prep.lb, prep.ub);
     let max_nfev = prep.max_nfev;
-    let mut x = x0.to_vec();
-
-    let mut pass = initial_pass(obj, &x)?;
-    let mut nfev = 1usize;
-    let mut njev = 1usize;
-
     let jac = prep.fixed_scale.is_none();
-    let (mut scale, mut scale_inv) = match prep.fixed_scale {
-        Some(s) => {
-            let inv = s.iter().map(|v| 1.0 / v).collect();
-            (s, inv)
-        }
-        None => jac_scale(&pass.jtj, None),
-    };
 
-    let mut delta = norm_inf(&(0..n).map(|j| x[j] * scale_inv[j]).collect::<Vec<_>>());
-    if delta == 0.0 {
-        delta = 1.0;
+    let resumed = hooks.take_resume(Method::Dogbox)?;
+    if let Some(state) = &resumed {
+        state.check(n)?;
     }
-
-    let mut on_bound: Vec<i8> = (0..n)
-        .map(|j| {
-            if x[j] == lb[j] {
-                -1
-            } else if x[j] == ub[j] {
-                1
-            } else {
-                0
-            }
-        })
-        .collect();
-
+    let DogboxState {
+        mut x,
+        mut pass,
+        mut nfev,
+        mut njev,
+        nit: mut iteration,
+        mut scale,
+        mut scale_inv,
+        mut delta,
+        mut on_bound,
+    } = match resumed {
+        Some(SolverState::Dogbox(s)) => s,
+        _ => super::start::dogbox(obj, x0, prep.fixed_scale, &lb, &ub)?,
+    };
     let mut status: Option<Status> = None;
-    let mut iteration = 0usize;
 
     loop {
         let g = pass.gradient.as_slice().to_vec();
@@ -198,7 +197,7 @@ pub fn solve(
             delta,
             "dogbox iteration"
         );
-        if let Some(cb) = callback.as_mut() {
+        if let Some(cb) = hooks.callback.as_mut() {
             let info = IterationInfo {
                 iteration,
                 nfev,
@@ -211,6 +210,21 @@ pub fn solve(
                 status = Some(Status::Stopped);
                 break;
             }
+        }
+        if status.is_none() && nfev < max_nfev {
+            hooks.offer(iteration, || {
+                SolverState::Dogbox(DogboxState {
+                    x: x.clone(),
+                    pass: pass.clone(),
+                    nfev,
+                    njev,
+                    nit: iteration,
+                    scale: scale.clone(),
+                    scale_inv: scale_inv.clone(),
+                    delta,
+                    on_bound: on_bound.clone(),
+                })
+            });
         }
     }
 

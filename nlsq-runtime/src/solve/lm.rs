@@ -44,11 +44,12 @@
 //! `njev` is MINPACK's count of Jacobian evaluations, which does not include the final point
 //! when a stop follows an accepted step.
 
+use super::state::{Hooks, LmState, SolverState};
 use super::{
     Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status, XScale,
-    initial_pass,
 };
 use crate::error::FitError;
+use crate::result::Method;
 use nalgebra::{Cholesky, DMatrix, DVector, SymmetricEigen};
 use std::ops::ControlFlow;
 
@@ -70,31 +71,45 @@ pub fn solve(
     obj: &mut dyn Objective,
     x0: &[f64],
     opts: &SolverOptions,
-    mut callback: Option<Callback<'_>>,
+    callback: Option<Callback<'_>>,
+) -> Result<SolverOutput, FitError> {
+    solve_with(obj, x0, opts, Hooks::callback(callback))
+}
+
+/// [`solve`] with [`Hooks`]: a callback, a state to resume from (then `x0` is only checked)
+/// and a sink for checkpoint snapshots.
+pub fn solve_with(
+    obj: &mut dyn Objective,
+    x0: &[f64],
+    opts: &SolverOptions,
+    mut hooks: Hooks<'_>,
 ) -> Result<SolverOutput, FitError> {
     let n = obj.n_params();
     check_options(n, x0, opts)?;
     let max_nfev = opts.max_nfev.unwrap_or(100 * (n + 1));
     let jac_scale = matches!(opts.x_scale, XScale::Jac);
 
-    let mut x = DVector::from_column_slice(x0);
-    let mut pass = initial_pass(obj, x0)?;
-    let mut nfev = 1;
-    check_pass(&pass, n)?;
-    if (pass.n_points as usize) < n {
-        return Err(FitError::TooFewPoints {
-            points: pass.n_points as usize,
-            params: n,
-        });
+    let resumed = hooks.take_resume(Method::Lm)?;
+    if let Some(state) = &resumed {
+        state.check(n)?;
     }
-
-    let mut njev = 1;
-    let mut nit = 0;
-    let mut diag = DVector::from_element(n, 1.0);
-    let mut delta = 0.0;
-    let mut xnorm = 0.0;
-    let mut par = 0.0;
-    let mut first = true;
+    let LmState {
+        x,
+        mut pass,
+        mut nfev,
+        mut njev,
+        mut nit,
+        diag,
+        mut delta,
+        mut xnorm,
+        mut par,
+        mut first,
+    } = match resumed {
+        Some(SolverState::Lm(s)) => s,
+        _ => super::start::lm(obj, x0)?,
+    };
+    let mut x = DVector::from_vec(x);
+    let mut diag = DVector::from_vec(diag);
 
     let status = 'outer: loop {
         // The column norms of J.
@@ -210,7 +225,7 @@ pub fn solve(
                     ratio,
                     "lm iteration"
                 );
-                if let Some(cb) = callback.as_mut() {
+                if let Some(cb) = hooks.callback.as_mut() {
                     let info = IterationInfo {
                         iteration: nit,
                         nfev,
@@ -228,6 +243,20 @@ pub fn solve(
                 break 'outer status;
             }
             if accepted {
+                hooks.offer(nit, || {
+                    SolverState::Lm(LmState {
+                        x: x.as_slice().to_vec(),
+                        pass: pass.clone(),
+                        nfev,
+                        njev,
+                        nit,
+                        diag: diag.as_slice().to_vec(),
+                        delta,
+                        xnorm,
+                        par,
+                        first,
+                    })
+                });
                 break;
             }
         }
@@ -310,7 +339,7 @@ fn check_options(n: usize, x0: &[f64], opts: &SolverOptions) -> Result<(), FitEr
 }
 
 /// A pass must have a `P × P` matrix and a `P`-vector.
-fn check_pass(pass: &Pass, n: usize) -> Result<(), FitError> {
+pub(super) fn check_pass(pass: &Pass, n: usize) -> Result<(), FitError> {
     if pass.jtj.shape() != (n, n) || pass.gradient.len() != n {
         return Err(FitError::Backend {
             backend: "objective".to_string(),

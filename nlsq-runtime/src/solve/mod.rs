@@ -12,6 +12,8 @@ pub mod bounds;
 pub mod dense;
 pub mod dogbox;
 pub mod lm;
+mod start;
+pub mod state;
 #[cfg(test)]
 mod test_problems;
 pub mod trf;

@@ -15,12 +15,13 @@ use super::bounds::{
     cl_scaling_vector, find_active_constraints, in_bounds, intersect_trust_region,
     make_strictly_feasible, norm, norm_inf, step_size_to_bound,
 };
-use super::initial_pass;
+use super::state::{Hooks, SolverState, TrfState};
 use super::trust_region::{
     Subproblem, check_termination, jac_scale, minimize_quadratic_1d, prepare, update_tr_radius,
 };
 use super::{Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status};
 use crate::error::FitError;
+use crate::result::Method;
 use nalgebra::DMatrix;
 use std::ops::ControlFlow;
 
@@ -34,51 +35,45 @@ pub fn solve(
     obj: &mut dyn Objective,
     x0: &[f64],
     opts: &SolverOptions,
-    mut callback: Option<Callback<'_>>,
+    callback: Option<Callback<'_>>,
+) -> Result<SolverOutput, FitError> {
+    solve_with(obj, x0, opts, Hooks::callback(callback))
+}
+
+/// [`solve`] with [`Hooks`]: a callback, a state to resume from (then `x0` is only checked)
+/// and a sink for checkpoint snapshots.
+pub fn solve_with(
+    obj: &mut dyn Objective,
+    x0: &[f64],
+    opts: &SolverOptions,
+    mut hooks: Hooks<'_>,
 ) -> Result<SolverOutput, FitError> {
     let prep = prepare(obj, x0, opts)?;
     let n = x0.len();
     let (lb, ub) = (prep.lb, prep.ub);
     let bounded = lb.iter().any(|v| v.is_finite()) || ub.iter().any(|v| v.is_finite());
-    let mut x = make_strictly_feasible(x0, &lb, &ub, 1e-10);
-
-    let mut pass = initial_pass(obj, &x)?;
-    let mut nfev = 1usize;
-    let mut njev = 1usize;
     let max_nfev = prep.max_nfev;
-
     let jac = prep.fixed_scale.is_none();
-    let (mut scale, mut scale_inv) = match prep.fixed_scale {
-        Some(s) => {
-            let inv = s.iter().map(|v| 1.0 / v).collect();
-            (s, inv)
-        }
-        None => jac_scale(&pass.jtj, None),
-    };
 
-    let g0 = pass.gradient.as_slice();
-    let mut delta = if bounded {
-        let (mut v, dv) = cl_scaling_vector(&x, g0, &lb, &ub);
-        for j in 0..n {
-            if dv[j] != 0.0 {
-                v[j] *= scale_inv[j];
-            }
-        }
-        norm(
-            &(0..n)
-                .map(|j| x[j] * scale_inv[j] / v[j].sqrt())
-                .collect::<Vec<_>>(),
-        )
-    } else {
-        norm(&(0..n).map(|j| x[j] * scale_inv[j]).collect::<Vec<_>>())
-    };
-    if delta == 0.0 {
-        delta = 1.0;
+    let resumed = hooks.take_resume(Method::Trf)?;
+    if let Some(state) = &resumed {
+        state.check(n)?;
     }
-
-    let mut alpha = 0.0;
+    let TrfState {
+        mut x,
+        mut pass,
+        mut nfev,
+        mut njev,
+        nit: mut iteration,
+        mut scale,
+        mut scale_inv,
+        mut delta,
+        mut alpha,
+    } = match resumed {
+        Some(SolverState::Trf(s)) => s,
+        _ => super::start::trf(obj, x0, prep.fixed_scale, &lb, &ub, bounded)?,
+    };
     let mut status: Option<Status> = None;
-    let mut iteration = 0usize;
 
     loop {
         let g = pass.gradient.as_slice().to_vec();
@@ -187,7 +182,7 @@ pub fn solve(
             delta,
             "trf iteration"
         );
-        if let Some(cb) = callback.as_mut() {
+        if let Some(cb) = hooks.callback.as_mut() {
             let info = IterationInfo {
                 iteration,
                 nfev,
@@ -200,6 +195,21 @@ pub fn solve(
                 status = Some(Status::Stopped);
                 break;
             }
+        }
+        if status.is_none() && nfev < max_nfev {
+            hooks.offer(iteration, || {
+                SolverState::Trf(TrfState {
+                    x: x.clone(),
+                    pass: pass.clone(),
+                    nfev,
+                    njev,
+                    nit: iteration,
+                    scale: scale.clone(),
+                    scale_inv: scale_inv.clone(),
+                    delta,
+                    alpha,
+                })
+            });
         }
     }
 

@@ -1,5 +1,6 @@
 //! Compiled kernels: an in-memory LRU of loaded modules keyed by (model hash, precision,
-//! architecture), over an on-disk cache of cubins keyed by the same plus the NVRTC version.
+//! architecture, module kind: fit or batch), over an on-disk cache of cubins keyed by the same
+//! plus the NVRTC version.
 //!
 //! Disk entries are written atomically (temporary file, fsync, rename) and carry a magic tag and
 //! a BLAKE3 checksum of the cubin; an entry that is truncated, corrupt or of another format is
@@ -37,7 +38,16 @@ pub struct CacheStats {
     pub build_time: Duration,
 }
 
-type Key = (ModelHash, Precision, String);
+type Key = (ModelHash, Precision, String, ModuleKind);
+
+/// Which of a model's CUDA modules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ModuleKind {
+    /// The fit module (`Model::cuda_source`).
+    Fit,
+    /// The batch-fit module (`Model::cuda_batch_source`).
+    Batch,
+}
 
 /// In-memory LRU of loaded modules over an on-disk cubin cache.
 pub struct KernelCache {
@@ -83,8 +93,12 @@ impl KernelCache {
 
     fn file(&self, key: &Key) -> Option<PathBuf> {
         self.dir.as_ref().map(|d| {
+            let kind = match key.3 {
+                ModuleKind::Fit => "",
+                ModuleKind::Batch => "-batch",
+            };
             d.join(format!(
-                "{}-{}-{}-nvrtc{}.cubin",
+                "{}-{}-{}{kind}-nvrtc{}.cubin",
                 key.0.to_hex(),
                 key.1,
                 key.2,
@@ -101,31 +115,68 @@ impl KernelCache {
         model: &M,
         precision: Precision,
     ) -> Result<Arc<CudaModule>, FitError> {
-        let key: Key = (model.hash(), precision, arch.to_string());
+        self.load(ctx, arch, model, precision, ModuleKind::Fit)
+    }
+
+    /// The loaded batch-fit module of `model` (an error when the model has none).
+    pub fn batch_module<M: Model + ?Sized>(
+        &mut self,
+        ctx: &Arc<CudaContext>,
+        arch: &str,
+        model: &M,
+        precision: Precision,
+    ) -> Result<Arc<CudaModule>, FitError> {
+        self.load(ctx, arch, model, precision, ModuleKind::Batch)
+    }
+
+    fn load<M: Model + ?Sized>(
+        &mut self,
+        ctx: &Arc<CudaContext>,
+        arch: &str,
+        model: &M,
+        precision: Precision,
+        kind: ModuleKind,
+    ) -> Result<Arc<CudaModule>, FitError> {
+        let source = match kind {
+            ModuleKind::Fit => model.cuda_source(precision),
+            ModuleKind::Batch => model.cuda_batch_source(precision).ok_or_else(|| {
+                FitError::Backend {
+                    backend: "cuda".into(),
+                    message: format!(
+                        "model `{}` has no CUDA batch module ({} parameters; the batch kernels take at most {})",
+                        model.name(),
+                        model.n_params(),
+                        kernels_gen::kernels::abi::BATCH_MAX_P
+                    ),
+                }
+            })?,
+        };
+        let key: Key = (model.hash(), precision, arch.to_string(), kind);
         if let Some(m) = self.memory.get(&key) {
             self.stats.memory_hits += 1;
+            crate::profile::record_cache_hit(crate::profile::CacheHit::Memory);
             return Ok(m.clone());
         }
         let path = self.file(&key);
         let cubin = match path.as_deref().and_then(|p| self.read(p)) {
             Some(c) => {
                 self.stats.disk_hits += 1;
+                crate::profile::record_cache_hit(crate::profile::CacheHit::Disk);
                 c
             }
             None => {
                 let start = Instant::now();
-                let c = kernels_gen::nvrtc::compile_cubin(
-                    model.cuda_source(precision),
-                    arch,
-                    model.name(),
-                )
-                .map_err(|e| FitError::Backend {
-                    backend: "cuda".into(),
-                    message: e.to_string(),
-                })?;
+                let c =
+                    kernels_gen::nvrtc::compile_cubin(source, arch, model.name()).map_err(|e| {
+                        FitError::Backend {
+                            backend: "cuda".into(),
+                            message: e.to_string(),
+                        }
+                    })?;
                 self.stats.builds += 1;
                 self.stats.build_time += start.elapsed();
-                tracing::debug!(model = model.name(), %precision, arch, "built CUDA kernels");
+                crate::profile::record_kernel_build(start.elapsed());
+                tracing::debug!(model = model.name(), %precision, arch, ?kind, "built CUDA kernels");
                 if let Some(p) = &path
                     && let Err(e) = write_atomically(p, &c)
                 {

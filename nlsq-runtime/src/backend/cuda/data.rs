@@ -24,6 +24,13 @@ impl DeviceBuffer {
                 gpu.stream.clone_htod(&f).map(DeviceBuffer::F32)
             }
         };
+        if r.is_ok() {
+            let width = match precision {
+                Precision::F64 => 8,
+                Precision::F32 => 4,
+            };
+            crate::profile::record_h2d((v.len() * width) as u64);
+        }
         r.map_err(|e| driver_error("uploading data", e))
     }
 }

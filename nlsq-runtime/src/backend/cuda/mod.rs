@@ -6,6 +6,7 @@
 //! without a GPU gets [`FitError::Backend`] (and `Backend::Auto` falls back to the CPU).
 
 pub mod cache;
+pub mod chunked;
 pub mod data;
 pub mod objective;
 
@@ -14,6 +15,7 @@ use cudarc::driver::{CudaContext, CudaStream, DriverError};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use cache::{CacheStats, KernelCache};
+pub use chunked::{ChunkedConfig, ChunkedCudaObjective};
 pub use data::DeviceData;
 pub use objective::CudaObjective;
 

@@ -79,6 +79,7 @@ impl<'d> CudaObjective<'d> {
         stream
             .memcpy_htod(p, &mut self.params)
             .map_err(|e| driver_error("copying parameters", e))?;
+        crate::profile::record_h2d(std::mem::size_of_val(p) as u64);
         let (n, stride) = (self.data.n as u64, self.data.n as u64);
         let loss = self.loss.code() as i32;
         let null: u64 = 0;
@@ -116,9 +117,11 @@ impl<'d> CudaObjective<'d> {
         // SAFETY: `nlsq_reduce(partials, n_blocks, out)` with W outputs.
         unsafe { r.launch(LaunchConfig::for_num_elems(width as u32)) }
             .map_err(|e| driver_error("launching nlsq_reduce", e))?;
-        stream
+        let row = stream
             .clone_dtoh(&self.out)
-            .map_err(|e| driver_error("reading the pass back", e))
+            .map_err(|e| driver_error("reading the pass back", e))?;
+        crate::profile::record_d2h(std::mem::size_of_val(row.as_slice()) as u64);
+        Ok(row)
     }
 }
 

@@ -1,0 +1,184 @@
+//! The online mode for sources that can be read only once: incremental Gauss–Newton.
+//!
+//! Chunk `c` is fitted with the solver the fit asked for, on the cost
+//!
+//! ```text
+//! ½ (p − p_{c−1})ᵀ A_{c−1} (p − p_{c−1}) + ½ Σ_{i ∈ c} ρ(r_i(p)²)
+//! ```
+//!
+//! where `p_{c−1}` is the estimate after the previous chunks and `A_{c−1}` their accumulated
+//! Gauss–Newton matrix (the information they carry). The solution is `p_c`, and `A_c` is the
+//! Gauss–Newton matrix of that cost at `p_c` (the prior's `A_{c−1}` plus the chunk's `JᵀJ`).
+//! For a model linear in its parameters this is recursive least squares, and the result is the
+//! exact fit; for a nonlinear model the earlier chunks enter through their quadratic expansion
+//! around the estimate of their time, so the result is **approximate** and labelled so
+//! (`DataPlan::approximate`).
+//!
+//! **Convergence rule:** the fit is reported converged when the last chunk moved every
+//! parameter by at most `online_tol` (default [`DEFAULT_ONLINE_TOL`]) of its standard error
+//! at the end, i.e. more data of the same kind would no longer change the estimate by a
+//! meaningful fraction of its uncertainty. The covariance comes from `A` and the summed chunk
+//! costs at each chunk's estimate.
+
+use super::objective::ChunkReader;
+use crate::backend::cpu::{CpuBackend, pass_from_row};
+use crate::data::FitData;
+use crate::error::FitError;
+use crate::loss::Loss;
+use crate::model::Model;
+use crate::result::Method;
+use crate::solve::{self, Objective, Pass, SolverOptions, SolverOutput};
+use nalgebra::{DMatrix, DVector};
+
+/// Default of `CurveFit::online_tol`: the largest move of a parameter in the last chunk, in
+/// standard errors, for an online fit to count as converged.
+pub const DEFAULT_ONLINE_TOL: f64 = 0.5;
+
+/// The state of an online fit after some chunks: everything the chunks read so far
+/// contribute, which with the source's position
+/// ([`DataSource::cursor`](super::DataSource::cursor)) is what a checkpoint of an online fit
+/// records in order to continue it with the rest of the source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OnlineState {
+    /// The current estimate.
+    pub p: Vec<f64>,
+    /// The accumulated Gauss–Newton matrix `A` (none before the first chunk).
+    pub information: Option<DMatrix<f64>>,
+    /// Half the summed chunk costs, each at its chunk's estimate.
+    pub cost: f64,
+    /// Summed unweighted squared residuals, each chunk at its estimate.
+    pub ssr: f64,
+    /// Chunks fitted.
+    pub chunks: u64,
+    /// Points fitted.
+    pub points: u64,
+}
+
+/// The outcome of an online fit.
+#[derive(Clone, Debug)]
+pub struct OnlineOutput {
+    /// The final estimate, with the accumulated matrix `A` as `pass.jtj` and half the summed
+    /// chunk costs as `pass.cost` (as a solver's output, for the result statistics).
+    pub out: SolverOutput,
+    /// `Σ (y − f)²` over all chunks, each at its own estimate.
+    pub ssr: f64,
+    /// The largest move of a parameter in the last chunk, in standard errors.
+    pub last_step_in_se: f64,
+    /// Chunks read.
+    pub chunks: u64,
+}
+
+/// One chunk's cost plus the quadratic prior of the chunks before it.
+struct PriorObjective<'d, M: Model> {
+    cpu: CpuBackend<'d, M>,
+    prior: Option<(DVector<f64>, DMatrix<f64>)>,
+}
+
+impl<M: Model> Objective for PriorObjective<'_, M> {
+    fn n_params(&self) -> usize {
+        self.cpu.n_params()
+    }
+
+    fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
+        let mut pass = pass_from_row(p.len(), &self.cpu.row(p));
+        if let Some((p_prev, a)) = &self.prior {
+            let d = DVector::from_column_slice(p) - p_prev;
+            let ad = a * &d;
+            pass.cost += 0.5 * d.dot(&ad);
+            pass.jtj += a;
+            pass.gradient += ad;
+        }
+        Ok(pass)
+    }
+}
+
+/// Fits the chunks of `reader` once each, in order.
+pub(crate) fn fit_online<M: Model>(
+    model: &M,
+    reader: &mut ChunkReader<'_>,
+    p0: &[f64],
+    options: &SolverOptions,
+    method: Method,
+    loss: Loss,
+    f_scale: f64,
+) -> Result<OnlineOutput, FitError> {
+    let np = p0.len();
+    let mut st = OnlineState {
+        p: p0.to_vec(),
+        information: None,
+        cost: 0.0,
+        ssr: 0.0,
+        chunks: 0,
+        points: 0,
+    };
+    let (mut nfev, mut njev, mut nit) = (0, 0, 0);
+    let mut last: Option<SolverOutput> = None;
+    let mut last_step = DVector::zeros(np);
+    reader.pass(|data: &FitData<'_>, start| {
+        let mut obj = PriorObjective {
+            cpu: CpuBackend::new(model, data, loss, f_scale),
+            prior: st
+                .information
+                .as_ref()
+                .map(|a| (DVector::from_column_slice(&st.p), a.clone())),
+        };
+        let out = match method {
+            Method::Lm => solve::lm::solve(&mut obj, &st.p, options, None),
+            Method::Trf => solve::trf::solve(&mut obj, &st.p, options, None),
+            Method::Dogbox => solve::dogbox::solve(&mut obj, &st.p, options, None),
+        }?;
+        let own = pass_from_row(np, &obj.cpu.row(&out.x));
+        st.cost += own.cost;
+        st.ssr += obj.cpu.unweighted_ssr(&out.x);
+        last_step = DVector::from_column_slice(&out.x) - DVector::from_column_slice(&st.p);
+        tracing::debug!(
+            chunk = st.chunks,
+            start,
+            points = data.len(),
+            cost = own.cost,
+            "online chunk fitted"
+        );
+        st.p.clone_from(&out.x);
+        st.information = Some(out.pass.jtj.clone());
+        st.chunks += 1;
+        st.points += data.len() as u64;
+        nfev += out.nfev;
+        njev += out.njev;
+        nit += out.nit;
+        last = Some(out);
+        Ok(())
+    })?;
+    let OnlineState {
+        information: a,
+        cost,
+        ssr,
+        chunks,
+        ..
+    } = st;
+    let (Some(mut out), Some(a)) = (last, a) else {
+        return Err(FitError::EmptyData);
+    };
+    // Standard errors from A and the residual variance of all chunks.
+    let n = reader.stats().map_or(0, |s| s.n) as f64;
+    let s2 = if n > np as f64 {
+        2.0 * cost / (n - np as f64)
+    } else {
+        f64::NAN
+    };
+    let (inv, _) = crate::covariance::pseudo_inverse(&a, n as usize);
+    let last_step_in_se = (0..np)
+        .map(|j| last_step[j].abs() / (inv[(j, j)] * s2).sqrt())
+        .fold(0.0, f64::max);
+    out.pass.cost = cost;
+    out.pass.jtj = a;
+    out.pass.n_points = n as u64;
+    out.nfev = nfev;
+    out.njev = njev;
+    out.nit = nit;
+    Ok(OnlineOutput {
+        out,
+        ssr,
+        last_step_in_se,
+        chunks,
+    })
+}

@@ -1,0 +1,176 @@
+//! The chunked and streaming CUDA drivers against the in-memory fits (feature `cuda`). Needs an NVIDIA GPU:
+//! runs with `NLSQ_TEST_CUDA=1` (on the GPU machine) and says it skipped otherwise.
+//!
+//! Exactness on the device: the chunked pass sums the same terms in another order than the
+//! in-memory device pass, so both fits are driven to their fixed point (tolerances 1e-15,
+//! where steps are at rounding level) and compared there to 1e-12 relative.
+
+#![cfg(feature = "cuda")]
+
+use nlsq::stream::{Chunk, FnSource};
+use nlsq::{Backend, CurveFit, DataMode, FitResult, Loss, Method, Precision, model};
+
+#[model]
+fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 {
+    a * (-b * x).exp() + c
+}
+
+fn gpu_tests_enabled() -> bool {
+    if std::env::var("NLSQ_TEST_CUDA").is_ok_and(|v| v == "1") {
+        return true;
+    }
+    eprintln!("SKIPPED: CUDA execution tests need a GPU; set NLSQ_TEST_CUDA=1 to run them");
+    false
+}
+
+fn data(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let x: Vec<f64> = (0..n).map(|i| 5.0 * i as f64 / n as f64).collect();
+    let mut s: u64 = 99;
+    let y = x
+        .iter()
+        .map(|x| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let e = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            2.5 * (-1.3 * x).exp() + 0.4 + 0.05 * e
+        })
+        .collect();
+    let sigma = (0..n).map(|i| 0.04 + 0.02 * ((i % 7) as f64)).collect();
+    (x, y, sigma)
+}
+
+fn assert_close(got: &FitResult, want: &FitResult, tol: f64) {
+    for j in 0..got.popt.len() {
+        let r = ((got.popt[j] - want.popt[j]) / want.popt[j]).abs();
+        assert!(
+            r <= tol,
+            "p{j}: {} vs {} ({r:e})\n{got}\n{want}",
+            got.popt[j],
+            want.popt[j]
+        );
+        let r = ((got.pcov[j][j] - want.pcov[j][j]) / want.pcov[j][j]).abs();
+        assert!(r <= 1e3 * tol, "pcov{j}: {r:e}");
+    }
+    let r = ((got.cost - want.cost) / want.cost).abs();
+    assert!(r <= tol, "cost {r:e}");
+}
+
+#[test]
+fn device_buffers_are_sized_from_the_budget() {
+    use nlsq::backend::cuda::chunked::{device_bytes_per_point, device_capacity};
+    assert_eq!(device_bytes_per_point(1, true, Precision::F64), 24);
+    assert_eq!(device_bytes_per_point(2, false, Precision::F32), 12);
+    // Two buffers in 1 MiB at 24 bytes a point: 21_845 points, rounded down to CPU chunks.
+    assert_eq!(
+        device_capacity(1 << 20, 1, true, Precision::F64, 300_001),
+        20_480
+    );
+    // Never more than the data (rounded up to a chunk), never less than one chunk.
+    assert_eq!(
+        device_capacity(1 << 30, 1, false, Precision::F32, 10_000),
+        12_288
+    );
+    assert_eq!(device_capacity(1, 1, false, Precision::F32, 10_000), 4096);
+}
+
+#[test]
+fn chunked_device_fits_equal_in_memory_fits() {
+    if !gpu_tests_enabled() {
+        return;
+    }
+    // 300_001 points, 1 MiB of device budget in f64 with sigma (24 bytes a point): buffers
+    // of 20_480 points, 15 chunks per pass, the last one short.
+    let (x, y, sigma) = data(300_001);
+    for loss in [Loss::Linear, Loss::Huber] {
+        let fit = |device_bytes: Option<u64>, backend| {
+            let mut f = CurveFit::new(Decay)
+                .p0([1.0, 1.0, 0.0])
+                .sigma(&sigma)
+                .loss(loss)
+                .method(Method::Trf)
+                .tol(1e-15)
+                .max_nfev(200)
+                .backend(backend);
+            if let Some(b) = device_bytes {
+                f = f.max_device_bytes(b);
+            }
+            f.fit(&x, &y).unwrap()
+        };
+        let memory = fit(None, Backend::Cuda);
+        assert_eq!(memory.data_plan.mode, DataMode::InMemory);
+        let chunked = fit(Some(1 << 20), Backend::Cuda);
+        assert_eq!(
+            chunked.data_plan.mode,
+            DataMode::Chunked,
+            "{}",
+            chunked.data_plan
+        );
+        assert_eq!(chunked.data_plan.chunks_per_pass, 15);
+        assert_eq!(chunked.data_plan.chunk_points, 20_480);
+        assert!(chunked.backend.contains("chunked"), "{}", chunked.backend);
+        assert_close(&chunked, &memory, 1e-12);
+        let cpu = fit(None, Backend::Cpu);
+        assert_close(&chunked, &cpu, 1e-12);
+        // Re-runs are bit-identical (the first pass stages pinned blocks, later fits reuse
+        // nothing: a fresh objective each time).
+        let again = fit(Some(1 << 20), Backend::Cuda);
+        assert_eq!(again.popt, chunked.popt);
+    }
+    // f32 data: chunked and in-memory device fits see the same f32 values.
+    let f32fit = |device_bytes: Option<u64>| {
+        let mut f = CurveFit::new(Decay)
+            .p0([1.0, 1.0, 0.0])
+            .precision(Precision::F32)
+            .tol(1e-15)
+            .max_nfev(200)
+            .backend(Backend::Cuda);
+        if let Some(b) = device_bytes {
+            f = f.max_device_bytes(b);
+        }
+        f.fit(&x, &y).unwrap()
+    };
+    let (m, c) = (f32fit(None), f32fit(Some(1 << 20)));
+    assert_eq!(c.data_plan.mode, DataMode::Chunked);
+    assert_close(&c, &m, 1e-9);
+}
+
+#[test]
+fn streamed_sources_fit_on_the_device() {
+    if !gpu_tests_enabled() {
+        return;
+    }
+    let (x, y, _) = data(250_000);
+    let want = CurveFit::new(Decay)
+        .p0([1.0, 1.0, 0.0])
+        .tol(1e-15)
+        .max_nfev(200)
+        .backend(Backend::Cpu)
+        .fit(&x, &y)
+        .unwrap();
+    let (xc, yc) = (x.clone(), y.clone());
+    // Unknown length (no hint): two pinned blocks refilled every pass.
+    let mut source = FnSource::new(1, move || {
+        let (xc, yc) = (xc.clone(), yc.clone());
+        (0..xc.len()).step_by(10_007).map(move |a| {
+            let b = (a + 10_007).min(xc.len());
+            Chunk {
+                x: vec![xc[a..b].to_vec()],
+                y: yc[a..b].to_vec(),
+                sigma: None,
+            }
+        })
+    });
+    let got = CurveFit::new(Decay)
+        .p0([1.0, 1.0, 0.0])
+        .tol(1e-15)
+        .max_nfev(200)
+        .backend(Backend::Cuda)
+        .max_host_bytes(1 << 20)
+        .max_device_bytes(1 << 20)
+        .fit_source(&mut source)
+        .unwrap();
+    assert_eq!(got.data_plan.mode, DataMode::Streaming);
+    assert!(got.backend.starts_with("cuda"), "{}", got.backend);
+    assert_close(&got, &want, 1e-12);
+}
