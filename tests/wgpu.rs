@@ -539,3 +539,37 @@ fn nist_strd_on_wgpu_f32_table() {
         "f32 NIST fits with LRE >= 3: {at_least_3}/108"
     );
 }
+
+#[test]
+fn resident_data_serves_several_fits_and_models() {
+    let Some(gpu) = gpu() else { return };
+    let (x, y) = synth(
+        40_000,
+        |x| 3.0 * (-(x - 2.2) * (x - 2.2) / (2.0 * 0.6 * 0.6)).exp() + 0.3,
+        0.05,
+    );
+    let data = FitData::new(vec![&x[..]], &y, None, NanPolicy::Raise, 1).unwrap();
+    let dev = DeviceData::upload(&gpu, &data, Precision::F32).unwrap();
+    let cpu = CurveFit::new(Gaussian)
+        .p0([2.0, 2.0, 1.0, 0.0])
+        .backend(Backend::Cpu)
+        .fit(&x, &y)
+        .unwrap();
+    for method in [Method::Lm, Method::Trf] {
+        let r = CurveFit::new(Gaussian)
+            .p0([2.0, 2.0, 1.0, 0.0])
+            .method(method)
+            .fit_resident_wgpu(&dev)
+            .unwrap();
+        assert!(r.backend.contains("resident data"), "{}", r.backend);
+        for j in 0..4 {
+            assert!(rel(r.popt[j], cpu.popt[j]) < 1e-5, "{method} p{j}");
+        }
+    }
+    // Another model on the same buffers: a decay does not fit a peak, but it runs.
+    let other = CurveFit::new(Decay)
+        .p0([1.0, 0.1, 0.0])
+        .fit_resident_wgpu(&dev)
+        .unwrap();
+    assert!(other.cost > cpu.cost);
+}
