@@ -573,3 +573,77 @@ fn resident_data_serves_several_fits_and_models() {
         .unwrap();
     assert!(other.cost > cpu.cost);
 }
+
+/// The pass of `model` on the device against the CPU's at `p`, every row entry.
+fn compare_pass(gpu: &Arc<Gpu>, model: &dyn Model, cols: Vec<&[f64]>, y: &[f64], p: &[f64]) {
+    let k = cols.len();
+    let data = FitData::new(cols, y, None, NanPolicy::Raise, k).unwrap();
+    let mut cpu = nlsq::backend::CpuBackend::new(model, &data, Loss::SoftL1, 0.8);
+    let want = nlsq::solve::Objective::pass(&mut cpu, p).unwrap();
+    let precision = if gpu.has_f64 {
+        Precision::F64
+    } else {
+        Precision::F32
+    };
+    let tol = if gpu.has_f64 { 1e-11 } else { 1e-4 };
+    let dev = DeviceData::upload(gpu, &data, precision).unwrap();
+    let mut obj = WgpuObjective::new(model, &dev, Loss::SoftL1, 0.8).unwrap();
+    let got = nlsq::solve::Objective::pass(&mut obj, p).unwrap();
+    assert_eq!(got.n_points, want.n_points);
+    assert!(rel(got.cost, want.cost) < tol, "{}: cost", model.name());
+    let np = p.len();
+    let scale = (0..np).map(|j| want.jtj[(j, j)]).fold(0.0, f64::max);
+    for j in 0..np {
+        for l in 0..np {
+            let e = (got.jtj[(j, l)] - want.jtj[(j, l)]).abs() / scale;
+            assert!(e < tol, "{}: JtJ[{j},{l}] {e:.2e}", model.name());
+        }
+        let gscale = want.gradient.amax().max(1e-300);
+        let e = (got.gradient[j] - want.gradient[j]).abs() / gscale;
+        assert!(e < tol * 10.0, "{}: g[{j}] {e:.2e}", model.name());
+    }
+}
+
+#[test]
+fn tiled_pass_and_two_predictors_match_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let n = 3000;
+    let x: Vec<f64> = (0..n).map(|i| -1.0 + 2.0 * i as f64 / n as f64).collect();
+    let x2: Vec<f64> = x.iter().map(|v| (3.0 * v).sin()).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .zip(&x2)
+        .map(|(a, b)| (2.0 * a).exp() + b)
+        .collect();
+    // P = 12 and P = 24: above REGISTER_PATH_MAX_P, the tiled path.
+    for terms in [12usize, 24] {
+        let expr = (0..terms)
+            .map(|j| format!("c{j} * cos({j} * x)"))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let model = nlsq::ExprModel::parse(&expr).unwrap();
+        assert_eq!(model.n_params(), terms);
+        let p: Vec<f64> = (0..terms).map(|j| 1.0 / (1.0 + j as f64)).collect();
+        compare_pass(&gpu, &model, vec![&x[..]], &y, &p);
+    }
+    // Two predictors (column-major x, x_stride = n).
+    let model = nlsq::ExprModel::parse("a * exp(b * x[0]) + c * x[1]").unwrap();
+    compare_pass(&gpu, &model, vec![&x[..], &x2[..]], &y, &[1.1, 1.9, 0.9]);
+}
+
+#[test]
+fn pipelines_are_built_once_per_model_and_precision() {
+    let Some(gpu) = gpu() else { return };
+    let mut cache = nlsq::backend::wgpu::PipelineCache::new();
+    cache.pipelines(&gpu, &Decay, Precision::F32).unwrap();
+    cache.pipelines(&gpu, &Decay, Precision::F32).unwrap();
+    assert_eq!((cache.stats().builds, cache.stats().memory_hits), (1, 1));
+    cache.pipelines(&gpu, &Gaussian, Precision::F32).unwrap();
+    assert_eq!(cache.stats().builds, 2);
+    if gpu.has_f64 {
+        cache.pipelines(&gpu, &Decay, Precision::F64).unwrap();
+        assert_eq!(cache.stats().builds, 3);
+    }
+    cache.pipelines(&gpu, &Decay, Precision::F32).unwrap();
+    assert_eq!(cache.stats().memory_hits, 2);
+}
