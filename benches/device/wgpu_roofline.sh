@@ -7,14 +7,16 @@
 #   mkdir -p .devbin
 #   cargo test --release --features wgpu --test wgpu --no-run --message-format=json \
 #     | jq -r 'select(.executable != null) | .executable' | xargs -I{} cp {} .devbin/wgpu_test
+#   cargo test --release --features wgpu --test wgpu_nist --no-run --message-format=json \
+#     | jq -r 'select(.executable != null) | .executable' | xargs -I{} cp {} .devbin/wgpu_nist_test
 #   cargo bench --features wgpu --bench wgpu_roofline --no-run --message-format=json \
 #     | jq -r 'select(.executable != null) | .executable' | xargs -I{} cp {} .devbin/wgpu_roofline
-#   strip .devbin/wgpu_test .devbin/wgpu_roofline
+#   strip .devbin/wgpu_test .devbin/wgpu_nist_test .devbin/wgpu_roofline
 #   (cd .devbin && apt-get download libvulkan1)      # the machine has an ICD but no loader
 #
-# 1. Correctness on the H200 through Vulkan: the whole wgpu test binary (NIST f64 54/54 per
-#    method, f32 table, CPU agreement, bit-identical re-runs), with CI=true so that a missing
-#    adapter fails instead of skipping.
+# 1. Correctness on the H200 through Vulkan: the wgpu test binaries (CPU agreement,
+#    bit-identical re-runs, tiled pass; NIST f64 54/54 per method and the f32 table), with
+#    CI=true so that a missing adapter fails instead of skipping.
 # 2. Pass time for N = 1e8 (N=... to change) in f32 and f64, resident decay and Gaussian,
 #    against a buffer-to-buffer copy of the same bytes measured in the same run (goal: >= 70%
 #    of that floor), beside the CUDA figure of benches/RESULTS.md.
@@ -30,6 +32,7 @@ export WGPU_BACKEND=${WGPU_BACKEND:-vulkan}
 export CI=true
 ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null | tee "$OUT/vulkan_icds.txt" || true
 .devbin/wgpu_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/wgpu_test.txt"
+.devbin/wgpu_nist_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/wgpu_nist_test.txt"
 N=${N:-1e8}
 .devbin/wgpu_roofline "$N" 2>&1 | tee "$OUT/wgpu_roofline.txt"
 grep '^RESULT ' "$OUT/wgpu_roofline.txt" | sed 's/^RESULT //' > "$OUT/wgpu_roofline.json"
