@@ -1,6 +1,6 @@
 //! The wgpu backend against the CPU (feature `wgpu`; NIST in `tests/wgpu_nist.rs`). Runs on
-//! any adapter, Mesa's lavapipe included (Debian: `mesa-vulkan-drivers libvulkan1`); without one the tests say they
-//! skipped, except under `CI=true`, where a missing adapter fails them.
+//! any adapter, Mesa's lavapipe included (Debian: `mesa-vulkan-drivers libvulkan1`); without
+//! one the tests say they skipped, except under `CI=true`, where a missing adapter fails them.
 
 #![cfg(feature = "wgpu")]
 #![allow(clippy::too_many_arguments)]
