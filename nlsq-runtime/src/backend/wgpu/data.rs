@@ -81,6 +81,7 @@ impl DeviceData {
         let k = data.n_inputs();
         let m = Self::max_chunk_points(gpu, k, precision).min(max_chunk.max(1));
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let invalid = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut chunks = Vec::with_capacity(n.div_ceil(m));
         let mut start = 0;
         while start < n {
@@ -101,6 +102,13 @@ impl DeviceData {
             start = end;
         }
         gpu.wait()?;
+        let invalid = pollster::block_on(invalid.pop());
+        if let Some(e) = invalid {
+            drop(scope);
+            return Err(backend_error(format!(
+                "uploading {n} points in {precision}: the device refused a buffer: {e}"
+            )));
+        }
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(backend_error(format!(
                 "uploading {n} points in {precision}: the device is out of memory ({e}); fit in f32, or on the CPU"

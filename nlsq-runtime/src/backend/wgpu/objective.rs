@@ -133,6 +133,8 @@ impl<'d> WgpuObjective<'d> {
         let width = abi::reduction_width(np) as u64;
         let elem = Gpu::elem_bytes(data.precision);
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        // Buffers or bindings the device refuses (beyond its limits) are errors, not panics.
+        let invalid = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         use wgpu::BufferUsages as U;
         let params = buffer(
             gpu,
@@ -174,9 +176,16 @@ impl<'d> WgpuObjective<'d> {
             rows as u64 * width * elem,
             U::MAP_READ | U::COPY_DST,
         );
+        let invalid = pollster::block_on(invalid.pop());
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(backend_error(format!(
                 "allocating reduction buffers: the device is out of memory ({e})"
+            )));
+        }
+        if let Some(e) = invalid {
+            return Err(backend_error(format!(
+                "model `{}`: the device refused the pass buffers or bindings: {e}",
+                model.name()
             )));
         }
         Ok(WgpuObjective {
