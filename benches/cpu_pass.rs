@@ -4,21 +4,14 @@
 //! `RAYON_NUM_THREADS=1 cargo bench --bench cpu_pass` — the best of many repetitions, so that
 //! other load on the machine shows as little as possible.
 
+#[path = "common/models.rs"]
+mod models;
+
+use models::{Decay, Gaussian};
 use nlsq::backend::cpu::{CpuBackend, Simd};
-use nlsq::{FitData, Loss, Model, NanPolicy, model};
+use nlsq::{FitData, Loss, Model, NanPolicy};
 use std::hint::black_box;
 use std::time::Instant;
-
-#[model]
-fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 {
-    a * (-b * x).exp() + c
-}
-
-#[model]
-fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 {
-    let d = x - mu;
-    amp * (-(d * d) / (2.0 * sigma * sigma)).exp()
-}
 
 /// Best time of one pass, in ns per point.
 fn ns_per_point<M: Model>(m: M, data: &FitData<'_>, p: &[f64], loss: Loss, simd: Simd) -> f64 {

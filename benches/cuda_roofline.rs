@@ -6,21 +6,14 @@
 //! ```
 //! Prints a table and one JSON line (`RESULT {...}`).
 
+#[path = "common/models.rs"]
+mod models;
+
+use models::{Decay, Gaussian};
 use nlsq::backend::cuda::{CudaObjective, DeviceData, Gpu};
 use nlsq::solve::Objective;
-use nlsq::{Backend, CurveFit, FitData, Loss, Method, NanPolicy, Precision, model};
+use nlsq::{Backend, CurveFit, FitData, Loss, Method, NanPolicy, Precision};
 use std::time::Instant;
-
-#[model]
-fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 {
-    a * (-b * x).exp() + c
-}
-
-#[model]
-fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 {
-    let d = x - mu;
-    amp * (-(d * d) / (2.0 * sigma * sigma)).exp()
-}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);

@@ -2,21 +2,14 @@
 //! Gaussian at N = 1e3 … 1e6, on the same data `benches/scipy_cpu.py` gives scipy.
 //! Run all of it side by side with `bash benches/run_cpu_vs_scipy.sh`.
 
+#[path = "common/models.rs"]
+mod models;
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use nlsq::{CurveFit, Method, model};
+use models::{Decay, Gaussian};
+use nlsq::{CurveFit, Method};
 use std::hint::black_box;
 use std::time::Duration;
-
-#[model]
-fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 {
-    a * (-b * x).exp() + c
-}
-
-#[model]
-fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 {
-    let d = x - mu;
-    amp * (-(d * d) / (2.0 * sigma * sigma)).exp()
-}
 
 /// Uniform deviates in [-0.5, 0.5) from a 64-bit LCG, reproduced bit for bit by the scipy
 /// script.

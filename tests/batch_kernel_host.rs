@@ -15,7 +15,7 @@ mod batch_cases;
 mod batch_support;
 
 use batch_cases::{Case, acceptance_cases};
-use batch_support::{Decay, Gauss2d, Rng, decay, gauss2d, grid5};
+use batch_support::{Decay, Gauss2d, Rng, decay, gauss2d_poisson, grid5};
 use nlsq::batch::{BatchResult, Estimator, FitState};
 use nlsq::{Backend, Model, Precision};
 use std::path::{Path, PathBuf};
@@ -261,29 +261,16 @@ fn states_case() -> Case {
 }
 
 fn poisson_case() -> Case {
-    let mut rng = Rng::new(11);
-    let x = grid5();
-    let (mut y, mut p0) = (vec![], vec![]);
-    for _ in 0..300 {
-        let t = [
+    let (y, p0) = gauss2d_poisson(&mut Rng::new(11), 300, |rng| {
+        [
             rng.uniform(30.0, 80.0),
             rng.uniform(1.7, 2.3),
             rng.uniform(1.7, 2.3),
             rng.uniform(0.8, 1.2),
             rng.uniform(3.0, 6.0),
-        ];
-        for q in 0..25 {
-            y.push(rng.poisson(gauss2d(
-                [x[2 * q], x[2 * q + 1]],
-                t[0],
-                t[1],
-                t[2],
-                t[3],
-                t[4],
-            )));
-        }
-        p0.extend([t[0] * 1.1, t[1] + 0.1, t[2] - 0.1, t[3] * 1.1, t[4] * 0.9]);
-    }
+        ]
+    });
+    let x = grid5();
     Case {
         name: "poisson",
         model: &Gauss2d,

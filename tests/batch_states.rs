@@ -5,7 +5,7 @@
 #[path = "common/batch_support.rs"]
 mod batch_support;
 
-use batch_support::{Decay, Gauss2d, Rng, decay, gauss2d, grid5};
+use batch_support::{Decay, Gauss2d, Rng, decay, gauss2d, gauss2d_poisson, grid5};
 use nlsq::batch::{BatchFit, Estimator, FitState};
 use nlsq::{Backend, FitError, Model};
 
@@ -242,30 +242,17 @@ fn nll(model: &dyn Model, x: &[f64], y: &[f64], p: &[f64]) -> f64 {
 #[test]
 fn poisson_mle_zeroes_the_gradient_of_the_exact_likelihood() {
     // Low counts, where least squares and maximum likelihood differ clearly.
-    let mut rng = Rng::new(7);
     let x = grid5();
     let n_fits = 200;
-    let (mut y, mut p0) = (Vec::new(), Vec::new());
-    for _ in 0..n_fits {
-        let t = [
+    let (y, p0) = gauss2d_poisson(&mut Rng::new(7), n_fits, |rng| {
+        [
             rng.uniform(20.0, 60.0),
             rng.uniform(1.6, 2.4),
             rng.uniform(1.6, 2.4),
             rng.uniform(0.8, 1.3),
             rng.uniform(3.0, 6.0),
-        ];
-        for q in 0..25 {
-            y.push(rng.poisson(gauss2d(
-                [x[2 * q], x[2 * q + 1]],
-                t[0],
-                t[1],
-                t[2],
-                t[3],
-                t[4],
-            )));
-        }
-        p0.extend([t[0] * 1.1, t[1] + 0.1, t[2] - 0.1, t[3] * 1.1, t[4] * 0.9]);
-    }
+        ]
+    });
     let fit = |est| {
         BatchFit::new(Gauss2d)
             .data(&y)

@@ -1,19 +1,12 @@
 //! The CPU pass's vector paths: every instruction set gives the same bits, and the sums equal
 //! a plain point-by-point accumulation.
 
+#[path = "../benches/common/models.rs"]
+mod models;
+
+use models::{Decay, Gaussian};
 use nlsq::backend::cpu::{CpuBackend, Simd, accumulate_point};
 use nlsq::{FitData, Loss, Model, NanPolicy, model};
-
-#[model]
-fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 {
-    a * (-b * x).exp() + c
-}
-
-#[model]
-fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 {
-    let d = x - mu;
-    amp * (-(d * d) / (2.0 * sigma * sigma)).exp()
-}
 
 /// Two predictors, a branch on a compound condition, a logarithm and a call with no vector version (`sin`).
 #[model]

@@ -14,38 +14,12 @@ mod corpus_dispatch;
 #[path = "common/nist.rs"]
 mod nist;
 
+#[path = "common/cuda_support.rs"]
+mod cuda_support;
+
+use cuda_support::{Decay, data, gpu_tests_enabled};
 use nlsq::backend::cuda::{Gpu, KernelCache};
-use nlsq::{Backend, CurveFit, FitError, Loss, Method, Precision, model};
-
-#[model]
-fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 {
-    a * (-b * x).exp() + c
-}
-
-fn gpu_tests_enabled() -> bool {
-    if std::env::var("NLSQ_TEST_CUDA").is_ok_and(|v| v == "1") {
-        return true;
-    }
-    eprintln!("SKIPPED: CUDA execution tests need a GPU; set NLSQ_TEST_CUDA=1 to run them");
-    false
-}
-
-fn data(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    let x: Vec<f64> = (0..n).map(|i| 5.0 * i as f64 / n as f64).collect();
-    let mut s: u64 = 99;
-    let y = x
-        .iter()
-        .map(|x| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let e = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-            2.5 * (-1.3 * x).exp() + 0.4 + 0.05 * e
-        })
-        .collect();
-    let sigma = (0..n).map(|i| 0.04 + 0.02 * ((i % 7) as f64)).collect();
-    (x, y, sigma)
-}
+use nlsq::{Backend, CurveFit, FitError, Loss, Method, Precision};
 
 #[test]
 fn without_a_device_cuda_is_an_error_and_auto_falls_back() {

@@ -71,6 +71,33 @@ pub fn grid5() -> Vec<f64> {
         .collect()
 }
 
+/// `(y, p0)` of `n_fits` 2-D Gaussians on [`grid5`] with Poisson counts: per fit, the true
+/// parameters from `truth`, then 25 counts, and p0 off the truth by +10 % (amplitude, width),
+/// ±0.1 px (centre) and -10 % (background).
+pub fn gauss2d_poisson(
+    rng: &mut Rng,
+    n_fits: usize,
+    truth: impl Fn(&mut Rng) -> [f64; 5],
+) -> (Vec<f64>, Vec<f64>) {
+    let x = grid5();
+    let (mut y, mut p0) = (Vec::new(), Vec::new());
+    for _ in 0..n_fits {
+        let t = truth(rng);
+        for q in 0..25 {
+            y.push(rng.poisson(gauss2d(
+                [x[2 * q], x[2 * q + 1]],
+                t[0],
+                t[1],
+                t[2],
+                t[3],
+                t[4],
+            )));
+        }
+        p0.extend([t[0] * 1.1, t[1] + 0.1, t[2] - 0.1, t[3] * 1.1, t[4] * 0.9]);
+    }
+    (y, p0)
+}
+
 /// Largest parameter count [`Reduced`] handles (its scratch lives on the stack).
 pub const REDUCED_MAX_P: usize = 16;
 

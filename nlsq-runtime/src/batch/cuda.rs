@@ -151,12 +151,7 @@ fn run_typed<T: Real, M: Model + ?Sized>(
         reason: format!("{n_fits} fits exceed one CUDA batch (at most 2^32 - 1)"),
     })?;
     let module = gpu
-        .cache
-        .lock()
-        .map_err(|_| FitError::Backend {
-            backend: "cuda".into(),
-            message: "kernel cache lock poisoned".into(),
-        })?
+        .lock_cache()?
         .batch_module(&gpu.ctx, &gpu.arch, model, precision)?;
     let max_len = match &problem.layout {
         Layout::Equal(n) => *n,

@@ -89,10 +89,7 @@ pub fn solve_with(
     let max_nfev = opts.max_nfev.unwrap_or(100 * (n + 1));
     let jac_scale = matches!(opts.x_scale, XScale::Jac);
 
-    let resumed = hooks.take_resume(Method::Lm)?;
-    if let Some(state) = &resumed {
-        state.check(n)?;
-    }
+    let resumed = hooks.take_resume(Method::Lm, n)?;
     let LmState {
         x,
         mut pass,

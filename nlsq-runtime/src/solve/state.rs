@@ -228,14 +228,23 @@ impl<'a> Hooks<'a> {
         }
     }
 
-    /// Takes the state to resume from, refusing one of another method.
-    pub(crate) fn take_resume(&mut self, method: Method) -> Result<Option<SolverState>, FitError> {
+    /// Takes the state to resume from, refusing one of another method or one that does not
+    /// fit `n` parameters ([`SolverState::check`]).
+    pub(crate) fn take_resume(
+        &mut self,
+        method: Method,
+        n: usize,
+    ) -> Result<Option<SolverState>, FitError> {
         match self.resume.take() {
             Some(s) if s.method() != method => Err(FitError::InvalidOption {
                 option: "resume".into(),
                 reason: format!("a {} state cannot resume a {method} solve", s.method()),
             }),
-            other => Ok(other),
+            Some(s) => {
+                s.check(n)?;
+                Ok(Some(s))
+            }
+            None => Ok(None),
         }
     }
 }

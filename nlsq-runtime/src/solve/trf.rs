@@ -55,10 +55,7 @@ pub fn solve_with(
     let max_nfev = prep.max_nfev;
     let jac = prep.fixed_scale.is_none();
 
-    let resumed = hooks.take_resume(Method::Trf)?;
-    if let Some(state) = &resumed {
-        state.check(n)?;
-    }
+    let resumed = hooks.take_resume(Method::Trf, n)?;
     let TrfState {
         mut x,
         mut pass,

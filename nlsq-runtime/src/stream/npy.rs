@@ -6,8 +6,8 @@
 //! magic string, a truncated or malformed header, another dtype, a file whose size does not
 //! match its header — is a [`FitError::Source`].
 
-use super::raw::{MappedColumn, RawType, check_column_lengths, read_columns};
-use super::{Chunk, DataSource, io_error};
+use super::io_error;
+use super::raw::{MappedColumn, RawType, check_column_lengths, mapped_data_source};
 use crate::error::FitError;
 use std::io::Read;
 use std::path::Path;
@@ -223,48 +223,7 @@ impl NpyFile {
     }
 }
 
-impl DataSource for NpyFile {
-    fn origin(&self) -> String {
-        self.y.origin.clone()
-    }
-
-    fn n_inputs(&self) -> usize {
-        self.xs.len()
-    }
-
-    fn has_sigma(&self) -> bool {
-        self.sigma.is_some()
-    }
-
-    fn len_hint(&self) -> Option<u64> {
-        Some(self.y.len as u64)
-    }
-
-    fn reiterable(&self) -> bool {
-        true
-    }
-
-    fn rewind(&mut self) -> Result<(), FitError> {
-        self.pos = 0;
-        Ok(())
-    }
-
-    fn next_chunk(&mut self, chunk: &mut Chunk, max_points: usize) -> Result<bool, FitError> {
-        self.pos = read_columns(
-            &self.xs,
-            &self.y,
-            self.sigma.as_ref(),
-            self.pos,
-            max_points,
-            chunk,
-        );
-        Ok(!chunk.is_empty())
-    }
-
-    fn cursor(&self) -> u64 {
-        self.pos as u64
-    }
-}
+mapped_data_source!(NpyFile);
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@
 //! chunk has been decoded, so a pass over a file far larger than memory keeps only about one
 //! chunk of it resident.
 
-use super::{Chunk, DataSource, io_error};
+use super::{Chunk, io_error};
 use crate::error::FitError;
 use memmap2::{Advice, Mmap, UncheckedAdvice};
 use std::fs::File;
@@ -195,6 +195,61 @@ pub(crate) fn check_column_lengths(
     Ok(())
 }
 
+/// Implements [`DataSource`](super::DataSource) for a file source made of mapped columns: a
+/// type with fields `xs: Vec<MappedColumn>`, `y: MappedColumn`, `sigma: Option<MappedColumn>`
+/// and `pos: usize` (the next point). Shared by [`RawFile`] and [`NpyFile`](super::NpyFile).
+macro_rules! mapped_data_source {
+    ($t:ty) => {
+        impl $crate::stream::DataSource for $t {
+            fn origin(&self) -> String {
+                self.y.origin.clone()
+            }
+
+            fn n_inputs(&self) -> usize {
+                self.xs.len()
+            }
+
+            fn has_sigma(&self) -> bool {
+                self.sigma.is_some()
+            }
+
+            fn len_hint(&self) -> Option<u64> {
+                Some(self.y.len as u64)
+            }
+
+            fn reiterable(&self) -> bool {
+                true
+            }
+
+            fn rewind(&mut self) -> Result<(), $crate::error::FitError> {
+                self.pos = 0;
+                Ok(())
+            }
+
+            fn next_chunk(
+                &mut self,
+                chunk: &mut $crate::stream::Chunk,
+                max_points: usize,
+            ) -> Result<bool, $crate::error::FitError> {
+                self.pos = $crate::stream::raw::read_columns(
+                    &self.xs,
+                    &self.y,
+                    self.sigma.as_ref(),
+                    self.pos,
+                    max_points,
+                    chunk,
+                );
+                Ok(!chunk.is_empty())
+            }
+
+            fn cursor(&self) -> u64 {
+                self.pos as u64
+            }
+        }
+    };
+}
+pub(crate) use mapped_data_source;
+
 /// Raw little-endian files, one per column (no header): a re-iterable source.
 ///
 /// ```no_run
@@ -246,45 +301,4 @@ impl RawFile {
     }
 }
 
-impl DataSource for RawFile {
-    fn origin(&self) -> String {
-        self.y.origin.clone()
-    }
-
-    fn n_inputs(&self) -> usize {
-        self.xs.len()
-    }
-
-    fn has_sigma(&self) -> bool {
-        self.sigma.is_some()
-    }
-
-    fn len_hint(&self) -> Option<u64> {
-        Some(self.y.len as u64)
-    }
-
-    fn reiterable(&self) -> bool {
-        true
-    }
-
-    fn rewind(&mut self) -> Result<(), FitError> {
-        self.pos = 0;
-        Ok(())
-    }
-
-    fn next_chunk(&mut self, chunk: &mut Chunk, max_points: usize) -> Result<bool, FitError> {
-        self.pos = read_columns(
-            &self.xs,
-            &self.y,
-            self.sigma.as_ref(),
-            self.pos,
-            max_points,
-            chunk,
-        );
-        Ok(!chunk.is_empty())
-    }
-
-    fn cursor(&self) -> u64 {
-        self.pos as u64
-    }
-}
+mapped_data_source!(RawFile);

@@ -6,7 +6,7 @@
 //! a BLAKE3 checksum of the cubin; an entry that is truncated, corrupt or of another format is
 //! rebuilt and replaced, never trusted.
 
-use super::driver_error;
+use super::{Gpu, driver_error};
 use crate::error::FitError;
 use crate::model::Model;
 use cudarc::driver::{CudaContext, CudaModule};
@@ -15,11 +15,21 @@ use kernels_gen::{ModelHash, Precision};
 use std::io::Write;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
 
 const MAGIC: &[u8; 8] = b"NLSQCUB1";
 const MEMORY_ENTRIES: usize = 64;
+
+impl Gpu {
+    /// Locks the device's kernel cache (a poisoned lock is a backend error).
+    pub(crate) fn lock_cache(&self) -> Result<MutexGuard<'_, KernelCache>, FitError> {
+        self.cache.lock().map_err(|_| FitError::Backend {
+            backend: "cuda".into(),
+            message: "kernel cache lock poisoned".into(),
+        })
+    }
+}
 
 /// Counters of the kernel cache.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -431,12 +431,7 @@ fn engine<T: Real, M: Model + ?Sized>(
     config: ChunkedConfig,
 ) -> Result<Engine<T>, FitError> {
     let module = gpu
-        .cache
-        .lock()
-        .map_err(|_| FitError::Backend {
-            backend: "cuda".into(),
-            message: "kernel cache lock poisoned".into(),
-        })?
+        .lock_cache()?
         .module(&gpu.ctx, &gpu.arch, model, precision)?;
     let load = |name: &str| {
         module

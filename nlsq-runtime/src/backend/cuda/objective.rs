@@ -37,12 +37,7 @@ impl<'d> CudaObjective<'d> {
     ) -> Result<Self, FitError> {
         let gpu = &data.gpu;
         let module = gpu
-            .cache
-            .lock()
-            .map_err(|_| FitError::Backend {
-                backend: "cuda".into(),
-                message: "kernel cache lock poisoned".into(),
-            })?
+            .lock_cache()?
             .module(&gpu.ctx, &gpu.arch, model, data.precision)?;
         let load = |name: &str| {
             module
