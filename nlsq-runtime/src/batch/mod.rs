@@ -59,12 +59,15 @@
 //! assert!((r.params_of(1)[1] - 1.5).abs() < 1e-8);
 //! ```
 
+mod choose;
 mod cpu;
 #[cfg(feature = "cuda")]
 mod cuda;
 pub mod lm;
 mod problem;
 pub mod result;
+#[cfg(feature = "wgpu")]
+mod wgpu;
 
 pub use result::{BatchResult, FitState};
 
@@ -432,92 +435,6 @@ impl<'a, M: Model> BatchFit<'a, M> {
                 .transpose()?,
             estimator: self.estimator,
         })
-    }
-
-    /// Chooses the backend and runs every fit there.
-    fn run(
-        &self,
-        problem: &Problem<'_>,
-        settings: lm::LmSettings,
-        out: &mut Outputs,
-    ) -> Result<(Backend, Precision, String), FitError> {
-        let n = problem.n_fits;
-        let cpu = |why: String, out: &mut Outputs| {
-            tracing::debug!(fits = n, %why, "batch fit on the CPU");
-            cpu::run(&self.model, problem, settings, out);
-            Ok((Backend::Cpu, Precision::F64, why))
-        };
-        match self.backend {
-            Backend::Cpu => cpu("cpu (chosen), f64".into(), out),
-            Backend::Cuda => {
-                #[cfg(feature = "cuda")]
-                {
-                    let gpu = crate::backend::cuda::Gpu::shared()?;
-                    cuda::run(
-                        &gpu,
-                        &self.model,
-                        problem,
-                        settings,
-                        self.precision,
-                        self.device_chunk,
-                        out,
-                    )?;
-                    let why = format!(
-                        "cuda {} ({}), {} (chosen)",
-                        gpu.name, gpu.arch, self.precision
-                    );
-                    Ok((Backend::Cuda, self.precision, why))
-                }
-                #[cfg(not(feature = "cuda"))]
-                Err(FitError::Backend {
-                    backend: "cuda".into(),
-                    message: "this build has no CUDA support: enable the `cuda` feature".into(),
-                })
-            }
-            Backend::Wgpu => Err(FitError::InvalidOption {
-                option: "backend".into(),
-                reason: "batched fits run on the CPU or CUDA; the wgpu backend fits one problem at a time".into(),
-            }),
-            Backend::Auto if n < AUTO_GPU_MIN_FITS => cpu(
-                format!(
-                    "cpu (auto: {n} fits, below the {AUTO_GPU_MIN_FITS} where a GPU wins), f64"
-                ),
-                out,
-            ),
-            Backend::Auto if self.model.cuda_batch_source(self.precision).is_none() => cpu(
-                format!(
-                    "cpu (auto: model `{}` has no batch kernels), f64",
-                    self.model.name()
-                ),
-                out,
-            ),
-            Backend::Auto => {
-                #[cfg(feature = "cuda")]
-                {
-                    match crate::backend::cuda::Gpu::shared() {
-                        Ok(gpu) => {
-                            cuda::run(
-                                &gpu,
-                                &self.model,
-                                problem,
-                                settings,
-                                self.precision,
-                                self.device_chunk,
-                                out,
-                            )?;
-                            let why = format!(
-                                "cuda {} ({}), {} (auto: {n} fits)",
-                                gpu.name, gpu.arch, self.precision
-                            );
-                            Ok((Backend::Cuda, self.precision, why))
-                        }
-                        Err(e) => cpu(format!("cpu (auto: no usable GPU: {e}), f64"), out),
-                    }
-                }
-                #[cfg(not(feature = "cuda"))]
-                cpu("cpu (auto: built without GPU backends), f64".into(), out)
-            }
-        }
     }
 
     /// Runs every fit. Errors only for batch-level problems (shapes, options, an unavailable

@@ -1,0 +1,351 @@
+//! Batch fitting on wgpu (feature `wgpu`), on any adapter, Mesa's lavapipe included: the
+//! acceptance test of tests/batch.rs on the device in f64 (every batch fit equals its
+//! single-fit CurveFit result to 1e-8), every per-fit state as the CPU batch backend gives it,
+//! f32 within the tolerance of tests/batch_cuda.rs, bit-identical re-runs and chunked
+//! dispatches, and `Backend::Auto` passing over a software adapter. Without an adapter the
+//! tests say they skipped, except under `CI=true`, where a missing adapter fails them.
+//!
+//! The 10,000 problems run in release builds (`cargo test --release --features wgpu --test
+//! batch_wgpu`, as CI does); a debug build runs every 10th problem of each family.
+
+#![cfg(feature = "wgpu")]
+
+#[path = "common/batch_cases.rs"]
+mod batch_cases;
+#[path = "common/batch_support.rs"]
+mod batch_support;
+
+use batch_cases::{Case, acceptance_cases, compare_with_single_fits};
+use batch_support::Decay;
+use nlsq::backend::wgpu::Gpu;
+use nlsq::batch::{AUTO_GPU_MIN_FITS, BatchFit, BatchResult, Estimator, FitState};
+use nlsq::{Backend, Precision};
+use std::sync::Arc;
+
+/// The shared adapter, or `None` after saying the test skipped (a failure under `CI=true`).
+fn gpu() -> Option<Arc<Gpu>> {
+    match Gpu::shared() {
+        Ok(g) => {
+            eprintln!("wgpu adapter: {} (f64: {})", g.describe(), g.has_f64);
+            Some(g)
+        }
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but no wgpu adapter: {e} (install mesa-vulkan-drivers libvulkan1)")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: no wgpu adapter ({e}); install mesa-vulkan-drivers libvulkan1");
+            None
+        }
+    }
+}
+
+/// The acceptance cases: all 10,000 problems in release builds, every 10th in debug builds.
+fn cases() -> Vec<Case> {
+    let all = acceptance_cases();
+    if cfg!(debug_assertions) {
+        eprintln!("debug build: every 10th problem (the 10,000 run with --release)");
+        all.into_iter().map(|c| every_nth(&c, 10)).collect()
+    } else {
+        assert_eq!(all.iter().map(Case::n_fits).sum::<usize>(), 10_000);
+        all
+    }
+}
+
+/// Fits `0, n, 2n, ..` of `case`.
+fn every_nth(case: &Case, n: usize) -> Case {
+    let p = case.model.n_params();
+    let k = case.model.n_inputs();
+    let mut c = case.clone();
+    let (mut y, mut x, mut w, mut lengths) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut p0, mut lo, mut hi, mut fixed) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let per_fit = |v: &[f64], i: usize| {
+        if v.len() == p {
+            v.to_vec()
+        } else {
+            v[i * p..(i + 1) * p].to_vec()
+        }
+    };
+    let mut start = 0;
+    for i in 0..case.n_fits() {
+        let len = case.lengths[i];
+        if i % n == 0 {
+            lengths.push(len);
+            y.extend_from_slice(&case.y[start..start + len]);
+            if !case.x_shared {
+                x.extend_from_slice(&case.x[start * k..(start + len) * k]);
+            }
+            if let Some(cw) = &case.w {
+                w.extend_from_slice(&cw[start..start + len]);
+            }
+            p0.extend(per_fit(&case.p0, i));
+            if let Some((l, h)) = &case.bounds {
+                lo.extend(per_fit(l, i));
+                hi.extend(per_fit(h, i));
+            }
+            if let Some(f) = &case.fixed {
+                fixed.extend_from_slice(&f[i * p..(i + 1) * p]);
+            }
+        }
+        start += len;
+    }
+    c.lengths = lengths;
+    c.y = y;
+    if !case.x_shared {
+        c.x = x;
+    }
+    c.w = case.w.as_ref().map(|_| w);
+    c.p0 = p0;
+    c.bounds = case.bounds.as_ref().map(|_| (lo, hi));
+    c.fixed = case.fixed.as_ref().map(|_| fixed);
+    c
+}
+
+#[test]
+fn wgpu_batch_fits_equal_single_fits() {
+    let Some(g) = gpu() else { return };
+    if !g.has_f64 {
+        eprintln!("SKIPPED: adapter {} has no SHADER_F64", g.describe());
+        return;
+    }
+    let bad: usize = cases()
+        .iter()
+        .map(|c| compare_with_single_fits(c, Backend::Wgpu, Precision::F64))
+        .sum();
+    assert_eq!(bad, 0, "wgpu f64 batch fits differ from single fits");
+}
+
+/// Same states, and identical parameters and NaN patterns where a fit never started.
+fn assert_same_states(what: &str, cpu: &BatchResult, dev: &BatchResult) {
+    assert_eq!(cpu.states, dev.states, "{what}: states");
+    let p = cpu.n_params;
+    for i in 0..cpu.n_fits {
+        if matches!(cpu.states[i], FitState::InvalidInput | FitState::NonFinite) {
+            let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(cpu.params_of(i)),
+                bits(dev.params_of(i)),
+                "{what}: fit {i} keeps p0"
+            );
+            assert!(dev.chi2[i].is_nan(), "{what}: fit {i}");
+        }
+        if let (Some(a), Some(b)) = (cpu.covariance_of(i), dev.covariance_of(i)) {
+            for e in 0..p * p {
+                assert_eq!(a[e].is_nan(), b[e].is_nan(), "{what}: fit {i} covariance {e}");
+                assert_eq!(a[e] == 0.0, b[e] == 0.0, "{what}: fit {i} covariance {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn wgpu_matches_the_cpu_state_for_state_and_in_f32() {
+    let Some(g) = gpu() else { return };
+    for case in cases() {
+        let cpu = case.batch(Backend::Cpu, Precision::F64);
+        if g.has_f64 {
+            let dev = case.batch(Backend::Wgpu, Precision::F64);
+            assert_same_states(case.name, &cpu, &dev);
+        }
+        // f32: the same optimum to single-precision accuracy for well-converged fits.
+        let dev32 = case.batch(Backend::Wgpu, Precision::F32);
+        let p = cpu.n_params;
+        let (mut worst, mut usable) = (0.0f64, 0);
+        for i in 0..cpu.n_fits {
+            if !matches!(
+                dev32.states[i],
+                FitState::Converged | FitState::MaxIterations
+            ) {
+                continue;
+            }
+            usable += 1;
+            for j in 0..p {
+                let (a, b) = (dev32.params_of(i)[j], cpu.params_of(i)[j]);
+                // In units of the standard error: f32 data cannot do better than ~1e-3 of it.
+                let e = (a - b).abs() / cpu.perr_of(i).unwrap()[j].max(1e-300);
+                worst = worst.max(e);
+            }
+        }
+        println!(
+            "{}: f32 on wgpu, {usable} of {} fits usable, worst difference {worst:.1e} standard errors",
+            case.name, cpu.n_fits
+        );
+        assert!(usable * 100 >= cpu.n_fits * 99, "{}", case.name);
+        assert!(worst < 0.05, "{}: f32 fits off by {worst} σ", case.name);
+    }
+}
+
+fn decay_data(n_fits: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
+    let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.25).collect();
+    let mut y = Vec::with_capacity(n_fits * n);
+    for i in 0..n_fits {
+        let b = 0.5 + 0.1 * i as f64;
+        y.extend(x.iter().map(|t| 2.0 * (-b * t).exp() + 0.5));
+    }
+    (x, y)
+}
+
+#[test]
+fn per_fit_problems_end_in_the_cpu_states() {
+    let Some(g) = gpu() else { return };
+    let precision = if g.has_f64 {
+        Precision::F64
+    } else {
+        Precision::F32
+    };
+    // Equal lengths, shared x, weights, bounds, fixed: one problem per fit.
+    let n = 12;
+    let (x, mut y) = decay_data(8, n);
+    y[2 * n + 3] = f64::NAN; // non-finite data
+    let mut w = vec![1.0; 8 * n];
+    w[3 * n] = -1.0; // negative weight
+    w[4 * n + 1] = f64::INFINITY; // non-finite weight
+    let mut p0 = [1.0, 1.0, 0.0].repeat(8);
+    p0[5 * 3 + 1] = 5.0; // p0 above its upper bound
+    p0[7 * 3] = f64::NAN; // p0 not finite
+    let (lo, hi) = (vec![0.0, 0.0, -1.0], vec![10.0, 3.0, 1.0]);
+    let mut fixed = vec![false; 24];
+    fixed[6 * 3 + 2] = true; // offset held at 0: still converges, zero covariance row
+    let run = |backend| {
+        BatchFit::new(Decay)
+            .data(&y)
+            .equal_length(n)
+            .x_shared(&x)
+            .weights(&w)
+            .p0(&p0)
+            .bounds(&lo, &hi)
+            .fixed(&fixed)
+            .tolerance(1e-12)
+            .max_iterations(200)
+            .covariance(true)
+            .backend(backend)
+            .precision(precision)
+            .fit()
+            .unwrap()
+    };
+    let (cpu, dev) = (run(Backend::Cpu), run(Backend::Wgpu));
+    assert_same_states("equal lengths", &cpu, &dev);
+    println!("equal lengths: {:?}", dev.states);
+    assert_eq!(dev.count(FitState::Converged), 3);
+    // Variable lengths, per-point x: too few points, singular, fine, and the budget.
+    let xs = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0];
+    let ys = [1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 1.2, 0.9, 0.8, 0.7];
+    for max_iterations in [1, 100] {
+        let run = |backend| {
+            BatchFit::new(Decay)
+                .data(&ys)
+                .lengths(&[2, 4, 4])
+                .x(&xs)
+                .p0(&[1.0, 1.0, 0.0])
+                .max_iterations(max_iterations)
+                .covariance(true)
+                .backend(backend)
+                .precision(precision)
+                .fit()
+                .unwrap()
+        };
+        let (cpu, dev) = (run(Backend::Cpu), run(Backend::Wgpu));
+        assert_same_states("variable lengths", &cpu, &dev);
+        assert_eq!(cpu.iterations, dev.iterations);
+        println!("variable lengths, {max_iterations} iterations: {:?}", dev.states);
+    }
+    // Poisson: a negative count is invalid, a model <= 0 at p0 not finite; the index as x.
+    let counts: Vec<f64> = (0..30)
+        .map(|i| (10.0 * (-0.1 * f64::from(i % 10)).exp()).round())
+        .collect();
+    let mut bad = counts.clone();
+    bad[11] = -1.0;
+    let p0 = [8.0, 0.05, 1.0, 8.0, 0.05, 1.0, -8.0, 0.05, -1.0];
+    let run = |backend| {
+        BatchFit::new(Decay)
+            .data(&bad)
+            .equal_length(10)
+            .p0(&p0)
+            .estimator(Estimator::PoissonMle)
+            .tolerance(1e-12)
+            .max_iterations(200)
+            .covariance(true)
+            .backend(backend)
+            .precision(precision)
+            .fit()
+            .unwrap()
+    };
+    let (cpu, dev) = (run(Backend::Cpu), run(Backend::Wgpu));
+    assert_same_states("poisson", &cpu, &dev);
+    println!("poisson: {:?}", dev.states);
+}
+
+#[test]
+fn reruns_and_chunked_dispatches_are_bit_identical() {
+    let Some(g) = gpu() else { return };
+    let case = &acceptance_cases()[0];
+    let case = every_nth(case, 10);
+    let precisions: Vec<Precision> = Precision::ALL
+        .into_iter()
+        .filter(|&p| g.has_f64 || p == Precision::F32)
+        .collect();
+    for precision in precisions {
+        let run = |chunk: usize| {
+            let mut b = BatchFit::new(case.model)
+                .data(&case.y)
+                .lengths(&case.lengths)
+                .p0(&case.p0)
+                .tolerance(Case::TOLERANCE)
+                .step_tolerance(Case::STEP_TOLERANCE)
+                .max_iterations(Case::MAX_ITERATIONS)
+                .covariance(true)
+                .backend(Backend::Wgpu)
+                .precision(precision)
+                .device_chunk(chunk);
+            b = if case.x_shared {
+                b.x_shared(&case.x)
+            } else {
+                b.x(&case.x)
+            };
+            if let Some(w) = &case.w {
+                b = b.weights(w);
+            }
+            b.fit().unwrap()
+        };
+        let one = run(usize::MAX);
+        for chunk in [usize::MAX, 7, 64, 100] {
+            let r = run(chunk);
+            assert_eq!(r.states, one.states, "{precision}, chunks of {chunk}");
+            assert_eq!(r.iterations, one.iterations, "{precision}, chunks of {chunk}");
+            let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&r.params), bits(&one.params), "{precision}, {chunk}");
+            assert_eq!(bits(&r.chi2), bits(&one.chi2), "{precision}, {chunk}");
+            assert_eq!(
+                bits(r.covariance.as_ref().unwrap()),
+                bits(one.covariance.as_ref().unwrap()),
+                "{precision}, chunks of {chunk}"
+            );
+        }
+        println!(
+            "{precision}: {} fits, re-runs and chunks of 7, 64, 100 fits equal one dispatch bit for bit",
+            one.n_fits
+        );
+    }
+}
+
+#[test]
+fn auto_passes_over_a_software_adapter() {
+    let Some(g) = gpu() else { return };
+    let x: Vec<f64> = (0..10).map(f64::from).collect();
+    let y: Vec<f64> = x.iter().map(|t| 2.0 * (-0.3 * t).exp() + 0.5).collect();
+    let many = y.repeat(AUTO_GPU_MIN_FITS);
+    let r = BatchFit::new(Decay)
+        .data(&many)
+        .equal_length(10)
+        .x_shared(&x)
+        .p0(&[1.0, 1.0, 0.0])
+        .fit()
+        .unwrap();
+    println!("Auto with {AUTO_GPU_MIN_FITS} fits on {}: {}", g.describe(), r.reason);
+    if g.is_software() {
+        assert_eq!(r.backend, Backend::Cpu);
+        assert!(r.reason.contains("software"), "{}", r.reason);
+    } else if cfg!(not(feature = "cuda")) {
+        assert_eq!(r.backend, Backend::Wgpu, "{}", r.reason);
+    }
+    assert_eq!(r.count(FitState::Converged), AUTO_GPU_MIN_FITS);
+}
