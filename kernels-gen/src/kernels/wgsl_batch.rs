@@ -320,6 +320,12 @@ fn nlsq_batch_lm(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
         }
         cov_bad = select(1u, 0u, ok);
     }
+    // llvmpipe (gallivm) silently ends every loop of an invocation once all its loops together
+    // have run 65535 iterations (LP_MAX_TGSI_LOOP_ITERATIONS): a last loop that must run twice
+    // (its bound unknown to the compiler) proves the fit above was not cut short.
+    var sentinel = 0u;
+    for (var z = 0u; z < 2u + nlsq_b.reserved; z++) { sentinel++; }
+    if (sentinel != 2u) { state = NLSQ_CUT_SHORT; }
     for (var j = 0u; j < NLSQ_P; j++) { nlsq_out[fit_id * NLSQ_P + j] = p[j]; }
     nlsq_out[nlsq_b.chi2_offset + fit_id] = chi2;
     nlsq_info[fit_id] = state | (min(it, 0x7fffffu) << 8u) | (cov_bad << 31u);
@@ -349,7 +355,7 @@ pub fn module_source(model: &ModelIr, precision: Precision) -> Option<String> {
          // Batch fits of a model with {p} parameters and {k} predictor(s), {precision}.\n\
          alias real = {real};\n\
          const NLSQ_P: u32 = {p}u;\nconst NLSQ_K: u32 = {k}u;\nconst NLSQ_TP: u32 = {tp}u;\n\
-         const NLSQ_WG: u32 = {wg}u;\n\
+         const NLSQ_WG: u32 = {wg}u;\nconst NLSQ_CUT_SHORT: u32 = {cut}u;\n\
          const NLSQ_EPS: real = {eps};\nconst NLSQ_MAX_REAL: real = {max};\n\
          const NLSQ_LAMBDA0: real = {lambda0:?}{suffix};\nconst NLSQ_LAMBDA_FACTOR: real = {factor:?}{suffix};\n\
          {math}\n{helpers}\n{model_fns}\n{BODY}",
@@ -358,6 +364,7 @@ pub fn module_source(model: &ModelIr, precision: Precision) -> Option<String> {
         k = model.n_inputs(),
         tp = p * (p + 1) / 2,
         wg = abi::WGSL_BATCH_WORKGROUP,
+        cut = abi::BATCH_CUT_SHORT,
         lambda0 = abi::BATCH_LAMBDA0,
         factor = abi::BATCH_LAMBDA_FACTOR,
         helpers = helpers(),

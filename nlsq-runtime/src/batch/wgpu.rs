@@ -263,35 +263,38 @@ fn run_chunk(
         reserved: 0,
     };
     let uniform = buffer(gpu, "batch uniforms", 80, U::UNIFORM | U::COPY_DST);
-    gpu.queue.write_buffer(&uniform, 0, &uniform_bytes(&uniforms));
+    gpu.queue
+        .write_buffer(&uniform, 0, &uniform_bytes(&uniforms));
     let out_bytes = (out_len * elem) as u64;
     let info_bytes = (n * 4) as u64;
     let results = buffer(gpu, "batch results", out_bytes, U::STORAGE | U::COPY_SRC);
-    let info = buffer(gpu, "batch info", info_bytes, U::STORAGE | U::COPY_SRC | U::COPY_DST);
+    let info = buffer(
+        gpu,
+        "batch info",
+        info_bytes,
+        U::STORAGE | U::COPY_SRC | U::COPY_DST,
+    );
     // No state code: a fit the kernel never finished reads back as an error, not as converged.
     gpu.queue
         .write_buffer(&info, 0, &vec![0xff; info_bytes as usize]);
-    let results_host = buffer(gpu, "results readback", out_bytes, U::MAP_READ | U::COPY_DST);
+    let results_host = buffer(
+        gpu,
+        "results readback",
+        out_bytes,
+        U::MAP_READ | U::COPY_DST,
+    );
     let info_host = buffer(gpu, "info readback", info_bytes, U::MAP_READ | U::COPY_DST);
     let x = x_per_point.as_ref().unwrap_or(shared_x);
     let w = w.as_ref().unwrap_or(placeholder);
-    let entries: Vec<wgpu::BindGroupEntry<'_>> = [
-        x,
-        &y,
-        w,
-        &fit_params,
-        &fit_index,
-        &uniform,
-        &results,
-        &info,
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, b)| wgpu::BindGroupEntry {
-        binding: i as u32,
-        resource: b.as_entire_binding(),
-    })
-    .collect();
+    let entries: Vec<wgpu::BindGroupEntry<'_>> =
+        [x, &y, w, &fit_params, &fit_index, &uniform, &results, &info]
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
     let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some("nlsq batch"),
         layout: &pipe.layout,
@@ -315,7 +318,7 @@ fn run_chunk(
         .chunks_exact(4)
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
-    harvest(problem, &values, &info, (f0, f1), out)
+    harvest(&gpu.describe(), problem, &values, &info, (f0, f1), out)
 }
 
 /// Workgroups `(x, y)` covering `n` fits (2-D beyond the per-dimension limit).
@@ -360,6 +363,7 @@ fn uniform_bytes(u: &WgslBatchUniforms) -> Vec<u8> {
 /// Unpacks one chunk's results into `out`: NaN where a state or the covariance bit says the
 /// value is undefined, the exact p0 for fits that never started.
 fn harvest(
+    name: &str,
     problem: &Problem<'_>,
     values: &[f64],
     info: &[u32],
@@ -371,6 +375,20 @@ fn harvest(
     let chi2_offset = n * p;
     let cov_offset = chi2_offset + n;
     out.params[f0 * p..f1 * p].copy_from_slice(&values[..n * p]);
+    let cut: Vec<usize> = (0..n)
+        .filter(|&l| info[l] & 0xff == u32::from(abi::BATCH_CUT_SHORT))
+        .map(|l| f0 + l)
+        .collect();
+    if !cut.is_empty() {
+        return Err(backend_error(format!(
+            "{} fits (e.g. {:?}) were cut short by the adapter {name}: it ends every shader loop \
+             of an invocation after a fixed number of iterations in all (llvmpipe: 65535), fewer \
+             than these fits need (points x iterations); lower max_iterations, fit in f64 (fewer \
+             iterations), or use Backend::Cpu",
+            cut.len(),
+            &cut[..cut.len().min(8)]
+        )));
+    }
     for l in 0..n {
         let i = f0 + l;
         let code = (info[l] & 0xff) as u8;
