@@ -9,6 +9,10 @@
 //! workgroups one dimension allows), and its parameters, χ², states, iterations and
 //! covariances are read back. The kernels are deterministic per fit, so chunking and re-runs
 //! do not change a bit.
+//!
+//! llvmpipe (Mesa's software Vulkan) silently ends all loops of a shader invocation after 65535
+//! iterations in all; the kernel detects it (`abi::BATCH_CUT_SHORT`) and the batch fails with
+//! an error naming the fits, never with their truncated results.
 
 use super::Outputs;
 use super::lm::LmSettings;
@@ -106,7 +110,7 @@ fn plan_chunks(
     let out_per_fit = (p + 1 + if cov { p * p } else { 0 }) as u64;
     let max_by_fit = (binding / (elem * out_per_fit.max(3 * p as u64)))
         .min(binding / (4 * (p as u64 + 1)))
-        .min(index / (p * p).max(1) as u64);
+        .min(index / out_per_fit);
     let max_fits = (max_fits.max(1) as u64).min(max_by_fit).max(1) as usize;
     let mut chunks = Vec::new();
     let mut f0 = 0;
