@@ -141,8 +141,10 @@ fn wgpu_matches_the_cpu_state_for_state_and_in_f32() {
     }
 }
 
-/// The f32 iteration budget on a software adapter.
-const F32_SOFTWARE_ITERATIONS: u32 = 50;
+/// The f32 iteration budget on a software adapter: llvmpipe runs 65535 loop iterations per
+/// invocation (SIMD group) in all, about 250 LM iterations of 30 points (the longest decay
+/// fits); the 1000 of [`Case::MAX_ITERATIONS`] are cut short there (a clear error).
+const F32_SOFTWARE_ITERATIONS: u32 = 250;
 
 fn decay_data(n_fits: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
     let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.25).collect();

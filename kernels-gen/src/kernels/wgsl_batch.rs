@@ -102,15 +102,7 @@ fn nlsq_accumulate(fit: NlsqFit, p: array<real, NLSQ_P>, fisher: bool) -> NlsqAc
         var hw = t.hw;
         if (fisher) { hw = real(1.0) / vg.value; }
         acc.chi2 += t.c;
-        var e = 0u;
-        for (var j = 0u; j < NLSQ_P; j++) {
-            acc.g[j] += t.gw * vg.grad[j];
-            let hj = hw * vg.grad[j];
-            for (var k = j; k < NLSQ_P; k++) {
-                acc.h[e] += hj * vg.grad[k];
-                e++;
-            }
-        }
+        nlsq_add_point(&acc, t.gw, hw, vg.grad);
     }
     acc.ok = acc.ok && nlsq_finite(acc.chi2);
     for (var j = 0u; j < NLSQ_P; j++) { acc.ok = acc.ok && nlsq_finite(acc.g[j]); }
@@ -332,6 +324,25 @@ fn nlsq_batch_lm(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
 }
 "#;
 
+/// `nlsq_add_point`: one point's gradient and Hessian terms, unrolled over the parameters
+/// (`g[j] += gw ∇f_j`, `h[up(j, k)] += (hw ∇f_j) ∇f_k` for `k >= j`, in that order). Unrolled
+/// because llvmpipe ends all loops of an invocation after 65535 iterations in all: the
+/// per-point work then costs one loop iteration instead of `1 + P + P(P+1)/2`.
+fn add_point(p: usize) -> String {
+    let mut f = String::from(
+        "fn nlsq_add_point(acc: ptr<function, NlsqAcc>, gw: real, hw: real, d: array<real, NLSQ_P>) {\n",
+    );
+    let mut e = 0;
+    for j in 0..p {
+        f += &format!("    (*acc).g[{j}] += gw * d[{j}];\n    let h{j} = hw * d[{j}];\n");
+        for k in j..p {
+            f += &format!("    (*acc).h[{e}] += h{j} * d[{k}];\n");
+            e += 1;
+        }
+    }
+    f + "}\n"
+}
+
 /// The WGSL batch module of `model` for `precision`, or `None` when the model has more than
 /// [`abi::BATCH_MAX_P`] parameters.
 pub fn module_source(model: &ModelIr, precision: Precision) -> Option<String> {
@@ -358,7 +369,7 @@ pub fn module_source(model: &ModelIr, precision: Precision) -> Option<String> {
          const NLSQ_WG: u32 = {wg}u;\nconst NLSQ_CUT_SHORT: u32 = {cut}u;\n\
          const NLSQ_EPS: real = {eps};\nconst NLSQ_MAX_REAL: real = {max};\n\
          const NLSQ_LAMBDA0: real = {lambda0:?}{suffix};\nconst NLSQ_LAMBDA_FACTOR: real = {factor:?}{suffix};\n\
-         {math}\n{helpers}\n{model_fns}\n{BODY}",
+         {math}\n{helpers}\n{model_fns}\n{BODY}\n{add_point}",
         version = env!("CARGO_PKG_VERSION"),
         abi = abi::ABI_VERSION,
         k = model.n_inputs(),
@@ -369,6 +380,7 @@ pub fn module_source(model: &ModelIr, precision: Precision) -> Option<String> {
         factor = abi::BATCH_LAMBDA_FACTOR,
         helpers = helpers(),
         model_fns = model_functions(model, &d),
+        add_point = add_point(p),
     ))
 }
 

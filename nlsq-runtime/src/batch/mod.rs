@@ -35,8 +35,8 @@
 //! in chunks over two streams); wgpu with the `wgpu` feature (`Model::wgsl_batch_source`: one
 //! invocation per fit, f32, or f64 where the adapter has `SHADER_F64`, fits dispatched in
 //! chunks of [`BatchFit::device_chunk`]; llvmpipe ends a shader invocation's loops after 65535
-//! iterations in all, so a fit needing more, roughly points × iterations × the inner loops
-//! over the parameters, is an error there). Models with more than 16 parameters have no device
+//! iterations in all, so a fit needing more, roughly points × iterations (a few hundred
+//! iterations of 30 points), is an error there). Models with more than 16 parameters have no device
 //! modules and fit on the CPU.
 //!
 //! ```
