@@ -2,7 +2,8 @@
 //! acceptance test of tests/batch.rs on the device in f64 (every batch fit equals its
 //! single-fit CurveFit result to 1e-8), every per-fit state as the CPU batch backend gives it,
 //! f32 within the tolerance of tests/batch_cuda.rs, bit-identical re-runs and chunked
-//! dispatches, and `Backend::Auto` passing over a software adapter. Without an adapter the
+//! dispatches, `Backend::Auto` passing over a software adapter, llvmpipe's loop limit and
+//! models without batch kernels as clear errors. Without an adapter the
 //! tests say they skipped, except under `CI=true`, where a missing adapter fails them.
 //!
 //! On lavapipe the whole file takes about 15 s in a debug build (2 cores).
@@ -18,7 +19,7 @@ use batch_cases::{Case, acceptance_cases, compare_with_single_fits};
 use batch_support::Decay;
 use nlsq::backend::wgpu::Gpu;
 use nlsq::batch::{AUTO_GPU_MIN_FITS, BatchFit, BatchResult, Estimator, FitState};
-use nlsq::{Backend, Precision};
+use nlsq::{Backend, Model, Precision};
 use std::sync::Arc;
 
 /// The shared adapter, or `None` after saying the test skipped (a failure under `CI=true`).
@@ -350,4 +351,36 @@ fn llvmpipe_loop_limit_is_an_error() {
         }
         other => panic!("expected the loop-limit error, got {other:?}"),
     }
+}
+
+#[test]
+fn models_without_batch_kernels_are_an_error_on_wgpu() {
+    let Some(_g) = gpu() else { return };
+    // 17 parameters: more than the batch kernels take (BATCH_MAX_P = 16).
+    let expr = (1..=17)
+        .map(|j| format!("a{j} * x.powi({})", j - 1))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let model = nlsq::ExprModel::parse(&expr).unwrap();
+    assert_eq!(model.n_params(), 17);
+    let x: Vec<f64> = (0..20).map(|i| f64::from(i) / 20.0).collect();
+    let y: Vec<f64> = x.iter().map(|t| 1.0 + t).collect();
+    let fit = |backend| {
+        BatchFit::new(&model)
+            .data(&y)
+            .equal_length(20)
+            .x_shared(&x)
+            .p0(&[0.5; 17])
+            .backend(backend)
+            .fit()
+    };
+    match fit(Backend::Wgpu) {
+        Err(nlsq::FitError::Backend { backend, message }) => {
+            assert_eq!(backend, "wgpu");
+            assert!(message.contains("no WGSL batch module"), "{message}");
+            println!("{message}");
+        }
+        other => panic!("expected a backend error, got {other:?}"),
+    }
+    assert_eq!(fit(Backend::Cpu).unwrap().backend, Backend::Cpu);
 }
