@@ -253,8 +253,9 @@ fn per_fit_problems_end_in_the_cpu_states() {
 #[test]
 fn reruns_and_chunked_dispatches_are_bit_identical() {
     let Some(g) = gpu() else { return };
-    // Variable lengths, per-point x and weights, bounds on a shared grid.
-    for case in &acceptance_cases()[..2] {
+    // Variable lengths with per-point x and weights; bounds; per-fit fixed masks.
+    let cases = acceptance_cases();
+    for case in [&cases[0], &cases[1], &cases[3]] {
         reruns_and_chunks(&g, case);
     }
 }
