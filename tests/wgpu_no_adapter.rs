@@ -1,10 +1,12 @@
 //! The wgpu backend on a machine without an adapter (feature `wgpu`): `Backend::Wgpu` is a
-//! clear error and `Backend::Auto` falls back to the CPU and says why. The adapter is hidden
+//! clear error and `Backend::Auto` falls back to the CPU and says why, for single and batch
+//! fits. The adapter is hidden
 //! with wgpu's own `WGPU_BACKEND` (DX12 and Metal, absent on Linux), set before the first
 //! device is opened: this binary holds this one test alone.
 
 #![cfg(feature = "wgpu")]
 
+use nlsq::batch::{AUTO_GPU_MIN_FITS, BatchFit, FitState};
 use nlsq::{Backend, CurveFit, FitError, model};
 
 #[model]
@@ -43,4 +45,32 @@ fn without_an_adapter_wgpu_is_an_error_and_auto_falls_back_to_the_cpu() {
     );
     assert!((r.popt[1] - 1.3).abs() < 1e-8);
     println!("Backend::Auto: {}", r.backend);
+    // Batch fits: the same.
+    let xs: Vec<f64> = (0..10).map(f64::from).collect();
+    let ys: Vec<f64> = xs.iter().map(|t| 2.0 * (-0.3 * t).exp() + 0.5).collect();
+    let many = ys.repeat(AUTO_GPU_MIN_FITS);
+    let batch = |backend| {
+        BatchFit::new(Decay)
+            .data(&many)
+            .equal_length(10)
+            .x_shared(&xs)
+            .p0(&[1.0, 1.0, 0.0])
+            .backend(backend)
+            .fit()
+    };
+    let e = batch(Backend::Wgpu).unwrap_err();
+    assert!(
+        matches!(e, FitError::Backend { ref backend, ref message } if backend == "wgpu" && message.contains("no wgpu adapter")),
+        "{e}"
+    );
+    println!("batch, Backend::Wgpu: {e}");
+    let r = batch(Backend::Auto).unwrap();
+    assert_eq!(r.backend, Backend::Cpu);
+    assert!(
+        r.reason.starts_with("cpu (auto: no usable GPU") && r.reason.contains("no wgpu adapter"),
+        "{}",
+        r.reason
+    );
+    assert_eq!(r.count(FitState::Converged), AUTO_GPU_MIN_FITS);
+    println!("batch, Backend::Auto: {}", r.reason);
 }

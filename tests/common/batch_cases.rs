@@ -38,6 +38,15 @@ impl Case {
     }
 
     pub fn batch(&self, backend: Backend, precision: Precision) -> BatchResult {
+        self.builder(backend, precision).fit().unwrap()
+    }
+
+    /// The batch of [`Case::batch`], configured but not run (to change an option).
+    pub fn builder(
+        &self,
+        backend: Backend,
+        precision: Precision,
+    ) -> BatchFit<'_, &'static dyn Model> {
         let mut b = BatchFit::new(self.model)
             .data(&self.y)
             .lengths(&self.lengths)
@@ -63,7 +72,7 @@ impl Case {
         if let Some(f) = &self.fixed {
             b = b.fixed(f);
         }
-        b.fit().unwrap()
+        b
     }
 
     /// The single-fit reference of fit `i`: (full parameters, full covariance).

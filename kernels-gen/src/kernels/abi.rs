@@ -122,7 +122,8 @@
 //! `has_offsets`, the fixed mask as 0/1 at `fixed_offset`), `5: uniform`
 //! [`WgslBatchUniforms`], `6: out` (`read_write` reals: parameters `n_fits * P` at 0, χ² at
 //! `chi2_offset`, covariances at `cov_offset`), `7: info` (`read_write u32` per fit: state in
-//! bits 0..8, iterations in bits 8..31, bit 31 set when the covariance is unavailable). The
+//! bits 0..8 ([`BATCH_CUT_SHORT`] when the implementation cut the invocation's loops short),
+//! iterations in bits 8..31, bit 31 set when the covariance is unavailable). The
 //! host writes NaN where a state or bit 31 says the value is undefined. "No bounds" is
 //! `has_bounds = 0` (WGSL has no infinity literals).
 
@@ -180,6 +181,11 @@ pub const BATCH_SINGULAR: u8 = 2;
 pub const BATCH_NON_FINITE: u8 = 3;
 /// Batch state code: the fit's own inputs are unusable.
 pub const BATCH_INVALID_INPUT: u8 = 4;
+
+/// WGSL batch info code (not a fit state): the implementation ended the invocation's loops
+/// early (llvmpipe stops all loops of an invocation after 65535 iterations in all), so the
+/// fit's results are not those of the algorithm. The host turns it into an error.
+pub const BATCH_CUT_SHORT: u8 = 254;
 
 /// The uniform block of the WGSL batch kernel (20 `u32`, 80 bytes). Offsets count elements of
 /// the buffer they index.

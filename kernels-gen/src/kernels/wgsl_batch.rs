@@ -102,15 +102,7 @@ fn nlsq_accumulate(fit: NlsqFit, p: array<real, NLSQ_P>, fisher: bool) -> NlsqAc
         var hw = t.hw;
         if (fisher) { hw = real(1.0) / vg.value; }
         acc.chi2 += t.c;
-        var e = 0u;
-        for (var j = 0u; j < NLSQ_P; j++) {
-            acc.g[j] += t.gw * vg.grad[j];
-            let hj = hw * vg.grad[j];
-            for (var k = j; k < NLSQ_P; k++) {
-                acc.h[e] += hj * vg.grad[k];
-                e++;
-            }
-        }
+        nlsq_add_point(&acc, t.gw, hw, vg.grad);
     }
     acc.ok = acc.ok && nlsq_finite(acc.chi2);
     for (var j = 0u; j < NLSQ_P; j++) { acc.ok = acc.ok && nlsq_finite(acc.g[j]); }
@@ -320,11 +312,36 @@ fn nlsq_batch_lm(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
         }
         cov_bad = select(1u, 0u, ok);
     }
+    // llvmpipe (gallivm) silently ends every loop of an invocation once all its loops together
+    // have run 65535 iterations (LP_MAX_TGSI_LOOP_ITERATIONS): a last loop that must run twice
+    // (its bound unknown to the compiler) proves the fit above was not cut short.
+    var sentinel = 0u;
+    for (var z = 0u; z < 2u + nlsq_b.reserved; z++) { sentinel++; }
+    if (sentinel != 2u) { state = NLSQ_CUT_SHORT; }
     for (var j = 0u; j < NLSQ_P; j++) { nlsq_out[fit_id * NLSQ_P + j] = p[j]; }
     nlsq_out[nlsq_b.chi2_offset + fit_id] = chi2;
     nlsq_info[fit_id] = state | (min(it, 0x7fffffu) << 8u) | (cov_bad << 31u);
 }
 "#;
+
+/// `nlsq_add_point`: one point's gradient and Hessian terms, unrolled over the parameters
+/// (`g[j] += gw ∇f_j`, `h[up(j, k)] += (hw ∇f_j) ∇f_k` for `k >= j`, in that order). Unrolled
+/// because llvmpipe ends all loops of an invocation after 65535 iterations in all: the
+/// per-point work then costs one loop iteration instead of `1 + P + P(P+1)/2`.
+fn add_point(p: usize) -> String {
+    let mut f = String::from(
+        "fn nlsq_add_point(acc: ptr<function, NlsqAcc>, gw: real, hw: real, d: array<real, NLSQ_P>) {\n",
+    );
+    let mut e = 0;
+    for j in 0..p {
+        f += &format!("    (*acc).g[{j}] += gw * d[{j}];\n    let h{j} = hw * d[{j}];\n");
+        for k in j..p {
+            f += &format!("    (*acc).h[{e}] += h{j} * d[{k}];\n");
+            e += 1;
+        }
+    }
+    f + "}\n"
+}
 
 /// The WGSL batch module of `model` for `precision`, or `None` when the model has more than
 /// [`abi::BATCH_MAX_P`] parameters.
@@ -349,19 +366,21 @@ pub fn module_source(model: &ModelIr, precision: Precision) -> Option<String> {
          // Batch fits of a model with {p} parameters and {k} predictor(s), {precision}.\n\
          alias real = {real};\n\
          const NLSQ_P: u32 = {p}u;\nconst NLSQ_K: u32 = {k}u;\nconst NLSQ_TP: u32 = {tp}u;\n\
-         const NLSQ_WG: u32 = {wg}u;\n\
+         const NLSQ_WG: u32 = {wg}u;\nconst NLSQ_CUT_SHORT: u32 = {cut}u;\n\
          const NLSQ_EPS: real = {eps};\nconst NLSQ_MAX_REAL: real = {max};\n\
          const NLSQ_LAMBDA0: real = {lambda0:?}{suffix};\nconst NLSQ_LAMBDA_FACTOR: real = {factor:?}{suffix};\n\
-         {math}\n{helpers}\n{model_fns}\n{BODY}",
+         {math}\n{helpers}\n{model_fns}\n{BODY}\n{add_point}",
         version = env!("CARGO_PKG_VERSION"),
         abi = abi::ABI_VERSION,
         k = model.n_inputs(),
         tp = p * (p + 1) / 2,
         wg = abi::WGSL_BATCH_WORKGROUP,
+        cut = abi::BATCH_CUT_SHORT,
         lambda0 = abi::BATCH_LAMBDA0,
         factor = abi::BATCH_LAMBDA_FACTOR,
         helpers = helpers(),
         model_fns = model_functions(model, &d),
+        add_point = add_point(p),
     ))
 }
 

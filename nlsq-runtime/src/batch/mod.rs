@@ -32,9 +32,12 @@
 //!
 //! The CPU (rayon, f64); CUDA with the `cuda` feature (`Model::cuda_batch_source`: one thread
 //! per fit up to 64 points, one warp per fit beyond, f32 or f64, equal-length batches streamed
-//! in chunks over two streams); WGSL modules are emitted and validated
-//! (`Model::wgsl_batch_source`) for a wgpu executor. Models with more than 16 parameters
-//! have no device modules and fit on the CPU.
+//! in chunks over two streams); wgpu with the `wgpu` feature (`Model::wgsl_batch_source`: one
+//! invocation per fit, f32, or f64 where the adapter has `SHADER_F64`, fits dispatched in
+//! chunks of [`BatchFit::device_chunk`]; llvmpipe ends a shader invocation's loops after 65535
+//! iterations in all, so a fit needing more, roughly points × iterations (a few hundred
+//! iterations of 30 points), is an error there). Models with more than 16 parameters have no device
+//! modules and fit on the CPU.
 //!
 //! ```
 //! use nlsq_runtime::ExprModel;
@@ -59,12 +62,15 @@
 //! assert!((r.params_of(1)[1] - 1.5).abs() < 1e-8);
 //! ```
 
+mod choose;
 mod cpu;
 #[cfg(feature = "cuda")]
 mod cuda;
 pub mod lm;
 mod problem;
 pub mod result;
+#[cfg(feature = "wgpu")]
+mod wgpu;
 
 pub use result::{BatchResult, FitState};
 
@@ -91,8 +97,8 @@ pub enum Estimator {
 
 /// Default relative χ² tolerance (Gpufit's default).
 pub const DEFAULT_TOLERANCE: f64 = 1e-4;
-/// Fits from which `Backend::Auto` takes a GPU for a batch (with the `cuda` feature and a
-/// device): below, the kernel build and launch latency outweigh the CPU's time.
+/// Fits from which `Backend::Auto` takes a GPU for a batch (with the `cuda` or `wgpu` feature
+/// and a hardware device): below, the kernel build and launch latency outweigh the CPU's time.
 pub const AUTO_GPU_MIN_FITS: usize = 20_000;
 
 /// Fits per chunk of a device batch of equal-length fits (default of
@@ -269,9 +275,10 @@ impl<'a, M: Model> BatchFit<'a, M> {
         self
     }
 
-    /// Where the fits run (default [`Backend::Auto`]: CUDA from [`AUTO_GPU_MIN_FITS`] fits when
-    /// built with the `cuda` feature, a device is present and the model has batch kernels;
-    /// else the CPU). The result says which and why.
+    /// Where the fits run (default [`Backend::Auto`]: from [`AUTO_GPU_MIN_FITS`] fits, CUDA
+    /// when built with the `cuda` feature and a device is present, else a hardware wgpu adapter
+    /// (feature `wgpu`; never a software one such as lavapipe), where the model has batch
+    /// kernels; else the CPU). The result says which and why.
     pub fn backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
         self
@@ -284,8 +291,9 @@ impl<'a, M: Model> BatchFit<'a, M> {
         self
     }
 
-    /// Fits per device chunk for equal-length batches (default [`DEVICE_CHUNK_FITS`]; results
-    /// do not depend on it, only the overlap of copies and kernels does).
+    /// Fits per device chunk (default [`DEVICE_CHUNK_FITS`]): CUDA streams equal-length batches
+    /// in chunks of this many fits; wgpu dispatches every batch in chunks of at most this many
+    /// (fewer where the device's binding size requires). Results do not depend on it.
     pub fn device_chunk(mut self, fits: usize) -> Self {
         self.device_chunk = fits.max(1);
         self
@@ -432,92 +440,6 @@ impl<'a, M: Model> BatchFit<'a, M> {
                 .transpose()?,
             estimator: self.estimator,
         })
-    }
-
-    /// Chooses the backend and runs every fit there.
-    fn run(
-        &self,
-        problem: &Problem<'_>,
-        settings: lm::LmSettings,
-        out: &mut Outputs,
-    ) -> Result<(Backend, Precision, String), FitError> {
-        let n = problem.n_fits;
-        let cpu = |why: String, out: &mut Outputs| {
-            tracing::debug!(fits = n, %why, "batch fit on the CPU");
-            cpu::run(&self.model, problem, settings, out);
-            Ok((Backend::Cpu, Precision::F64, why))
-        };
-        match self.backend {
-            Backend::Cpu => cpu("cpu (chosen), f64".into(), out),
-            Backend::Cuda => {
-                #[cfg(feature = "cuda")]
-                {
-                    let gpu = crate::backend::cuda::Gpu::shared()?;
-                    cuda::run(
-                        &gpu,
-                        &self.model,
-                        problem,
-                        settings,
-                        self.precision,
-                        self.device_chunk,
-                        out,
-                    )?;
-                    let why = format!(
-                        "cuda {} ({}), {} (chosen)",
-                        gpu.name, gpu.arch, self.precision
-                    );
-                    Ok((Backend::Cuda, self.precision, why))
-                }
-                #[cfg(not(feature = "cuda"))]
-                Err(FitError::Backend {
-                    backend: "cuda".into(),
-                    message: "this build has no CUDA support: enable the `cuda` feature".into(),
-                })
-            }
-            Backend::Wgpu => Err(FitError::InvalidOption {
-                option: "backend".into(),
-                reason: "batched fits run on the CPU or CUDA; the wgpu backend fits one problem at a time".into(),
-            }),
-            Backend::Auto if n < AUTO_GPU_MIN_FITS => cpu(
-                format!(
-                    "cpu (auto: {n} fits, below the {AUTO_GPU_MIN_FITS} where a GPU wins), f64"
-                ),
-                out,
-            ),
-            Backend::Auto if self.model.cuda_batch_source(self.precision).is_none() => cpu(
-                format!(
-                    "cpu (auto: model `{}` has no batch kernels), f64",
-                    self.model.name()
-                ),
-                out,
-            ),
-            Backend::Auto => {
-                #[cfg(feature = "cuda")]
-                {
-                    match crate::backend::cuda::Gpu::shared() {
-                        Ok(gpu) => {
-                            cuda::run(
-                                &gpu,
-                                &self.model,
-                                problem,
-                                settings,
-                                self.precision,
-                                self.device_chunk,
-                                out,
-                            )?;
-                            let why = format!(
-                                "cuda {} ({}), {} (auto: {n} fits)",
-                                gpu.name, gpu.arch, self.precision
-                            );
-                            Ok((Backend::Cuda, self.precision, why))
-                        }
-                        Err(e) => cpu(format!("cpu (auto: no usable GPU: {e}), f64"), out),
-                    }
-                }
-                #[cfg(not(feature = "cuda"))]
-                cpu("cpu (auto: built without GPU backends), f64".into(), out)
-            }
-        }
     }
 
     /// Runs every fit. Errors only for batch-level problems (shapes, options, an unavailable

@@ -1,4 +1,6 @@
-//! Compiled pipelines: an in-memory LRU keyed by (model hash, precision, adapter).
+//! Compiled pipelines: an in-memory LRU keyed by (model hash, precision, adapter, module kind):
+//! the fit module's four pipelines, and the batch module's one (`nlsq_batch_lm`, eight
+//! bindings, see [`kernels_gen::kernels::abi`]).
 //!
 //! Every pipeline of a model shares one explicit bind-group layout (the kernel ABI's six
 //! bindings), so the same bind groups serve the pass and the evaluation kernels. Shader and
@@ -40,11 +42,20 @@ pub struct CacheStats {
     pub build_time: Duration,
 }
 
+/// The batch-fit pipeline of one model, precision and adapter.
+pub struct BatchPipeline {
+    /// The layout of bind group 0 (batch ABI bindings 0..=7).
+    pub layout: wgpu::BindGroupLayout,
+    /// `nlsq_batch_lm`.
+    pub pipeline: wgpu::ComputePipeline,
+}
+
 type Key = (ModelHash, Precision, String);
 
 /// In-memory LRU of compiled pipelines.
 pub struct PipelineCache {
     memory: lru::LruCache<Key, Arc<Pipelines>>,
+    batch: lru::LruCache<Key, Arc<BatchPipeline>>,
     stats: CacheStats,
 }
 
@@ -76,6 +87,7 @@ impl PipelineCache {
     pub fn new() -> Self {
         PipelineCache {
             memory: lru::LruCache::new(NonZeroUsize::new(MEMORY_ENTRIES).expect("nonzero")),
+            batch: lru::LruCache::new(NonZeroUsize::new(MEMORY_ENTRIES).expect("nonzero")),
             stats: CacheStats::default(),
         }
     }
@@ -110,6 +122,93 @@ impl PipelineCache {
         self.memory.put(key, p.clone());
         Ok(p)
     }
+}
+
+impl PipelineCache {
+    /// The batch pipeline of `model` in `precision` on `gpu`, built on first use; an error
+    /// when the model has no batch module (more than [`kernels_gen::kernels::abi::BATCH_MAX_P`]
+    /// parameters) or the device lacks `precision`.
+    pub fn batch_pipeline<M: Model + ?Sized>(
+        &mut self,
+        gpu: &Gpu,
+        model: &M,
+        precision: Precision,
+    ) -> Result<Arc<BatchPipeline>, FitError> {
+        let key: Key = (model.hash(), precision, gpu.adapter_key());
+        if let Some(p) = self.batch.get(&key) {
+            self.stats.memory_hits += 1;
+            return Ok(p.clone());
+        }
+        let source = model.wgsl_batch_source(precision).ok_or_else(|| {
+            backend_error(format!(
+                "model `{}` has no WGSL batch module ({} parameters; the batch kernels take at most {})",
+                model.name(),
+                model.n_params(),
+                kernels_gen::kernels::abi::BATCH_MAX_P
+            ))
+        })?;
+        let start = Instant::now();
+        let p = Arc::new(build_batch(gpu, model.name(), source, precision)?);
+        self.stats.builds += 1;
+        self.stats.build_time += start.elapsed();
+        tracing::debug!(model = model.name(), %precision, adapter = %gpu.info.name, "built wgpu batch pipeline");
+        self.batch.put(key, p.clone());
+        Ok(p)
+    }
+}
+
+/// Compiles `source` (the WGSL batch module of model `name`) into its pipeline.
+pub fn build_batch(
+    gpu: &Gpu,
+    name: &str,
+    source: &str,
+    precision: Precision,
+) -> Result<BatchPipeline, FitError> {
+    gpu.check_precision(precision)?;
+    let device = &gpu.device;
+    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(name),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    let uniform = wgpu::BindingType::Buffer {
+        ty: wgpu::BufferBindingType::Uniform,
+        has_dynamic_offset: false,
+        min_binding_size: None,
+    };
+    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("nlsq batch bindings"),
+        entries: &[
+            layout_entry(0, storage(true)),
+            layout_entry(1, storage(true)),
+            layout_entry(2, storage(true)),
+            layout_entry(3, storage(true)),
+            layout_entry(4, storage(true)),
+            layout_entry(5, uniform),
+            layout_entry(6, storage(false)),
+            layout_entry(7, storage(false)),
+        ],
+    });
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(name),
+        bind_group_layouts: &[Some(&layout)],
+        immediate_size: 0,
+    });
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some("nlsq_batch_lm"),
+        layout: Some(&pipeline_layout),
+        module: &module,
+        entry_point: Some("nlsq_batch_lm"),
+        compilation_options: Default::default(),
+        cache: None,
+    });
+    if let Some(e) = pollster::block_on(scope.pop()) {
+        return Err(backend_error(format!(
+            "model `{name}`: the {precision} WGSL batch pipeline could not be created on {}: {e}",
+            gpu.describe()
+        )));
+    }
+    Ok(BatchPipeline { layout, pipeline })
 }
 
 /// Compiles `source` (the WGSL module of model `name`) into the four pipelines.

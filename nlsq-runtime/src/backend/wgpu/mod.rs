@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// The `wgpu` crate this backend is built on (for [`Gpu::open`]'s `Backends` and the like).
 pub use ::wgpu;
-pub use cache::{PipelineCache, Pipelines};
+pub use cache::{BatchPipeline, PipelineCache, Pipelines};
 pub use data::DeviceData;
 pub use objective::WgpuObjective;
 
