@@ -83,7 +83,7 @@ fn check<M: Model + Copy>(m: M, p: &[f64], domain: (f64, f64)) {
                 m.n_inputs(),
             )
             .expect("valid data");
-            for loss in [Loss::Linear, Loss::Huber, Loss::Cauchy] {
+            for loss in Loss::ALL {
                 let rows: Vec<(Simd, Vec<f64>)> = [Simd::Baseline, Simd::Avx2, Simd::Avx512]
                     .into_iter()
                     .map(|s| {

@@ -58,6 +58,7 @@ impl Loss {
     }
 
     /// `(ρ(z), ρ'(z), ρ''(z))` at `z ≥ 0`.
+    #[inline]
     pub fn rho(self, z: f64) -> (f64, f64, f64) {
         match self {
             Loss::Linear => (z, 1.0, 0.0),

@@ -185,11 +185,22 @@ fn accumulate<
         }
     } else {
         let mut s = [0.0; BLOCK];
-        for i in 0..BLOCK {
-            let (rho, sc, rs) = loss.scale(f_scale, r[i]);
-            cost[i] = rho;
-            s[i] = if WEIGHTED { w[i] * sc } else { sc };
-            r[i] = rs;
+        // One loop per loss, the loss a constant in each, so that the branch-free ones
+        // (soft_l1, huber, cauchy's arithmetic) compile to vector code.
+        let mut scale = |loss: Loss| {
+            for i in 0..BLOCK {
+                let (rho, sc, rs) = loss.scale(f_scale, r[i]);
+                cost[i] = rho;
+                s[i] = if WEIGHTED { w[i] * sc } else { sc };
+                r[i] = rs;
+            }
+        };
+        match loss {
+            Loss::SoftL1 => scale(Loss::SoftL1),
+            Loss::Huber => scale(Loss::Huber),
+            Loss::Cauchy => scale(Loss::Cauchy),
+            Loss::Arctan => scale(Loss::Arctan),
+            Loss::Linear => scale(Loss::Linear),
         }
         if MASKED {
             cost[valid..].fill(0.0);
