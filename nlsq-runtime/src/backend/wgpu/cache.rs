@@ -157,13 +157,27 @@ impl PipelineCache {
     }
 }
 
-/// Compiles `source` (the WGSL batch module of model `name`) into its pipeline.
-pub fn build_batch(
+/// The uniform binding type of every module.
+fn uniform() -> wgpu::BindingType {
+    wgpu::BindingType::Buffer {
+        ty: wgpu::BufferBindingType::Uniform,
+        has_dynamic_offset: false,
+        min_binding_size: None,
+    }
+}
+
+/// Compiles `source` (a WGSL module of model `name`, `what` for messages) with bindings
+/// `0..bindings.len()` into one pipeline per entry point, inside a validation error scope so
+/// that a rejected shader becomes an error naming the model.
+fn compile(
     gpu: &Gpu,
     name: &str,
+    what: &str,
     source: &str,
     precision: Precision,
-) -> Result<BatchPipeline, FitError> {
+    bindings: &[wgpu::BindingType],
+    entry_points: &[&str],
+) -> Result<(wgpu::BindGroupLayout, Vec<wgpu::ComputePipeline>), FitError> {
     gpu.check_precision(precision)?;
     let device = &gpu.device;
     let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -171,43 +185,60 @@ pub fn build_batch(
         label: Some(name),
         source: wgpu::ShaderSource::Wgsl(source.into()),
     });
-    let uniform = wgpu::BindingType::Buffer {
-        ty: wgpu::BufferBindingType::Uniform,
-        has_dynamic_offset: false,
-        min_binding_size: None,
-    };
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| layout_entry(i as u32, *ty))
+        .collect();
     let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-        label: Some("nlsq batch bindings"),
-        entries: &[
-            layout_entry(0, storage(true)),
-            layout_entry(1, storage(true)),
-            layout_entry(2, storage(true)),
-            layout_entry(3, storage(true)),
-            layout_entry(4, storage(true)),
-            layout_entry(5, uniform),
-            layout_entry(6, storage(false)),
-            layout_entry(7, storage(false)),
-        ],
+        label: Some(what),
+        entries: &entries,
     });
     let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
         label: Some(name),
         bind_group_layouts: &[Some(&layout)],
         immediate_size: 0,
     });
-    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some("nlsq_batch_lm"),
-        layout: Some(&pipeline_layout),
-        module: &module,
-        entry_point: Some("nlsq_batch_lm"),
-        compilation_options: Default::default(),
-        cache: None,
-    });
+    let pipelines = entry_points
+        .iter()
+        .map(|entry| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        })
+        .collect();
     if let Some(e) = pollster::block_on(scope.pop()) {
         return Err(backend_error(format!(
-            "model `{name}`: the {precision} WGSL batch pipeline could not be created on {}: {e}",
+            "model `{name}`: the {precision} {what} could not be created on {}: {e}",
             gpu.describe()
         )));
     }
+    Ok((layout, pipelines))
+}
+
+/// Compiles `source` (the WGSL batch module of model `name`) into its pipeline.
+pub fn build_batch(
+    gpu: &Gpu,
+    name: &str,
+    source: &str,
+    precision: Precision,
+) -> Result<BatchPipeline, FitError> {
+    let (r, w) = (storage(true), storage(false));
+    let (layout, mut pipelines) = compile(
+        gpu,
+        name,
+        "WGSL batch pipeline",
+        source,
+        precision,
+        &[r, r, r, r, r, uniform(), w, w],
+        &["nlsq_batch_lm"],
+    )?;
+    let pipeline = pipelines.remove(0);
     Ok(BatchPipeline { layout, pipeline })
 }
 
@@ -218,58 +249,24 @@ pub fn build(
     source: &str,
     precision: Precision,
 ) -> Result<Pipelines, FitError> {
-    gpu.check_precision(precision)?;
-    let device = &gpu.device;
-    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some(name),
-        source: wgpu::ShaderSource::Wgsl(source.into()),
-    });
-    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-        label: Some("nlsq bindings"),
-        entries: &[
-            layout_entry(0, storage(true)),
-            layout_entry(1, storage(true)),
-            layout_entry(2, storage(true)),
-            layout_entry(3, storage(true)),
-            layout_entry(
-                4,
-                wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-            ),
-            layout_entry(5, storage(false)),
-        ],
-    });
-    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-        label: Some(name),
-        bind_group_layouts: &[Some(&layout)],
-        immediate_size: 0,
-    });
-    let pipeline = |entry: &str| {
-        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(entry),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some(entry),
-            compilation_options: Default::default(),
-            cache: None,
-        })
-    };
-    let pipelines = Pipelines {
-        pass: pipeline("nlsq_pass"),
-        eval: pipeline("nlsq_eval"),
-        residuals: pipeline("nlsq_residuals"),
-        jacobian: pipeline("nlsq_jacobian"),
+    let (r, w) = (storage(true), storage(false));
+    let (layout, pipelines) = compile(
+        gpu,
+        name,
+        "WGSL pipelines",
+        source,
+        precision,
+        &[r, r, r, r, uniform(), w],
+        &["nlsq_pass", "nlsq_eval", "nlsq_residuals", "nlsq_jacobian"],
+    )?;
+    let [pass, eval, residuals, jacobian]: [wgpu::ComputePipeline; 4] = pipelines
+        .try_into()
+        .map_err(|_| backend_error("four entry points give four pipelines"))?;
+    Ok(Pipelines {
+        pass,
+        eval,
+        residuals,
+        jacobian,
         layout,
-    };
-    if let Some(e) = pollster::block_on(scope.pop()) {
-        return Err(backend_error(format!(
-            "model `{name}`: the {precision} WGSL pipelines could not be created on {}: {e}",
-            gpu.describe()
-        )));
-    }
-    Ok(pipelines)
+    })
 }
