@@ -386,6 +386,15 @@ impl<'a, M: Model> CurveFit<'a, M> {
             let (loss, f_scale) = (self.loss, self.f_scale);
             long::identity(&self.model, method, &options, loss, f_scale, data.len(), fp)
         };
+        // Σ(y − f)² for R² and RMSE: unweighted plain least squares has it in the solver's
+        // last pass; otherwise one CPU evaluation at the solution, whatever backend fitted.
+        let ssr = |out: &crate::solve::SolverOutput| {
+            if plain {
+                2.0 * out.pass.cost
+            } else {
+                CpuBackend::new(&self.model, &data, self.loss, self.f_scale).unweighted_ssr(&out.x)
+            }
+        };
         let run = |obj: &mut dyn crate::solve::Objective, cb| {
             self.long.run(
                 &session,
@@ -403,12 +412,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
             (None, Chosen::Cpu(why)) => {
                 let mut obj = CpuBackend::new(&self.model, &data, self.loss, self.f_scale);
                 let out = run(&mut obj, cb)?;
-                // Unweighted plain least squares: the solver's last pass already holds Σr².
-                let ssr = if plain {
-                    2.0 * out.0.pass.cost
-                } else {
-                    obj.unweighted_ssr(&out.0.x)
-                };
+                let ssr = ssr(&out.0);
                 (out, ssr, why)
             }
             #[cfg(feature = "cuda")]
@@ -421,12 +425,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
                     self.f_scale,
                 )?;
                 let out = run(&mut obj, cb)?;
-                let ssr = if plain {
-                    2.0 * out.0.pass.cost
-                } else {
-                    CpuBackend::new(&self.model, &data, self.loss, self.f_scale)
-                        .unweighted_ssr(&out.0.x)
-                };
+                let ssr = ssr(&out.0);
                 (out, ssr, why)
             }
             #[cfg(feature = "wgpu")]
@@ -439,12 +438,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
                     self.f_scale,
                 )?;
                 let out = run(&mut obj, cb)?;
-                let ssr = if plain {
-                    2.0 * out.0.pass.cost
-                } else {
-                    CpuBackend::new(&self.model, &data, self.loss, self.f_scale)
-                        .unweighted_ssr(&out.0.x)
-                };
+                let ssr = ssr(&out.0);
                 (out, ssr, why)
             }
             (Some(c), _) => {
