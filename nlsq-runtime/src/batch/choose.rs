@@ -18,31 +18,14 @@ impl<M: Model> BatchFit<'_, M> {
         out: &mut Outputs,
     ) -> Result<(Backend, Precision, String), FitError> {
         let n = problem.n_fits;
-        let cpu = |why: String, out: &mut Outputs| {
-            tracing::debug!(fits = n, %why, "batch fit on the CPU");
-            cpu::run(&self.model, problem, settings, out);
-            Ok((Backend::Cpu, Precision::F64, why))
-        };
+        let cpu = |why: String, out: &mut Outputs| self.on_cpu(problem, settings, out, why);
         match self.backend {
             Backend::Cpu => cpu("cpu (chosen), f64".into(), out),
             Backend::Cuda => {
                 #[cfg(feature = "cuda")]
                 {
                     let gpu = crate::backend::cuda::Gpu::shared()?;
-                    super::cuda::run(
-                        &gpu,
-                        &self.model,
-                        problem,
-                        settings,
-                        self.precision,
-                        self.device_chunk,
-                        out,
-                    )?;
-                    let why = format!(
-                        "cuda {} ({}), {} (chosen)",
-                        gpu.name, gpu.arch, self.precision
-                    );
-                    Ok((Backend::Cuda, self.precision, why))
+                    self.on_cuda(&gpu, problem, settings, out, "chosen")
                 }
                 #[cfg(not(feature = "cuda"))]
                 Err(FitError::Backend {
@@ -54,17 +37,7 @@ impl<M: Model> BatchFit<'_, M> {
                 #[cfg(feature = "wgpu")]
                 {
                     let gpu = crate::backend::wgpu::Gpu::shared()?;
-                    super::wgpu::run(
-                        &gpu,
-                        &self.model,
-                        problem,
-                        settings,
-                        self.precision,
-                        self.device_chunk,
-                        out,
-                    )?;
-                    let why = format!("wgpu {}, {} (chosen)", gpu.describe(), self.precision);
-                    Ok((Backend::Wgpu, self.precision, why))
+                    self.on_wgpu(&gpu, problem, settings, out, "chosen")
                 }
                 #[cfg(not(feature = "wgpu"))]
                 Err(FitError::Backend {
@@ -106,20 +79,8 @@ impl<M: Model> BatchFit<'_, M> {
         } else {
             match crate::backend::cuda::Gpu::shared() {
                 Ok(gpu) => {
-                    super::cuda::run(
-                        &gpu,
-                        &self.model,
-                        problem,
-                        settings,
-                        precision,
-                        self.device_chunk,
-                        out,
-                    )?;
-                    let why = format!(
-                        "cuda {} ({}), {precision} (auto: {n} fits)",
-                        gpu.name, gpu.arch
-                    );
-                    return Ok((Backend::Cuda, precision, why));
+                    let how = format!("auto: {n} fits");
+                    return self.on_cuda(&gpu, problem, settings, out, &how);
                 }
                 Err(e) => why_not.push(e.to_string()),
             }
@@ -141,33 +102,78 @@ impl<M: Model> BatchFit<'_, M> {
                     gpu.describe()
                 )),
                 Ok(gpu) => {
-                    super::wgpu::run(
-                        &gpu,
-                        &self.model,
-                        problem,
-                        settings,
-                        precision,
-                        self.device_chunk,
-                        out,
-                    )?;
-                    let why = format!("wgpu {}, {precision} (auto: {n} fits)", gpu.describe());
-                    return Ok((Backend::Wgpu, precision, why));
+                    let how = format!("auto: {n} fits");
+                    return self.on_wgpu(&gpu, problem, settings, out, &how);
                 }
                 Err(e) => why_not.push(e.to_string()),
             }
         }
-        let cpu_run = |why: String, out: &mut Outputs| {
-            tracing::debug!(fits = n, %why, "batch fit on the CPU");
-            cpu::run(&self.model, problem, settings, out);
-            Ok((Backend::Cpu, Precision::F64, why))
-        };
-        if why_not.is_empty() {
-            cpu_run("cpu (auto: built without GPU backends), f64".into(), out)
+        let why = if why_not.is_empty() {
+            "cpu (auto: built without GPU backends), f64".to_string()
         } else {
-            cpu_run(
-                format!("cpu (auto: no usable GPU: {}), f64", why_not.join("; ")),
-                out,
-            )
-        }
+            format!("cpu (auto: no usable GPU: {}), f64", why_not.join("; "))
+        };
+        self.on_cpu(problem, settings, out, why)
+    }
+
+    /// Runs every fit on the CPU; `why` is the reason reported.
+    fn on_cpu(
+        &self,
+        problem: &Problem<'_>,
+        settings: lm::LmSettings,
+        out: &mut Outputs,
+        why: String,
+    ) -> Result<(Backend, Precision, String), FitError> {
+        tracing::debug!(fits = problem.n_fits, %why, "batch fit on the CPU");
+        cpu::run(&self.model, problem, settings, out);
+        Ok((Backend::Cpu, Precision::F64, why))
+    }
+
+    /// Runs every fit on `gpu` through CUDA; `how` says how the backend was chosen.
+    #[cfg(feature = "cuda")]
+    fn on_cuda(
+        &self,
+        gpu: &std::sync::Arc<crate::backend::cuda::Gpu>,
+        problem: &Problem<'_>,
+        settings: lm::LmSettings,
+        out: &mut Outputs,
+        how: &str,
+    ) -> Result<(Backend, Precision, String), FitError> {
+        let p = self.precision;
+        super::cuda::run(
+            gpu,
+            &self.model,
+            problem,
+            settings,
+            p,
+            self.device_chunk,
+            out,
+        )?;
+        let why = format!("cuda {} ({}), {p} ({how})", gpu.name, gpu.arch);
+        Ok((Backend::Cuda, p, why))
+    }
+
+    /// Runs every fit on `gpu` through wgpu; `how` says how the backend was chosen.
+    #[cfg(feature = "wgpu")]
+    fn on_wgpu(
+        &self,
+        gpu: &std::sync::Arc<crate::backend::wgpu::Gpu>,
+        problem: &Problem<'_>,
+        settings: lm::LmSettings,
+        out: &mut Outputs,
+        how: &str,
+    ) -> Result<(Backend, Precision, String), FitError> {
+        let p = self.precision;
+        super::wgpu::run(
+            gpu,
+            &self.model,
+            problem,
+            settings,
+            p,
+            self.device_chunk,
+            out,
+        )?;
+        let why = format!("wgpu {}, {p} ({how})", gpu.describe());
+        Ok((Backend::Wgpu, p, why))
     }
 }
