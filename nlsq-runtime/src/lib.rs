@@ -12,7 +12,6 @@ pub mod covariance;
 pub mod data;
 pub mod error;
 pub mod fit;
-mod fit_source;
 pub mod loss;
 pub mod memory;
 pub mod model;

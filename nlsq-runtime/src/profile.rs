@@ -232,22 +232,25 @@ impl fmt::Display for ProfileReport {
     }
 }
 
-/// Times every pass of an objective: for the fit's own report and the process-wide counters.
-pub(crate) struct Profiled<'o> {
-    pub(crate) inner: &'o mut dyn Objective,
-    pub(crate) passes: u64,
-    pub(crate) time: Duration,
-    pub(crate) max: Duration,
+/// The passes of one fit, timed: for the fit's own report and the process-wide counters.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PassTimer {
+    passes: u64,
+    time: Duration,
+    max: Duration,
 }
 
-impl<'o> Profiled<'o> {
-    pub(crate) fn new(inner: &'o mut dyn Objective) -> Self {
-        Profiled {
-            inner,
-            passes: 0,
-            time: Duration::ZERO,
-            max: Duration::ZERO,
-        }
+impl PassTimer {
+    /// One pass of `obj` at `p`, timed.
+    pub(crate) fn pass(&mut self, obj: &mut dyn Objective, p: &[f64]) -> Result<Pass, FitError> {
+        let start = Instant::now();
+        let pass = obj.pass(p);
+        let took = start.elapsed();
+        record_pass(took);
+        self.passes += 1;
+        self.time += took;
+        self.max = self.max.max(took);
+        pass
     }
 
     /// The report of a fit that started at `start` with the process-wide counters at `before`.
@@ -272,20 +275,25 @@ impl<'o> Profiled<'o> {
     }
 }
 
-impl Objective for Profiled<'_> {
+/// An objective whose passes a [`PassTimer`] times.
+pub(crate) struct Timed<'o, 't> {
+    inner: &'o mut dyn Objective,
+    timer: &'t mut PassTimer,
+}
+
+impl<'o, 't> Timed<'o, 't> {
+    pub(crate) fn new(inner: &'o mut dyn Objective, timer: &'t mut PassTimer) -> Self {
+        Timed { inner, timer }
+    }
+}
+
+impl Objective for Timed<'_, '_> {
     fn n_params(&self) -> usize {
         self.inner.n_params()
     }
 
     fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
-        let start = Instant::now();
-        let pass = self.inner.pass(p);
-        let took = start.elapsed();
-        record_pass(took);
-        self.passes += 1;
-        self.time += took;
-        self.max = self.max.max(took);
-        pass
+        self.timer.pass(self.inner, p)
     }
 }
 

@@ -1,15 +1,19 @@
-//! Backends: where passes over the data run.
+//! Backends: where passes over the data run, and the one selector that chooses among them.
 
-pub(crate) mod choose;
+pub(crate) mod chunked;
 pub mod cpu;
 mod cpu_block;
+pub(crate) mod cpu_chunks;
 #[cfg(feature = "cuda")]
 pub mod cuda;
+mod resident;
+pub(crate) mod select;
 #[cfg(feature = "wgpu")]
 pub mod wgpu;
-pub mod whitened;
+pub(crate) mod whitened;
 
-pub use cpu::CpuBackend;
+pub use cpu::{CHUNK, CpuBackend};
+pub use resident::ResidentData;
 
 /// Where a fit's passes run.
 #[derive(
@@ -34,3 +38,7 @@ pub enum Backend {
 /// Points from which `Backend::Auto` takes a GPU: below, launch and transfer latencies and the
 /// first kernel build outweigh the faster passes.
 pub const AUTO_GPU_MIN_POINTS: usize = 200_000;
+
+/// Fits from which `Backend::Auto` takes a GPU for a batch (with the `cuda` or `wgpu` feature
+/// and a hardware device): below, the kernel build and launch latency outweigh the CPU's time.
+pub const AUTO_GPU_MIN_FITS: usize = 20_000;

@@ -84,18 +84,6 @@ impl<'d, M: Model> WhitenedObjective<'d, M> {
             .unwrap_or_else(|| j.map(|_| f64::NAN));
         (r, j)
     }
-
-    /// `Σ (y_i − f(x_i; p))²`, unwhitened.
-    pub fn unweighted_ssr(&self, p: &[f64]) -> f64 {
-        let mut x = vec![0.0; self.data.n_inputs()];
-        (0..self.data.len())
-            .map(|i| {
-                self.data.point(i, &mut x);
-                let r = self.data.y[i] - self.model.eval(&x, p);
-                r * r
-            })
-            .sum()
-    }
 }
 
 impl<M: Model> Objective for WhitenedObjective<'_, M> {
@@ -116,4 +104,16 @@ impl<M: Model> Objective for WhitenedObjective<'_, M> {
         }
         Ok(pass_from_row(np, &row))
     }
+}
+
+/// `Σ (y_i − f(x_i; p))²`, unwhitened, point after point.
+pub(crate) fn unweighted_ssr<M: Model>(model: &M, data: &FitData<'_>, p: &[f64]) -> f64 {
+    let mut x = vec![0.0; data.n_inputs()];
+    (0..data.len())
+        .map(|i| {
+            data.point(i, &mut x);
+            let r = data.y[i] - model.eval(&x, p);
+            r * r
+        })
+        .sum()
 }

@@ -97,9 +97,7 @@ pub enum Estimator {
 
 /// Default relative χ² tolerance (Gpufit's default).
 pub const DEFAULT_TOLERANCE: f64 = 1e-4;
-/// Fits from which `Backend::Auto` takes a GPU for a batch (with the `cuda` or `wgpu` feature
-/// and a hardware device): below, the kernel build and launch latency outweigh the CPU's time.
-pub const AUTO_GPU_MIN_FITS: usize = 20_000;
+pub use crate::backend::AUTO_GPU_MIN_FITS;
 
 /// Fits per chunk of a device batch of equal-length fits (default of
 /// [`BatchFit::device_chunk`]): chunks alternate between two streams, so that one chunk's

@@ -1,12 +1,13 @@
-//! Data of any size: sources that produce the data a chunk at a time, and the drivers that fit
-//! them.
+//! Data sources: data of any size, produced a chunk at a time, and the [`ChunkReader`] that
+//! reads them pass after pass.
 //!
-//! A pass summed over chunks *is* the pass, so the solvers run unchanged: the streaming driver
-//! ([`StreamObjective`]) is an [`Objective`](crate::solve::Objective) whose pass reads every
-//! chunk of a [`DataSource`] and adds its reduction rows in a fixed order. Re-iterable sources
-//! (in-memory slices, memory-mapped raw and `.npy` files, CSV files, a closure that restarts an
-//! iterator) give the exact least-squares fit; a one-pass source is fitted online, chunk by
-//! chunk, and the result is labelled approximate ([`online`]).
+//! A pass summed over chunks *is* the pass, so the solvers run unchanged: a fit of a source
+//! ([`CurveFit::fit_source`](crate::CurveFit::fit_source)) reads every chunk of a
+//! [`DataSource`] once per pass and adds its reduction rows in a fixed order. Re-iterable
+//! sources (in-memory slices, memory-mapped raw and `.npy` files, CSV files, a closure that
+//! restarts an iterator) give the exact least-squares fit; a one-pass source larger than the
+//! host budget is fitted online, chunk by chunk, and the result is labelled approximate (see
+//! [`DataMode::Online`](crate::DataMode::Online)).
 //!
 //! ```
 //! use nlsq_runtime::stream::SliceSource;
@@ -27,17 +28,16 @@
 mod csv_source;
 mod fn_source;
 mod npy;
-mod objective;
-pub mod online;
 mod prefetch;
 mod raw;
+mod reader;
 mod slice;
 
 pub use csv_source::CsvSource;
 pub use fn_source::{FnSource, OnePassSource};
 pub use npy::{NpyFile, NpyHeader};
-pub use objective::{ChunkReader, StreamObjective, StreamStats, first_nonfinite_in, objective_ssr};
 pub use raw::{RawFile, RawType};
+pub use reader::{ChunkReader, StreamStats};
 pub use slice::SliceSource;
 
 use crate::error::FitError;

@@ -15,13 +15,15 @@
 //! blocks are refilled from the source on every pass.
 
 use super::{Gpu, driver_error};
+use crate::backend::chunked::{ChunkedObjective, ChunkedSpec};
 use crate::backend::cpu::pass_from_row;
+use crate::data::NanPolicy;
 use crate::error::FitError;
 use crate::loss::Loss;
-use crate::memory::{DataMode, DataPlan};
+use crate::memory::{DataMode, DataPlan, MemoryLimits};
 use crate::model::Model;
 use crate::solve::{Objective, Pass};
-use crate::stream::ChunkReader;
+use crate::stream::{ChunkReader, DataSource};
 use cudarc::driver::{
     CudaEvent, CudaFunction, CudaSlice, CudaStream, DeviceRepr, LaunchConfig, PinnedHostSlice,
     PushKernelArg, ValidAsZeroBits,
@@ -38,26 +40,24 @@ fn err(what: &'static str) -> impl Fn(cudarc::driver::DriverError) -> FitError {
 /// Row slots reduced on the device before they are folded into slot 0.
 const ROW_SLOTS: usize = 256;
 
-/// The memory decision for `n` in-memory points of `k` predictors on a GPU: `Some` (chunked)
-/// when the backend choice is a GPU and the data in the fit's precision exceeds the device
-/// budget.
-pub(crate) fn device_plan<M: Model>(
-    fit: &crate::fit::CurveFit<'_, M>,
+/// The memory decision for `n` in-memory points of `k` predictors on `gpu`: `Some` (chunked)
+/// when the data in `precision` exceeds the device budget of `limits`.
+pub(crate) fn device_plan(
+    gpu: &Gpu,
+    limits: &MemoryLimits,
     n: usize,
     k: usize,
     sigma: bool,
+    precision: Precision,
     host: &DataPlan,
 ) -> Option<DataPlan> {
-    let crate::fit::Chosen::Cuda(gpu, _) = fit.choose(n, false).ok()? else {
-        return None;
-    };
     let free = gpu.ctx.mem_get_info().map(|(f, _)| f as u64).unwrap_or(0);
-    let budget = fit.limits.device_budget(free);
-    let bytes = n as u64 * device_bytes_per_point(k, sigma, fit.precision);
+    let budget = limits.device_budget(free);
+    let bytes = n as u64 * device_bytes_per_point(k, sigma, precision);
     if bytes <= budget {
         return None;
     }
-    let capacity = device_capacity(budget, k, sigma, fit.precision, n as u64);
+    let capacity = device_capacity(budget, k, sigma, precision, n as u64);
     let mut plan = host.clone();
     plan.mode = DataMode::Chunked;
     plan.device_budget_bytes = Some(budget);
@@ -67,6 +67,41 @@ pub(crate) fn device_plan<M: Model>(
         "{bytes} bytes of data exceed the device budget of {budget} bytes ({free} free): two device buffers of {capacity} points, copies overlapped with the passes"
     );
     Some(plan)
+}
+
+/// The chunked objective of `model` over `source` on `gpu`, sized by `plan` (its device budget
+/// filled in from the free memory when unset, its chunk size set to the buffers' capacity).
+pub(crate) fn chunked_objective<'s, M: Model>(
+    model: &M,
+    gpu: &Arc<Gpu>,
+    source: &'s mut dyn DataSource,
+    nan_policy: NanPolicy,
+    spec: ChunkedSpec,
+    plan: &mut DataPlan,
+) -> Result<ChunkedCudaObjective<'s>, FitError> {
+    let free = gpu.ctx.mem_get_info().map(|(f, _)| f as u64).unwrap_or(0);
+    let device_budget = plan
+        .device_budget_bytes
+        .unwrap_or_else(|| spec.limits.device_budget(free));
+    plan.device_budget_bytes = Some(device_budget);
+    let config = ChunkedConfig {
+        device_budget,
+        host_budget: plan.host_budget_bytes,
+        n_hint: source.len_hint(),
+    };
+    // Reader chunks of at most 4 Mi points are packed into the pinned blocks.
+    let reader = ChunkReader::new(source, nan_policy, plan.chunk_points.min(1 << 22));
+    let obj = ChunkedCudaObjective::new(
+        model,
+        gpu,
+        reader,
+        spec.precision,
+        spec.loss,
+        spec.f_scale,
+        config,
+    )?;
+    plan.chunk_points = obj.capacity();
+    Ok(obj)
 }
 
 /// Device bytes per point in `precision`.
@@ -81,7 +116,7 @@ pub fn device_bytes_per_point(k: usize, sigma: bool, precision: Precision) -> u6
 /// Points per device buffer: two buffers within `budget`, a multiple of the CPU chunk, at
 /// most the data.
 pub fn device_capacity(budget: u64, k: usize, sigma: bool, precision: Precision, n: u64) -> usize {
-    let unit = crate::backend::cpu::CHUNK as u64;
+    let unit = crate::backend::CHUNK as u64;
     let per = budget / 2 / device_bytes_per_point(k, sigma, precision);
     let c = (per / unit).max(1) * unit;
     c.min(n.div_ceil(unit).max(1) * unit) as usize
@@ -541,9 +576,8 @@ impl Objective for ChunkedCudaObjective<'_> {
     }
 }
 
-impl crate::fit_source::FirstBad for ChunkedCudaObjective<'_> {
-    /// Found by one more pass on the CPU.
-    fn first_bad<N: Model>(&mut self, model: &N, p: &[f64]) -> Result<Option<u64>, FitError> {
-        crate::stream::first_nonfinite_in(model, &mut self.reader, p)
+impl<'s> ChunkedObjective<'s> for ChunkedCudaObjective<'s> {
+    fn reader_mut(&mut self) -> &mut ChunkReader<'s> {
+        &mut self.reader
     }
 }

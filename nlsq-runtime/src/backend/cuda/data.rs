@@ -3,6 +3,9 @@
 use super::{Gpu, driver_error};
 use crate::data::{DataSummary, FitData};
 use crate::error::FitError;
+use crate::loss::Loss;
+use crate::model::Model;
+use crate::solve::Objective;
 use cudarc::driver::CudaSlice;
 use kernels_gen::Precision;
 use std::sync::Arc;
@@ -95,5 +98,39 @@ impl DeviceData {
             Precision::F64 => 8,
         };
         self.n * e * (self.k + 1 + usize::from(self.w.is_some()))
+    }
+}
+
+impl crate::backend::ResidentData for DeviceData {
+    fn n_points(&self) -> usize {
+        self.n
+    }
+    fn n_inputs(&self) -> usize {
+        self.k
+    }
+    fn weighted(&self) -> bool {
+        self.w.is_some()
+    }
+    fn summary(&self) -> &DataSummary {
+        &self.summary
+    }
+    fn bytes_per_pass(&self) -> usize {
+        DeviceData::bytes_per_pass(self)
+    }
+    fn describe(&self) -> String {
+        format!(
+            "cuda {} ({}), {}",
+            self.gpu.name, self.gpu.arch, self.precision
+        )
+    }
+    fn objective<'d, M: Model + ?Sized>(
+        &'d self,
+        model: &M,
+        loss: Loss,
+        f_scale: f64,
+    ) -> Result<Box<dyn Objective + 'd>, FitError> {
+        Ok(Box::new(super::CudaObjective::new(
+            model, self, loss, f_scale,
+        )?))
     }
 }

@@ -8,6 +8,9 @@
 use super::{Gpu, backend_error, to_bytes};
 use crate::data::{DataSummary, FitData};
 use crate::error::FitError;
+use crate::loss::Loss;
+use crate::model::Model;
+use crate::solve::Objective;
 use kernels_gen::Precision;
 use kernels_gen::kernels::abi;
 use std::sync::Arc;
@@ -172,4 +175,35 @@ fn upload(
         }
     }
     Ok(buf)
+}
+
+impl crate::backend::ResidentData for DeviceData {
+    fn n_points(&self) -> usize {
+        self.n
+    }
+    fn n_inputs(&self) -> usize {
+        self.k
+    }
+    fn weighted(&self) -> bool {
+        self.weighted
+    }
+    fn summary(&self) -> &DataSummary {
+        &self.summary
+    }
+    fn bytes_per_pass(&self) -> usize {
+        DeviceData::bytes_per_pass(self)
+    }
+    fn describe(&self) -> String {
+        format!("wgpu {}, {}", self.gpu.describe(), self.precision)
+    }
+    fn objective<'d, M: Model + ?Sized>(
+        &'d self,
+        model: &M,
+        loss: Loss,
+        f_scale: f64,
+    ) -> Result<Box<dyn Objective + 'd>, FitError> {
+        Ok(Box::new(super::WgpuObjective::new(
+            model, self, loss, f_scale,
+        )?))
+    }
 }

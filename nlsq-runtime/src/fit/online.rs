@@ -1,4 +1,5 @@
-//! The online mode for sources that can be read only once: incremental Gauss–Newton.
+//! The online route, for one-pass sources larger than the host budget: incremental
+//! Gauss–Newton.
 //!
 //! Chunk `c` is fitted with the solver the fit asked for, on the cost
 //!
@@ -20,15 +21,20 @@
 //! meaningful fraction of its uncertainty. The covariance comes from `A` and the summed chunk
 //! costs at each chunk's estimate.
 
-use super::objective::ChunkReader;
+use super::spec::Spec;
 use crate::backend::cpu::{CpuBackend, pass_from_row};
 use crate::data::FitData;
 use crate::error::FitError;
 use crate::loss::Loss;
+use crate::memory::{DataMode, DataPlan};
 use crate::model::Model;
+use crate::result::FitResult;
 use crate::result::Method;
 use crate::solve::{self, Objective, Pass, SolverOptions, SolverOutput};
+use crate::stream::{Chunk, ChunkReader, DataSource, StreamStats};
+use crate::summary::assemble;
 use nalgebra::{DMatrix, DVector};
+use std::time::Instant;
 
 /// Default of `CurveFit::online_tol`: the largest move of a parameter in the last chunk, in
 /// standard errors, for an online fit to count as converged.
@@ -36,10 +42,10 @@ pub const DEFAULT_ONLINE_TOL: f64 = 0.5;
 
 /// The state of an online fit after some chunks: everything the chunks read so far
 /// contribute, which with the source's position
-/// ([`DataSource::cursor`](super::DataSource::cursor)) is what a checkpoint of an online fit
+/// ([`DataSource::cursor`](crate::stream::DataSource::cursor)) is what a checkpoint of an online fit
 /// records in order to continue it with the rest of the source.
 #[derive(Clone, Debug, PartialEq)]
-pub struct OnlineState {
+pub(crate) struct OnlineState {
     /// The current estimate.
     pub p: Vec<f64>,
     /// The accumulated Gauss–Newton matrix `A` (none before the first chunk).
@@ -56,7 +62,7 @@ pub struct OnlineState {
 
 /// The outcome of an online fit.
 #[derive(Clone, Debug)]
-pub struct OnlineOutput {
+pub(crate) struct OnlineOutput {
     /// The final estimate, with the accumulated matrix `A` as `pass.jtj` and half the summed
     /// chunk costs as `pass.cost` (as a solver's output, for the result statistics).
     pub out: SolverOutput,
@@ -93,7 +99,7 @@ impl<M: Model> Objective for PriorObjective<'_, M> {
 }
 
 /// Fits the chunks of `reader` once each, in order.
-pub(crate) fn fit_online<M: Model>(
+fn solve_online<M: Model>(
     model: &M,
     reader: &mut ChunkReader<'_>,
     p0: &[f64],
@@ -181,4 +187,75 @@ pub(crate) fn fit_online<M: Model>(
         last_step_in_se,
         chunks,
     })
+}
+
+/// Fits a one-pass `source` online, chunk by chunk, with the chunk size of `plan`.
+pub(crate) fn fit_online<M: Model>(
+    spec: &Spec<M>,
+    source: &mut dyn DataSource,
+    mut plan: DataPlan,
+    start: Instant,
+) -> Result<FitResult, FitError> {
+    if spec.long.needs_identity() {
+        return Err(FitError::InvalidOption {
+            option: "checkpoint".into(),
+            reason: "checkpoints of online (one-pass) fits are not supported yet; give a \
+                     re-iterable source or a larger host budget"
+                .into(),
+        });
+    }
+    let np = spec.p0.len();
+    let has_sigma = source.has_sigma();
+    let mut reader = ChunkReader::new(source, spec.nan_policy, plan.chunk_points).unaligned();
+    let (model, loss, f_scale) = (&spec.model, spec.loss, spec.f_scale);
+    let online = solve_online(
+        model,
+        &mut reader,
+        &spec.p0,
+        &spec.options,
+        spec.method,
+        loss,
+        f_scale,
+    )?;
+    let stats: StreamStats = reader.stats().copied().unwrap_or_default();
+    if (stats.n as usize) < np {
+        return Err(FitError::TooFewPoints {
+            points: stats.n as usize,
+            params: np,
+        });
+    }
+    plan.mode = DataMode::Online;
+    plan.approximate = true;
+    plan.chunks_per_pass = online.chunks;
+    plan.data_bytes =
+        Some((stats.n + stats.omitted) * Chunk::bytes_per_point(model.n_inputs(), has_sigma));
+    plan.reason = format!(
+        "a one-pass source larger than the host budget of {} bytes: fitted online by incremental Gauss–Newton (approximate)",
+        plan.host_budget_bytes
+    );
+    let mut r = assemble(
+        model,
+        &stats.summary(),
+        online.out,
+        online.ssr,
+        spec.method,
+        loss,
+        f_scale,
+        spec.absolute_sigma,
+        "cpu (online)".into(),
+        start,
+    );
+    // One chunk: the fit of that chunk, converged or not by the solver's own rules.
+    if online.chunks > 1 {
+        r.success = online.last_step_in_se <= spec.memory.online_tol;
+    }
+    r.message = format!(
+        "online fit of {} chunks: the last chunk moved the parameters by at most {:.3} standard errors ({} the online_tol of {})",
+        online.chunks,
+        online.last_step_in_se,
+        if r.success { "within" } else { "NOT within" },
+        spec.memory.online_tol
+    );
+    r.data_plan = plan;
+    Ok(r)
 }

@@ -1,18 +1,12 @@
-//! The streaming driver: an [`Objective`] whose pass reads a [`DataSource`] chunk by chunk and
-//! adds each chunk's reduction rows, in order, into one running row with the CPU backend's
-//! accumulation ([`CpuBackend::add_rows`]). With chunks a multiple of
-//! [`CHUNK`](crate::backend::cpu::CHUNK) points (as the memory manager sizes them) the pass
-//! performs the very additions of the in-memory pass, so the fit is the in-memory fit.
+//! Reading a [`DataSource`] pass after pass, a chunk at a time, validated as in-memory data
+//! is: the [`ChunkReader`] every chunked and streamed objective reads through, and the
+//! [`StreamStats`] a full pass learns.
 
 use super::DataSource;
 use super::prefetch::read_ahead;
-use crate::backend::cpu::{CHUNK, CpuBackend, pass_from_row};
+use crate::backend::CHUNK;
 use crate::data::{DataSummary, FitData, NanPolicy};
 use crate::error::FitError;
-use crate::loss::Loss;
-use crate::model::Model;
-use crate::solve::{Objective, Pass};
-use kernels_gen::kernels::abi;
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -292,105 +286,4 @@ fn slice_data<'d>(data: &'d FitData<'_>, r: Range<usize>) -> FitData<'d> {
         weights: data.weights.as_ref().map(|w| w[r].to_vec()),
         omitted: 0,
     }
-}
-
-/// Passes over a [`DataSource`] on the CPU.
-pub struct StreamObjective<'s, M: Model> {
-    model: M,
-    reader: ChunkReader<'s>,
-    loss: Loss,
-    f_scale: f64,
-}
-
-impl<'s, M: Model> StreamObjective<'s, M> {
-    /// A streaming objective of `model` over `source`, `chunk_points` points at a time.
-    pub fn new(
-        model: M,
-        source: &'s mut dyn DataSource,
-        loss: Loss,
-        f_scale: f64,
-        policy: NanPolicy,
-        chunk_points: usize,
-    ) -> Result<Self, FitError> {
-        if source.n_inputs() != model.n_inputs() {
-            return Err(FitError::LengthMismatch {
-                what: format!("predictor columns of `{}`", source.origin()),
-                got: source.n_inputs(),
-                expected: model.n_inputs(),
-            });
-        }
-        Ok(StreamObjective {
-            reader: ChunkReader::new(source, policy, chunk_points),
-            model,
-            loss,
-            f_scale,
-        })
-    }
-
-    /// The chunk reader (statistics of the data, passes so far).
-    pub fn reader(&self) -> &ChunkReader<'s> {
-        &self.reader
-    }
-
-    /// The reduction row at `p` (kernel ABI layout).
-    pub fn row(&mut self, p: &[f64]) -> Result<Vec<f64>, FitError> {
-        let mut total = vec![0.0; abi::reduction_width(p.len())];
-        let (model, loss, f_scale) = (&self.model, self.loss, self.f_scale);
-        self.reader.pass(|data, _| {
-            CpuBackend::new(model, data, loss, f_scale).add_rows(p, &mut total);
-            Ok(())
-        })?;
-        Ok(total)
-    }
-
-    /// `Σ (y_i − f(x_i; p))²`, unweighted, by one more pass.
-    pub fn unweighted_ssr(&mut self, p: &[f64]) -> Result<f64, FitError> {
-        objective_ssr(&self.model, &mut self.reader, p)
-    }
-
-    /// The index in the source of the first point where the model is not finite at `p`.
-    pub fn first_nonfinite(&mut self, p: &[f64]) -> Result<Option<u64>, FitError> {
-        first_nonfinite_in(&self.model, &mut self.reader, p)
-    }
-}
-
-/// The index among the fitted points of the first point where `model` is not finite at `p`,
-/// by one pass of `reader` on the CPU.
-pub fn first_nonfinite_in<M: Model>(
-    model: &M,
-    reader: &mut ChunkReader<'_>,
-    p: &[f64],
-) -> Result<Option<u64>, FitError> {
-    let mut found = None;
-    reader.pass(|data, start| {
-        if found.is_none() {
-            found = crate::backend::cpu::first_nonfinite(model, data, p).map(|i| start + i as u64);
-        }
-        Ok(())
-    })?;
-    Ok(found)
-}
-
-impl<M: Model> Objective for StreamObjective<'_, M> {
-    fn n_params(&self) -> usize {
-        self.model.n_params()
-    }
-
-    fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
-        Ok(pass_from_row(p.len(), &self.row(p)?))
-    }
-}
-
-/// `Σ (y_i − f(x_i; p))²`, unweighted, by one pass of `reader` on the CPU.
-pub fn objective_ssr<M: Model>(
-    model: &M,
-    reader: &mut ChunkReader<'_>,
-    p: &[f64],
-) -> Result<f64, FitError> {
-    let mut ssr = 0.0;
-    reader.pass(|data, _| {
-        ssr += CpuBackend::new(model, data, Loss::Linear, 1.0).unweighted_ssr(p);
-        Ok(())
-    })?;
-    Ok(ssr)
 }

@@ -1,0 +1,136 @@
+//! The finishing step every data route ends in: the first pass and its checks, the solver run
+//! (with checkpoints, profile and progress), and the assembly of the [`FitResult`].
+
+use super::builder::BoxedCallback;
+use super::run::{Job, identity};
+use super::spec::Spec;
+use crate::data::DataSummary;
+use crate::error::FitError;
+use crate::memory::DataPlan;
+use crate::model::Model;
+use crate::profile::PassTimer;
+use crate::result::FitResult;
+use crate::solve::{IterationInfo, Objective, Pass, SolverOutput};
+use crate::summary::assemble;
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+/// What a data route hands to the finishing step: its objective, and what only the route
+/// knows of its data.
+pub(crate) trait Route {
+    /// The objective the solver runs on.
+    fn objective(&mut self) -> &mut dyn Objective;
+
+    /// Whether checkpoints identify the data by the pass at p0 (streamed data, which is not
+    /// read twice to be fingerprinted); that pass is then computed when resuming too.
+    fn identified_by_first_pass(&self) -> bool {
+        false
+    }
+
+    /// The points and the fingerprint that identify the data in a checkpoint; `first` is the
+    /// pass at p0 when it was computed.
+    fn fingerprint(&self, first: Option<&Pass>) -> (usize, [u8; 32]);
+
+    /// The index of the first point where the model is not finite at `p` (0 when unknown).
+    fn first_nonfinite(&mut self, p: &[f64]) -> Result<usize, FitError>;
+
+    /// `Σ (y − f)²`, unweighted, at the solution `out` (for R² and RMSE). `linear`: the fit's
+    /// loss is linear, so an unweighted fit has it as twice the last pass's cost.
+    fn unweighted_ssr(&mut self, out: &SolverOutput, linear: bool) -> Result<f64, FitError>;
+
+    /// The sizes of the fitted data, after the solve (streamed data is counted by its passes),
+    /// with the route's last word on `plan`.
+    fn summary(&mut self, plan: &mut DataPlan) -> DataSummary;
+
+    /// The backend that ran the passes, and why.
+    fn backend(&self) -> String;
+}
+
+/// Solves `spec` on `route`'s objective, calling `callback` after each iteration, and
+/// assembles the result, whose data plan is `plan`; the fit started at `start`.
+pub(crate) fn finish<M: Model>(
+    spec: &Spec<M>,
+    callback: Option<BoxedCallback<'_>>,
+    route: &mut dyn Route,
+    mut plan: DataPlan,
+    start: Instant,
+) -> Result<FitResult, FitError> {
+    let session = spec.long.begin();
+    let mut timer = PassTimer::default();
+    let resuming = spec.long.resuming();
+    let first = if !resuming || route.identified_by_first_pass() {
+        let pass = timer.pass(route.objective(), &spec.p0)?;
+        check_first_pass(spec, route, &pass, resuming)?;
+        Some(pass)
+    } else {
+        None
+    };
+    let identity = spec.long.needs_identity().then(|| {
+        let (n_points, fingerprint) = route.fingerprint(first.as_ref());
+        let (model, method, options) = (&spec.model, spec.method, &spec.options);
+        identity(
+            model,
+            method,
+            options,
+            spec.loss,
+            spec.f_scale,
+            n_points,
+            fingerprint,
+        )
+    });
+    let job = Job {
+        p0: &spec.p0,
+        options: &spec.options,
+        method: spec.method,
+        first,
+        identity,
+    };
+    let mut callback = callback;
+    let cb = callback
+        .as_mut()
+        .map(|f| &mut **f as &mut dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()>);
+    let (out, extras) = spec.long.run(&session, route.objective(), timer, job, cb)?;
+    let ssr = route.unweighted_ssr(&out, spec.loss == crate::loss::Loss::Linear)?;
+    let summary = route.summary(&mut plan);
+    let mut result = extras.apply(assemble(
+        &spec.model,
+        &summary,
+        out,
+        ssr,
+        spec.method,
+        spec.loss,
+        spec.f_scale,
+        spec.absolute_sigma,
+        route.backend(),
+        start,
+    ));
+    result.data_plan = plan;
+    Ok(result)
+}
+
+/// The pass at p0 counts the data (enough points for the parameters?) and, unless the fit
+/// resumes from a checkpoint, must be finite (scipy: "Residuals are not finite in the initial
+/// point"), the error naming the first point where the model is not.
+fn check_first_pass<M: Model>(
+    spec: &Spec<M>,
+    route: &mut dyn Route,
+    pass: &Pass,
+    resuming: bool,
+) -> Result<(), FitError> {
+    let points = (pass.n_points + pass.n_nonfinite) as usize;
+    let np = spec.p0.len();
+    if points < np {
+        return Err(FitError::TooFewPoints { points, params: np });
+    }
+    if !resuming && !pass.is_finite() {
+        return Err(FitError::NonFiniteModelAtP0 {
+            model: spec.model.name().to_string(),
+            count: pass.n_nonfinite.max(1) as usize,
+            points,
+            first: route.first_nonfinite(&spec.p0)?,
+        });
+    }
+    let (model, method) = (spec.model.name(), spec.method);
+    tracing::debug!(model, %method, cost = pass.cost, "starting fit");
+    Ok(())
+}

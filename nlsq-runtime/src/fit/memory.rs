@@ -1,0 +1,136 @@
+//! The in-memory route: validated host data, fitted where the selector puts it (the CPU, a
+//! GPU after one upload, or the CPU's dense path for a covariance sigma).
+
+use super::builder::BoxedCallback;
+use super::finish::{Route, finish};
+use super::run::data_fingerprint;
+use super::spec::Spec;
+use crate::backend::CpuBackend;
+use crate::backend::cpu::first_nonfinite;
+use crate::backend::select::{Work, select};
+use crate::backend::whitened::{self, WhitenedObjective};
+use crate::data::{DataSummary, FitData, NanPolicy};
+use crate::error::FitError;
+use crate::loss::Loss;
+use crate::memory::DataPlan;
+use crate::model::Model;
+use crate::result::FitResult;
+use crate::solve::{Objective, Pass, SolverOutput};
+use nalgebra::DMatrix;
+use std::time::Instant;
+
+/// Host data: predictor columns, observations and their 1-D sigma.
+pub(crate) struct Columns<'c> {
+    pub(crate) x: Vec<&'c [f64]>,
+    pub(crate) y: &'c [f64],
+    pub(crate) sigma: Option<&'c [f64]>,
+}
+
+/// Fits in-memory data on one device; the result's data plan is `plan`, or the in-memory plan
+/// of the validated data.
+pub(crate) fn fit_in_memory<M: Model>(
+    spec: &Spec<M>,
+    callback: Option<BoxedCallback<'_>>,
+    columns: Columns<'_>,
+    plan: Option<DataPlan>,
+    start: Instant,
+) -> Result<FitResult, FitError> {
+    let k = spec.model.n_inputs();
+    let data = FitData::new(columns.x, columns.y, columns.sigma, spec.nan_policy, k)?;
+    let np = spec.p0.len();
+    if data.len() < np {
+        return Err(FitError::TooFewPoints {
+            points: data.len(),
+            params: np,
+        });
+    }
+    let cov = spec.covariance();
+    if cov.is_some() && spec.nan_policy == NanPolicy::Omit && data.omitted > 0 {
+        return Err(FitError::InvalidOption {
+            option: "nan_policy".into(),
+            reason: "omitting points is not supported with a covariance sigma".into(),
+        });
+    }
+    let work = Work::Fit {
+        points: data.len(),
+        dense: cov.is_some(),
+        streamed: false,
+    };
+    let selected = select(spec.backend, spec.precision, &work)?;
+    let plan = plan.unwrap_or_else(|| {
+        let weighted = data.weights.is_some();
+        spec.memory.in_memory(data.len(), data.n_inputs(), weighted)
+    });
+    let (model, loss, f_scale) = (&spec.model, spec.loss, spec.f_scale);
+    let uploaded;
+    let (objective, backend): (Box<dyn Objective + '_>, String) = match cov {
+        Some(c) => (
+            Box::new(WhitenedObjective::new(model, &data, c, loss, f_scale)?),
+            "cpu (dense, covariance sigma)".to_string(),
+        ),
+        None => {
+            uploaded = selected.device.upload(&data, spec.precision)?;
+            (
+                uploaded.objective(model, &data, loss, f_scale)?,
+                selected.why,
+            )
+        }
+    };
+    let mut route = InMemory {
+        model,
+        data: &data,
+        cov: cov.cloned(),
+        loss,
+        f_scale,
+        objective,
+        backend,
+    };
+    finish(spec, callback, &mut route, plan, start)
+}
+
+struct InMemory<'r, M: Model> {
+    model: &'r M,
+    data: &'r FitData<'r>,
+    cov: Option<DMatrix<f64>>,
+    loss: Loss,
+    f_scale: f64,
+    objective: Box<dyn Objective + 'r>,
+    backend: String,
+}
+
+impl<M: Model> Route for InMemory<'_, M> {
+    fn objective(&mut self) -> &mut dyn Objective {
+        &mut *self.objective
+    }
+
+    fn fingerprint(&self, _: Option<&Pass>) -> (usize, [u8; 32]) {
+        (
+            self.data.len(),
+            data_fingerprint(self.data, self.cov.as_ref()),
+        )
+    }
+
+    fn first_nonfinite(&mut self, p: &[f64]) -> Result<usize, FitError> {
+        Ok(first_nonfinite(self.model, self.data, p).unwrap_or(0))
+    }
+
+    /// Unweighted plain least squares has it in the solver's last pass; otherwise one CPU
+    /// evaluation at the solution, whatever backend fitted.
+    fn unweighted_ssr(&mut self, out: &SolverOutput, linear: bool) -> Result<f64, FitError> {
+        Ok(if self.cov.is_some() {
+            whitened::unweighted_ssr(self.model, self.data, &out.x)
+        } else if linear && self.data.weights.is_none() {
+            2.0 * out.pass.cost
+        } else {
+            CpuBackend::new(self.model, self.data, self.loss, self.f_scale).unweighted_ssr(&out.x)
+        })
+    }
+
+    fn summary(&mut self, _: &mut DataPlan) -> DataSummary {
+        self.data.summary()
+    }
+
+    fn backend(&self) -> String {
+        self.backend.clone()
+    }
+}

@@ -1,0 +1,213 @@
+//! The one validation of a fit's specification: every option of the builder is checked here,
+//! once, before any data is read, and turned into the [`Spec`] the data routes and the
+//! finishing step read.
+
+use super::builder::{BoxedCallback, CurveFit, DEFAULT_MAX_NFEV_PER_PARAM, Sigma};
+use super::run::LongRun;
+use crate::backend::Backend;
+use crate::data::NanPolicy;
+use crate::error::FitError;
+use crate::loss::Loss;
+use crate::memory::MemoryLimits;
+use crate::model::Model;
+use crate::result::Method;
+use crate::solve::{SolverOptions, XScale};
+use kernels_gen::Precision;
+
+/// A checked fit: the model and the settings every route and the finishing step read.
+pub(crate) struct Spec<M: Model> {
+    pub(crate) model: M,
+    /// Starting values, one per parameter, within the bounds.
+    pub(crate) p0: Vec<f64>,
+    pub(crate) method: Method,
+    /// Tolerances, scaling, bounds and the pass budget, filled in for this model.
+    pub(crate) options: SolverOptions,
+    pub(crate) loss: Loss,
+    pub(crate) f_scale: f64,
+    pub(crate) sigma: Option<Sigma>,
+    pub(crate) absolute_sigma: bool,
+    pub(crate) nan_policy: NanPolicy,
+    pub(crate) backend: Backend,
+    pub(crate) precision: Precision,
+    pub(crate) memory: MemoryOptions,
+    pub(crate) long: LongRun,
+}
+
+/// What the data plan reads: the memory caps and the user's chunk size.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MemoryOptions {
+    pub(crate) limits: MemoryLimits,
+    pub(crate) chunk_points: Option<usize>,
+    pub(crate) online_tol: f64,
+}
+
+impl<M: Model> Spec<M> {
+    /// The covariance sigma, when one was given.
+    pub(crate) fn covariance(&self) -> Option<&nalgebra::DMatrix<f64>> {
+        match &self.sigma {
+            Some(Sigma::Covariance(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The 1-D sigma, when one was given.
+    pub(crate) fn std_sigma(&self) -> Option<&[f64]> {
+        match &self.sigma {
+            Some(Sigma::Std(s)) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl<'a, M: Model> CurveFit<'a, M> {
+    /// Checks every option against the model and each other, and returns the checked fit
+    /// and the iteration callback.
+    pub(crate) fn into_spec(self) -> Result<(Spec<M>, Option<BoxedCallback<'a>>), FitError> {
+        let np = self.model.n_params();
+        let p0 = self.p0.clone().unwrap_or_else(|| vec![1.0; np]);
+        check_lengths(&self, &p0, np)?;
+        check_bounds(&self, &p0)?;
+        let bounded = self
+            .lower
+            .iter()
+            .chain(&self.upper)
+            .flatten()
+            .any(|v| v.is_finite());
+        let method = self
+            .method
+            .unwrap_or(if bounded || self.loss != Loss::Linear {
+                Method::Trf
+            } else {
+                Method::Lm
+            });
+        if method == Method::Lm && bounded {
+            return Err(invalid(
+                "method",
+                "Levenberg–Marquardt does not handle bounds; use trf or dogbox".into(),
+            ));
+        }
+        check_scalars(&self, np)?;
+        let options = SolverOptions {
+            max_nfev: self
+                .options
+                .max_nfev
+                .or(Some(DEFAULT_MAX_NFEV_PER_PARAM * np)),
+            lower: self.lower.unwrap_or_default(),
+            upper: self.upper.unwrap_or_default(),
+            ..self.options
+        };
+        let spec = Spec {
+            model: self.model,
+            p0,
+            method,
+            options,
+            loss: self.loss,
+            f_scale: self.f_scale,
+            sigma: self.sigma,
+            absolute_sigma: self.absolute_sigma,
+            nan_policy: self.nan_policy,
+            backend: self.backend,
+            precision: self.precision,
+            memory: MemoryOptions {
+                limits: self.limits,
+                chunk_points: self.chunk_points,
+                online_tol: self.online_tol,
+            },
+            long: self.long,
+        };
+        Ok((spec, self.callback))
+    }
+}
+
+fn invalid(option: &str, reason: String) -> FitError {
+    FitError::InvalidOption {
+        option: option.into(),
+        reason,
+    }
+}
+
+/// p0 and the bounds: one value per parameter, p0 finite.
+fn check_lengths<M: Model>(fit: &CurveFit<'_, M>, p0: &[f64], np: usize) -> Result<(), FitError> {
+    for (what, v) in [
+        ("p0", Some(p0)),
+        ("lower bounds", fit.lower.as_deref()),
+        ("upper bounds", fit.upper.as_deref()),
+    ] {
+        if let Some(v) = v
+            && v.len() != np
+        {
+            return Err(FitError::LengthMismatch {
+                what: what.into(),
+                got: v.len(),
+                expected: np,
+            });
+        }
+        if what == "p0"
+            && let Some(j) = p0.iter().position(|v| !v.is_finite())
+        {
+            return Err(FitError::NonFiniteP0 {
+                name: fit.model.param_name(j).to_string(),
+                value: p0[j],
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Each parameter's bounds are ordered, not NaN, and hold its p0.
+fn check_bounds<M: Model>(fit: &CurveFit<'_, M>, p0: &[f64]) -> Result<(), FitError> {
+    let lo = |j: usize| fit.lower.as_ref().map_or(f64::NEG_INFINITY, |v| v[j]);
+    let hi = |j: usize| fit.upper.as_ref().map_or(f64::INFINITY, |v| v[j]);
+    for (j, &start) in p0.iter().enumerate() {
+        let (l, h) = (lo(j), hi(j));
+        let reason = if l.is_nan() || h.is_nan() {
+            "a bound is NaN".to_string()
+        } else if l >= h {
+            format!("lower bound {l} is not below upper bound {h}")
+        } else if !(l <= start && start <= h) {
+            format!("p0 = {start} is outside its bounds [{l}, {h}]")
+        } else {
+            continue;
+        };
+        return Err(FitError::BadBounds {
+            name: fit.model.param_name(j).to_string(),
+            reason,
+        });
+    }
+    Ok(())
+}
+
+/// f_scale, the tolerances, x_scale, the online tolerance and the checkpoint interval.
+fn check_scalars<M: Model>(fit: &CurveFit<'_, M>, np: usize) -> Result<(), FitError> {
+    if !(fit.f_scale > 0.0 && fit.f_scale.is_finite()) {
+        return Err(invalid(
+            "f_scale",
+            format!("{} must be positive and finite", fit.f_scale),
+        ));
+    }
+    for (opt, v) in [
+        ("ftol", fit.options.ftol),
+        ("xtol", fit.options.xtol),
+        ("gtol", fit.options.gtol),
+    ] {
+        if v.is_nan() || v < 0.0 {
+            return Err(invalid(opt, format!("{v} must be non-negative")));
+        }
+    }
+    if let XScale::Fixed(s) = &fit.options.x_scale
+        && !s.is_empty()
+        && (s.len() != np || s.iter().any(|v| !(v.is_finite() && *v > 0.0)))
+    {
+        return Err(invalid(
+            "x_scale",
+            format!("needs {np} positive finite values"),
+        ));
+    }
+    if fit.online_tol.is_nan() || fit.online_tol <= 0.0 {
+        return Err(invalid(
+            "online_tol",
+            format!("{} must be positive", fit.online_tol),
+        ));
+    }
+    fit.long.check()
+}
