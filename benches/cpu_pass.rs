@@ -8,7 +8,7 @@
 mod models;
 
 use models::{Decay, Gaussian};
-use nlsq::backend::cpu::{CpuBackend, Simd};
+use nlsq::backend::{CpuBackend, Simd};
 use nlsq::{FitData, Loss, Model, NanPolicy};
 use std::hint::black_box;
 use std::time::Instant;

@@ -5,7 +5,7 @@
 mod models;
 
 use models::{Decay, Gaussian};
-use nlsq::backend::cpu::{CpuBackend, Simd, accumulate_point};
+use nlsq::backend::{CpuBackend, Simd, accumulate_point};
 use nlsq::{FitData, Loss, Model, NanPolicy, model};
 
 /// Two predictors, a branch on a compound condition, a logarithm and a call with no vector version (`sin`).

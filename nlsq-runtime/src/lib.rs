@@ -4,11 +4,12 @@
 //! Most users depend on the facade crate `nlsq`, which re-exports everything here together
 //! with the `#[model]` macro.
 
+mod atomic_file;
 pub mod backend;
 pub mod batch;
 pub mod block;
 pub mod checkpoint;
-pub mod covariance;
+mod covariance;
 pub mod data;
 pub mod error;
 pub mod fit;
@@ -38,5 +39,5 @@ pub use memory::{DataMode, DataPlan, MemoryLimits};
 pub use model::{ExprModel, Model};
 pub use predictors::Predictors;
 pub use profile::ProfileReport;
-pub use result::{FitResult, Method};
-pub use solve::{IterationInfo, Status};
+pub use result::FitResult;
+pub use solve::{IterationInfo, Method, Status};

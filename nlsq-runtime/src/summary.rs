@@ -5,7 +5,8 @@ use crate::covariance::covariance;
 use crate::data::DataSummary;
 use crate::loss::Loss;
 use crate::model::Model;
-use crate::result::{FitResult, Method};
+use crate::result::FitResult;
+use crate::solve::Method;
 use crate::solve::SolverOutput;
 use std::time::Instant;
 

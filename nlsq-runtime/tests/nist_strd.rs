@@ -10,7 +10,7 @@
 
 use nalgebra::{DMatrix, DVector};
 use nlsq_runtime::Model;
-use nlsq_runtime::solve::dense::DenseObjective;
+use nlsq_runtime::solve::DenseObjective;
 use nlsq_runtime::solve::{SolverOptions, SolverOutput, Status, XScale, dogbox, trf};
 
 const CORPUS: &str = include_str!("../../kernels-gen/tests/corpus/models.rs");

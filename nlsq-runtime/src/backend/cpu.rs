@@ -237,7 +237,7 @@ pub fn accumulate_point(row: &mut [f64], r: f64, jac: &mut [f64], loss: Loss, f_
 }
 
 /// Index of the first point where the model's value or gradient is not finite at `p`.
-pub fn first_nonfinite<M: Model>(model: &M, data: &FitData<'_>, p: &[f64]) -> Option<usize> {
+pub(crate) fn first_nonfinite<M: Model>(model: &M, data: &FitData<'_>, p: &[f64]) -> Option<usize> {
     let mut x = vec![0.0; data.n_inputs()];
     let mut g = vec![0.0; p.len()];
     (0..data.len()).find(|&i| {
@@ -248,7 +248,7 @@ pub fn first_nonfinite<M: Model>(model: &M, data: &FitData<'_>, p: &[f64]) -> Op
 }
 
 /// Unpacks a reduction row (kernel ABI layout) into a [`Pass`].
-pub fn pass_from_row(np: usize, row: &[f64]) -> Pass {
+pub(crate) fn pass_from_row(np: usize, row: &[f64]) -> Pass {
     let t = np * (np + 1) / 2;
     let mut jtj = DMatrix::zeros(np, np);
     let mut e = 1;

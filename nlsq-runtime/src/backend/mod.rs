@@ -1,7 +1,7 @@
 //! Backends: where passes over the data run, and the one selector that chooses among them.
 
 pub(crate) mod chunked;
-pub mod cpu;
+pub(crate) mod cpu;
 mod cpu_block;
 pub(crate) mod cpu_chunks;
 #[cfg(feature = "cuda")]
@@ -12,7 +12,7 @@ pub(crate) mod select;
 pub mod wgpu;
 pub(crate) mod whitened;
 
-pub use cpu::{CHUNK, CpuBackend};
+pub use cpu::{CHUNK, CpuBackend, FAST_MAX_P, SERIAL_BELOW_CHUNKS, Simd, accumulate_point};
 pub use resident::ResidentData;
 
 /// Where a fit's passes run.

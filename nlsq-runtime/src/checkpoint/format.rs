@@ -14,8 +14,8 @@
 //! exactly and a resumed fit continues bit for bit.
 
 use super::bytes::{Reader, Writer};
-use super::error::CheckpointError;
-use crate::result::Method;
+use crate::error::CheckpointError;
+use crate::solve::Method;
 use crate::solve::Pass;
 use crate::solve::state::{DogboxState, LmState, SolverState, TrfState};
 use kernels_gen::ModelHash;

@@ -31,14 +31,15 @@
 //! ```
 
 mod bytes;
-mod error;
-pub mod fingerprint;
+
+pub(crate) mod fingerprint;
 mod format;
 mod writer;
 
-pub use error::CheckpointError;
+pub use crate::error::CheckpointError;
 pub use format::{Checkpoint, FORMAT_VERSION, FitIdentity, MAGIC};
-pub use writer::{CheckpointReport, CheckpointWriter, write_atomically};
+pub use writer::CheckpointReport;
+pub(crate) use writer::CheckpointWriter;
 
 use crate::solve::state::{SolverState, StateSink};
 use std::io::Read;
@@ -90,7 +91,7 @@ pub fn read(path: &Path) -> Result<Checkpoint, CheckpointError> {
 
 /// Refuses a checkpoint path that holds a file which is not a checkpoint (so that a mistyped
 /// path cannot overwrite a user's data). A missing file is fine.
-pub fn check_writable(path: &Path) -> Result<(), CheckpointError> {
+pub(crate) fn check_writable(path: &Path) -> Result<(), CheckpointError> {
     let name = path.display().to_string();
     let mut head = [0u8; MAGIC.len()];
     match std::fs::File::open(path) {
@@ -109,7 +110,7 @@ pub fn check_writable(path: &Path) -> Result<(), CheckpointError> {
 
 /// The [`StateSink`] of a checkpointed fit: decides when a snapshot is due and hands it,
 /// stamped with the fit's identity and the data cursor, to a [`CheckpointWriter`].
-pub struct CheckpointSink {
+pub(crate) struct CheckpointSink {
     writer: CheckpointWriter,
     every: Every,
     identity: FitIdentity,
@@ -139,6 +140,7 @@ impl CheckpointSink {
     /// The data cursor stamped on every checkpoint: where a streaming driver is in its data
     /// (the index of its next chunk, say; 0 for in-memory fits). A driver keeps the handle
     /// and stores into it while the solver runs; each snapshot reads it when it is taken.
+    #[cfg(test)]
     pub fn data_cursor(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.cursor)
     }

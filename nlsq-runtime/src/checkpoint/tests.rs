@@ -1,5 +1,5 @@
 use super::*;
-use crate::result::Method;
+use crate::solve::Method;
 use crate::solve::Pass;
 use crate::solve::state::{DogboxState, LmState, TrfState};
 use kernels_gen::ModelHash;
@@ -205,7 +205,7 @@ fn files_are_written_atomically_read_back_and_never_clobber_user_files() {
     );
     check_writable(&path).unwrap();
     let c = checkpoint(states().remove(2));
-    write_atomically(&path, &c.encode()).unwrap();
+    crate::atomic_file::write_atomically(&path, &c.encode()).unwrap();
     assert!(same_bits(&read(&path).unwrap(), &c));
     check_writable(&path).unwrap();
     // Only the checkpoint is left: no temporary files.

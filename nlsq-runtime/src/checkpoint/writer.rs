@@ -12,10 +12,8 @@
 
 use super::format::Checkpoint;
 use crate::profile;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -142,7 +140,7 @@ fn run(shared: &Shared, path: &Path) {
         };
         let Some(checkpoint) = next else { return };
         let start = Instant::now();
-        let result = write_atomically(path, &checkpoint.encode());
+        let result = crate::atomic_file::write_atomically(path, &checkpoint.encode());
         let elapsed = start.elapsed();
         profile::record_checkpoint_write(elapsed, result.is_ok());
         let mut r = lock(&shared.report);
@@ -166,39 +164,4 @@ fn run(shared: &Shared, path: &Path) {
             }
         }
     }
-}
-
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Replaces `path` with `bytes` atomically: a reader sees the old file or the new one, never
-/// a mix, and after a crash the file is one or the other (temporary file in the same
-/// directory, fsync, rename, fsync of the directory).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-        return written;
-    }
-    // The rename is durable once the directory is synced (not possible everywhere).
-    #[cfg(unix)]
-    File::open(&dir)?.sync_all()?;
-    Ok(())
 }

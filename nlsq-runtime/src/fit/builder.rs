@@ -8,7 +8,7 @@ use crate::data::NanPolicy;
 use crate::loss::Loss;
 use crate::memory::MemoryLimits;
 use crate::model::Model;
-use crate::result::Method;
+use crate::solve::Method;
 use crate::solve::{IterationInfo, SolverOptions, XScale};
 use kernels_gen::Precision;
 use nalgebra::DMatrix;

@@ -29,7 +29,7 @@ use crate::loss::Loss;
 use crate::memory::{DataMode, DataPlan};
 use crate::model::Model;
 use crate::result::FitResult;
-use crate::result::Method;
+use crate::solve::Method;
 use crate::solve::{self, Objective, Pass, SolverOptions, SolverOutput};
 use crate::stream::{Chunk, ChunkReader, DataSource, StreamStats};
 use crate::summary::assemble;

@@ -10,7 +10,7 @@ use crate::error::FitError;
 use crate::loss::Loss;
 use crate::memory::MemoryLimits;
 use crate::model::Model;
-use crate::result::Method;
+use crate::solve::Method;
 use crate::solve::{SolverOptions, XScale};
 use kernels_gen::Precision;
 

@@ -119,39 +119,6 @@ pub fn cl_scaling_vector(x: &[f64], g: &[f64], lb: &[f64], ub: &[f64]) -> (Vec<f
     (v, dv)
 }
 
-/// The reflective transformation of `y` into the box and its derivative (`±1` per variable).
-pub fn reflective_transformation(y: &[f64], lb: &[f64], ub: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    if in_bounds(y, lb, ub) {
-        return (y.to_vec(), vec![1.0; y.len()]);
-    }
-    let mut x = y.to_vec();
-    let mut g = vec![1.0; y.len()];
-    for i in 0..y.len() {
-        let (l, u, yi) = (lb[i], ub[i], y[i]);
-        let negative = match (l.is_finite(), u.is_finite()) {
-            (true, false) => {
-                x[i] = yi.max(2.0 * l - yi);
-                yi < l
-            }
-            (false, true) => {
-                x[i] = yi.min(2.0 * u - yi);
-                yi > u
-            }
-            (true, true) => {
-                let d = u - l;
-                let t = (yi - l).rem_euclid(2.0 * d);
-                x[i] = l + t.min(2.0 * d - t);
-                t > d
-            }
-            (false, false) => false,
-        };
-        if negative {
-            g[i] = -1.0;
-        }
-    }
-    (x, g)
-}
-
 /// The roots `t₋ ≤ t₊` of `‖x + t s‖ = Δ` (the line through `x` along `s` meets the sphere).
 ///
 /// scipy raises when `s = 0` or `x` lies outside the sphere; here `s = 0` gives `(0, 0)` and a
@@ -264,17 +231,6 @@ mod tests {
         );
         assert_eq!(v, [1.5, 0.5, 1.0, 1.0]);
         assert_eq!(dv, [-1.0, 1.0, 0.0, 0.0]);
-    }
-
-    #[test]
-    fn reflection() {
-        let (x, g) = reflective_transformation(
-            &[-1.0, 3.0, 5.5, 3.5, 0.5],
-            &[0.0, -INF, 0.0, 0.0, -INF],
-            &[INF, 2.0, 2.0, 2.0, INF],
-        );
-        assert_eq!(x, [1.0, 1.0, 1.5, 0.5, 0.5]);
-        assert_eq!(g, [-1.0, -1.0, 1.0, -1.0, 1.0]);
     }
 
     #[test]

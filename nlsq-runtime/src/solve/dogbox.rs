@@ -10,6 +10,7 @@
 //! `(JᵀJ)_free s = −g_free` with the columns scaled to unit norm, by Cholesky, falling back to
 //! the eigen-decomposition pseudo-inverse when `JᵀJ` is numerically singular.
 
+use super::Method;
 use super::bounds::{in_bounds, norm, norm_inf, step_size_to_bound};
 use super::state::{DogboxState, Hooks, SolverState};
 use super::trust_region::{
@@ -18,7 +19,6 @@ use super::trust_region::{
 };
 use super::{Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status};
 use crate::error::FitError;
-use crate::result::Method;
 use nalgebra::{DMatrix, DVector};
 use std::ops::ControlFlow;
 

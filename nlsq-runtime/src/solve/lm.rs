@@ -44,12 +44,12 @@
 //! `njev` is MINPACK's count of Jacobian evaluations, which does not include the final point
 //! when a stop follows an accepted step.
 
+use super::Method;
 use super::state::{Hooks, LmState, SolverState};
 use super::{
     Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status, XScale,
 };
 use crate::error::FitError;
-use crate::result::Method;
 use nalgebra::{Cholesky, DMatrix, DVector, SymmetricEigen};
 use std::ops::ControlFlow;
 

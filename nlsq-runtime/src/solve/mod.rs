@@ -8,18 +8,21 @@
 //! Solvers follow scipy's `least_squares` semantics for `ftol`, `xtol`, `gtol`, `x_scale`,
 //! `max_nfev`, bounds and status codes.
 
-pub mod bounds;
-pub mod dense;
+pub(crate) mod bounds;
+pub(crate) mod dense;
 pub mod dogbox;
 pub mod lm;
+mod method;
 mod start;
 pub mod state;
 #[cfg(test)]
 mod test_problems;
 pub mod trf;
-pub mod trust_region;
+pub(crate) mod trust_region;
 
 use crate::error::FitError;
+pub use dense::DenseObjective;
+pub use method::Method;
 use nalgebra::{DMatrix, DVector};
 use std::ops::ControlFlow;
 

@@ -8,9 +8,9 @@
 //! a snapshot only after an iteration that did not end the solve, right after the callback, at
 //! the point where the next iteration begins.
 
+use super::Method;
 use super::{Callback, Pass};
 use crate::error::FitError;
-use crate::result::Method;
 
 /// Levenberg–Marquardt's state (see [`super::lm`]).
 #[derive(Clone, Debug, PartialEq)]

@@ -11,6 +11,7 @@
 //! `J_hᵀJ_h (+ diag_h)` built from the pass's `JᵀJ` (see [`super::trust_region`]); the model
 //! value of a step `p` is `g_hᵀp + ½ pᵀ(J_hᵀJ_h + diag_h)p`.
 
+use super::Method;
 use super::bounds::{
     cl_scaling_vector, find_active_constraints, in_bounds, intersect_trust_region,
     make_strictly_feasible, norm, norm_inf, step_size_to_bound,
@@ -21,7 +22,6 @@ use super::trust_region::{
 };
 use super::{Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status};
 use crate::error::FitError;
-use crate::result::Method;
 use nalgebra::DMatrix;
 use std::ops::ControlFlow;
 

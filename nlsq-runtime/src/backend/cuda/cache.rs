@@ -12,7 +12,6 @@ use crate::model::Model;
 use cudarc::driver::{CudaContext, CudaModule};
 use cudarc::nvrtc::Ptx;
 use kernels_gen::{ModelHash, Precision};
-use std::io::Write;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, MutexGuard};
@@ -235,25 +234,12 @@ pub fn encode(cubin: &[u8]) -> Vec<u8> {
     v
 }
 
-/// Writes `cubin` to `path` through a temporary file, fsync and rename.
+/// Writes `cubin` to `path` atomically (see [`crate::atomic_file`]), creating its directory.
 pub fn write_atomically(path: &Path, cubin: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&encode(cubin))?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
     }
-    result
+    crate::atomic_file::write_atomically(path, &encode(cubin))
 }
 
 #[cfg(test)]

@@ -1,5 +1,9 @@
 //! The errors a fit can end with. Every bad input gets its own variant; nothing panics.
 
+mod checkpoint;
+
+pub use checkpoint::CheckpointError;
+
 /// Why a fit could not be run or finished.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 #[non_exhaustive]
@@ -80,7 +84,7 @@ pub enum FitError {
     },
     /// A checkpoint could not be read, belongs to another fit, or cannot be written.
     #[error(transparent)]
-    Checkpoint(#[from] crate::checkpoint::CheckpointError),
+    Checkpoint(#[from] CheckpointError),
     /// A data source could not be read: a missing or unreadable file, a corrupt header, a
     /// file whose size does not match its header, a ragged or unparsable CSV row.
     #[error("data source `{origin}`: {message}")]
