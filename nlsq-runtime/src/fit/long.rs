@@ -255,11 +255,7 @@ fn solve_from<M: Model>(
     };
     // The solvers begin with a pass at p0: hand them this one instead of a second pass.
     let mut obj = FirstPass { inner: obj, first };
-    match method {
-        Method::Lm => solve::lm::solve_with(&mut obj, p0, options, hooks),
-        Method::Trf => solve::trf::solve_with(&mut obj, p0, options, hooks),
-        Method::Dogbox => solve::dogbox::solve_with(&mut obj, p0, options, hooks),
-    }
+    solve::solve_with(method, &mut obj, p0, options, hooks)
 }
 
 /// Serves one already computed pass, once, when it is asked for at the same parameters.

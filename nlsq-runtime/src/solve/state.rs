@@ -8,6 +8,7 @@
 //! a snapshot only after an iteration that did not end the solve, right after the callback, at
 //! the point where the next iteration begins.
 
+use super::driver::Point;
 use super::{Callback, Pass};
 use crate::error::FitError;
 use crate::result::Method;
@@ -82,6 +83,44 @@ pub struct DogboxState {
     /// Per parameter: -1 on the lower bound, 1 on the upper bound, 0 free.
     pub on_bound: Vec<i8>,
 }
+
+/// [`Point`] for the states, whose fields of that name are the same, and their conversions
+/// to and from [`SolverState`].
+macro_rules! point {
+    ($($method:ident: $state:ty),*) => {$(
+        impl Point for $state {
+            fn x(&self) -> &[f64] {
+                &self.x
+            }
+            fn pass(&self) -> &Pass {
+                &self.pass
+            }
+            fn counts(&self) -> (usize, usize, usize) {
+                (self.nfev, self.njev, self.nit)
+            }
+            fn into_point(self) -> (Vec<f64>, Pass) {
+                (self.x, self.pass)
+            }
+        }
+
+        impl From<$state> for SolverState {
+            fn from(state: $state) -> Self {
+                SolverState::$method(state)
+            }
+        }
+
+        impl TryFrom<SolverState> for $state {
+            type Error = SolverState;
+            fn try_from(state: SolverState) -> Result<Self, SolverState> {
+                match state {
+                    SolverState::$method(s) => Ok(s),
+                    other => Err(other),
+                }
+            }
+        }
+    )*};
+}
+point!(Lm: LmState, Trf: TrfState, Dogbox: DogboxState);
 
 /// A solver's state at an iteration boundary.
 #[derive(Clone, Debug, PartialEq)]
