@@ -124,6 +124,7 @@ fn iterations<S: Solver>(
     hooks: &mut Hooks<'_>,
 ) -> Result<Status, FitError> {
     let max_nfev = setup.max_nfev;
+    // A stop of the last iteration that waits for the gradient test (`Solver::GTOL_FIRST`).
     let mut pending = None;
     loop {
         let ready = match solver.ready(setup, opts) {
