@@ -128,11 +128,7 @@ fn solve_online<M: Model>(
                 .as_ref()
                 .map(|a| (DVector::from_column_slice(&st.p), a.clone())),
         };
-        let out = match method {
-            Method::Lm => solve::lm::solve(&mut obj, &st.p, options, None),
-            Method::Trf => solve::trf::solve(&mut obj, &st.p, options, None),
-            Method::Dogbox => solve::dogbox::solve(&mut obj, &st.p, options, None),
-        }?;
+        let out = solve::solve_with(method, &mut obj, &st.p, options, Default::default())?;
         let own = pass_from_row(np, &obj.cpu.row(&out.x));
         st.cost += own.cost;
         st.ssr += obj.cpu.unweighted_ssr(&out.x);

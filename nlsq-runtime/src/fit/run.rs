@@ -195,7 +195,7 @@ impl LongRun {
             inner: &mut timed,
             first,
         };
-        let out = solve(&mut obj, job.p0, job.options, job.method, hooks);
+        let out = solve::solve_with(job.method, &mut obj, job.p0, job.options, hooks);
         #[cfg(feature = "progress")]
         if let Some(bar) = &bar {
             bar.finish();
@@ -231,21 +231,6 @@ pub(crate) struct Job<'j> {
     pub(crate) first: Option<solve::Pass>,
     /// The fit's identity, when it writes or resumes a checkpoint.
     pub(crate) identity: Option<FitIdentity>,
-}
-
-/// Runs `method` on `obj`.
-fn solve(
-    obj: &mut dyn Objective,
-    p0: &[f64],
-    options: &SolverOptions,
-    method: Method,
-    hooks: Hooks<'_>,
-) -> Result<SolverOutput, FitError> {
-    match method {
-        Method::Lm => solve::lm::solve_with(obj, p0, options, hooks),
-        Method::Trf => solve::trf::solve_with(obj, p0, options, hooks),
-        Method::Dogbox => solve::dogbox::solve_with(obj, p0, options, hooks),
-    }
 }
 
 /// Serves one already computed pass, once, when it is asked for at the same parameters.

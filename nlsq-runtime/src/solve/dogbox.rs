@@ -12,12 +12,13 @@
 
 use super::Method;
 use super::bounds::{in_bounds, norm, norm_inf, step_size_to_bound};
-use super::state::{DogboxState, Hooks, SolverState};
+use super::driver::{Detail, Iteration, Solver};
+use super::state::{DogboxState, Hooks};
 use super::trust_region::{
-    check_termination, jac_scale, minimize_quadratic_1d, noise_level, prepare, sym_eigen,
+    Prepared, check_termination, jac_scale, minimize_quadratic_1d, noise_level, scales, sym_eigen,
     update_tr_radius,
 };
-use super::{Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status};
+use super::{Callback, Objective, Pass, SolverOptions, SolverOutput, Status, initial_pass};
 use crate::error::FitError;
 use nalgebra::{DMatrix, DVector};
 use std::ops::ControlFlow;
@@ -33,134 +34,141 @@ pub fn solve(
     opts: &SolverOptions,
     callback: Option<Callback<'_>>,
 ) -> Result<SolverOutput, FitError> {
-    solve_with(obj, x0, opts, Hooks::callback(callback))
+    super::solve_with(Method::Dogbox, obj, x0, opts, Hooks::callback(callback))
 }
 
-/// [`solve`] with [`Hooks`]: a callback, a state to resume from (then `x0` is only checked)
-/// and a sink for checkpoint snapshots.
-pub fn solve_with(
-    obj: &mut dyn Objective,
-    x0: &[f64],
-    opts: &SolverOptions,
-    mut hooks: Hooks<'_>,
-) -> Result<SolverOutput, FitError> {
-    let prep = prepare(obj, x0, opts)?;
-    let n = x0.len();
-    let (lb, ub) = (prep.lb, prep.ub);
-    let max_nfev = prep.max_nfev;
-    let jac = prep.fixed_scale.is_none();
+/// The gradient at the current point and the variables not held at a bound.
+pub(crate) struct Gradient {
+    g: Vec<f64>,
+    free: Vec<usize>,
+}
 
-    let resumed = hooks.take_resume(Method::Dogbox, n)?;
-    let DogboxState {
-        mut x,
-        mut pass,
-        mut nfev,
-        mut njev,
-        nit: mut iteration,
-        mut scale,
-        mut scale_inv,
-        mut delta,
-        mut on_bound,
-    } = match resumed {
-        Some(SolverState::Dogbox(s)) => s,
-        _ => super::start::dogbox(obj, x0, prep.fixed_scale, &lb, &ub)?,
-    };
-    let mut status: Option<Status> = None;
+/// The problem of one iteration in the free variables.
+struct Free {
+    /// The free variables.
+    free: Vec<usize>,
+    x: Vec<f64>,
+    lb: Vec<f64>,
+    ub: Vec<f64>,
+    scale: Vec<f64>,
+    g: Vec<f64>,
+    /// `JᵀJ` on the free variables.
+    h: DMatrix<f64>,
+    newton_step: Vec<f64>,
+    /// The model along the anti-gradient: `½ gᵀHg` and `-gᵀg`.
+    a: f64,
+    b: f64,
+}
 
-    loop {
-        let g = pass.gradient.as_slice().to_vec();
-        let free: Vec<usize> = (0..n).filter(|&j| !is_held(on_bound[j], g[j])).collect();
-        let g_norm = projected_gradient_norm(&g, &on_bound);
+/// A trial point of dogbox.
+struct Trial {
+    /// The step in all variables.
+    step: Vec<f64>,
+    /// The point, in the bounds.
+    x: Vec<f64>,
+    predicted_reduction: f64,
+    /// Which bounds the step takes the free variables to.
+    on_bound_free: Vec<i8>,
+    /// Whether the step ends on the trust-region boundary.
+    tr_hit: bool,
+}
+
+impl Solver for DogboxState {
+    const METHOD: Method = Method::Dogbox;
+    const GTOL_FIRST: bool = true;
+    type Ready = Gradient;
+
+    /// The pass at `x0`, the scaling, scipy's initial radius (`‖x0 / scale‖∞`, 1 when zero)
+    /// and the variables `x0` puts on a bound.
+    fn start(obj: &mut dyn Objective, x0: &[f64], setup: &Prepared) -> Result<Self, FitError> {
+        let n = x0.len();
+        let pass = initial_pass(obj, x0)?;
+        let (scale, scale_inv) = scales(setup.fixed_scale.as_deref(), &pass.jtj);
+        let delta = norm_inf(&(0..n).map(|j| x0[j] * scale_inv[j]).collect::<Vec<_>>());
+        let on_bound = (0..n)
+            .map(|j| {
+                if x0[j] == setup.lb[j] {
+                    -1
+                } else if x0[j] == setup.ub[j] {
+                    1
+                } else {
+                    0
+                }
+            })
+            .collect();
+        Ok(DogboxState {
+            x: x0.to_vec(),
+            pass,
+            nfev: 1,
+            njev: 1,
+            nit: 0,
+            scale,
+            scale_inv,
+            delta: if delta == 0.0 { 1.0 } else { delta },
+            on_bound,
+        })
+    }
+
+    /// `gtol` on the gradient of the variables not held at a bound (met when all are held).
+    fn ready(&mut self, _: &Prepared, opts: &SolverOptions) -> ControlFlow<Status, Gradient> {
+        let n = self.x.len();
+        let g = self.pass.gradient.as_slice().to_vec();
+        let free: Vec<usize> = (0..n)
+            .filter(|&j| !is_held(self.on_bound[j], g[j]))
+            .collect();
+        let g_norm = projected_gradient_norm(&g, &self.on_bound);
         if g_norm < opts.gtol || free.is_empty() {
-            status = Some(Status::Gtol);
+            return ControlFlow::Break(Status::Gtol);
         }
-        if status.is_some() || nfev >= max_nfev {
-            break;
-        }
+        ControlFlow::Continue(Gradient { g, free })
+    }
 
-        let nf = free.len();
-        let x_free: Vec<f64> = free.iter().map(|&j| x[j]).collect();
-        let lb_free: Vec<f64> = free.iter().map(|&j| lb[j]).collect();
-        let ub_free: Vec<f64> = free.iter().map(|&j| ub[j]).collect();
-        let scale_free: Vec<f64> = free.iter().map(|&j| scale[j]).collect();
-        let g_free: Vec<f64> = free.iter().map(|&j| g[j]).collect();
-        let h_free = DMatrix::from_fn(nf, nf, |a, b| pass.jtj[(free[a], free[b])]);
-        let eta = noise_level(pass.n_points as usize, n);
-        let newton_step = gauss_newton_step(&h_free, &g_free, eta);
-        let quad = |s: &[f64]| -> f64 {
-            let s = DVector::from_column_slice(s);
-            s.dot(&(&h_free * &s))
-        };
-        let a = 0.5 * quad(&g_free);
-        let b = -g_free.iter().map(|v| v * v).sum::<f64>();
-
+    fn iterate(
+        &mut self,
+        obj: &mut dyn Objective,
+        setup: &Prepared,
+        opts: &SolverOptions,
+        ready: Gradient,
+    ) -> Result<Iteration, FitError> {
+        let free = self.free(ready, setup);
         let mut actual_reduction = -1.0;
         let mut step_norm = 0.0;
+        let mut status = None;
         let mut trial: Option<(Vec<f64>, Pass, Vec<i8>)> = None;
-        while actual_reduction <= 0.0 && nfev < max_nfev {
-            let tr_bounds: Vec<f64> = scale_free.iter().map(|s| delta * s).collect();
-            let (step_free, on_bound_free, tr_hit) = dogleg_step(
-                &x_free,
-                &newton_step,
-                &g_free,
-                a,
-                b,
-                &tr_bounds,
-                &lb_free,
-                &ub_free,
+        while actual_reduction <= 0.0 && self.nfev < setup.max_nfev {
+            let t = free.trial(&self.x, self.delta, setup);
+            let pass_new = obj.pass(&t.x)?;
+            self.nfev += 1;
+
+            let step_h_norm = norm_inf(
+                &(0..self.x.len())
+                    .map(|j| t.step[j] * self.scale_inv[j])
+                    .collect::<Vec<_>>(),
             );
-            let mut step = vec![0.0; n];
-            for (k, &j) in free.iter().enumerate() {
-                step[j] = step_free[k];
-            }
-            let predicted_reduction = -(0.5 * quad(&step_free)
-                + g_free
-                    .iter()
-                    .zip(&step_free)
-                    .map(|(g, s)| g * s)
-                    .sum::<f64>());
-
-            // Clip into the bounds and put the variables the step took to a bound exactly on it
-            // (scipy does the latter after accepting the step; doing it first keeps the pass
-            // at exactly the accepted point).
-            let mut x_new: Vec<f64> = (0..n)
-                .map(|j| (x[j] + step[j]).max(lb[j]).min(ub[j]))
-                .collect();
-            for (k, &j) in free.iter().enumerate() {
-                match on_bound_free[k] {
-                    -1 => x_new[j] = lb[j],
-                    1 => x_new[j] = ub[j],
-                    _ => {}
-                }
-            }
-            let pass_new = obj.pass(&x_new)?;
-            nfev += 1;
-
-            let step_h_norm = norm_inf(&(0..n).map(|j| step[j] * scale_inv[j]).collect::<Vec<_>>());
             if !pass_new.is_finite() {
-                delta = 0.25 * step_h_norm;
+                self.delta = 0.25 * step_h_norm;
                 continue;
             }
-            actual_reduction = pass.cost - pass_new.cost;
+            actual_reduction = self.pass.cost - pass_new.cost;
             let (delta_new, ratio) = update_tr_radius(
-                delta,
+                self.delta,
                 actual_reduction,
-                predicted_reduction,
+                t.predicted_reduction,
                 step_h_norm,
-                tr_hit,
+                t.tr_hit,
             );
-            delta = delta_new;
-            step_norm = norm(&step);
+            self.delta = delta_new;
+            step_norm = norm(&t.step);
             status = check_termination(
                 actual_reduction,
-                pass.cost,
+                self.pass.cost,
                 step_norm,
-                norm(&x),
+                norm(&self.x),
                 ratio,
                 opts.ftol,
                 opts.xtol,
             );
-            trial = Some((x_new, pass_new, on_bound_free));
+            trial = Some((t.x, pass_new, t.on_bound_free));
             if status.is_some() {
                 break;
             }
@@ -168,74 +176,125 @@ pub fn solve_with(
 
         if actual_reduction > 0.0 {
             let (x_new, pass_new, on_bound_free) = trial.expect("an accepted step has a pass");
-            for (k, &j) in free.iter().enumerate() {
-                on_bound[j] = on_bound_free[k];
+            for (k, &j) in free.free.iter().enumerate() {
+                self.on_bound[j] = on_bound_free[k];
             }
-            x = x_new;
-            pass = pass_new;
-            njev += 1;
-            if jac {
-                (scale, scale_inv) = jac_scale(&pass.jtj, Some(&scale_inv));
+            self.x = x_new;
+            self.pass = pass_new;
+            self.njev += 1;
+            if setup.fixed_scale.is_none() {
+                (self.scale, self.scale_inv) = jac_scale(&self.pass.jtj, Some(&self.scale_inv));
             }
         } else {
             step_norm = 0.0;
             actual_reduction = 0.0;
         }
-        iteration += 1;
-
-        let optimality = projected_gradient_norm(pass.gradient.as_slice(), &on_bound);
-        tracing::debug!(
-            iteration,
-            nfev,
-            cost = pass.cost,
-            actual_reduction,
+        self.nit += 1;
+        Ok(Iteration {
             step_norm,
-            optimality,
-            delta,
-            "dogbox iteration"
-        );
-        if let Some(cb) = hooks.callback.as_mut() {
-            let info = IterationInfo {
-                iteration,
-                nfev,
-                cost: pass.cost,
-                x: &x,
-                step_norm,
-                optimality,
-            };
-            if let ControlFlow::Break(()) = cb(&info) {
-                status = Some(Status::Stopped);
-                break;
-            }
-        }
-        if status.is_none() && nfev < max_nfev {
-            hooks.offer(iteration, || {
-                SolverState::Dogbox(DogboxState {
-                    x: x.clone(),
-                    pass: pass.clone(),
-                    nfev,
-                    njev,
-                    nit: iteration,
-                    scale: scale.clone(),
-                    scale_inv: scale_inv.clone(),
-                    delta,
-                    on_bound: on_bound.clone(),
-                })
-            });
-        }
+            stop: status,
+            detail: Detail {
+                delta: self.delta,
+                actual_reduction: Some(actual_reduction),
+                ..Detail::default()
+            },
+        })
     }
 
-    let optimality = projected_gradient_norm(pass.gradient.as_slice(), &on_bound);
-    Ok(SolverOutput {
-        x,
-        pass,
-        nfev,
-        njev,
-        nit: iteration,
-        status: status.unwrap_or(Status::MaxNfev),
-        optimality,
-        active_mask: on_bound,
-    })
+    fn optimality(&self, _: &Prepared) -> f64 {
+        projected_gradient_norm(self.pass.gradient.as_slice(), &self.on_bound)
+    }
+
+    fn active_mask(&self, _: &Prepared, _: &SolverOptions) -> Vec<i8> {
+        self.on_bound.clone()
+    }
+}
+
+impl DogboxState {
+    /// The problem of an iteration in the free variables, with its Gauss–Newton step.
+    fn free(&self, ready: Gradient, setup: &Prepared) -> Free {
+        let Gradient { g, free } = ready;
+        let n = self.x.len();
+        let nf = free.len();
+        let pick = |v: &[f64]| -> Vec<f64> { free.iter().map(|&j| v[j]).collect() };
+        let (x, lb, ub) = (pick(&self.x), pick(&setup.lb), pick(&setup.ub));
+        let (scale, g) = (pick(&self.scale), pick(&g));
+        let h = DMatrix::from_fn(nf, nf, |a, b| self.pass.jtj[(free[a], free[b])]);
+        let eta = noise_level(self.pass.n_points as usize, n);
+        let newton_step = gauss_newton_step(&h, &g, eta);
+        let mut free = Free {
+            free,
+            x,
+            lb,
+            ub,
+            scale,
+            g,
+            h,
+            newton_step,
+            a: 0.0,
+            b: 0.0,
+        };
+        free.a = 0.5 * free.quad(&free.g);
+        free.b = -free.g.iter().map(|v| v * v).sum::<f64>();
+        free
+    }
+}
+
+impl Free {
+    /// `sᵀHs`.
+    fn quad(&self, s: &[f64]) -> f64 {
+        let s = DVector::from_column_slice(s);
+        s.dot(&(&self.h * &s))
+    }
+
+    /// The dogleg step for radius `delta` from `x` and the point it leads to.
+    fn trial(&self, x: &[f64], delta: f64, setup: &Prepared) -> Trial {
+        let n = x.len();
+        let tr_bounds: Vec<f64> = self.scale.iter().map(|s| delta * s).collect();
+        let (step_free, on_bound_free, tr_hit) = dogleg_step(
+            &self.x,
+            &self.newton_step,
+            &self.g,
+            self.a,
+            self.b,
+            &tr_bounds,
+            &self.lb,
+            &self.ub,
+        );
+        let mut step = vec![0.0; n];
+        for (k, &j) in self.free.iter().enumerate() {
+            step[j] = step_free[k];
+        }
+        let predicted_reduction = -(0.5 * self.quad(&step_free)
+            + self
+                .g
+                .iter()
+                .zip(&step_free)
+                .map(|(g, s)| g * s)
+                .sum::<f64>());
+
+        // Clip into the bounds and put the variables the step took to a bound exactly on it
+        // (scipy does the latter after accepting the step; doing it first keeps the pass
+        // at exactly the accepted point).
+        let (lb, ub) = (&setup.lb, &setup.ub);
+        let mut x_new: Vec<f64> = (0..n)
+            .map(|j| (x[j] + step[j]).max(lb[j]).min(ub[j]))
+            .collect();
+        for (k, &j) in self.free.iter().enumerate() {
+            match on_bound_free[k] {
+                -1 => x_new[j] = lb[j],
+                1 => x_new[j] = ub[j],
+                _ => {}
+            }
+        }
+        Trial {
+            step,
+            x: x_new,
+            predicted_reduction,
+            on_bound_free,
+            tr_hit,
+        }
+    }
 }
 
 /// Whether a variable on a bound (`on_bound = ±1`) stays there: its anti-gradient points out of
@@ -360,6 +419,7 @@ fn dogleg_step(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::solve::IterationInfo;
     use crate::solve::dense::DenseObjective;
     use crate::solve::test_problems::{
         Reference, assert_close, check_rank_deficient, check_references, expdecay, load_nist, lre,

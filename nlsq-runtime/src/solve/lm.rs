@@ -45,10 +45,10 @@
 //! when a stop follows an accepted step.
 
 use super::Method;
-use super::state::{Hooks, LmState, SolverState};
-use super::{
-    Callback, IterationInfo, Objective, Pass, SolverOptions, SolverOutput, Status, XScale,
-};
+use super::driver::{Detail, Iteration, Solver};
+use super::state::{Hooks, LmState};
+use super::trust_region::Prepared;
+use super::{Callback, Objective, Pass, SolverOptions, SolverOutput, Status, XScale, initial_pass};
 use crate::error::FitError;
 use nalgebra::{Cholesky, DMatrix, DVector, SymmetricEigen};
 use std::ops::ControlFlow;
@@ -73,203 +73,236 @@ pub fn solve(
     opts: &SolverOptions,
     callback: Option<Callback<'_>>,
 ) -> Result<SolverOutput, FitError> {
-    solve_with(obj, x0, opts, Hooks::callback(callback))
+    super::solve_with(Method::Lm, obj, x0, opts, Hooks::callback(callback))
 }
 
-/// [`solve`] with [`Hooks`]: a callback, a state to resume from (then `x0` is only checked)
-/// and a sink for checkpoint snapshots.
-pub fn solve_with(
-    obj: &mut dyn Objective,
-    x0: &[f64],
-    opts: &SolverOptions,
-    mut hooks: Hooks<'_>,
-) -> Result<SolverOutput, FitError> {
-    let n = obj.n_params();
-    check_options(n, x0, opts)?;
-    let max_nfev = opts.max_nfev.unwrap_or(100 * (n + 1));
-    let jac_scale = matches!(opts.x_scale, XScale::Jac);
+impl Solver for LmState {
+    const METHOD: Method = Method::Lm;
+    const GTOL_FIRST: bool = false;
+    type Ready = ();
 
-    let resumed = hooks.take_resume(Method::Lm, n)?;
-    let LmState {
-        x,
-        mut pass,
-        mut nfev,
-        mut njev,
-        mut nit,
-        diag,
-        mut delta,
-        mut xnorm,
-        mut par,
-        mut first,
-    } = match resumed {
-        Some(SolverState::Lm(s)) => s,
-        _ => super::start::lm(obj, x0)?,
-    };
-    let mut x = DVector::from_vec(x);
-    let mut diag = DVector::from_vec(diag);
+    /// scipy's checks for `method='lm'`; no bounds, `max_nfev` `100 (P + 1)` by default, and
+    /// no fixed scales for `'jac'` scaling (MINPACK mode 1).
+    fn setup(obj: &dyn Objective, x0: &[f64], opts: &SolverOptions) -> Result<Prepared, FitError> {
+        let n = obj.n_params();
+        check_options(n, x0, opts)?;
+        let jac_scale = matches!(opts.x_scale, XScale::Jac);
+        Ok(Prepared {
+            lb: vec![f64::NEG_INFINITY; n],
+            ub: vec![f64::INFINITY; n],
+            fixed_scale: (!jac_scale).then(|| (0..n).map(|j| opts.fixed_scale(j)).collect()),
+            max_nfev: opts.max_nfev.unwrap_or(100 * (n + 1)),
+            bounded: false,
+        })
+    }
 
-    let status = 'outer: loop {
+    /// The pass at `x0` (with at least `P` points); `D`, `Δ` and `‖D x‖` are set by the first
+    /// iteration.
+    fn start(obj: &mut dyn Objective, x0: &[f64], _: &Prepared) -> Result<Self, FitError> {
+        let n = x0.len();
+        let pass = initial_pass(obj, x0)?;
+        check_pass(&pass, n)?;
+        if (pass.n_points as usize) < n {
+            return Err(FitError::TooFewPoints {
+                points: pass.n_points as usize,
+                params: n,
+            });
+        }
+        Ok(LmState {
+            x: x0.to_vec(),
+            pass,
+            nfev: 1,
+            njev: 1,
+            nit: 0,
+            diag: vec![1.0; n],
+            delta: 0.0,
+            xnorm: 0.0,
+            par: 0.0,
+            first: true,
+        })
+    }
+
+    /// Sets `D`, `Δ` and `‖D x‖` before the first step, tests `gtol` on MINPACK's scaled
+    /// gradient, and grows `D` to the column norms for `'jac'` scaling.
+    fn ready(&mut self, setup: &Prepared, opts: &SolverOptions) -> ControlFlow<Status> {
+        let n = self.x.len();
         // The column norms of J.
-        let acnorm = DVector::from_fn(n, |j, _| pass.jtj[(j, j)].max(0.0).sqrt());
-        if first {
+        let acnorm = DVector::from_fn(n, |j, _| self.pass.jtj[(j, j)].max(0.0).sqrt());
+        if self.first {
             for j in 0..n {
-                diag[j] = if jac_scale {
+                self.diag[j] = if setup.fixed_scale.is_none() {
                     if acnorm[j] == 0.0 { 1.0 } else { acnorm[j] }
                 } else {
                     1.0 / opts.fixed_scale(j)
                 };
             }
-            xnorm = diag.component_mul(&x).norm();
-            delta = if xnorm == 0.0 { FACTOR } else { FACTOR * xnorm };
+            self.xnorm = scaled_norm(&self.diag, &self.x);
+            self.delta = if self.xnorm == 0.0 {
+                FACTOR
+            } else {
+                FACTOR * self.xnorm
+            };
         }
 
-        if scaled_gradient_norm(&pass, &acnorm) <= opts.gtol {
-            break Status::Gtol;
+        if scaled_gradient_norm(&self.pass, &acnorm) <= opts.gtol {
+            return ControlFlow::Break(Status::Gtol);
         }
-        if jac_scale {
+        if setup.fixed_scale.is_none() {
             for j in 0..n {
-                diag[j] = diag[j].max(acnorm[j]);
+                self.diag[j] = self.diag[j].max(acnorm[j]);
             }
         }
+        // The driver's max_nfev test that follows is only reachable with max_nfev = 1 (MINPACK
+        // would still evaluate one trial point).
+        ControlFlow::Continue(())
+    }
 
-        // Only reachable with max_nfev = 1 (MINPACK would still evaluate one trial point).
-        if nfev >= max_nfev {
-            break Status::MaxNfev;
-        }
-
-        nit += 1;
-        let system = ScaledSystem::new(&pass.jtj, &pass.gradient, &diag);
-        // The inner loop: trial steps until one is accepted or a stopping rule holds.
+    fn iterate(
+        &mut self,
+        obj: &mut dyn Objective,
+        setup: &Prepared,
+        opts: &SolverOptions,
+        (): (),
+    ) -> Result<Iteration, FitError> {
+        let n = self.x.len();
+        self.nit += 1;
+        let x = DVector::from_column_slice(&self.x);
+        let diag = DVector::from_column_slice(&self.diag);
+        let system = ScaledSystem::new(&self.pass.jtj, &self.pass.gradient, &diag);
+        // Trial steps until one is accepted or a stopping rule holds.
         loop {
-            let (new_par, s) = lmpar(&system, delta, par);
-            par = new_par;
+            let (new_par, s) = lmpar(&system, self.delta, self.par);
+            self.par = new_par;
             let p = s.component_div(&diag);
             let x_new = &x + &p;
             let pnorm = s.norm();
-            if first {
-                delta = delta.min(pnorm);
+            if self.first {
+                self.delta = self.delta.min(pnorm);
             }
 
             let trial = obj.pass(x_new.as_slice())?;
-            nfev += 1;
+            self.nfev += 1;
             check_pass(&trial, n)?;
-            let cost = pass.cost;
             let cost_new = if trial.is_finite() {
                 trial.cost
             } else {
                 f64::INFINITY
             };
-            // MINPACK's scaled reductions, relative to ‖r‖² = 2 cost (cost > 0 here, else the
-            // gtol test above would have stopped).
-            let actred = if cost_new < 100.0 * cost {
-                1.0 - cost_new / cost
-            } else {
-                -1.0
-            };
-            let gs = system.g.dot(&s);
-            let sas = s.dot(&(&system.a * &s));
-            let prered = (-(gs + 0.5 * sas)).max(0.0) / cost;
-            let dirder = gs / (2.0 * cost);
-            let ratio = if prered != 0.0 { actred / prered } else { 0.0 };
+            let rating = self.rate(&system, &s, pnorm, cost_new);
 
-            // Moré's update of the radius and of λ.
-            if ratio <= 0.25 {
-                let mut temp = if actred >= 0.0 {
-                    0.5
-                } else {
-                    0.5 * dirder / (dirder + 0.5 * actred)
-                };
-                if cost_new >= 100.0 * cost || temp.is_nan() || temp < 0.1 {
-                    temp = 0.1;
-                }
-                delta = temp * delta.min(pnorm / 0.1);
-                par /= temp;
-            } else if par == 0.0 || ratio >= 0.75 {
-                delta = pnorm / 0.5;
-                par *= 0.5;
-            }
-
-            let accepted = ratio >= ACCEPT_RATIO;
+            let accepted = rating.ratio >= ACCEPT_RATIO;
             if accepted {
-                x = x_new;
-                pass = trial;
-                xnorm = diag.component_mul(&x).norm();
-                njev += 1;
-                first = false;
+                self.xnorm = diag.component_mul(&x_new).norm();
+                self.x = x_new.as_slice().to_vec();
+                self.pass = trial;
+                self.njev += 1;
+                self.first = false;
             }
-
-            let ftol_met = actred.abs() <= opts.ftol && prered <= opts.ftol && 0.5 * ratio <= 1.0;
-            let xtol_met = delta <= opts.xtol * xnorm;
-            let stop = match (ftol_met, xtol_met) {
-                (true, true) => Some(Status::FtolXtol),
-                (true, false) => Some(Status::Ftol),
-                (false, true) => Some(Status::Xtol),
-                (false, false) if nfev >= max_nfev => Some(Status::MaxNfev),
-                (false, false) => None,
-            };
-
+            let stop = self.stop_rule(&rating, setup, opts);
             if accepted || stop.is_some() {
-                let step_norm = if accepted { p.norm() } else { 0.0 };
-                let optimality = pass.gradient.amax();
-                tracing::debug!(
-                    iteration = nit,
-                    nfev,
-                    cost = pass.cost,
-                    step_norm,
-                    optimality,
-                    delta,
-                    lambda = par,
-                    ratio,
-                    "lm iteration"
-                );
-                if let Some(cb) = hooks.callback.as_mut() {
-                    let info = IterationInfo {
-                        iteration: nit,
-                        nfev,
-                        cost: pass.cost,
-                        x: x.as_slice(),
-                        step_norm,
-                        optimality,
-                    };
-                    if let ControlFlow::Break(()) = cb(&info) {
-                        break 'outer Status::Stopped;
-                    }
-                }
-            }
-            if let Some(status) = stop {
-                break 'outer status;
-            }
-            if accepted {
-                hooks.offer(nit, || {
-                    SolverState::Lm(LmState {
-                        x: x.as_slice().to_vec(),
-                        pass: pass.clone(),
-                        nfev,
-                        njev,
-                        nit,
-                        diag: diag.as_slice().to_vec(),
-                        delta,
-                        xnorm,
-                        par,
-                        first,
-                    })
+                return Ok(Iteration {
+                    step_norm: if accepted { p.norm() } else { 0.0 },
+                    stop,
+                    detail: Detail {
+                        delta: self.delta,
+                        lambda: Some(self.par),
+                        ratio: Some(rating.ratio),
+                        actual_reduction: None,
+                    },
                 });
-                break;
             }
         }
-    };
+    }
 
-    let optimality = pass.gradient.amax();
-    Ok(SolverOutput {
-        x: x.as_slice().to_vec(),
-        pass,
-        nfev,
-        njev,
-        nit,
-        status,
-        optimality,
-        active_mask: vec![0; n],
-    })
+    fn optimality(&self, _: &Prepared) -> f64 {
+        self.pass.gradient.amax()
+    }
+
+    fn active_mask(&self, _: &Prepared, _: &SolverOptions) -> Vec<i8> {
+        vec![0; self.x.len()]
+    }
+}
+
+/// MINPACK's scaled reductions of a trial point, relative to `‖r‖² = 2 cost`.
+struct Rating {
+    /// Actual relative reduction (-1 when the cost grew tenfold or more).
+    actred: f64,
+    /// Predicted relative reduction.
+    prered: f64,
+    /// `actred / prered` (0 when nothing was predicted).
+    ratio: f64,
+}
+
+impl LmState {
+    /// Rates the trial step `s` (of norm `pnorm`) to a point of cost `cost_new` and updates
+    /// `Δ` and `λ` by Moré's rule.
+    fn rate(
+        &mut self,
+        system: &ScaledSystem,
+        s: &DVector<f64>,
+        pnorm: f64,
+        cost_new: f64,
+    ) -> Rating {
+        let cost = self.pass.cost;
+        // cost > 0 here, else the gtol test would have stopped.
+        let actred = if cost_new < 100.0 * cost {
+            1.0 - cost_new / cost
+        } else {
+            -1.0
+        };
+        let gs = system.g.dot(s);
+        let sas = s.dot(&(&system.a * s));
+        let prered = (-(gs + 0.5 * sas)).max(0.0) / cost;
+        let dirder = gs / (2.0 * cost);
+        let ratio = if prered != 0.0 { actred / prered } else { 0.0 };
+
+        // Moré's update of the radius and of λ.
+        if ratio <= 0.25 {
+            let mut temp = if actred >= 0.0 {
+                0.5
+            } else {
+                0.5 * dirder / (dirder + 0.5 * actred)
+            };
+            if cost_new >= 100.0 * cost || temp.is_nan() || temp < 0.1 {
+                temp = 0.1;
+            }
+            self.delta = temp * self.delta.min(pnorm / 0.1);
+            self.par /= temp;
+        } else if self.par == 0.0 || ratio >= 0.75 {
+            self.delta = pnorm / 0.5;
+            self.par *= 0.5;
+        }
+        Rating {
+            actred,
+            prered,
+            ratio,
+        }
+    }
+
+    /// The stopping rules after a trial point: `ftol`, `xtol`, then `max_nfev`.
+    fn stop_rule(&self, rating: &Rating, setup: &Prepared, opts: &SolverOptions) -> Option<Status> {
+        let Rating {
+            actred,
+            prered,
+            ratio,
+        } = *rating;
+        let ftol_met = actred.abs() <= opts.ftol && prered <= opts.ftol && 0.5 * ratio <= 1.0;
+        let xtol_met = self.delta <= opts.xtol * self.xnorm;
+        match (ftol_met, xtol_met) {
+            (true, true) => Some(Status::FtolXtol),
+            (true, false) => Some(Status::Ftol),
+            (false, true) => Some(Status::Xtol),
+            (false, false) if self.nfev >= setup.max_nfev => Some(Status::MaxNfev),
+            (false, false) => None,
+        }
+    }
+}
+
+/// `‖D x‖`.
+fn scaled_norm(diag: &[f64], x: &[f64]) -> f64 {
+    DVector::from_column_slice(diag)
+        .component_mul(&DVector::from_column_slice(x))
+        .norm()
 }
 
 /// Checks what `lm` accepts (scipy's checks for `method='lm'`).
@@ -336,7 +369,7 @@ fn check_options(n: usize, x0: &[f64], opts: &SolverOptions) -> Result<(), FitEr
 }
 
 /// A pass must have a `P × P` matrix and a `P`-vector.
-pub(super) fn check_pass(pass: &Pass, n: usize) -> Result<(), FitError> {
+fn check_pass(pass: &Pass, n: usize) -> Result<(), FitError> {
     if pass.jtj.shape() != (n, n) || pass.gradient.len() != n {
         return Err(FitError::Backend {
             backend: "objective".to_string(),

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::model::{ExprModel, Model};
+use crate::solve::IterationInfo;
 use crate::solve::dense::DenseObjective;
 use std::cell::Cell;
 

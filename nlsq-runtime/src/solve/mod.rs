@@ -11,9 +11,9 @@
 pub(crate) mod bounds;
 pub(crate) mod dense;
 pub mod dogbox;
+mod driver;
 pub mod lm;
 mod method;
-mod start;
 pub mod state;
 #[cfg(test)]
 mod test_problems;
@@ -24,7 +24,28 @@ use crate::error::FitError;
 pub use dense::DenseObjective;
 pub use method::Method;
 use nalgebra::{DMatrix, DVector};
+use state::{DogboxState, Hooks, LmState, TrfState};
 use std::ops::ControlFlow;
+
+/// Minimizes the objective from `x0` by `method` (see [`lm`], [`trf`] and [`dogbox`]) with
+/// [`Hooks`]: a callback, a state to resume from (then `x0` is only checked) and a sink for
+/// checkpoint snapshots.
+///
+/// Errors: those of the method's `solve`; `InvalidOption` for a state to resume from of another
+/// method, `LengthMismatch` for one of another size.
+pub fn solve_with(
+    method: Method,
+    obj: &mut dyn Objective,
+    x0: &[f64],
+    opts: &SolverOptions,
+    hooks: Hooks<'_>,
+) -> Result<SolverOutput, FitError> {
+    match method {
+        Method::Lm => driver::run::<LmState>(obj, x0, opts, hooks),
+        Method::Trf => driver::run::<TrfState>(obj, x0, opts, hooks),
+        Method::Dogbox => driver::run::<DogboxState>(obj, x0, opts, hooks),
+    }
+}
 
 /// The normal-equation pieces of one pass over all data at some parameters.
 #[derive(Clone, Debug, PartialEq)]

@@ -83,6 +83,56 @@ pub struct DogboxState {
     pub on_bound: Vec<i8>,
 }
 
+/// What every state holds: the iterate, the pass there and the counters.
+pub(crate) trait Point {
+    /// The current iterate.
+    fn x(&self) -> &[f64];
+    /// The pass at the current iterate.
+    fn pass(&self) -> &Pass;
+    /// Passes, passes whose `JᵀJ` was used, iterations.
+    fn counts(&self) -> (usize, usize, usize);
+    /// The iterate and the pass there.
+    fn into_point(self) -> (Vec<f64>, Pass);
+}
+
+/// [`Point`] for the states, whose fields of that name are the same, and their conversions
+/// to and from [`SolverState`].
+macro_rules! point {
+    ($($method:ident: $state:ty),*) => {$(
+        impl Point for $state {
+            fn x(&self) -> &[f64] {
+                &self.x
+            }
+            fn pass(&self) -> &Pass {
+                &self.pass
+            }
+            fn counts(&self) -> (usize, usize, usize) {
+                (self.nfev, self.njev, self.nit)
+            }
+            fn into_point(self) -> (Vec<f64>, Pass) {
+                (self.x, self.pass)
+            }
+        }
+
+        impl From<$state> for SolverState {
+            fn from(state: $state) -> Self {
+                SolverState::$method(state)
+            }
+        }
+
+        impl TryFrom<SolverState> for $state {
+            type Error = SolverState;
+            fn try_from(state: SolverState) -> Result<Self, SolverState> {
+                match state {
+                    SolverState::$method(s) => Ok(s),
+                    other => Err(other),
+                }
+            }
+        }
+    )*};
+}
+point!(Lm: LmState, Trf: TrfState, Dogbox: DogboxState);
+
 /// A solver's state at an iteration boundary.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SolverState {

@@ -2,13 +2,11 @@
 //! bit: the state holds everything the next iteration reads.
 
 use super::super::test_problems::reference_case;
-use super::super::{Objective, SolverOptions, SolverOutput, dogbox, lm, trf};
+use super::super::{SolverOutput, solve_with};
 use super::{Hooks, SolverState, StateSink};
 use crate::error::FitError;
+use crate::solve::Method;
 use std::ops::ControlFlow;
-
-type SolveWith =
-    fn(&mut dyn Objective, &[f64], &SolverOptions, Hooks<'_>) -> Result<SolverOutput, FitError>;
 
 /// Keeps every snapshot.
 #[derive(Default)]
@@ -41,7 +39,7 @@ fn assert_same(a: &SolverOutput, b: &SolverOutput, what: &str) {
 
 /// Runs `case` uninterrupted, collecting every state and the callback's iterations, then
 /// resumes from each state and checks the result and the iterations that follow.
-fn check_resume(solve: SolveWith, case: &str) -> usize {
+fn check_resume(method: Method, case: &str) -> usize {
     let (mut obj, x0, opts) = reference_case(case);
     let mut sink = All::default();
     let mut seen = vec![];
@@ -54,7 +52,7 @@ fn check_resume(solve: SolveWith, case: &str) -> usize {
         resume: None,
         sink: Some(&mut sink),
     };
-    let full = solve(obj.as_mut(), &x0, &opts, hooks).unwrap();
+    let full = solve_with(method, obj.as_mut(), &x0, &opts, hooks).unwrap();
     assert!(!sink.0.is_empty(), "{case}: no snapshots");
     // One per iteration, except the last when a stopping rule ended it.
     let iterations: Vec<usize> = sink.0.iter().map(SolverState::iteration).collect();
@@ -82,7 +80,7 @@ fn check_resume(solve: SolveWith, case: &str) -> usize {
             resume: Some(state.clone()),
             sink: None,
         };
-        let resumed = solve(fresh.as_mut(), &x0, &opts, hooks).unwrap();
+        let resumed = solve_with(method, fresh.as_mut(), &x0, &opts, hooks).unwrap();
         assert_same(
             &resumed,
             &full,
@@ -96,7 +94,7 @@ fn check_resume(solve: SolveWith, case: &str) -> usize {
 #[test]
 fn lm_resumes_bit_identically_from_every_iteration() {
     for case in ["rosenbrock", "misra1a_start1", "misra1a_start1_jac"] {
-        let n = check_resume(lm::solve_with, case);
+        let n = check_resume(Method::Lm, case);
         println!("lm {case}: {n} resumes");
     }
 }
@@ -111,7 +109,7 @@ fn trf_resumes_bit_identically_from_every_iteration() {
         "expdecay_bounded_jac",
         "misra1a_start1_jac",
     ] {
-        let n = check_resume(trf::solve_with, case);
+        let n = check_resume(Method::Trf, case);
         println!("trf {case}: {n} resumes");
     }
 }
@@ -125,7 +123,7 @@ fn dogbox_resumes_bit_identically_from_every_iteration() {
         "expdecay_bounded",
         "expdecay_bounded_jac",
     ] {
-        let n = check_resume(dogbox::solve_with, case);
+        let n = check_resume(Method::Dogbox, case);
         println!("dogbox {case}: {n} resumes");
     }
 }
@@ -138,13 +136,13 @@ fn a_state_of_another_method_or_size_is_refused() {
         sink: Some(&mut sink),
         ..Hooks::default()
     };
-    lm::solve_with(obj.as_mut(), &x0, &opts, hooks).unwrap();
+    solve_with(Method::Lm, obj.as_mut(), &x0, &opts, hooks).unwrap();
     let state = sink.0[0].clone();
     let hooks = Hooks {
         resume: Some(state.clone()),
         ..Hooks::default()
     };
-    let err = trf::solve_with(obj.as_mut(), &x0, &opts, hooks).unwrap_err();
+    let err = solve_with(Method::Trf, obj.as_mut(), &x0, &opts, hooks).unwrap_err();
     assert!(matches!(err, FitError::InvalidOption { ref option, .. } if option == "resume"));
 
     let SolverState::Lm(mut short) = state else {
@@ -155,7 +153,7 @@ fn a_state_of_another_method_or_size_is_refused() {
         resume: Some(SolverState::Lm(short)),
         ..Hooks::default()
     };
-    let err = lm::solve_with(obj.as_mut(), &x0, &opts, hooks).unwrap_err();
+    let err = solve_with(Method::Lm, obj.as_mut(), &x0, &opts, hooks).unwrap_err();
     assert!(
         matches!(
             err,

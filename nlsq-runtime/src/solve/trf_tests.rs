@@ -1,6 +1,7 @@
 //! Tests of [`super`]: the `trf` solver.
 
 use super::*;
+use crate::solve::IterationInfo;
 use crate::solve::XScale;
 use crate::solve::dense::DenseObjective;
 use crate::solve::test_problems::{

@@ -340,6 +340,8 @@ pub(crate) struct Prepared {
     pub fixed_scale: Option<Vec<f64>>,
     /// `max_nfev` with scipy's default `100 P`.
     pub max_nfev: usize,
+    /// Whether any bound is finite.
+    pub bounded: bool,
 }
 
 /// Checks `x0` and the options as scipy's `least_squares` does (lengths, finite `x0`, `lb < ub`,
@@ -391,7 +393,22 @@ pub(crate) fn prepare(
             });
         }
     }
-    let fixed_scale = match &opts.x_scale {
+    let fixed_scale = fixed_scale(opts, n)?;
+    let max_nfev = max_nfev(opts, n)?;
+    let bounded = lb.iter().any(|v| v.is_finite()) || ub.iter().any(|v| v.is_finite());
+    Ok(Prepared {
+        lb,
+        ub,
+        fixed_scale,
+        max_nfev,
+        bounded,
+    })
+}
+
+/// The fixed scales of `x_scale` (one for all, or one per parameter; 1 without any), or `None`
+/// for `'jac'`.
+fn fixed_scale(opts: &SolverOptions, n: usize) -> Result<Option<Vec<f64>>, FitError> {
+    Ok(match &opts.x_scale {
         XScale::Jac => None,
         XScale::Fixed(v) => {
             let scale: Vec<f64> = match v.len() {
@@ -414,7 +431,11 @@ pub(crate) fn prepare(
             }
             Some(scale)
         }
-    };
+    })
+}
+
+/// `max_nfev` (scipy's default `100 P`), after checking it and the tolerances.
+fn max_nfev(opts: &SolverOptions, n: usize) -> Result<usize, FitError> {
     let max_nfev = match opts.max_nfev {
         Some(0) => {
             return Err(FitError::InvalidOption {
@@ -444,12 +465,18 @@ pub(crate) fn prepare(
             ),
         });
     }
-    Ok(Prepared {
-        lb,
-        ub,
-        fixed_scale,
-        max_nfev,
-    })
+    Ok(max_nfev)
+}
+
+/// The fixed scales and their inverses, or `'jac'` scaling from the first pass.
+pub(crate) fn scales(fixed: Option<&[f64]>, jtj: &DMatrix<f64>) -> (Vec<f64>, Vec<f64>) {
+    match fixed {
+        Some(s) => {
+            let inv = s.iter().map(|v| 1.0 / v).collect();
+            (s.to_vec(), inv)
+        }
+        None => jac_scale(jtj, None),
+    }
 }
 
 /// scipy's `compute_jac_scale` from `JᵀJ`: column norms `√(JᵀJ)_jj` (zero → 1 at first,
