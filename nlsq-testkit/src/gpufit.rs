@@ -3,8 +3,6 @@
 //! percent), Poisson noise, starting values off by up to 10 %; tolerance 1e-4, at most 10
 //! iterations.
 
-#![allow(dead_code)]
-
 use nlsq::model;
 
 /// Gpufit's GAUSS_2D.
