@@ -1,13 +1,10 @@
-//! Batch fitting on the CPU, Gpufit's standard case (benches/common/gpufit_case.rs): fits per
+//! Batch fitting on the CPU, Gpufit's standard case (nlsq-testkit/src/gpufit.rs): fits per
 //! second on one thread and on all of them, least squares and Poisson MLE. Plain harness
 //! (`cargo bench --bench batch_cpu`); `NLSQ_BENCH_FITS` sets the number of fits (default 1e6).
 
-#[path = "common/gpufit_case.rs"]
-mod gpufit_case;
-
-use gpufit_case::{Gauss2d, MAX_ITERATIONS, TOLERANCE, grid, problems};
 use nlsq::Backend;
 use nlsq::batch::{BatchFit, Estimator, FitState};
+use nlsq_testkit::gpufit::{Gauss2d, MAX_ITERATIONS, TOLERANCE, grid, problems};
 use std::time::Instant;
 
 fn run(threads: usize, n_fits: usize, estimator: Estimator, y: &[f64], p0: &[f64], x: &[f64]) {

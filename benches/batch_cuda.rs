@@ -1,4 +1,4 @@
-//! On the GPU machine (feature `cuda`): Gpufit's standard case (benches/common/gpufit_case.rs:
+//! On the GPU machine (feature `cuda`): Gpufit's standard case (nlsq-testkit/src/gpufit.rs:
 //! 2-D Gaussian, 5 x 5 points, 5 parameters, tolerance 1e-4, at most 10 iterations) as batch
 //! fits on CUDA, 1e6 and 1e7 fits, f32 and f64. Timed: the whole `BatchFit::fit` call from host
 //! data to host results (host-to-device copies, the kernel, copies back; f32 batches take the
@@ -12,12 +12,9 @@
 //! ```
 //! Prints a Markdown table and one `RESULT {...}` line per row.
 
-#[path = "common/gpufit_case.rs"]
-mod gpufit_case;
-
-use gpufit_case::{Gauss2d, MAX_ITERATIONS, TOLERANCE, grid, problems};
 use nlsq::batch::{BatchFit, BatchResult, FitState};
 use nlsq::{Backend, Precision};
+use nlsq_testkit::gpufit::{Gauss2d, MAX_ITERATIONS, TOLERANCE, grid, problems};
 use std::time::Instant;
 
 /// The observations as the user holds them: f64, or f32 counts for f32 batches (as Gpufit

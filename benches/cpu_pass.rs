@@ -4,12 +4,9 @@
 //! `RAYON_NUM_THREADS=1 cargo bench --bench cpu_pass` — the best of many repetitions, so that
 //! other load on the machine shows as little as possible.
 
-#[path = "common/models.rs"]
-mod models;
-
-use models::{Decay, Gaussian};
 use nlsq::backend::{CpuBackend, Simd};
 use nlsq::{FitData, Loss, Model, NanPolicy};
+use nlsq_testkit::models::{Decay, Gaussian};
 use std::hint::black_box;
 use std::time::Instant;
 

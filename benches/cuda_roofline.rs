@@ -6,13 +6,10 @@
 //! ```
 //! Prints a table and one JSON line (`RESULT {...}`).
 
-#[path = "common/models.rs"]
-mod models;
-
-use models::{Decay, Gaussian};
 use nlsq::backend::cuda::{CudaObjective, DeviceData, Gpu};
 use nlsq::solve::Objective;
 use nlsq::{Backend, CurveFit, FitData, Loss, Method, NanPolicy, Precision};
+use nlsq_testkit::models::{Decay, Gaussian};
 use std::time::Instant;
 
 fn median(mut v: Vec<f64>) -> f64 {

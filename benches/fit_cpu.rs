@@ -2,12 +2,9 @@
 //! Gaussian at N = 1e3 … 1e6, on the same data `benches/scipy_cpu.py` gives scipy.
 //! Run all of it side by side with `bash benches/run_cpu_vs_scipy.sh`.
 
-#[path = "common/models.rs"]
-mod models;
-
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use models::{Decay, Gaussian};
 use nlsq::{CurveFit, Method};
+use nlsq_testkit::models::{Decay, Gaussian};
 use std::hint::black_box;
 use std::time::Duration;
 

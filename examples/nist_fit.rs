@@ -5,17 +5,8 @@
 //! cargo run --release --example nist_fit -- MGH09  # any of the 27 problems
 //! ```
 
-#[path = "../kernels-gen/tests/corpus/models.rs"]
-#[allow(clippy::too_many_arguments)]
-mod models;
-
-#[path = "../tests/common/corpus_dispatch.rs"]
-mod corpus_dispatch;
-
-#[path = "../tests/common/nist.rs"]
-mod nist;
-
 use nlsq::{CurveFit, Method};
+use nlsq_testkit::{corpus, nist};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let name = std::env::args().nth(1).unwrap_or_else(|| "Thurber".into());
@@ -27,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .into());
     };
     let problem = nist::load(name);
-    let (model, _) = corpus_dispatch::lookup(&problem.model_fn).ok_or("model missing")?;
+    let (model, _) = corpus::lookup(&problem.model_fn).ok_or("model missing")?;
     for (s, start) in problem.starts.iter().enumerate() {
         let fit = CurveFit::new(model)
             .p0(start.clone())

@@ -5,23 +5,16 @@
 //! Gpufit's 2-D Gaussian on a 5 x 5 grid, and the same with per-fit fixed parameters. The
 //! covariances agree with CurveFit's `pcov` too.
 //!
-//! CUDA: the same problems run on the GPU under `NLSQ_TEST_CUDA=1` (see tests/batch_cuda.rs).
+//! The same problems run on the devices in tests/batch_cuda.rs and tests/batch_wgpu.rs (the
+//! suite of `nlsq_testkit::testgen_batch!`).
 
-#[path = "common/batch_cases.rs"]
-mod batch_cases;
-#[path = "common/batch_support.rs"]
-mod batch_support;
-
-use batch_cases::{Case, acceptance_cases, compare_with_single_fits};
-use nlsq::{Backend, Precision};
+use nlsq::Backend;
+use nlsq_testkit::suite::{Device, batch_fits_equal_single_fits};
 
 #[test]
 fn ten_thousand_batch_fits_equal_single_fits_on_the_cpu() {
-    let cases = acceptance_cases();
-    assert_eq!(cases.iter().map(Case::n_fits).sum::<usize>(), 10_000);
-    let bad: usize = cases
-        .iter()
-        .map(|c| compare_with_single_fits(c, Backend::Cpu, Precision::F64))
-        .sum();
-    assert_eq!(bad, 0, "batch fits differ from single fits");
+    batch_fits_equal_single_fits(Device {
+        backend: Backend::Cpu,
+        name: "cpu",
+    });
 }

@@ -2,12 +2,9 @@
 //! problems (the rest of the batch unaffected), and Poisson maximum likelihood against the
 //! exact log-likelihood.
 
-#[path = "common/batch_support.rs"]
-mod batch_support;
-
-use batch_support::{Decay, Gauss2d, Rng, decay, gauss2d, gauss2d_poisson, grid5};
 use nlsq::batch::{BatchFit, Estimator, FitState};
 use nlsq::{Backend, FitError, Model};
+use nlsq_testkit::batch::support::{Decay, Gauss2d, Rng, decay, gauss2d, gauss2d_poisson, grid5};
 
 fn decay_data(n_fits: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
     let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.25).collect();

@@ -10,142 +10,22 @@
 
 #![cfg(feature = "wgpu")]
 
-#[path = "common/batch_cases.rs"]
-mod batch_cases;
-#[path = "common/batch_support.rs"]
-mod batch_support;
-
-use batch_cases::{Case, acceptance_cases, compare_with_single_fits};
-use batch_support::Decay;
-use nlsq::backend::wgpu::Gpu;
-use nlsq::batch::{AUTO_GPU_MIN_FITS, BatchFit, BatchResult, Estimator, FitState};
+use nlsq::batch::{AUTO_GPU_MIN_FITS, BatchFit, Estimator, FitState};
 use nlsq::{Backend, Model, Precision};
-use std::sync::Arc;
+use nlsq_testkit::batch::cases::{Case, acceptance_cases, assert_same_states};
+use nlsq_testkit::models::Decay;
+use nlsq_testkit::suite::Device;
+use nlsq_testkit::wgpu::{F32_SOFTWARE_ITERATIONS, f32_batch_iterations, gpu};
 
-/// The shared adapter, or `None` after saying the test skipped (a failure under `CI=true`).
-fn gpu() -> Option<Arc<Gpu>> {
-    match Gpu::shared() {
-        Ok(g) => {
-            eprintln!("wgpu adapter: {} (f64: {})", g.describe(), g.has_f64);
-            Some(g)
-        }
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but no wgpu adapter: {e} (install mesa-vulkan-drivers libvulkan1)")
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: no wgpu adapter ({e}); install mesa-vulkan-drivers libvulkan1");
-            None
-        }
-    }
+// f32: fits at the f32 floor never meet the 1e-12 tolerances and run their whole budget: on
+// a software adapter (llvmpipe's loop limit, see `llvmpipe_loop_limit_is_an_error`) a budget
+// of F32_SOFTWARE_ITERATIONS.
+nlsq_testkit::testgen_batch! {
+    device: Device { backend: Backend::Wgpu, name: "wgpu" },
+    ready: nlsq_testkit::wgpu::ready,
+    same_states: assert_same_states,
+    f32_iterations: f32_batch_iterations(),
 }
-
-/// The 10,000 problems of tests/batch.rs.
-fn cases() -> Vec<Case> {
-    let cases = acceptance_cases();
-    assert_eq!(cases.iter().map(Case::n_fits).sum::<usize>(), 10_000);
-    cases
-}
-
-#[test]
-fn wgpu_batch_fits_equal_single_fits() {
-    let Some(g) = gpu() else { return };
-    if !g.has_f64 {
-        eprintln!("SKIPPED: adapter {} has no SHADER_F64", g.describe());
-        return;
-    }
-    let bad: usize = cases()
-        .iter()
-        .map(|c| compare_with_single_fits(c, Backend::Wgpu, Precision::F64))
-        .sum();
-    assert_eq!(bad, 0, "wgpu f64 batch fits differ from single fits");
-}
-
-/// Same states, and identical parameters and NaN patterns where a fit never started.
-fn assert_same_states(what: &str, cpu: &BatchResult, dev: &BatchResult) {
-    assert_eq!(cpu.states, dev.states, "{what}: states");
-    let p = cpu.n_params;
-    for i in 0..cpu.n_fits {
-        if matches!(cpu.states[i], FitState::InvalidInput | FitState::NonFinite) {
-            let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
-            assert_eq!(
-                bits(cpu.params_of(i)),
-                bits(dev.params_of(i)),
-                "{what}: fit {i} keeps p0"
-            );
-            assert!(dev.chi2[i].is_nan(), "{what}: fit {i}");
-        }
-        if let (Some(a), Some(b)) = (cpu.covariance_of(i), dev.covariance_of(i)) {
-            for e in 0..p * p {
-                assert_eq!(
-                    a[e].is_nan(),
-                    b[e].is_nan(),
-                    "{what}: fit {i} covariance {e}"
-                );
-                assert_eq!(a[e] == 0.0, b[e] == 0.0, "{what}: fit {i} covariance {e}");
-            }
-        }
-    }
-}
-
-#[test]
-fn wgpu_matches_the_cpu_state_for_state_and_in_f32() {
-    let Some(g) = gpu() else { return };
-    for case in cases() {
-        let cpu = case.batch(Backend::Cpu, Precision::F64);
-        if g.has_f64 {
-            let dev = case.batch(Backend::Wgpu, Precision::F64);
-            assert_same_states(case.name, &cpu, &dev);
-        }
-        // f32: the same optimum to single-precision accuracy for well-converged fits. Fits at
-        // the f32 floor never meet the 1e-12 tolerances and run their whole budget: on a
-        // software adapter (llvmpipe's loop limit, see `llvmpipe_loop_limit_is_an_error`) a
-        // budget of F32_SOFTWARE_ITERATIONS.
-        let iterations = if g.is_software() {
-            F32_SOFTWARE_ITERATIONS
-        } else {
-            Case::MAX_ITERATIONS
-        };
-        let dev32 = case
-            .builder(Backend::Wgpu, Precision::F32)
-            .max_iterations(iterations)
-            .fit()
-            .unwrap();
-        let p = cpu.n_params;
-        let (mut worst, mut usable) = (0.0f64, 0);
-        for i in 0..cpu.n_fits {
-            if !matches!(
-                dev32.states[i],
-                FitState::Converged | FitState::MaxIterations
-            ) {
-                continue;
-            }
-            usable += 1;
-            for j in 0..p {
-                let (a, b) = (dev32.params_of(i)[j], cpu.params_of(i)[j]);
-                // In units of the standard error: f32 data cannot do better than ~1e-3 of it.
-                // Fixed parameters (no standard error) hold p0 rounded to f32.
-                let se = cpu.perr_of(i).unwrap()[j];
-                if se == 0.0 {
-                    assert!((a - b).abs() <= 1e-6 * b.abs(), "fit {i}: fixed {a} vs {b}");
-                    continue;
-                }
-                let e = (a - b).abs() / se;
-                worst = worst.max(e);
-            }
-        }
-        println!(
-            "{}: f32 on wgpu ({iterations} iterations at most), {usable} of {} fits usable, worst difference {worst:.1e} standard errors",
-            case.name, cpu.n_fits
-        );
-        assert!(usable * 100 >= cpu.n_fits * 99, "{}", case.name);
-        assert!(worst < 0.05, "{}: f32 fits off by {worst} σ", case.name);
-    }
-}
-
-/// The f32 iteration budget on a software adapter: llvmpipe runs 65535 loop iterations per
-/// invocation (SIMD group) in all, about 250 LM iterations of 30 points (the longest decay
-/// fits); the 1000 of [`Case::MAX_ITERATIONS`] are cut short there (a clear error).
-const F32_SOFTWARE_ITERATIONS: u32 = 250;
 
 fn decay_data(n_fits: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
     let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.25).collect();
@@ -260,7 +140,7 @@ fn reruns_and_chunked_dispatches_are_bit_identical() {
     }
 }
 
-fn reruns_and_chunks(g: &Gpu, case: &Case) {
+fn reruns_and_chunks(g: &nlsq::backend::wgpu::Gpu, case: &Case) {
     let precisions: Vec<Precision> = Precision::ALL
         .into_iter()
         .filter(|&p| g.has_f64 || p == Precision::F32)

@@ -1,29 +1,19 @@
 //! `#[model]` on the whole corpus: the generated model agrees with the original function, and
 //! its gradient with finite differences of the original function.
 
-#![allow(clippy::too_many_arguments)]
-
-#[path = "../kernels-gen/tests/corpus/models.rs"]
-mod models;
-
-#[path = "../kernels-gen/tests/corpus/samples.rs"]
-mod samples;
-
-#[path = "common/corpus_dispatch.rs"]
-mod corpus_dispatch;
-
 use nlsq::{Model, Precision, model};
+use nlsq_testkit::corpus::{self, models, samples};
 
 #[test]
 fn dispatch_covers_the_whole_corpus() {
-    let declared = include_str!("../kernels-gen/tests/corpus/models.rs")
+    let declared = nlsq_testkit::corpus::SOURCE
         .lines()
         .filter(|l| l.trim() == "#[model]")
         .count();
     assert_eq!(
-        corpus_dispatch::COUNT,
+        corpus::COUNT,
         declared,
-        "rerun tests/gen_corpus_dispatch.py"
+        "rerun nlsq-testkit/gen_corpus_dispatch.py"
     );
     assert!(declared >= 35);
 }
@@ -31,7 +21,7 @@ fn dispatch_covers_the_whole_corpus() {
 #[test]
 fn generated_value_equals_the_original_function() {
     for (name, x, p) in samples::SAMPLES {
-        let (m, original) = corpus_dispatch::lookup(name).expect("in dispatch");
+        let (m, original) = corpus::lookup(name).expect("in dispatch");
         let want = original(x, p);
         let got = m.eval(x, p);
         let mut grad = vec![0.0; m.n_params()];
@@ -59,7 +49,7 @@ fn block_values_and_gradients_equal_the_per_point_ones() {
     };
     let mut checked = 0;
     for (name, _, p) in samples::SAMPLES {
-        let (m, _) = corpus_dispatch::lookup(name).expect("in dispatch");
+        let (m, _) = corpus::lookup(name).expect("in dispatch");
         // Every sample point of this model, cycled over the block, at this sample's parameters.
         let points: Vec<&[f64]> = samples::SAMPLES
             .iter()
@@ -97,7 +87,7 @@ fn block_values_and_gradients_equal_the_per_point_ones() {
 }
 
 /// Central differences of the original function, with Richardson extrapolation.
-fn derivative_of_original(f: corpus_dispatch::Original, x: &[f64], p: &[f64], j: usize) -> f64 {
+fn derivative_of_original(f: corpus::Original, x: &[f64], p: &[f64], j: usize) -> f64 {
     let h = 1e-5 * p[j].abs().max(1e-3);
     let at = |d: f64| {
         let mut q = p.to_vec();
@@ -113,7 +103,7 @@ fn derivative_of_original(f: corpus_dispatch::Original, x: &[f64], p: &[f64], j:
 fn generated_gradient_matches_finite_differences_of_the_original() {
     let mut checked = 0;
     for (name, x, p) in samples::SAMPLES {
-        let (m, original) = corpus_dispatch::lookup(name).expect("in dispatch");
+        let (m, original) = corpus::lookup(name).expect("in dispatch");
         let mut grad = vec![0.0; m.n_params()];
         let f = m.eval_with_gradient(x, p, &mut grad);
         for (j, &g) in grad.iter().enumerate() {

@@ -2,12 +2,9 @@
 //! where the CPU passes are re-cut at its chunk boundaries), every source, and the online mode.
 //! The error paths are in `streaming_errors.rs`.
 
-#[path = "common/streaming.rs"]
-mod common;
-
-use common::*;
 use nlsq::stream::{Chunk, CsvSource, FnSource, NpyFile, OnePassSource, RawFile};
 use nlsq::{CurveFit, DataMode, FitResult, Loss};
+use nlsq_testkit::streaming::*;
 use std::io::Write;
 
 #[test]

@@ -1,11 +1,8 @@
 //! Streamed data is validated like in-memory data, and bad files and sources are typed errors.
 
-#[path = "common/streaming.rs"]
-mod common;
-
-use common::*;
 use nlsq::stream::{Chunk, CsvSource, DataSource, FnSource, NpyFile, RawFile};
 use nlsq::{Backend, CurveFit, ExprModel, FitError, NanPolicy};
+use nlsq_testkit::streaming::*;
 
 #[test]
 fn streamed_data_is_validated_like_in_memory_data() {

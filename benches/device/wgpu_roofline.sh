@@ -5,13 +5,13 @@
 # Build (development machine, repo root):
 #   export CARGO_TARGET_DIR=$PWD/target
 #   mkdir -p .devbin
-#   cargo test --release --features wgpu --test wgpu --no-run --message-format=json \
-#     | jq -r 'select(.executable != null) | .executable' | xargs -I{} cp {} .devbin/wgpu_test
-#   cargo test --release --features wgpu --test wgpu_nist --no-run --message-format=json \
-#     | jq -r 'select(.executable != null) | .executable' | xargs -I{} cp {} .devbin/wgpu_nist_test
+#   cargo test --release --features wgpu --test fit_wgpu --no-run --message-format=json \
+#     | jq -r 'select(.executable != null) | .executable' | xargs -I{} cp {} .devbin/fit_wgpu_test
+#   cargo test --release --features wgpu --test nist_wgpu --no-run --message-format=json \
+#     | jq -r 'select(.executable != null) | .executable' | xargs -I{} cp {} .devbin/nist_wgpu_test
 #   cargo bench --features wgpu --bench wgpu_roofline --no-run --message-format=json \
 #     | jq -r 'select(.executable != null) | .executable' | xargs -I{} cp {} .devbin/wgpu_roofline
-#   strip .devbin/wgpu_test .devbin/wgpu_nist_test .devbin/wgpu_roofline
+#   strip .devbin/fit_wgpu_test .devbin/nist_wgpu_test .devbin/wgpu_roofline
 #   (cd .devbin && apt-get download libvulkan1)      # the machine has an ICD but no loader
 #
 # 1. Correctness on the H200 through Vulkan: the wgpu test binaries (CPU agreement,
@@ -31,8 +31,8 @@ export LD_LIBRARY_PATH="$PWD/$VK/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD
 export WGPU_BACKEND=${WGPU_BACKEND:-vulkan}
 export CI=true
 ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null | tee "$OUT/vulkan_icds.txt" || true
-.devbin/wgpu_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/wgpu_test.txt"
-.devbin/wgpu_nist_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/wgpu_nist_test.txt"
+.devbin/fit_wgpu_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/fit_wgpu_test.txt"
+.devbin/nist_wgpu_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/nist_wgpu_test.txt"
 N=${N:-1e8}
 .devbin/wgpu_roofline "$N" 2>&1 | tee "$OUT/wgpu_roofline.txt"
 grep '^RESULT ' "$OUT/wgpu_roofline.txt" | sed 's/^RESULT //' > "$OUT/wgpu_roofline.json"

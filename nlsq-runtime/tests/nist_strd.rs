@@ -12,9 +12,8 @@ use nalgebra::{DMatrix, DVector};
 use nlsq_runtime::Model;
 use nlsq_runtime::solve::DenseObjective;
 use nlsq_runtime::solve::{SolverOptions, SolverOutput, Status, XScale, dogbox, trf};
-
-const CORPUS: &str = include_str!("../../kernels-gen/tests/corpus/models.rs");
-
+use nlsq_testkit::corpus::SOURCE as CORPUS;
+use nlsq_testkit::nist;
 /// (dataset, corpus function)
 const PROBLEMS: [(&str, &str); 27] = [
     ("Misra1a", "misra1a"),
@@ -45,9 +44,6 @@ const PROBLEMS: [(&str, &str); 27] = [
     ("Rat43", "rat43"),
     ("Bennett5", "bennett5"),
 ];
-
-#[path = "../../tests/common/nist.rs"]
-mod nist;
 
 /// The corpus function `fn_name`, compiled at run time.
 fn corpus_model(fn_name: &str) -> nlsq_runtime::ExprModel {

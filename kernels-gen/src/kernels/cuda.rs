@@ -1,5 +1,5 @@
 //! The CUDA C module of a model: prelude, model device functions, and the kernels of
-//! [`abi`](super::abi) (`nlsq_pass`, `nlsq_reduce`, `nlsq_eval`, `nlsq_residuals`,
+//! [`abi`] (`nlsq_pass`, `nlsq_reduce`, `nlsq_eval`, `nlsq_residuals`,
 //! `nlsq_jacobian`). Compiled at run time with NVRTC; needs no headers.
 
 use super::Precision;

@@ -1,5 +1,5 @@
 //! The WGSL module of a model: math prelude, model functions, and the entry points of
-//! [`abi`](super::abi) (`nlsq_pass`, `nlsq_eval`, `nlsq_residuals`, `nlsq_jacobian`).
+//! [`abi`] (`nlsq_pass`, `nlsq_eval`, `nlsq_residuals`, `nlsq_jacobian`).
 
 use super::Precision;
 use super::abi;

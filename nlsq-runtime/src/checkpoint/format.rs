@@ -37,11 +37,11 @@ pub struct FitIdentity {
     /// Parameters `P`.
     pub n_params: usize,
     /// Fingerprint of the options that change the iterates (see
-    /// [`super::fingerprint::options_fingerprint`]).
+    /// `options_fingerprint`).
     pub options: [u8; 32],
     /// Points `N`.
     pub n_points: u64,
-    /// Fingerprint of the data (see [`super::fingerprint::DataFingerprint`]).
+    /// Fingerprint of the data (BLAKE3 of its columns).
     pub data: [u8; 32],
 }
 

@@ -2,8 +2,8 @@
 //!
 //! A fit configured with [`crate::CurveFit::checkpoint`] saves the solver's complete state
 //! ([`crate::solve::state::SolverState`]) every `K` iterations or `T` seconds: the solver
-//! clones its state (`O(P²)`) into a [`CheckpointSink`], which hands it to a background
-//! [`CheckpointWriter`] and returns at once. [`crate::CurveFit::resume_from`] continues from
+//! clones its state (`O(P²)`) into a checkpoint sink, which hands it to a background
+//! writer thread and returns at once. [`crate::CurveFit::resume_from`] continues from
 //! such a file to the same result, bit for bit on a deterministic backend, as the fit that
 //! was never interrupted. A file of another model, method, options or data, an unknown format
 //! version or a damaged file is refused with a [`CheckpointError`].

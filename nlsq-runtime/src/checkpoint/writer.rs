@@ -28,7 +28,7 @@ pub struct CheckpointReport {
     /// Writes that failed.
     pub failed: u64,
     /// Snapshots not written: replaced by a newer one before the writer got to them, or
-    /// still pending when a fit that needs no resuming ended (see [`CheckpointWriter::finish`]).
+    /// still pending when a fit that needs no resuming ended (the writer flushes only a state a resume could use).
     pub skipped: u64,
     /// The last failure's message.
     pub last_error: Option<String>,

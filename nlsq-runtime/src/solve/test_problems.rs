@@ -15,8 +15,9 @@ pub(crate) struct Nist {
     pub y: Vec<f64>,
 }
 
-/// The workspace's one NIST StRD parser (also used by the integration tests).
-#[path = "../../../tests/common/nist.rs"]
+/// The workspace's one NIST StRD parser, from the dev-only fixtures crate (which depends on
+/// nlsq, so unit tests here compile the file itself).
+#[path = "../../../nlsq-testkit/src/nist_files.rs"]
 pub(crate) mod nist_files;
 
 /// `tests/data/nist-strd/<name>.dat` (single-predictor problems).

@@ -8,7 +8,7 @@
 //! the best of the trust-region step truncated at the bounds (`θ`), its reflection and the
 //! constrained Cauchy step by the quadratic model. Where scipy takes the SVD of the scaled
 //! Jacobian `J_h = J D` (augmented by `diag(diag_h)^½`), this takes the eigen-decomposition of
-//! `J_hᵀJ_h (+ diag_h)` built from the pass's `JᵀJ` (see [`super::trust_region`]); the model
+//! `J_hᵀJ_h (+ diag_h)` built from the pass's `JᵀJ` (see `trust_region.rs`); the model
 //! value of a step `p` is `g_hᵀp + ½ pᵀ(J_hᵀJ_h + diag_h)p`.
 
 use super::Method;

@@ -175,7 +175,7 @@ where
     }
 }
 
-/// An iterator of chunks that can be read once: fitted online ([`super::online`]) unless it
+/// An iterator of chunks that can be read once: fitted online ([`DataMode::Online`](crate::DataMode::Online)) unless it
 /// fits in the host budget, in which case it is read into memory and fitted exactly.
 pub struct OnePassSource<I: Iterator<Item = Chunk>> {
     iter: I,

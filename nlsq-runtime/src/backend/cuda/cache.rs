@@ -234,7 +234,7 @@ pub fn encode(cubin: &[u8]) -> Vec<u8> {
     v
 }
 
-/// Writes `cubin` to `path` atomically (see [`crate::atomic_file`]), creating its directory.
+/// Writes `cubin` to `path` atomically (temporary file, fsync, rename), creating its directory.
 pub fn write_atomically(path: &Path, cubin: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;

@@ -1,23 +1,18 @@
-//! The wgpu backend against the CPU (feature `wgpu`; NIST in `tests/wgpu_nist.rs`). Runs on
+//! The wgpu backend against the CPU (feature `wgpu`; NIST in `tests/nist_wgpu.rs`). Runs on
 //! any adapter, Mesa's lavapipe included (Debian: `mesa-vulkan-drivers libvulkan1`); without
 //! one the tests say they skipped, except under `CI=true`, where a missing adapter fails them.
+//! The suite shared with CUDA comes from `nlsq_testkit::suite`.
 
 #![cfg(feature = "wgpu")]
 #![allow(clippy::too_many_arguments)]
 
-#[path = "common/wgpu.rs"]
-mod common_wgpu;
-
-use common_wgpu::gpu;
 use nlsq::backend::wgpu::{DeviceData, Gpu, WgpuObjective, cache};
 use nlsq::{Backend, CurveFit, FitData, FitError, Loss, Method, Model, NanPolicy, Precision};
 use nlsq::{ModelHash, model};
+use nlsq_testkit::models::{Decay, decay_data};
+use nlsq_testkit::suite::Device;
+use nlsq_testkit::wgpu::gpu;
 use std::sync::Arc;
-
-#[model]
-fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 {
-    a * (-b * x).exp() + c
-}
 
 #[model]
 fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64, c: f64) -> f64 {
@@ -25,76 +20,19 @@ fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64, c: f64) -> f64 {
     amp * (-(d * d) / (2.0 * sigma * sigma)).exp() + c
 }
 
-/// Decay data with deterministic noise of amplitude `noise` and per-point sigma of the same
-/// scale.
-fn data(n: usize, noise: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    let x: Vec<f64> = (0..n).map(|i| 5.0 * i as f64 / n as f64).collect();
-    let mut s: u64 = 99;
-    let y = x
-        .iter()
-        .map(|x| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let e = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-            2.5 * (-1.3 * x).exp() + 0.4 + noise * e
-        })
-        .collect();
-    let sigma = (0..n)
-        .map(|i| noise * (0.8 + 0.4 * ((i % 7) as f64)))
-        .collect();
-    (x, y, sigma)
-}
-
 fn rel(a: f64, b: f64) -> f64 {
     ((a - b) / b).abs()
 }
 
-#[test]
-fn wgpu_f64_fits_equal_cpu_fits() {
-    let Some(gpu) = gpu() else { return };
-    if !gpu.has_f64 {
-        eprintln!("SKIPPED: adapter has no SHADER_F64");
-        return;
-    }
-    // Low noise: the solution is determined far below the 1e-10 compared (with noisy data the
-    // cost is flat to rounding over ~1e-9 of the parameters and any two summation orders stop
-    // at different points of that flat region). Robust losses still see the same z = (r/f_scale)²
-    // distribution: sigma is scaled with the noise.
-    let (x, y, sigma) = data(20_000, 1e-4);
-    for loss in [Loss::Linear, Loss::Huber, Loss::Cauchy] {
-        for method in [Method::Lm, Method::Trf] {
-            let fit = |backend| {
-                CurveFit::new(Decay)
-                    .p0([1.0, 1.0, 0.0])
-                    .sigma(&sigma)
-                    .loss(loss)
-                    .f_scale(0.5)
-                    .method(method)
-                    .backend(backend)
-                    .fit(&x, &y)
-                    .unwrap()
-            };
-            let (cpu, dev) = (fit(Backend::Cpu), fit(Backend::Wgpu));
-            assert!(dev.backend.starts_with("wgpu"), "{}", dev.backend);
-            for j in 0..3 {
-                assert!(
-                    rel(dev.popt[j], cpu.popt[j]) < 1e-10,
-                    "{loss} {method}: p{j} wgpu {} CPU {}",
-                    dev.popt[j],
-                    cpu.popt[j]
-                );
-                assert!(
-                    rel(dev.pcov[j][j], cpu.pcov[j][j]) < 1e-8,
-                    "{loss} {method}"
-                );
-            }
-            // Re-runs on the device are bit-identical.
-            let again = fit(Backend::Wgpu);
-            let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&dev.popt), bits(&again.popt), "{loss} {method}");
-        }
-    }
+// Low noise: the solution is determined far below the 1e-10 compared (with noisy data the
+// cost is flat to rounding over ~1e-9 of the parameters and any two summation orders stop at
+// different points of that flat region). Robust losses still see the same z = (r/f_scale)²
+// distribution: sigma is scaled with the noise.
+nlsq_testkit::testgen_fit! {
+    device: Device { backend: Backend::Wgpu, name: "wgpu" },
+    ready: nlsq_testkit::wgpu::ready,
+    data: (20_000, 1e-4),
+    tolerances: (popt: 1e-10, pcov: 1e-8),
 }
 
 /// Values of `expr` (a model in `x` with one parameter `a`, evaluated at `a = 1`) at `xs` by
@@ -241,7 +179,7 @@ fn bits(v: &[f64]) -> Vec<u64> {
 #[test]
 fn passes_are_bit_identical_chunks_agree_and_match_the_cpu() {
     let Some(gpu) = gpu() else { return };
-    let (x, y, sigma) = data(100_000, 0.05);
+    let (x, y, sigma) = decay_data(100_000, 0.05);
     let weights: Vec<f64> = sigma.iter().map(|s| 1.0 / s).collect();
     let data = FitData::new(vec![&x[..]], &y, Some(&sigma), NanPolicy::Raise, 1).unwrap();
     let p = [2.4, 1.25, 0.41];
@@ -316,7 +254,7 @@ fn passes_are_bit_identical_chunks_agree_and_match_the_cpu() {
 #[test]
 fn whole_fits_rerun_bit_identically_in_f32() {
     let Some(_gpu) = gpu() else { return };
-    let (x, y, _) = data(30_000, 0.05);
+    let (x, y, _) = decay_data(30_000, 0.05);
     let fit = || {
         CurveFit::new(Decay)
             .p0([1.0, 1.0, 0.0])
@@ -369,7 +307,7 @@ fn a_pipeline_the_device_rejects_is_an_error_naming_the_model() {
     let src = Decay
         .wgsl_source(Precision::F32)
         .replace("return exp(a);", "return nlsq_undefined_function(a);");
-    let (x, y, _) = data(1000, 0.05);
+    let (x, y, _) = decay_data(1000, 0.05);
     let e = CurveFit::new(Broken(src.clone()))
         .p0([1.0, 1.0, 0.0])
         .backend(Backend::Wgpu)
@@ -395,11 +333,12 @@ fn a_pipeline_the_device_rejects_is_an_error_naming_the_model() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "needs Linux: no DX12 or Metal there, nothing to open"
+)]
 fn no_adapter_is_a_clear_error() {
     // No DX12 or Metal on Linux: nothing to open.
-    if !cfg!(target_os = "linux") {
-        return;
-    }
     use nlsq::backend::wgpu::wgpu::Backends;
     let e = Gpu::open(Backends::DX12 | Backends::METAL).err().unwrap();
     let text = e.to_string();
@@ -414,7 +353,7 @@ fn auto_never_takes_a_software_adapter() {
         eprintln!("SKIPPED: the adapter is hardware; Auto may take it");
         return;
     }
-    let (x, y, _) = data(nlsq::backend::AUTO_GPU_MIN_POINTS, 0.05);
+    let (x, y, _) = decay_data(nlsq::backend::AUTO_GPU_MIN_POINTS, 0.05);
     let r = CurveFit::new(Decay)
         .p0([1.0, 1.0, 0.0])
         .fit(&x, &y)

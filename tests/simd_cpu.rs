@@ -1,12 +1,9 @@
 //! The CPU pass's vector paths: every instruction set gives the same bits, and the sums equal
 //! a plain point-by-point accumulation.
 
-#[path = "../benches/common/models.rs"]
-mod models;
-
-use models::{Decay, Gaussian};
 use nlsq::backend::{CpuBackend, Simd, accumulate_point};
 use nlsq::{FitData, Loss, Model, NanPolicy, model};
+use nlsq_testkit::models::{Decay, Gaussian};
 
 /// Two predictors, a branch on a compound condition, a logarithm and a call with no vector version (`sin`).
 #[model]

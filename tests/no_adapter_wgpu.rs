@@ -7,19 +7,15 @@
 #![cfg(feature = "wgpu")]
 
 use nlsq::batch::{AUTO_GPU_MIN_FITS, BatchFit, FitState};
-use nlsq::{Backend, CurveFit, FitError, model};
-
-#[model]
-fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 {
-    a * (-b * x).exp() + c
-}
+use nlsq::{Backend, CurveFit, FitError};
+use nlsq_testkit::models::Decay;
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "hiding every adapter with WGPU_BACKEND=dx12,metal needs Linux"
+)]
 fn without_an_adapter_wgpu_is_an_error_and_auto_falls_back_to_the_cpu() {
-    if !cfg!(target_os = "linux") {
-        eprintln!("SKIPPED: hiding every adapter with WGPU_BACKEND=dx12,metal needs Linux");
-        return;
-    }
     // SAFETY: the only test of this binary sets the variable before anything reads it.
     unsafe { std::env::set_var("WGPU_BACKEND", "dx12,metal") };
     let n = nlsq::backend::AUTO_GPU_MIN_POINTS;

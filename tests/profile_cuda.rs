@@ -1,23 +1,17 @@
-//! Profiling and checkpoints on the CUDA backend (feature `cuda`; runs with
-//! `NLSQ_TEST_CUDA=1` on a GPU machine, says it skipped otherwise). One test in its own binary,
-//! so that the process-wide byte and kernel counters see no other fit.
+//! Profiling and checkpoints on the CUDA backend (feature `cuda`; needs an NVIDIA GPU: ignored
+//! here, run on the GPU machine with `cargo test --features cuda --test profile_cuda --
+//! --ignored`). One test in its own binary, so that the process-wide byte and kernel counters
+//! see no other fit.
 
 #![cfg(feature = "cuda")]
 
 use kernels_gen::kernels::abi;
-use nlsq::{Backend, CurveFit, Every, Method, Precision, model};
-
-#[model]
-fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 {
-    a * (-b * x).exp() + c
-}
+use nlsq::{Backend, CurveFit, Every, Method, Precision};
+use nlsq_testkit::models::Decay;
 
 #[test]
+#[ignore = "needs a CUDA GPU: on the GPU machine, run with -- --ignored"]
 fn cuda_profile_counts_bytes_and_kernels_and_checkpoints_resume() {
-    if !std::env::var("NLSQ_TEST_CUDA").is_ok_and(|v| v == "1") {
-        eprintln!("SKIPPED: CUDA execution tests need a GPU; set NLSQ_TEST_CUDA=1 to run them");
-        return;
-    }
     let n = 300_000;
     let x: Vec<f64> = (0..n).map(|i| 5.0 * i as f64 / n as f64).collect();
     let y: Vec<f64> = x

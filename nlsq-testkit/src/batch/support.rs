@@ -1,9 +1,9 @@
 //! Helpers of the batch-fitting tests: a seeded generator, the models, and a model with some
 //! parameters held at given values (the single-fit reference for fixed parameters).
 
-#![allow(dead_code)]
-
 use nlsq::{Model, ModelHash, Precision, model};
+
+pub use crate::models::{Decay, decay};
 
 /// SplitMix64 with Box–Muller normals: reproducible random problems without a dependency.
 pub struct Rng(u64);
@@ -43,11 +43,6 @@ impl Rng {
             k += 1.0;
         }
     }
-}
-
-#[model(crate = nlsq)]
-pub fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 {
-    a * (-b * x).exp() + c
 }
 
 #[model(crate = nlsq)]

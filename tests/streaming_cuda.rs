@@ -1,5 +1,6 @@
-//! The chunked and streaming CUDA drivers against the in-memory fits (feature `cuda`). Needs an NVIDIA GPU:
-//! runs with `NLSQ_TEST_CUDA=1` (on the GPU machine) and says it skipped otherwise.
+//! The chunked and streaming CUDA drivers against the in-memory fits (feature `cuda`). The
+//! fits need an NVIDIA GPU: they are ignored here and run on the GPU machine with `cargo test
+//! --features cuda --test streaming_cuda -- --ignored`.
 //!
 //! Exactness on the device: the chunked pass sums the same terms in another order than the
 //! in-memory device pass, so both fits are driven to their fixed point (tolerances 1e-15,
@@ -7,12 +8,9 @@
 
 #![cfg(feature = "cuda")]
 
-#[path = "common/cuda_support.rs"]
-mod cuda_support;
-
-use cuda_support::{Decay, data, gpu_tests_enabled};
 use nlsq::stream::{Chunk, FnSource};
 use nlsq::{Backend, CurveFit, DataMode, FitResult, Loss, Method, Precision};
+use nlsq_testkit::models::{Decay, decay_data};
 
 fn assert_close(got: &FitResult, want: &FitResult, tol: f64) {
     for j in 0..got.popt.len() {
@@ -49,13 +47,11 @@ fn device_buffers_are_sized_from_the_budget() {
 }
 
 #[test]
+#[ignore = "needs a CUDA GPU: on the GPU machine, run with -- --ignored"]
 fn chunked_device_fits_equal_in_memory_fits() {
-    if !gpu_tests_enabled() {
-        return;
-    }
     // 300_001 points, 1 MiB of device budget in f64 with sigma (24 bytes a point): buffers
     // of 20_480 points, 15 chunks per pass, the last one short.
-    let (x, y, sigma) = data(300_001);
+    let (x, y, sigma) = decay_data(300_001, 0.05);
     for loss in [Loss::Linear, Loss::Huber] {
         let fit = |device_bytes: Option<u64>, backend| {
             let mut f = CurveFit::new(Decay)
@@ -110,11 +106,9 @@ fn chunked_device_fits_equal_in_memory_fits() {
 }
 
 #[test]
+#[ignore = "needs a CUDA GPU: on the GPU machine, run with -- --ignored"]
 fn streamed_sources_fit_on_the_device() {
-    if !gpu_tests_enabled() {
-        return;
-    }
-    let (x, y, _) = data(250_000);
+    let (x, y, _) = decay_data(250_000, 0.05);
     let want = CurveFit::new(Decay)
         .p0([1.0, 1.0, 0.0])
         .tol(1e-15)

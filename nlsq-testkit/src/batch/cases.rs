@@ -1,9 +1,7 @@
 //! The random problems of the batch acceptance tests (CPU and CUDA), and the comparison of
 //! a batch with single fits of every problem.
 
-#![allow(dead_code)]
-
-use crate::batch_support::{Decay, Gauss1d, Gauss2d, Reduced, Rng, decay, gauss1d, gauss2d, grid5};
+use super::support::{Decay, Gauss1d, Gauss2d, Reduced, Rng, decay, gauss1d, gauss2d, grid5};
 use nlsq::batch::{BatchFit, BatchResult, Estimator, FitState};
 use nlsq::{Backend, CurveFit, Model, Precision};
 use std::time::Instant;
@@ -323,4 +321,43 @@ pub fn compare_with_single_fits(case: &Case, backend: Backend, precision: Precis
         );
     }
     failures.len()
+}
+
+/// The 10,000 problems of [`acceptance_cases`], their count checked.
+pub fn ten_thousand_cases() -> Vec<Case> {
+    let cases = acceptance_cases();
+    assert_eq!(cases.iter().map(Case::n_fits).sum::<usize>(), 10_000);
+    cases
+}
+
+/// The same per-fit states.
+pub fn assert_equal_states(what: &str, cpu: &BatchResult, dev: &BatchResult) {
+    assert_eq!(cpu.states, dev.states, "{what}");
+}
+
+/// The same states, and identical parameters and NaN patterns where a fit never started.
+pub fn assert_same_states(what: &str, cpu: &BatchResult, dev: &BatchResult) {
+    assert_eq!(cpu.states, dev.states, "{what}: states");
+    let p = cpu.n_params;
+    for i in 0..cpu.n_fits {
+        if matches!(cpu.states[i], FitState::InvalidInput | FitState::NonFinite) {
+            let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(cpu.params_of(i)),
+                bits(dev.params_of(i)),
+                "{what}: fit {i} keeps p0"
+            );
+            assert!(dev.chi2[i].is_nan(), "{what}: fit {i}");
+        }
+        if let (Some(a), Some(b)) = (cpu.covariance_of(i), dev.covariance_of(i)) {
+            for e in 0..p * p {
+                assert_eq!(
+                    a[e].is_nan(),
+                    b[e].is_nan(),
+                    "{what}: fit {i} covariance {e}"
+                );
+                assert_eq!(a[e] == 0.0, b[e] == 0.0, "{what}: fit {i} covariance {e}");
+            }
+        }
+    }
 }

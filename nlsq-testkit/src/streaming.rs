@@ -1,15 +1,10 @@
 //! Data, models and file helpers shared by the streaming tests.
 
-#![allow(dead_code)]
-
 use nlsq::stream::DataSource;
 use nlsq::{CurveFit, FitResult, model};
 use std::path::PathBuf;
 
-#[model]
-pub fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 {
-    a * (-b * x).exp() + c
-}
+pub use crate::models::{Decay, decay};
 
 #[model]
 pub fn plane_wave(x: [f64; 2], a: f64, k: f64, w: f64) -> f64 {

@@ -1,0 +1,27 @@
+//! The shared fixtures of nlsq's tests, benches and examples (dev-only, never published):
+//!
+//! - [`models`]: the decay and Gaussian models and seeded decay data;
+//! - [`corpus`]: the `#[model]` corpus of kernels-gen, its samples and a dispatch by name;
+//! - [`nist`]: the NIST StRD loader and LRE tables of fits on any backend;
+//! - [`batch`]: the random problems of the batch acceptance tests and their comparisons;
+//! - [`streaming`]: data, models and file helpers of the streaming tests;
+//! - [`gpufit`]: Gpufit's standard problem of the batch benches;
+//! - `wgpu` (feature `wgpu`): the shared adapter of the wgpu tests;
+//! - [`suite`]: the backend-generic suites and the macros ([`testgen_fit!`],
+//!   [`testgen_nist!`], [`testgen_batch!`]) that instantiate them per backend.
+//!
+//! nlsq dev-depends on this crate, which depends on nlsq: cargo allows the cycle for tests,
+//! benches and examples. nlsq's feature `wgpu` turns on this crate's.
+
+pub mod batch;
+pub mod corpus;
+pub mod gpufit;
+pub mod models;
+pub mod nist;
+/// The NIST StRD parser, plain Rust without nlsq: nlsq-runtime's unit tests, which cannot use
+/// this crate, compile the same file by path (`src/solve/test_problems.rs`).
+mod nist_files;
+pub mod streaming;
+pub mod suite;
+#[cfg(feature = "wgpu")]
+pub mod wgpu;
