@@ -67,7 +67,7 @@ fn pass_time(model: &dyn Model, dev: &DeviceData, p: &[f64]) -> (f64, f64) {
         .map(|_| {
             let t = Instant::now();
             let pass = obj.pass(p).unwrap();
-            assert_eq!(pass.n_points as usize, dev.n);
+            assert_eq!(pass.n_points as usize, dev.shape.n);
             std::hint::black_box(pass);
             t.elapsed().as_secs_f64()
         })

@@ -35,5 +35,7 @@
 //! At non-differentiable points the gradient follows the branch Rust takes: `abs` at 0 and
 //! `min`/`max` on a tie use the `else` side of `if a < 0`, `if a < b`, `if a > b`.
 
+#![warn(missing_docs)]
+
 pub use nlsq_macros::model;
 pub use nlsq_runtime::*;

@@ -16,6 +16,8 @@
 //! println!("{}", compiled.hash);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod diff;
 pub mod emit;
 pub mod eval;

@@ -4,6 +4,8 @@
 //! Most users depend on the facade crate `nlsq`, which re-exports everything here together
 //! with the `#[model]` macro.
 
+#![warn(missing_docs)]
+
 mod atomic_file;
 pub mod backend;
 pub mod batch;

@@ -1,19 +1,39 @@
 //! Backends: where passes over the data run, and the one selector that chooses among them.
 
+/// Implements [`Objective`](crate::solve::Objective) for a backend objective whose inherent
+/// `row(&mut self, p)` returns the reduction row of one pass (kernel ABI layout);
+/// `$np` reads its parameter count from `self`.
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+macro_rules! objective_from_row {
+    ($ty:ty, |$s:ident| $np:expr) => {
+        impl $crate::solve::Objective for $ty {
+            fn n_params(&self) -> usize {
+                let $s = self;
+                $np
+            }
+
+            fn pass(&mut self, p: &[f64]) -> Result<$crate::solve::Pass, $crate::error::FitError> {
+                Ok($crate::backend::cpu::pass_from_row(p.len(), &self.row(p)?))
+            }
+        }
+    };
+}
+
+#[macro_use]
+mod resident;
 pub(crate) mod chunked;
 pub(crate) mod cpu;
 mod cpu_block;
 pub(crate) mod cpu_chunks;
 #[cfg(feature = "cuda")]
 pub mod cuda;
-mod resident;
 pub(crate) mod select;
 #[cfg(feature = "wgpu")]
 pub mod wgpu;
 pub(crate) mod whitened;
 
 pub use cpu::{CHUNK, CpuBackend, FAST_MAX_P, SERIAL_BELOW_CHUNKS, Simd, accumulate_point};
-pub use resident::ResidentData;
+pub use resident::{DataShape, ResidentData};
 
 /// Where a fit's passes run.
 #[derive(

@@ -23,41 +23,30 @@ impl<M: Model> BatchFit<'_, M> {
             wgsl_kernels: self.model.wgsl_batch_source(self.precision).is_some(),
         };
         let selected = select(self.backend, self.precision, &work)?;
-        let why = selected.why;
-        match selected.device {
-            Device::Cpu => {
-                tracing::debug!(fits = problem.n_fits, %why, "batch fit on the CPU");
-                cpu::run(&self.model, problem, settings, out);
-                Ok((Backend::Cpu, Precision::F64, format!("{why}, f64")))
-            }
+        #[cfg_attr(not(any(feature = "cuda", feature = "wgpu")), allow(unused_variables))]
+        let (p, chunk) = (self.precision, self.device_chunk);
+        let backend = match selected.device {
+            Device::Cpu => Backend::Cpu,
             #[cfg(feature = "cuda")]
             Device::Cuda(gpu) => {
-                let p = self.precision;
-                super::cuda::run(
-                    &gpu,
-                    &self.model,
-                    problem,
-                    settings,
-                    p,
-                    self.device_chunk,
-                    out,
-                )?;
-                Ok((Backend::Cuda, p, why))
+                super::cuda::run(&gpu, &self.model, problem, settings, p, chunk, out)?;
+                Backend::Cuda
             }
             #[cfg(feature = "wgpu")]
             Device::Wgpu(gpu) => {
-                let p = self.precision;
-                super::wgpu::run(
-                    &gpu,
-                    &self.model,
-                    problem,
-                    settings,
-                    p,
-                    self.device_chunk,
-                    out,
-                )?;
-                Ok((Backend::Wgpu, p, why))
+                super::wgpu::run(&gpu, &self.model, problem, settings, p, chunk, out)?;
+                Backend::Wgpu
             }
+        };
+        if backend != Backend::Cpu {
+            return Ok((backend, p, selected.why));
         }
+        tracing::debug!(fits = problem.n_fits, why = %selected.why, "batch fit on the CPU");
+        cpu::run(&self.model, problem, settings, out);
+        Ok((
+            Backend::Cpu,
+            Precision::F64,
+            format!("{}, f64", selected.why),
+        ))
     }
 }

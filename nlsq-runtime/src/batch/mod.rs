@@ -122,6 +122,7 @@ enum XInput<'a> {
 /// A batch of fits of one model, configured step by step and run with [`BatchFit::fit`]. See
 /// the [module documentation](self) for layouts and the algorithm.
 #[derive(Clone, Debug)]
+#[must_use = "a BatchFit does nothing until `fit` runs it"]
 pub struct BatchFit<'a, M: Model> {
     model: M,
     y: Option<Values<'a>>,

@@ -160,20 +160,11 @@ fn solve_online<M: Model>(
     let (Some(mut out), Some(a)) = (last, a) else {
         return Err(FitError::EmptyData);
     };
-    // Standard errors from A and the residual variance of all chunks.
-    let n = reader.stats().map_or(0, |s| s.n) as f64;
-    let s2 = if n > np as f64 {
-        2.0 * cost / (n - np as f64)
-    } else {
-        f64::NAN
-    };
-    let (inv, _) = crate::covariance::pseudo_inverse(&a, n as usize);
-    let last_step_in_se = (0..np)
-        .map(|j| last_step[j].abs() / (inv[(j, j)] * s2).sqrt())
-        .fold(0.0, f64::max);
+    let n = reader.stats().map_or(0, |s| s.n);
+    let last_step_in_se = step_in_standard_errors(&last_step, &a, cost, n);
     out.pass.cost = cost;
     out.pass.jtj = a;
-    out.pass.n_points = n as u64;
+    out.pass.n_points = n;
     out.nfev = nfev;
     out.njev = njev;
     out.nit = nit;
@@ -183,6 +174,22 @@ fn solve_online<M: Model>(
         last_step_in_se,
         chunks,
     })
+}
+
+/// The largest move of a parameter in `step`, in standard errors from the information `a` and
+/// the residual variance of `n` points with summed cost `cost`.
+fn step_in_standard_errors(step: &DVector<f64>, a: &DMatrix<f64>, cost: f64, n: u64) -> f64 {
+    let np = step.len();
+    let n = n as f64;
+    let s2 = if n > np as f64 {
+        2.0 * cost / (n - np as f64)
+    } else {
+        f64::NAN
+    };
+    let (inv, _) = crate::covariance::pseudo_inverse(a, n as usize);
+    (0..np)
+        .map(|j| step[j].abs() / (inv[(j, j)] * s2).sqrt())
+        .fold(0.0, f64::max)
 }
 
 /// Fits a one-pass `source` online, chunk by chunk, with the chunk size of `plan`.

@@ -22,24 +22,24 @@ impl<M: Model> CurveFit<'_, M> {
     pub fn fit_resident<D: ResidentData>(self, data: &D) -> Result<FitResult, FitError> {
         let start = Instant::now();
         let (spec, callback) = self.into_spec()?;
-        let np = spec.p0.len();
-        if data.n_inputs() != spec.model.n_inputs() {
+        let (np, shape) = (spec.p0.len(), data.shape());
+        if shape.k != spec.model.n_inputs() {
             return Err(FitError::LengthMismatch {
                 what: "x (number of predictor columns on the device)".into(),
-                got: data.n_inputs(),
+                got: shape.k,
                 expected: spec.model.n_inputs(),
             });
         }
-        if data.n_points() < np {
+        if shape.n < np {
             return Err(FitError::TooFewPoints {
-                points: data.n_points(),
+                points: shape.n,
                 params: np,
             });
         }
         let objective = data.objective(&spec.model, spec.loss, spec.f_scale)?;
         let plan = DataPlan {
-            chunk_points: data.n_points(),
-            data_bytes: Some(data.bytes_per_pass() as u64),
+            chunk_points: shape.n,
+            data_bytes: Some(shape.bytes_per_pass() as u64),
             reason: "data resident on the device".into(),
             ..DataPlan::default()
         };
@@ -69,10 +69,10 @@ impl<D: ResidentData> Route for Resident<'_, D> {
 
     /// The data are on the device: their fingerprint is their size and spread.
     fn fingerprint(&self, _: Option<&Pass>) -> (usize, [u8; 32]) {
-        let d = self.data;
+        let d = self.data.shape();
         let mut fp = DataFingerprint::default();
-        fp.column(&[d.n_points() as f64, d.n_inputs() as f64, d.summary().sst]);
-        (d.n_points(), fp.finish())
+        fp.column(&[d.n as f64, d.k as f64, d.summary.sst]);
+        (d.n, fp.finish())
     }
 
     fn first_nonfinite(&mut self, _: &[f64]) -> Result<usize, FitError> {
@@ -80,15 +80,16 @@ impl<D: ResidentData> Route for Resident<'_, D> {
     }
 
     fn unweighted_ssr(&mut self, out: &SolverOutput, linear: bool) -> Result<f64, FitError> {
-        let plain = linear && !self.data.weighted();
+        let plain = linear && !self.data.shape().weighted;
         Ok(if plain { 2.0 * out.pass.cost } else { f64::NAN })
     }
 
     fn summary(&mut self, _: &mut DataPlan) -> DataSummary {
-        *self.data.summary()
+        self.data.shape().summary
     }
 
     fn backend(&self) -> String {
-        format!("{} (resident data)", self.data.describe())
+        let precision = self.data.shape().precision;
+        format!("{}, {precision} (resident data)", self.data.device())
     }
 }

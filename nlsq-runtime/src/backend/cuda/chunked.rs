@@ -16,13 +16,11 @@
 
 use super::{Gpu, driver_error};
 use crate::backend::chunked::{ChunkedObjective, ChunkedSpec};
-use crate::backend::cpu::pass_from_row;
 use crate::data::NanPolicy;
 use crate::error::FitError;
 use crate::loss::Loss;
 use crate::memory::{DataMode, DataPlan, MemoryLimits};
 use crate::model::Model;
-use crate::solve::{Objective, Pass};
 use crate::stream::{ChunkReader, DataSource};
 use cudarc::driver::{
     CudaEvent, CudaFunction, CudaSlice, CudaStream, DeviceRepr, LaunchConfig, PinnedHostSlice,
@@ -562,19 +560,10 @@ fn run_pass<T: Real>(
     e.finish_pass()
 }
 
-impl Objective for ChunkedCudaObjective<'_> {
-    fn n_params(&self) -> usize {
-        match &self.inner {
-            Inner::F32(e) => e.np,
-            Inner::F64(e) => e.np,
-        }
-    }
-
-    fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
-        let row = self.row(p)?;
-        Ok(pass_from_row(p.len(), &row))
-    }
-}
+objective_from_row!(ChunkedCudaObjective<'_>, |s| match &s.inner {
+    Inner::F32(e) => e.np,
+    Inner::F64(e) => e.np,
+});
 
 impl<'s> ChunkedObjective<'s> for ChunkedCudaObjective<'s> {
     fn reader_mut(&mut self) -> &mut ChunkReader<'s> {

@@ -1,11 +1,10 @@
 //! Data resident on the device: uploaded once, reusable across fits and models.
 
+use super::CudaObjective;
 use super::{Gpu, driver_error};
-use crate::data::{DataSummary, FitData};
+use crate::backend::DataShape;
+use crate::data::FitData;
 use crate::error::FitError;
-use crate::loss::Loss;
-use crate::model::Model;
-use crate::solve::Objective;
 use cudarc::driver::CudaSlice;
 use kernels_gen::Precision;
 use std::sync::Arc;
@@ -48,14 +47,8 @@ pub struct DeviceData {
     pub y: DeviceBuffer,
     /// `n` residual weights, if any.
     pub w: Option<DeviceBuffer>,
-    /// Points.
-    pub n: usize,
-    /// Predictors per point.
-    pub k: usize,
-    /// Element type of the buffers (and of the model evaluation).
-    pub precision: Precision,
-    /// Sizes and spread of `y`, for the result statistics.
-    pub summary: DataSummary,
+    /// Its size, layout, precision and spread.
+    pub shape: DataShape,
 }
 
 impl DeviceData {
@@ -65,7 +58,6 @@ impl DeviceData {
         data: &FitData<'_>,
         precision: Precision,
     ) -> Result<Self, FitError> {
-        let n = data.len();
         let k = data.n_inputs();
         let x = if k == 1 {
             DeviceBuffer::upload(gpu, &data.x[0], precision)?
@@ -80,57 +72,16 @@ impl DeviceData {
             .map(|w| DeviceBuffer::upload(gpu, w, precision))
             .transpose()?;
         Ok(DeviceData {
-            summary: data.summary(),
             gpu: gpu.clone(),
             x,
             y,
             w,
-            n,
-            k,
-            precision,
+            shape: DataShape::of(data, precision),
         })
     }
-
-    /// Bytes one pass reads.
-    pub fn bytes_per_pass(&self) -> usize {
-        let e = match self.precision {
-            Precision::F32 => 4,
-            Precision::F64 => 8,
-        };
-        self.n * e * (self.k + 1 + usize::from(self.w.is_some()))
-    }
 }
 
-impl crate::backend::ResidentData for DeviceData {
-    fn n_points(&self) -> usize {
-        self.n
-    }
-    fn n_inputs(&self) -> usize {
-        self.k
-    }
-    fn weighted(&self) -> bool {
-        self.w.is_some()
-    }
-    fn summary(&self) -> &DataSummary {
-        &self.summary
-    }
-    fn bytes_per_pass(&self) -> usize {
-        DeviceData::bytes_per_pass(self)
-    }
-    fn describe(&self) -> String {
-        format!(
-            "cuda {} ({}), {}",
-            self.gpu.name, self.gpu.arch, self.precision
-        )
-    }
-    fn objective<'d, M: Model + ?Sized>(
-        &'d self,
-        model: &M,
-        loss: Loss,
-        f_scale: f64,
-    ) -> Result<Box<dyn Objective + 'd>, FitError> {
-        Ok(Box::new(super::CudaObjective::new(
-            model, self, loss, f_scale,
-        )?))
-    }
-}
+resident_data!(DeviceData, CudaObjective, |s| format!(
+    "cuda {} ({})",
+    s.gpu.name, s.gpu.arch
+));

@@ -3,11 +3,9 @@
 
 use super::data::{DeviceBuffer, DeviceData};
 use super::driver_error;
-use crate::backend::cpu::pass_from_row;
 use crate::error::FitError;
 use crate::loss::Loss;
 use crate::model::Model;
-use crate::solve::{Objective, Pass};
 use cudarc::driver::{CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
 use kernels_gen::kernels::abi;
 
@@ -38,7 +36,7 @@ impl<'d> CudaObjective<'d> {
         let gpu = &data.gpu;
         let module = gpu
             .lock_cache()?
-            .module(&gpu.ctx, &gpu.arch, model, data.precision)?;
+            .module(&gpu.ctx, &gpu.arch, model, data.shape.precision)?;
         let load = |name: &str| {
             module
                 .load_function(name)
@@ -47,7 +45,7 @@ impl<'d> CudaObjective<'d> {
         let np = model.n_params();
         let width = abi::reduction_width(np);
         let block = abi::cuda_block_size(np);
-        let grid = gpu.pass_grid(data.n, block);
+        let grid = gpu.pass_grid(data.shape.n, block);
         let alloc = |len: usize| {
             gpu.stream
                 .alloc_zeros::<f64>(len)
@@ -75,7 +73,7 @@ impl<'d> CudaObjective<'d> {
             .memcpy_htod(p, &mut self.params)
             .map_err(|e| driver_error("copying parameters", e))?;
         crate::profile::record_h2d(std::mem::size_of_val(p) as u64);
-        let (n, stride) = (self.data.n as u64, self.data.n as u64);
+        let (n, stride) = (self.data.shape.n as u64, self.data.shape.n as u64);
         let loss = self.loss.code() as i32;
         let null: u64 = 0;
         let mut b = stream.launch_builder(&self.pass_fn);
@@ -120,13 +118,4 @@ impl<'d> CudaObjective<'d> {
     }
 }
 
-impl Objective for CudaObjective<'_> {
-    fn n_params(&self) -> usize {
-        self.np
-    }
-
-    fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
-        let row = self.row(p)?;
-        Ok(pass_from_row(self.np, &row))
-    }
-}
+objective_from_row!(CudaObjective<'_>, |s| s.np);

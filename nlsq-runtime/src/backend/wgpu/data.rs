@@ -5,12 +5,11 @@
 //! buffers and dispatched on its own; the kernels' grid-stride loops keep every dispatch under
 //! the 65535-workgroups-per-dimension limit, so `x_offset` stays 0.
 
+use super::WgpuObjective;
 use super::{Gpu, backend_error, to_bytes};
-use crate::data::{DataSummary, FitData};
+use crate::backend::DataShape;
+use crate::data::FitData;
 use crate::error::FitError;
-use crate::loss::Loss;
-use crate::model::Model;
-use crate::solve::Objective;
 use kernels_gen::Precision;
 use kernels_gen::kernels::abi;
 use std::sync::Arc;
@@ -37,16 +36,8 @@ pub struct DeviceData {
     pub gpu: Arc<Gpu>,
     /// The chunks, in point order.
     pub chunks: Vec<Chunk>,
-    /// Whether weights were uploaded.
-    pub weighted: bool,
-    /// Points.
-    pub n: usize,
-    /// Predictors per point.
-    pub k: usize,
-    /// Element type of the buffers (and of the model evaluation).
-    pub precision: Precision,
-    /// Sizes and spread of `y`, for the result statistics.
-    pub summary: DataSummary,
+    /// Its size, layout, precision and spread.
+    pub shape: DataShape,
 }
 
 impl DeviceData {
@@ -118,21 +109,10 @@ impl DeviceData {
             )));
         }
         Ok(DeviceData {
-            summary: data.summary(),
             gpu: gpu.clone(),
             chunks,
-            weighted: data.weights.is_some(),
-            n,
-            k,
-            precision,
+            shape: DataShape::of(data, precision),
         })
-    }
-
-    /// Bytes one pass reads.
-    pub fn bytes_per_pass(&self) -> usize {
-        self.n
-            * Gpu::elem_bytes(self.precision) as usize
-            * (self.k + 1 + usize::from(self.weighted))
     }
 }
 
@@ -177,33 +157,7 @@ fn upload(
     Ok(buf)
 }
 
-impl crate::backend::ResidentData for DeviceData {
-    fn n_points(&self) -> usize {
-        self.n
-    }
-    fn n_inputs(&self) -> usize {
-        self.k
-    }
-    fn weighted(&self) -> bool {
-        self.weighted
-    }
-    fn summary(&self) -> &DataSummary {
-        &self.summary
-    }
-    fn bytes_per_pass(&self) -> usize {
-        DeviceData::bytes_per_pass(self)
-    }
-    fn describe(&self) -> String {
-        format!("wgpu {}, {}", self.gpu.describe(), self.precision)
-    }
-    fn objective<'d, M: Model + ?Sized>(
-        &'d self,
-        model: &M,
-        loss: Loss,
-        f_scale: f64,
-    ) -> Result<Box<dyn Objective + 'd>, FitError> {
-        Ok(Box::new(super::WgpuObjective::new(
-            model, self, loss, f_scale,
-        )?))
-    }
-}
+resident_data!(DeviceData, WgpuObjective, |s| format!(
+    "wgpu {}",
+    s.gpu.describe()
+));

@@ -5,11 +5,9 @@
 use super::cache::Pipelines;
 use super::data::DeviceData;
 use super::{Gpu, backend_error, from_bytes, to_bytes};
-use crate::backend::cpu::pass_from_row;
 use crate::error::FitError;
 use crate::loss::Loss;
 use crate::model::Model;
-use crate::solve::{Objective, Pass};
 use kernels_gen::kernels::abi;
 use std::sync::Arc;
 
@@ -128,10 +126,10 @@ impl<'d> WgpuObjective<'d> {
             .cache
             .lock()
             .map_err(|_| backend_error("pipeline cache lock poisoned"))?
-            .pipelines(gpu, model, data.precision)?;
+            .pipelines(gpu, model, data.shape.precision)?;
         let np = model.n_params();
         let width = abi::reduction_width(np) as u64;
-        let elem = Gpu::elem_bytes(data.precision);
+        let elem = Gpu::elem_bytes(data.shape.precision);
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         // Buffers or bindings the device refuses (beyond its limits) are errors, not panics.
         let invalid = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -151,7 +149,7 @@ impl<'d> WgpuObjective<'d> {
                 rows += grid as usize;
                 let u = buffer(gpu, "uniforms", 32, U::UNIFORM | U::COPY_DST);
                 gpu.queue
-                    .write_buffer(&u, 0, &uniforms(c.len, loss, data.weighted));
+                    .write_buffer(&u, 0, &uniforms(c.len, loss, data.shape.weighted));
                 let partials = buffer(
                     gpu,
                     "partials",
@@ -206,7 +204,7 @@ impl<'d> WgpuObjective<'d> {
         self.data
             .gpu
             .queue
-            .write_buffer(&self.params, 0, &to_bytes(&v, self.data.precision));
+            .write_buffer(&self.params, 0, &to_bytes(&v, self.data.shape.precision));
     }
 
     /// The per-workgroup rows of the pass at `p`, in chunk then workgroup order.
@@ -214,7 +212,7 @@ impl<'d> WgpuObjective<'d> {
         let gpu = &self.data.gpu;
         self.set_params(p);
         let width = abi::reduction_width(self.np) as u64;
-        let elem = Gpu::elem_bytes(self.data.precision);
+        let elem = Gpu::elem_bytes(self.data.shape.precision);
         let mut enc = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
@@ -234,7 +232,7 @@ impl<'d> WgpuObjective<'d> {
         }
         gpu.queue.submit([enc.finish()]);
         let bytes = read_back(gpu, &self.readback, self.rows as u64 * width * elem)?;
-        Ok(from_bytes(&bytes, self.data.precision))
+        Ok(from_bytes(&bytes, self.data.shape.precision))
     }
 
     /// The reduction row at `p` (kernel ABI layout), summed in f64 in workgroup order.
@@ -254,8 +252,8 @@ impl<'d> WgpuObjective<'d> {
     pub fn residuals(&mut self, p: &[f64]) -> Result<Vec<f64>, FitError> {
         let gpu = &self.data.gpu;
         self.set_params(p);
-        let elem = Gpu::elem_bytes(self.data.precision);
-        let mut out = Vec::with_capacity(self.data.n);
+        let elem = Gpu::elem_bytes(self.data.shape.precision);
+        let mut out = Vec::with_capacity(self.data.shape.n);
         use wgpu::BufferUsages as U;
         for (c, r) in self.data.chunks.iter().zip(&self.runs) {
             let bytes = c.len as u64 * elem;
@@ -281,20 +279,11 @@ impl<'d> WgpuObjective<'d> {
             }
             enc.copy_buffer_to_buffer(&dev, 0, &host, 0, bytes.max(16));
             gpu.queue.submit([enc.finish()]);
-            let v = from_bytes(&read_back(gpu, &host, bytes)?, self.data.precision);
+            let v = from_bytes(&read_back(gpu, &host, bytes)?, self.data.shape.precision);
             out.extend_from_slice(&v[..c.len]);
         }
         Ok(out)
     }
 }
 
-impl Objective for WgpuObjective<'_> {
-    fn n_params(&self) -> usize {
-        self.np
-    }
-
-    fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
-        let row = self.row(p)?;
-        Ok(pass_from_row(self.np, &row))
-    }
-}
+objective_from_row!(WgpuObjective<'_>, |s| s.np);
