@@ -39,3 +39,8 @@
 
 pub use nlsq_macros::model;
 pub use nlsq_runtime::*;
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

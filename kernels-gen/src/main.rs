@@ -7,6 +7,7 @@
 
 use clap::{Parser, ValueEnum};
 use kernels_gen::{Compiled, Precision, parse};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -68,17 +69,20 @@ fn main() -> ExitCode {
         Target::Wgsl => compiled.wgsl_source(args.precision).to_string(),
         Target::Rust => compiled.rust_source(),
     };
-    println!("{source}");
-    println!(
-        "// parameters: {} ({})",
+    let report = format!(
+        "{source}\n// parameters: {} ({})\n// predictors: {}\n// operations: {} (value and gradient, after sharing)\n// hash: {}\n",
         compiled.ir.n_params(),
-        compiled.ir.param_names().join(", ")
+        compiled.ir.param_names().join(", "),
+        compiled.ir.n_inputs(),
+        compiled.op_count(),
+        compiled.hash
     );
-    println!("// predictors: {}", compiled.ir.n_inputs());
-    println!(
-        "// operations: {} (value and gradient, after sharing)",
-        compiled.op_count()
-    );
-    println!("// hash: {}", compiled.hash);
-    ExitCode::SUCCESS
+    // A closed pipe (`kernels-gen ... | head`) ends the output quietly.
+    match std::io::stdout().lock().write_all(report.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("error: writing the output: {e}");
+            ExitCode::FAILURE
+        }
+        _ => ExitCode::SUCCESS,
+    }
 }
