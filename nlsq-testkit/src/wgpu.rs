@@ -27,7 +27,12 @@ pub fn gpu() -> Option<Arc<Gpu>> {
 pub fn ready(precision: Precision) -> bool {
     let Some(g) = gpu() else { return false };
     if precision == Precision::F64 && !g.has_f64 {
-        eprintln!("SKIPPED: adapter {} has no SHADER_F64", g.describe());
+        let msg = format!("adapter {} has no SHADER_F64", g.describe());
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI=true but {msg}"
+        );
+        eprintln!("SKIPPED: {msg}");
         return false;
     }
     true
