@@ -285,4 +285,58 @@ mod tests {
         let jtj = DMatrix::from_row_slice(2, 2, &[1.0, r, r, 1.0]);
         assert!(pseudo_inverse(&jtj, 100).undetermined.is_empty());
     }
+
+    /// The inverse before undetermined directions were flagged (scipy's threshold on the
+    /// unscaled singular values, then a Jacobi-scaled Cholesky inverse): on matrices of full
+    /// rank the new rule takes the same path and gives the same bits.
+    fn previous_inverse(jtj: &DMatrix<f64>, n_points: usize) -> Option<DMatrix<f64>> {
+        let p = jtj.nrows();
+        let eig = SymmetricEigen::new(jtj.clone());
+        let s: Vec<f64> = eig.eigenvalues.iter().map(|&l| l.max(0.0).sqrt()).collect();
+        let s_max = s.iter().cloned().fold(0.0, f64::max);
+        let threshold = f64::EPSILON * n_points.max(p) as f64 * s_max;
+        if s.iter().any(|&v| v <= threshold) {
+            return None;
+        }
+        let d: Vec<f64> = (0..p).map(|j| jtj[(j, j)].sqrt()).collect();
+        let scaled = DMatrix::from_fn(p, p, |i, j| jtj[(i, j)] / (d[i] * d[j]));
+        let inv = scaled.cholesky()?.inverse();
+        Some(DMatrix::from_fn(p, p, |i, j| inv[(i, j)] / (d[i] * d[j])))
+    }
+
+    #[test]
+    fn full_rank_covariances_are_bit_identical_to_the_previous_rule() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let mut compared = 0;
+        for case in 0..200 {
+            let (n, p) = (10 + case % 50, 1 + case % 6);
+            // Columns of very different scales, as parameters of different units give.
+            let j = DMatrix::from_fn(n, p, |_, k| uniform() * 10f64.powi(k as i32 * 3 - 6));
+            let jtj = j.transpose() * &j;
+            let Some(want) = previous_inverse(&jtj, n) else {
+                continue;
+            };
+            let got = pseudo_inverse(&jtj, n);
+            assert!(
+                got.undetermined.is_empty() && got.dropped == 0,
+                "case {case}"
+            );
+            let same = got
+                .matrix
+                .iter()
+                .zip(want.iter())
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "case {case}");
+            compared += 1;
+            let c = covariance(&jtj, n, 3.0, false);
+            assert!(c.cause.is_none() || n <= p, "case {case}");
+        }
+        assert!(compared > 100, "{compared}");
+    }
 }

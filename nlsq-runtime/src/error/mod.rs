@@ -140,3 +140,37 @@ pub enum FitError {
         message: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overflow_and_domain_errors_give_different_advice() {
+        let overflow = |loss| FitError::SumsOverflow {
+            model: "m".into(),
+            points: 7,
+            loss,
+            f_scale: 0.5,
+        };
+        let linear = overflow(Loss::Linear).to_string();
+        assert!(
+            linear.contains("all 7 points: the data's scale"),
+            "{linear}"
+        );
+        assert!(linear.contains("rescale y") && !linear.contains("f_scale"));
+        let robust = overflow(Loss::Huber).to_string();
+        assert!(
+            robust.contains("f_scale = 0.5 with the huber loss"),
+            "{robust}"
+        );
+        let domain = FitError::NonFiniteModelAtP0 {
+            model: "m".into(),
+            count: 1,
+            points: 7,
+            first: 3,
+        }
+        .to_string();
+        assert!(domain.contains("domain") && !domain.contains("rescale"));
+    }
+}
