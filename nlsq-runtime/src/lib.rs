@@ -41,5 +41,5 @@ pub use memory::{DataMode, DataPlan, MemoryLimits};
 pub use model::{ExprModel, Model};
 pub use predictors::Predictors;
 pub use profile::ProfileReport;
-pub use result::FitResult;
+pub use result::{CovarianceIssue, FitResult};
 pub use solve::{IterationInfo, Method, Status};

@@ -20,33 +20,52 @@ pub struct FitResult {
     /// Covariance of the parameters (rows), scipy `curve_fit`'s `pcov`.
     #[serde(with = "crate::serde_float::rows")]
     pub pcov: Vec<Vec<f64>>,
-    /// `pcov` could not be estimated; every entry is `+∞` (scipy's `OptimizeWarning`).
+    /// `pcov` is not fully estimated: some or all parameters have infinite variance (scipy
+    /// warns with an `OptimizeWarning`); [`FitResult::covariance_issue`] says why.
     pub covariance_indeterminate: bool,
+    /// Why `pcov` is not fully estimated, when it is not: parameters the data do not determine
+    /// (their rows and columns of `pcov` are `+∞`, the others keep their variances), no degrees
+    /// of freedom, or a non-finite `JᵀJ` (then every entry is `+∞`). The rank rule and how it
+    /// relates to scipy's, for each method, are in the docs of [`CovarianceIssue`].
+    #[serde(default)]
+    pub covariance_issue: Option<CovarianceIssue>,
     /// Standard errors `sqrt(diag(pcov))`.
     #[serde(with = "crate::serde_float::vec")]
     pub perr: Vec<f64>,
     /// 95% confidence intervals `popt ± t₀.₉₇₅(dof) · perr`.
     #[serde(with = "crate::serde_float::pairs")]
     pub ci95: Vec<(f64, f64)>,
-    /// `½ Σ ρ` at the solution (scipy's `cost`).
+    /// `½ Σ ρ` at the solution (scipy's `cost`, the objective the solver minimised).
     #[serde(with = "crate::serde_float::scalar")]
     pub cost: f64,
-    /// `Σ ρ` (the weighted sum of squared residuals for the linear loss).
+    /// The robust objective `Σ ρ_i = Σ f_scale² ρ((w_i r_i / f_scale)²) = 2 · cost`, which
+    /// also scales `pcov` (scipy's rule, for every loss). For the linear loss it equals
+    /// `chi2`; for a robust loss it is *not* a χ² (it is in units of `f_scale²`, and bounded
+    /// per point for some losses). `NaN` in results written before this field existed.
+    #[serde(default = "nan", with = "crate::serde_float::scalar")]
+    pub sum_rho: f64,
+    /// χ² `= Σ (w_i r_i)²`, the sum of squared weighted residuals at the solution, for every
+    /// loss: `r_i = f(x_i; p) − y_i`, `w_i = 1/σ_i` with a 1-D sigma, 1 without, and `w r` the
+    /// whitened residuals `L⁻¹ r` with a covariance sigma. For the linear loss it is `sum_rho`;
+    /// for a robust loss it is the least-squares χ² of the robust solution (the residuals the
+    /// loss down-weighted count in full). `NaN` for a robust fit on device-resident data (its
+    /// residuals are not read back).
     #[serde(with = "crate::serde_float::scalar")]
     pub chi2: f64,
-    /// `chi2 / dof`.
+    /// `chi2 / dof` (`+∞` with no degrees of freedom).
     #[serde(with = "crate::serde_float::scalar")]
     pub reduced_chi2: f64,
-    /// `1 − Σ(y − f)² / Σ(y − ȳ)²` on unweighted residuals.
+    /// `1 − Σ(y − f)² / Σ(y − ȳ)²` on unweighted residuals, for every loss and sigma.
     #[serde(with = "crate::serde_float::scalar")]
     pub r_squared: f64,
-    /// `sqrt(Σ(y − f)² / N)` on unweighted residuals.
+    /// `sqrt(Σ(y − f)² / N)` on unweighted residuals, for every loss and sigma.
     #[serde(with = "crate::serde_float::scalar")]
     pub rmse: f64,
-    /// Akaike information criterion `N ln(chi2 / N) + 2P`.
+    /// Akaike information criterion `N ln(chi2 / N) + 2P` (Gaussian likelihood of the weighted
+    /// residuals with an unknown common scale), from `chi2` for every loss.
     #[serde(with = "crate::serde_float::scalar")]
     pub aic: f64,
-    /// Bayesian information criterion `N ln(chi2 / N) + P ln N`.
+    /// Bayesian information criterion `N ln(chi2 / N) + P ln N`, from `chi2` for every loss.
     #[serde(with = "crate::serde_float::scalar")]
     pub bic: f64,
     /// Points used.
@@ -94,6 +113,75 @@ pub struct FitResult {
     /// What the checkpoint writer did, for a fit with [`crate::CurveFit::checkpoint`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<crate::checkpoint::CheckpointReport>,
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+/// Why a fit's covariance is not fully estimated ([`FitResult::covariance_issue`]).
+///
+/// # The rank rule
+///
+/// The data do not determine a direction of the parameters when `JᵀJ` (at the solution,
+/// scaled to unit diagonal, `D⁻¹ JᵀJ D⁻¹` with `D = sqrt(diag JᵀJ)`) has an eigenvalue
+/// `μ_i <= eps · max(N, P) · μ_max` (`eps = f64::EPSILON`), or a parameter's column of `J` is
+/// exactly zero. This is scipy's pseudo-inverse threshold `eps · max(M, N) · s_max` applied to
+/// the eigenvalues of `JᵀJ` (`μ = s²`) instead of the singular values of `J`: `JᵀJ` summed in
+/// f64 cannot resolve singular values below about `sqrt(eps) · s_max`, where an exactly
+/// undetermined direction lands after rounding. The parameters with more than `sqrt(eps)` of
+/// their squared weight in those directions get `+∞` variances (rows and columns of `pcov`);
+/// the others are determined by the data and keep their variances.
+///
+/// # Relation to scipy's `curve_fit`
+///
+/// The rule is the same for every method here. scipy differs per method: `lm` inverts `R` of
+/// MINPACK's pivoted QR of `J` and fills `pcov` with `+∞` (with an `OptimizeWarning`) only when
+/// `R` is exactly singular — a zero column (`a·exp(−b x) + 0·c`) does that, nearly
+/// proportional columns (`a·x + b·c`) give huge finite variances; `trf` and `dogbox` take the
+/// pseudo-inverse from the SVD of `J` with the threshold above on `s`, which gives a discarded
+/// direction *zero* variance, unflagged (`perr = 0` for `c` in `a·exp(−b x) + 0·c`), and fill
+/// `pcov` with `+∞` only when it is not finite. Fits whose `JᵀJ` has full rank by this rule get
+/// scipy's covariance.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum CovarianceIssue {
+    /// The data do not determine some directions of the parameters: `directions` eigenvalues
+    /// of the scaled `JᵀJ` fell below the rank threshold (or columns of `J` were zero);
+    /// `parameters` take part in them and have infinite variance.
+    RankDeficient {
+        /// Undetermined directions.
+        directions: usize,
+        /// The parameters involved, by name.
+        parameters: Vec<String>,
+    },
+    /// `N <= P` (without `absolute_sigma`): no degrees of freedom to estimate the residual
+    /// variance; every entry of `pcov` is `+∞`.
+    NoDegreesOfFreedom,
+    /// `JᵀJ` or its inverse is not finite; every entry of `pcov` is `+∞`.
+    NotFinite,
+}
+
+impl fmt::Display for CovarianceIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CovarianceIssue::RankDeficient {
+                directions,
+                parameters,
+            } => write!(
+                f,
+                "the data do not determine {directions} direction{} of the parameters (JᵀJ is \
+                 rank-deficient: eigenvalue <= eps·max(N, P)·largest, on unit diagonal); \
+                 infinite variance for {}",
+                if *directions == 1 { "" } else { "s" },
+                parameters.join(", ")
+            ),
+            CovarianceIssue::NoDegreesOfFreedom => f.write_str(
+                "no degrees of freedom (points <= parameters) to estimate the residual variance",
+            ),
+            CovarianceIssue::NotFinite => f.write_str("JᵀJ or its inverse is not finite"),
+        }
+    }
 }
 
 impl FitResult {
@@ -205,15 +293,36 @@ impl fmt::Display for FitResult {
             writeln!(f, "{}", self.data_plan)?;
         }
         if self.covariance_indeterminate {
+            match &self.covariance_issue {
+                Some(issue) => writeln!(
+                    f,
+                    "warning: the covariance of the parameters could not be fully estimated: {issue}"
+                )?,
+                None => writeln!(
+                    f,
+                    "warning: the covariance of the parameters could not be estimated"
+                )?,
+            }
+        }
+        if self.loss != Loss::Linear {
             writeln!(
                 f,
-                "warning: the covariance of the parameters could not be estimated"
+                "robust objective ({} loss, f_scale {}): cost ½Σρ {}  Σρ {}",
+                self.loss,
+                g(self.f_scale),
+                g(self.cost),
+                g(self.sum_rho)
             )?;
+            write!(
+                f,
+                "least-squares statistics of the robust solution, on all weighted residuals: "
+            )?;
+        } else {
+            write!(f, "least squares: cost {}  ", g(self.cost))?;
         }
         write!(
             f,
-            "cost {}  chi2 {}  reduced chi2 {}  R² {:.6}  RMSE {}  AIC {:.4}  BIC {:.4}",
-            g(self.cost),
+            "chi2 {}  reduced chi2 {}  R² {:.6}  RMSE {}  AIC {:.4}  BIC {:.4}",
             g(self.chi2),
             g(self.reduced_chi2),
             self.r_squared,

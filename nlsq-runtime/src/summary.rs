@@ -1,21 +1,24 @@
 //! Turning a solver's output into a [`FitResult`]: covariance with scipy's rules, standard
 //! errors, confidence intervals and goodness-of-fit statistics.
 
-use crate::covariance::covariance;
+use crate::covariance::{Cause, covariance};
 use crate::data::DataSummary;
 use crate::loss::Loss;
 use crate::model::Model;
-use crate::result::FitResult;
+use crate::result::{CovarianceIssue, FitResult};
 use crate::solve::Method;
 use crate::solve::SolverOutput;
 use std::time::Instant;
 
+/// The result of `out`. `ssr` is `Σ(y − f)²` unweighted (for R² and RMSE), `weighted_ssr`
+/// `Σ(w r)²` (χ² of a robust fit; unused for the linear loss, whose χ² is `Σρ`, bit for bit).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn assemble<M: Model>(
     model: &M,
     data: &DataSummary,
     out: SolverOutput,
     ssr: f64,
+    weighted_ssr: f64,
     method: Method,
     loss: Loss,
     f_scale: f64,
@@ -35,18 +38,37 @@ pub(crate) fn assemble<M: Model>(
         .collect();
     let sst = data.sst;
     let nf = n as f64;
-    let chi2 = sum_rho;
+    let chi2 = if loss == Loss::Linear {
+        sum_rho
+    } else {
+        weighted_ssr
+    };
+    let names: Vec<String> = model.param_names().iter().map(|s| s.to_string()).collect();
+    let covariance_issue = cov.cause.map(|cause| match cause {
+        Cause::RankDeficient => CovarianceIssue::RankDeficient {
+            directions: cov.rank_deficiency,
+            parameters: cov
+                .undetermined
+                .iter()
+                .map(|&j| names.get(j).cloned().unwrap_or_else(|| format!("p{j}")))
+                .collect(),
+        },
+        Cause::NoDegreesOfFreedom => CovarianceIssue::NoDegreesOfFreedom,
+        Cause::NotFinite => CovarianceIssue::NotFinite,
+    });
     let ll = nf * (chi2 / nf).ln();
     FitResult {
         model: model.name().to_string(),
-        param_names: model.param_names().iter().map(|s| s.to_string()).collect(),
+        param_names: names,
         pcov: (0..np)
             .map(|i| (0..np).map(|j| cov.matrix[(i, j)]).collect())
             .collect(),
         covariance_indeterminate: cov.indeterminate,
+        covariance_issue,
         perr,
         ci95,
         cost: out.pass.cost,
+        sum_rho,
         chi2,
         reduced_chi2: if dof > 0 {
             chi2 / dof as f64

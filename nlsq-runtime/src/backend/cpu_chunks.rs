@@ -77,6 +77,21 @@ pub(crate) fn first_nonfinite_in<M: Model>(
     Ok(found)
 }
 
+/// `Σ (w_i (f(x_i; p) − y_i))²`, weighted, by one pass of `reader` on the CPU.
+pub(crate) fn weighted_ssr<M: Model>(
+    model: &M,
+    reader: &mut ChunkReader<'_>,
+    p: &[f64],
+) -> Result<f64, FitError> {
+    let mut ssr = 0.0;
+    reader.pass(|data, _| {
+        let r = CpuBackend::new(model, data, Loss::Linear, 1.0).residuals(p);
+        ssr += r.iter().map(|r| r * r).sum::<f64>();
+        Ok(())
+    })?;
+    Ok(ssr)
+}
+
 /// `Σ (y_i − f(x_i; p))²`, unweighted, by one pass of `reader` on the CPU.
 pub(crate) fn unweighted_ssr<M: Model>(
     model: &M,

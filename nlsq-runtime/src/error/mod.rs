@@ -4,6 +4,17 @@ mod checkpoint;
 
 pub use checkpoint::CheckpointError;
 
+use crate::loss::Loss;
+
+/// For [`FitError::SumsOverflow`]: with a robust loss, the scaled residuals may be to blame.
+fn robust_note(loss: Loss, f_scale: f64) -> String {
+    if loss == Loss::Linear {
+        String::new()
+    } else {
+        format!(" (or (r / f_scale)² overflowed: f_scale = {f_scale} with the {loss} loss)")
+    }
+}
+
 /// Why a fit could not be run or finished.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 #[non_exhaustive]
@@ -57,7 +68,7 @@ pub enum FitError {
         /// The value.
         value: f64,
     },
-    /// The model is not finite at the starting point.
+    /// The model or its derivatives are not finite at the starting point, at some points.
     #[error(
         "model `{model}` gives a non-finite value or derivative at p0 for {count} of {points} points (first at point {first}); choose another p0 or check the model's domain"
     )]
@@ -70,6 +81,23 @@ pub enum FitError {
         points: usize,
         /// First offending point (or 0 when unknown).
         first: usize,
+    },
+    /// The sums of the pass at p0 (cost, `JᵀJ`, `Jᵀr`) overflowed although the model and its
+    /// derivatives are finite at every point: the data's scale (or the parameters') is beyond
+    /// what f64 sums of squares hold, not the model's domain.
+    #[error(
+        "the sums of squares at p0 overflow f64 although model `{model}` and its derivatives are finite at all {points} points{}: the data's scale is too large (a weighted residual or a derivative beyond ~1e154 squares to infinity, or N squares sum past ~1.8e308); rescale y (and sigma), the predictors or the parameters to moderate magnitudes",
+        robust_note(*.loss, *.f_scale)
+    )]
+    SumsOverflow {
+        /// Model name.
+        model: String,
+        /// Points in the pass.
+        points: usize,
+        /// The loss of the fit; with a robust loss, `(r / f_scale)²` may have overflowed too.
+        loss: Loss,
+        /// The loss scale.
+        f_scale: f64,
     },
     /// Sigma that is zero, negative or not finite, or a covariance that is not positive definite.
     #[error("bad sigma: {0}")]
@@ -111,4 +139,38 @@ pub enum FitError {
         /// What happened.
         message: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overflow_and_domain_errors_give_different_advice() {
+        let overflow = |loss| FitError::SumsOverflow {
+            model: "m".into(),
+            points: 7,
+            loss,
+            f_scale: 0.5,
+        };
+        let linear = overflow(Loss::Linear).to_string();
+        assert!(
+            linear.contains("all 7 points: the data's scale"),
+            "{linear}"
+        );
+        assert!(linear.contains("rescale y") && !linear.contains("f_scale"));
+        let robust = overflow(Loss::Huber).to_string();
+        assert!(
+            robust.contains("f_scale = 0.5 with the huber loss"),
+            "{robust}"
+        );
+        let domain = FitError::NonFiniteModelAtP0 {
+            model: "m".into(),
+            count: 1,
+            points: 7,
+            first: 3,
+        }
+        .to_string();
+        assert!(domain.contains("domain") && !domain.contains("rescale"));
+    }
 }

@@ -38,6 +38,12 @@ pub(crate) trait Route {
     /// loss is linear, so an unweighted fit has it as twice the last pass's cost.
     fn unweighted_ssr(&mut self, out: &SolverOutput, linear: bool) -> Result<f64, FitError>;
 
+    /// `Σ (w_i r_i)²` at `p`, whatever the loss: the weighted residuals (whitened with a
+    /// covariance sigma; `w = 1` without sigma) summed in squares, evaluated on the CPU; `NaN`
+    /// when the route cannot (device-resident data). For the statistics of a robust fit, and to
+    /// tell overflowing data from an overflowing `f_scale` at the first pass.
+    fn weighted_ssr(&mut self, p: &[f64]) -> Result<f64, FitError>;
+
     /// The sizes of the fitted data, after the solve (streamed data is counted by its passes),
     /// with the route's last word on `plan`.
     fn summary(&mut self, plan: &mut DataPlan) -> DataSummary;
@@ -90,13 +96,20 @@ pub(crate) fn finish<M: Model>(
         .as_mut()
         .map(|f| &mut **f as &mut dyn FnMut(&IterationInfo<'_>) -> ControlFlow<()>);
     let (out, extras) = spec.long.run(&session, route.objective(), timer, job, cb)?;
-    let ssr = route.unweighted_ssr(&out, spec.loss == crate::loss::Loss::Linear)?;
+    let linear = spec.loss == crate::loss::Loss::Linear;
+    let ssr = route.unweighted_ssr(&out, linear)?;
+    let weighted_ssr = if linear {
+        f64::NAN
+    } else {
+        route.weighted_ssr(&out.x)?
+    };
     let summary = route.summary(&mut plan);
     let mut result = extras.apply(assemble(
         &spec.model,
         &summary,
         out,
         ssr,
+        weighted_ssr,
         spec.method,
         spec.loss,
         spec.f_scale,
@@ -110,7 +123,10 @@ pub(crate) fn finish<M: Model>(
 
 /// The pass at p0 counts the data (enough points for the parameters?) and, unless the fit
 /// resumes from a checkpoint, must be finite (scipy: "Residuals are not finite in the initial
-/// point"), the error naming the first point where the model is not.
+/// point"). A non-finite pass is blamed on what caused it: the model, when it is not finite at
+/// some points (the error names the first); the loss scale, when the model is finite
+/// everywhere and the weighted residuals' squares sum to a finite value but a robust loss's
+/// `(r / f_scale)²` did not; else the data's scale (the sums overflowed).
 fn check_first_pass<M: Model>(
     spec: &Spec<M>,
     route: &mut dyn Route,
@@ -123,11 +139,35 @@ fn check_first_pass<M: Model>(
         return Err(FitError::TooFewPoints { points, params: np });
     }
     if !resuming && !pass.is_finite() {
-        return Err(FitError::NonFiniteModelAtP0 {
-            model: spec.model.name().to_string(),
-            count: pass.n_nonfinite.max(1) as usize,
+        let model = spec.model.name().to_string();
+        if pass.n_nonfinite > 0 {
+            return Err(FitError::NonFiniteModelAtP0 {
+                model,
+                count: pass.n_nonfinite as usize,
+                points,
+                first: route.first_nonfinite(&spec.p0)?,
+            });
+        }
+        let robust = spec.loss != crate::loss::Loss::Linear;
+        if robust {
+            let ssr = route.weighted_ssr(&spec.p0)?;
+            if ssr.is_finite() {
+                return Err(FitError::InvalidOption {
+                    option: "f_scale".into(),
+                    reason: format!(
+                        "{} is too small for these data: (r / f_scale)² overflows at p0 although \
+                         Σ (w r)² = {ssr:e} is finite; choose f_scale near the size of the \
+                         inliers' residuals",
+                        spec.f_scale
+                    ),
+                });
+            }
+        }
+        return Err(FitError::SumsOverflow {
+            model,
             points,
-            first: route.first_nonfinite(&spec.p0)?,
+            loss: spec.loss,
+            f_scale: spec.f_scale,
         });
     }
     let (model, method) = (spec.model.name(), spec.method);

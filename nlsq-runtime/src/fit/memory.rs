@@ -126,6 +126,20 @@ impl<M: Model> Route for InMemory<'_, M> {
         })
     }
 
+    fn weighted_ssr(&mut self, p: &[f64]) -> Result<f64, FitError> {
+        Ok(match &self.cov {
+            Some(c) => {
+                let linear = WhitenedObjective::new(self.model, self.data, c, Loss::Linear, 1.0)?;
+                whitened_ssr(linear, p)?
+            }
+            None => CpuBackend::new(self.model, self.data, Loss::Linear, 1.0)
+                .residuals(p)
+                .iter()
+                .map(|r| r * r)
+                .sum(),
+        })
+    }
+
     fn summary(&mut self, _: &mut DataPlan) -> DataSummary {
         self.data.summary()
     }
@@ -133,4 +147,12 @@ impl<M: Model> Route for InMemory<'_, M> {
     fn backend(&self) -> String {
         self.backend.clone()
     }
+}
+
+/// `Σ (L⁻¹ r)²` at `p`: twice the cost of the linear-loss whitened objective.
+fn whitened_ssr<M: Model>(
+    mut objective: WhitenedObjective<'_, M>,
+    p: &[f64],
+) -> Result<f64, FitError> {
+    Ok(2.0 * objective.pass(p)?.cost)
 }

@@ -54,6 +54,9 @@ pub(crate) struct OnlineState {
     pub cost: f64,
     /// Summed unweighted squared residuals, each chunk at its estimate.
     pub ssr: f64,
+    /// Summed weighted squared residuals `Σ (w r)²`, each chunk at its estimate (robust
+    /// losses only; 0 for the linear loss, whose χ² is twice the cost).
+    pub wssr: f64,
     /// Chunks fitted.
     pub chunks: u64,
     /// Points fitted.
@@ -68,6 +71,8 @@ pub(crate) struct OnlineOutput {
     pub out: SolverOutput,
     /// `Σ (y − f)²` over all chunks, each at its own estimate.
     pub ssr: f64,
+    /// `Σ (w r)²` over all chunks, each at its own estimate (robust losses only).
+    pub wssr: f64,
     /// The largest move of a parameter in the last chunk, in standard errors.
     pub last_step_in_se: f64,
     /// Chunks read.
@@ -114,6 +119,7 @@ fn solve_online<M: Model>(
         information: None,
         cost: 0.0,
         ssr: 0.0,
+        wssr: 0.0,
         chunks: 0,
         points: 0,
     };
@@ -132,6 +138,9 @@ fn solve_online<M: Model>(
         let own = pass_from_row(np, &obj.cpu.row(&out.x));
         st.cost += own.cost;
         st.ssr += obj.cpu.unweighted_ssr(&out.x);
+        if loss != Loss::Linear {
+            st.wssr += obj.cpu.residuals(&out.x).iter().map(|r| r * r).sum::<f64>();
+        }
         last_step = DVector::from_column_slice(&out.x) - DVector::from_column_slice(&st.p);
         tracing::debug!(
             chunk = st.chunks,
@@ -154,6 +163,7 @@ fn solve_online<M: Model>(
         information: a,
         cost,
         ssr,
+        wssr,
         chunks,
         ..
     } = st;
@@ -171,6 +181,7 @@ fn solve_online<M: Model>(
     Ok(OnlineOutput {
         out,
         ssr,
+        wssr,
         last_step_in_se,
         chunks,
     })
@@ -186,9 +197,11 @@ fn step_in_standard_errors(step: &DVector<f64>, a: &DMatrix<f64>, cost: f64, n: 
     } else {
         f64::NAN
     };
-    let (inv, _) = crate::covariance::pseudo_inverse(a, n as usize);
+    let inv = crate::covariance::pseudo_inverse(a, n as usize);
+    // A parameter the data do not determine has an infinite standard error: any step is 0 of it.
     (0..np)
-        .map(|j| step[j].abs() / (inv[(j, j)] * s2).sqrt())
+        .filter(|j| !inv.undetermined.contains(j))
+        .map(|j| step[j].abs() / (inv.matrix[(j, j)] * s2).sqrt())
         .fold(0.0, f64::max)
 }
 
@@ -219,7 +232,16 @@ pub(crate) fn fit_online<M: Model>(
         spec.method,
         loss,
         f_scale,
-    )?;
+    )
+    .map_err(|e| match e {
+        FitError::SumsOverflow { points, .. } => FitError::SumsOverflow {
+            model: model.name().to_string(),
+            points,
+            loss,
+            f_scale,
+        },
+        e => e,
+    })?;
     let stats: StreamStats = reader.stats().copied().unwrap_or_default();
     if (stats.n as usize) < np {
         return Err(FitError::TooFewPoints {
@@ -241,6 +263,7 @@ pub(crate) fn fit_online<M: Model>(
         &stats.summary(),
         online.out,
         online.ssr,
+        online.wssr,
         spec.method,
         loss,
         f_scale,

@@ -84,6 +84,11 @@ impl<D: ResidentData> Route for Resident<'_, D> {
         Ok(if plain { 2.0 * out.pass.cost } else { f64::NAN })
     }
 
+    /// The residuals stay on the device: unknown.
+    fn weighted_ssr(&mut self, _: &[f64]) -> Result<f64, FitError> {
+        Ok(f64::NAN)
+    }
+
     fn summary(&mut self, _: &mut DataPlan) -> DataSummary {
         self.data.shape().summary
     }

@@ -185,6 +185,38 @@ fn check_scalars<M: Model>(fit: &CurveFit<'_, M>, np: usize) -> Result<(), FitEr
             format!("{} must be positive and finite", fit.f_scale),
         ));
     }
+    // A robust loss works in units of f_scale²: it must be a normal f64 and finite, or every
+    // point's (r / f_scale)² overflows (or vanishes) whatever the data.
+    let (lo, hi) = (f64::MIN_POSITIVE.sqrt(), f64::MAX.sqrt());
+    if fit.loss != Loss::Linear && !(lo..=hi).contains(&fit.f_scale) {
+        return Err(invalid(
+            "f_scale",
+            format!(
+                "{} is degenerate for the {} loss: f_scale² (the loss's unit) {} f64's range \
+                 (f_scale must lie in [{lo:.3e}, {hi:.3e}]); choose f_scale near the size of \
+                 the inliers' residuals",
+                fit.f_scale,
+                fit.loss,
+                if fit.f_scale < lo {
+                    "underflows below"
+                } else {
+                    "overflows"
+                }
+            ),
+        ));
+    }
+    let tols = [fit.options.ftol, fit.options.xtol, fit.options.gtol];
+    if tols.iter().all(|t| *t < f64::EPSILON) {
+        // scipy's least_squares raises the same ValueError.
+        return Err(invalid(
+            "tol",
+            format!(
+                "ftol {}, xtol {} and gtol {} are all below machine epsilon: no convergence test \
+                 could ever be met; set at least one to 2.2e-16 or more (the default is 1e-8)",
+                tols[0], tols[1], tols[2]
+            ),
+        ));
+    }
     for (opt, v) in [
         ("ftol", fit.options.ftol),
         ("xtol", fit.options.xtol),

@@ -117,6 +117,10 @@ impl<M: Model> Route for Streamed<'_, M> {
         cpu_chunks::unweighted_ssr(self.model, self.objective.reader_mut(), &out.x)
     }
 
+    fn weighted_ssr(&mut self, p: &[f64]) -> Result<f64, FitError> {
+        cpu_chunks::weighted_ssr(self.model, self.objective.reader_mut(), p)
+    }
+
     fn summary(&mut self, plan: &mut DataPlan) -> DataSummary {
         let stats = self
             .objective

@@ -79,6 +79,16 @@ impl Pass {
 /// initial point").
 pub(crate) fn initial_pass(obj: &mut dyn Objective, x0: &[f64]) -> Result<Pass, FitError> {
     let pass = obj.pass(x0)?;
+    if !pass.is_finite() && pass.n_nonfinite == 0 {
+        // Every point finite, the sums not: the data's scale, not the model's domain. The
+        // caller knows the model and loss; the fit pipeline checks its first pass itself.
+        return Err(FitError::SumsOverflow {
+            model: "objective".into(),
+            points: pass.n_points as usize,
+            loss: crate::loss::Loss::Linear,
+            f_scale: 1.0,
+        });
+    }
     if !pass.is_finite() {
         return Err(FitError::NonFiniteModelAtP0 {
             model: "objective".into(),
