@@ -103,6 +103,17 @@ impl<M: Model> Objective for PriorObjective<'_, M> {
     }
 }
 
+impl OnlineState {
+    /// Takes a chunk of `points` points fitted to `out`, where its own cost is `cost`.
+    fn absorb(&mut self, out: &SolverOutput, cost: f64, points: usize) {
+        self.cost += cost;
+        self.p.clone_from(&out.x);
+        self.information = Some(out.pass.jtj.clone());
+        self.chunks += 1;
+        self.points += points as u64;
+    }
+}
+
 /// Fits the chunks of `reader` once each, in order.
 fn solve_online<M: Model>(
     model: &M,
@@ -136,7 +147,6 @@ fn solve_online<M: Model>(
         };
         let out = solve::solve_with(method, &mut obj, &st.p, options, Default::default())?;
         let own = pass_from_row(np, &obj.cpu.row(&out.x));
-        st.cost += own.cost;
         st.ssr += obj.cpu.unweighted_ssr(&out.x);
         if loss != Loss::Linear {
             st.wssr += obj.cpu.residuals(&out.x).iter().map(|r| r * r).sum::<f64>();
@@ -149,10 +159,7 @@ fn solve_online<M: Model>(
             cost = own.cost,
             "online chunk fitted"
         );
-        st.p.clone_from(&out.x);
-        st.information = Some(out.pass.jtj.clone());
-        st.chunks += 1;
-        st.points += data.len() as u64;
+        st.absorb(&out, own.cost, data.len());
         nfev += out.nfev;
         njev += out.njev;
         nit += out.nit;
