@@ -28,9 +28,12 @@
 //!   [`MAX_DIFF_VISITS`] steps of differentiation (parameters times the nodes that depend
 //!   on each).
 //!
-//! The largest real models (the corpus in `kernels-gen/tests/corpus`) use a few hundred
-//! tokens, nest at most 6 levels and make at most a few hundred nodes; a 256-parameter
-//! model with a loop makes about 2,600 nodes.
+//! The limits are far above real models: the largest in the corpus
+//! (`kernels-gen/tests/corpus`) has 205 tokens and 84 graph nodes (57 operations for value
+//! and gradient), and a 256-parameter model with a loop makes 1,784 nodes. They keep the worst
+//! case of each stage small in a debug build: syn's stack within about 1.1 MiB (measured per
+//! construct, up to 51 KiB for one level of generics), a pathological input rejected in well
+//! under a second, and 1,024 parameters differentiated in about 0.3 s.
 
 mod locate;
 mod lower;
