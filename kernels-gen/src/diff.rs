@@ -11,53 +11,169 @@
 //! condition.
 
 use crate::ir::{BinaryOp, CmpOp, Graph, Node, NodeId, UnaryOp};
-use std::collections::HashMap;
 
 /// Returns `d(expr)/d(param j)`, adding the needed nodes to `g`.
 pub fn derivative(g: &mut Graph, expr: NodeId, j: u32) -> NodeId {
-    let mut memo = HashMap::new();
-    d(g, expr, j, &mut memo)
+    let ranges = param_ranges(g, expr);
+    let mut memo = Memo::new(expr);
+    let mut unlimited = usize::MAX;
+    d(g, expr, j, &ranges, &mut memo, &mut unlimited).unwrap_or(NO_NODE)
 }
 
 /// Returns the derivatives of `expr` with respect to parameters `0..n_params`.
 pub fn gradient(g: &mut Graph, expr: NodeId, n_params: u32) -> Vec<NodeId> {
-    (0..n_params).map(|j| derivative(g, expr, j)).collect()
+    gradient_within(g, expr, n_params, usize::MAX, usize::MAX).unwrap_or_default()
 }
 
-fn d(g: &mut Graph, id: NodeId, j: u32, memo: &mut HashMap<NodeId, NodeId>) -> NodeId {
-    if let Some(&r) = memo.get(&id) {
-        return r;
+/// Like [`gradient`], but gives up (`None`) once the graph has more than `max_nodes` nodes or
+/// the walks have visited more than `max_visits` nodes in all (each derivative walks the part
+/// of the value that depends on its parameter). Each derivative adds at most a few nodes per
+/// node of the value, so the graph never gets much beyond the limit before the check.
+pub fn gradient_within(
+    g: &mut Graph,
+    expr: NodeId,
+    n_params: u32,
+    max_nodes: usize,
+    max_visits: usize,
+) -> Option<Vec<NodeId>> {
+    let mut visits_left = max_visits;
+    let ranges = param_ranges(g, expr);
+    let mut memo = Memo::new(expr);
+    let mut grad = Vec::with_capacity(n_params as usize);
+    for j in 0..n_params {
+        if g.len() > max_nodes {
+            return None;
+        }
+        memo.clear();
+        grad.push(d(g, expr, j, &ranges, &mut memo, &mut visits_left)?);
     }
-    let node = *g.node(id);
-    let r = match node {
-        Node::Const(_) | Node::Input(_) => g.constant(0.0),
-        Node::Param(k) => g.constant(if k == j { 1.0 } else { 0.0 }),
-        Node::Bool(_) | Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_) => {
-            // Booleans carry no derivative; they only ever appear as conditions.
-            g.constant(0.0)
+    (g.len() <= max_nodes).then_some(grad)
+}
+
+/// Not a node.
+const NO_NODE: NodeId = NodeId(u32::MAX);
+
+/// The derivatives found so far in one walk, by node id; clearing is O(1) (entries of
+/// earlier walks carry an older generation).
+struct Memo {
+    entries: Vec<(u32, NodeId)>,
+    generation: u32,
+}
+
+impl Memo {
+    fn new(root: NodeId) -> Self {
+        Memo {
+            entries: vec![(0, NO_NODE); root.index() + 1],
+            generation: 1,
         }
-        Node::Select(c, a, b) => {
-            let da = d(g, a, j, memo);
-            let db = d(g, b, j, memo);
-            g.select(c, da, db)
+    }
+
+    fn clear(&mut self) {
+        self.generation += 1;
+    }
+
+    fn get(&self, id: NodeId) -> Option<NodeId> {
+        let (generation, d) = self.entries[id.index()];
+        (generation == self.generation).then_some(d)
+    }
+
+    fn set(&mut self, id: NodeId, d: NodeId) {
+        self.entries[id.index()] = (self.generation, d);
+    }
+
+    /// A derivative known to be done (the walk's children are finished before their parent).
+    fn done(&self, id: NodeId) -> NodeId {
+        self.get(id).unwrap_or(NO_NODE)
+    }
+}
+
+/// For every node up to `root`, the smallest and largest parameter it depends on (an empty
+/// range, `(u32::MAX, 0)`, for none). Ids are topological, so one pass in id order does it.
+fn param_ranges(g: &Graph, root: NodeId) -> Vec<(u32, u32)> {
+    let mut ranges: Vec<(u32, u32)> = Vec::with_capacity(root.index() + 1);
+    for node in &g.nodes()[..=root.index()] {
+        let r = match *node {
+            Node::Param(k) => (k, k),
+            n => n.children().fold((u32::MAX, 0), |(lo, hi), c| {
+                let (clo, chi) = ranges[c.index()];
+                (lo.min(clo), hi.max(chi))
+            }),
+        };
+        ranges.push(r);
+    }
+    ranges
+}
+
+/// `d(root)/d(param j)`, memoized. A post-order walk with an explicit stack (the graph can be
+/// as deep as it is large); it visits children in the order a recursive walk would, first
+/// operand first, so nodes are created in the same order and the graph is the same. A
+/// subgraph that cannot depend on parameter `j` is not walked: its derivative is zero, and
+/// the walk would only have made the zero constant.
+fn d(
+    g: &mut Graph,
+    root: NodeId,
+    j: u32,
+    ranges: &[(u32, u32)],
+    memo: &mut Memo,
+    visits_left: &mut usize,
+) -> Option<NodeId> {
+    // The zero constant, once made (it is made where a recursive walk would first make it).
+    let mut zero = None;
+    let mut zero_of = |g: &mut Graph| *zero.get_or_insert_with(|| g.constant(0.0));
+    let mut stack = vec![(root, false)];
+    while let Some((id, children_done)) = stack.pop() {
+        if memo.get(id).is_some() {
+            continue;
         }
-        Node::Unary(op, a) => {
-            let da = d(g, a, j, memo);
-            if g.as_const(da) == Some(0.0) {
-                g.constant(0.0)
-            } else {
-                let f = unary_derivative(g, op, a, id);
-                g.mul(f, da)
+        *visits_left = visits_left.checked_sub(1)?;
+        let (lo, hi) = ranges[id.index()];
+        if j < lo || j > hi {
+            let z = zero_of(g);
+            memo.set(id, z);
+            continue;
+        }
+        let node = *g.node(id);
+        if !children_done {
+            stack.push((id, true));
+            match node {
+                Node::Select(_, a, b) | Node::Binary(_, a, b) => {
+                    stack.push((b, false));
+                    stack.push((a, false));
+                }
+                Node::Unary(_, a) => stack.push((a, false)),
+                _ => {}
             }
+            continue;
         }
-        Node::Binary(op, a, b) => {
-            let da = d(g, a, j, memo);
-            let db = d(g, b, j, memo);
-            binary_derivative(g, op, a, b, id, da, db)
-        }
-    };
-    memo.insert(id, r);
-    r
+        let r = match node {
+            Node::Const(_) | Node::Input(_) => zero_of(g),
+            Node::Param(k) if k == j => g.constant(1.0),
+            Node::Param(_) => zero_of(g),
+            Node::Bool(_) | Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_) => {
+                // Booleans carry no derivative; they only ever appear as conditions.
+                zero_of(g)
+            }
+            Node::Select(c, a, b) => {
+                let (da, db) = (memo.done(a), memo.done(b));
+                g.select(c, da, db)
+            }
+            Node::Unary(op, a) => {
+                let da = memo.done(a);
+                if g.as_const(da) == Some(0.0) {
+                    g.constant(0.0)
+                } else {
+                    let f = unary_derivative(g, op, a, id);
+                    g.mul(f, da)
+                }
+            }
+            Node::Binary(op, a, b) => {
+                let (da, db) = (memo.done(a), memo.done(b));
+                binary_derivative(g, op, a, b, id, da, db)
+            }
+        };
+        memo.set(id, r);
+    }
+    Some(memo.done(root))
 }
 
 /// `d op(a) / da`, where `value` is the node `op(a)` itself (reused where the derivative

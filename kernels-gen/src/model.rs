@@ -76,6 +76,30 @@ impl ModelIr {
         }
     }
 
+    /// [`ModelIr::new`], or `None` as soon as the graph grows past `max_nodes` nodes or
+    /// differentiating has visited more than `max_visits` nodes
+    /// ([`diff::gradient_within`]).
+    pub(crate) fn new_within(
+        name: String,
+        input: InputShape,
+        params: Vec<ParamDecl>,
+        mut graph: Graph,
+        value: NodeId,
+        max_nodes: usize,
+        max_visits: usize,
+    ) -> Option<Self> {
+        let n: usize = params.iter().map(|p| p.len.unwrap_or(1)).sum();
+        let gradient = diff::gradient_within(&mut graph, value, n as u32, max_nodes, max_visits)?;
+        Some(ModelIr {
+            name,
+            input,
+            params,
+            graph,
+            value,
+            gradient,
+        })
+    }
+
     /// Number of predictors `K`.
     pub fn n_inputs(&self) -> usize {
         self.input.len()

@@ -23,6 +23,13 @@ use quote::{format_ident, quote};
 /// `#[model(crate = path)]` names the nlsq crate when it is not reachable as `::nlsq`.
 #[proc_macro_attribute]
 pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
+    // syn parses recursively: bound the nesting (and the length) before it does, so that a
+    // pathological body is an error rather than a stack overflow in the compiler.
+    let tokens = proc_macro2::TokenStream::from(item.clone());
+    if let Err(e) = kernels_gen::parse::check_tokens(&tokens) {
+        let err = e.to_compile_error();
+        return quote!(#tokens #err).into();
+    }
     let item_fn = syn::parse_macro_input!(item as syn::ItemFn);
     let mut name: Option<syn::Ident> = None;
     let mut krate: syn::Path = syn::parse_quote!(::nlsq);

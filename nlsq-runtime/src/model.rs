@@ -224,3 +224,54 @@ impl Model for ExprModel {
         self.compiled.hash
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ExprModel;
+
+    /// Pathological strings through the runtime's entry: each ends in a typed error naming
+    /// the limit, quickly, on a thread with the default 2 MiB stack (no abort).
+    #[test]
+    fn pathological_strings_are_errors_on_a_default_stack() {
+        let cases = [
+            (
+                format!("{}a * x{}", "(".repeat(100_000), ")".repeat(100_000)),
+                "MAX_NESTING",
+            ),
+            (format!("{}a * x", "- ".repeat(100_000)), "MAX_NESTING"),
+            (vec!["a * x"; 100_000].join(" + "), "MAX_SOURCE_LEN"),
+            (vec!["a * x"; 5_000].join(" + "), "MAX_TOKENS"),
+            ("a * x[1000000000000000000]".to_string(), "MAX_INPUTS"),
+            (
+                (0..1100)
+                    .map(|i| format!("p{i}"))
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+                    + " * x",
+                "MAX_PARAMS",
+            ),
+        ];
+        let handle = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                for (src, limit) in cases {
+                    let start = std::time::Instant::now();
+                    let e = ExprModel::parse(&src).err().map(|e| e.to_string());
+                    assert!(
+                        e.as_deref().is_some_and(|e| e.contains(limit)),
+                        "{limit}: {e:?}"
+                    );
+                    assert!(
+                        start.elapsed().as_secs_f64() < 1.0,
+                        "{limit}: {:?}",
+                        start.elapsed()
+                    );
+                }
+                // And a model within the limits still works.
+                let m = ExprModel::parse("a * exp(-b * x) + c").map(|m| m.names.len());
+                assert_eq!(m.ok(), Some(3));
+            })
+            .expect("spawn a thread");
+        assert!(handle.join().is_ok(), "a pathological string panicked");
+    }
+}

@@ -4,7 +4,8 @@
 //! (as an expression or as a statement assigning to `let mut` variables) becomes `Select`
 //! nodes, so the IR is one straight-line DAG.
 
-use super::err;
+use super::locate::{Locate, first_token};
+use super::{MAX_LOWERED, MAX_NESTING, MAX_NODES, err};
 use crate::ir::{BinaryOp, CmpOp, Graph, NodeId, UnaryOp};
 use std::collections::HashMap;
 use syn::spanned::Spanned;
@@ -12,6 +13,10 @@ use syn::spanned::Spanned;
 /// Unrolled loop iterations allowed in one model, to keep a runaway range from hanging the
 /// compiler.
 const UNROLL_LIMIT: i64 = 10_000;
+
+/// Most nested expressions, blocks and `if`s while lowering (bounds the recursion here, for
+/// syntax trees that did not come through the pre-scan).
+const MAX_DEPTH: usize = 4 * MAX_NESTING as usize;
 
 /// A value during lowering.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +55,10 @@ pub struct Lower {
     /// Expression-string mode: free function calls, integer literals as reals, `pi`.
     string_mode: bool,
     unrolled: i64,
+    /// Current nesting of `expr` / `block` / `if_expr` calls.
+    depth: usize,
+    /// Expressions lowered so far, loop iterations counted.
+    lowered: usize,
 }
 
 fn construct_name(e: &syn::Expr) -> &'static str {
@@ -146,6 +155,8 @@ impl Lower {
             scopes: vec![HashMap::new()],
             string_mode,
             unrolled: 0,
+            depth: 0,
+            lowered: 0,
         }
     }
 
@@ -173,30 +184,33 @@ impl Lower {
     }
 
     /// Coerces a value to a real node.
-    pub fn real(&mut self, v: Value, at: impl Spanned) -> syn::Result<NodeId> {
+    pub fn real(&mut self, v: Value, at: impl Locate) -> syn::Result<NodeId> {
         match v {
             Value::Real(id) => Ok(id),
             Value::Int(i) => Ok(self.g.constant(i as f64)),
-            Value::Bool(_) => err(at, "expected a real number here, found a boolean"),
+            Value::Bool(_) => err(at.locate(), "expected a real number here, found a boolean"),
             Value::Array(_) => err(
-                at,
+                at.locate(),
                 "expected a real number here, found an array: index it, e.g. `a[0]`",
             ),
         }
     }
 
-    fn boolean(&mut self, v: Value, at: impl Spanned) -> syn::Result<NodeId> {
+    fn boolean(&mut self, v: Value, at: impl Locate) -> syn::Result<NodeId> {
         match v {
             Value::Bool(id) => Ok(id),
-            _ => err(at, "expected a condition (a comparison such as `x < x0`)"),
+            _ => err(
+                at.locate(),
+                "expected a condition (a comparison such as `x < x0`)",
+            ),
         }
     }
 
-    fn int(&self, v: Value, at: impl Spanned) -> syn::Result<i64> {
+    fn int(&self, v: Value, at: impl Locate) -> syn::Result<i64> {
         match v {
             Value::Int(i) => Ok(i),
             _ => err(
-                at,
+                at.locate(),
                 "expected a constant integer (a literal or a `for` loop counter)",
             ),
         }
@@ -206,7 +220,12 @@ impl Lower {
     pub fn fn_body(&mut self, block: &syn::Block) -> syn::Result<NodeId> {
         let (last, init) = match block.stmts.split_last() {
             Some(x) => x,
-            None => return err(block, "a model body must end with the model's value"),
+            None => {
+                return err(
+                    block.locate(),
+                    "a model body must end with the model's value",
+                );
+            }
         };
         self.scopes.push(HashMap::new());
         for s in init {
@@ -215,7 +234,7 @@ impl Lower {
         let tail = match last {
             syn::Stmt::Expr(syn::Expr::Return(r), _) => match &r.expr {
                 Some(e) => Some(self.expr(e)?),
-                None => return err(r, "`return` needs the model's value"),
+                None => return err(r.locate(), "`return` needs the model's value"),
             },
             syn::Stmt::Expr(e, None) => Some(self.expr(e)?),
             other => {
@@ -227,7 +246,7 @@ impl Lower {
         match tail {
             Some(v) => self.real(v, last),
             None => err(
-                last,
+                last.locate(),
                 "a model body must end with the model's value (an expression without `;`)",
             ),
         }
@@ -235,6 +254,28 @@ impl Lower {
 
     /// Lowers a block in its own scope, returning its tail value if it has one.
     fn block(&mut self, block: &syn::Block) -> syn::Result<Option<Value>> {
+        self.enter(block.brace_token.span.open())?;
+        let r = self.block_inner(block);
+        self.depth -= 1;
+        r
+    }
+
+    /// One level deeper, within [`MAX_DEPTH`]. The error points at `at`'s first token only:
+    /// the span of a whole syntax tree is found by walking it recursively.
+    fn enter(&mut self, at: proc_macro2::Span) -> syn::Result<()> {
+        if self.depth >= MAX_DEPTH {
+            return err(
+                at,
+                format!(
+                    "the model nests too deeply here: more than {MAX_DEPTH} nested expressions (4 * MAX_NESTING)"
+                ),
+            );
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn block_inner(&mut self, block: &syn::Block) -> syn::Result<Option<Value>> {
         self.scopes.push(HashMap::new());
         let mut tail = None;
         for (i, s) in block.stmts.iter().enumerate() {
@@ -280,12 +321,12 @@ impl Lower {
         }
         let Some(init) = &local.init else {
             return err(
-                local,
+                local.locate(),
                 "`let` needs an initial value, e.g. `let mut s = 0.0;`",
             );
         };
         if let Some((_, d)) = &init.diverge {
-            return err(d, "`let ... else` is not supported in a model");
+            return err(d.locate(), "`let ... else` is not supported in a model");
         }
         let v = self.expr(&init.expr)?;
         let v = match v {
@@ -322,7 +363,7 @@ impl Lower {
             syn::Expr::If(i) => self.if_expr(i, false).map(|_| ()),
             syn::Expr::Block(b) => self.block(&b.block).map(|_| ()),
             syn::Expr::Return(r) => err(
-                r,
+                r.locate(),
                 "early `return` is not supported: make the value the last expression, using if/else",
             ),
             other => {
@@ -334,10 +375,16 @@ impl Lower {
 
     fn assign(&mut self, target: &syn::Expr, v: Value) -> syn::Result<()> {
         let syn::Expr::Path(p) = target else {
-            return err(target, "only plain `let mut` variables can be assigned to");
+            return err(
+                target.locate(),
+                "only plain `let mut` variables can be assigned to",
+            );
         };
         let Some(name) = p.path.get_ident().map(|i| i.to_string()) else {
-            return err(target, "only plain `let mut` variables can be assigned to");
+            return err(
+                target.locate(),
+                "only plain `let mut` variables can be assigned to",
+            );
         };
         let v = match v {
             Value::Int(i) => Value::Real(self.g.constant(i as f64)),
@@ -349,10 +396,10 @@ impl Lower {
                 Ok(())
             }
             Some(_) => err(
-                target,
+                target.locate(),
                 format!("`{name}` is not mutable: declare it with `let mut`"),
             ),
-            None => err(target, format!("cannot find variable `{name}`")),
+            None => err(target.locate(), format!("cannot find variable `{name}`")),
         }
     }
 
@@ -364,7 +411,7 @@ impl Lower {
         };
         let syn::Expr::Range(r) = &*f.expr else {
             return err(
-                &f.expr,
+                f.expr.locate(),
                 "`for` loops must run over a constant range such as `0..3` or `0..=n`",
             );
         };
@@ -374,23 +421,26 @@ impl Lower {
                     let v = this.expr(e)?;
                     this.int(v, e)
                 }
-                None => err(r, "`for` ranges need both bounds, e.g. `0..3`"),
+                None => err(r.locate(), "`for` ranges need both bounds, e.g. `0..3`"),
             }
         };
         let start = bound(self, &r.start)?;
-        let mut end = bound(self, &r.end)?;
+        let end = bound(self, &r.end)?;
+        // In i128: no bound can overflow here.
+        let mut end_wide = i128::from(end);
         if matches!(r.limits, syn::RangeLimits::Closed(_)) {
-            end += 1;
+            end_wide += 1;
         }
-        let count = (end - start).max(0);
-        self.unrolled += count;
-        if self.unrolled > UNROLL_LIMIT {
+        let count = (end_wide - i128::from(start)).max(0);
+        if count > i128::from(UNROLL_LIMIT - self.unrolled) {
             return err(
-                r,
+                r.locate(),
                 format!("loops unroll to more than {UNROLL_LIMIT} iterations in this model"),
             );
         }
-        for i in start..end {
+        // `count <= UNROLL_LIMIT`, so this does not overflow.
+        self.unrolled += count as i64;
+        for i in (0..count as i64).map(|k| start + k) {
             self.scopes.push(HashMap::new());
             if let Some(v) = &var {
                 self.bind(v, Binding::immutable(Value::Int(i)));
@@ -406,11 +456,18 @@ impl Lower {
     /// arms are lowered from the same state and every variable they assign is merged with a
     /// select; so is the value when both arms have one (required when `want_value`).
     fn if_expr(&mut self, i: &syn::ExprIf, want_value: bool) -> syn::Result<Option<Value>> {
+        self.enter(i.if_token.span)?;
+        let r = self.if_expr_inner(i, want_value);
+        self.depth -= 1;
+        r
+    }
+
+    fn if_expr_inner(&mut self, i: &syn::ExprIf, want_value: bool) -> syn::Result<Option<Value>> {
         let c = self.expr(&i.cond)?;
         let c = self.boolean(c, &i.cond)?;
         let else_branch = i.else_branch.as_ref().map(|(_, e)| &**e);
         if want_value && else_branch.is_none() {
-            return err(i, "an `if` used as a value needs an `else` branch");
+            return err(i.locate(), "an `if` used as a value needs an `else` branch");
         }
         let run_else = |this: &mut Self| -> syn::Result<Option<Value>> {
             match else_branch {
@@ -447,7 +504,7 @@ impl Lower {
             (_, Some(t), Some(e)) => self.merge(c, t, e, i).map(Some),
             (false, _, _) => Ok(None),
             (true, _, _) => err(
-                i,
+                i.locate(),
                 "both arms of an `if` used as a value must end with a value",
             ),
         }
@@ -472,12 +529,40 @@ impl Lower {
                 let e = self.real(e, at)?;
                 Value::Real(self.g.select(c, t, e))
             }
-            _ => return err(at, "the arms of this `if` give values of different kinds"),
+            _ => {
+                return err(
+                    at.locate(),
+                    "the arms of this `if` give values of different kinds",
+                );
+            }
         })
     }
 
-    /// Lowers an expression to a value.
+    /// Lowers an expression to a value, within [`MAX_DEPTH`], [`MAX_LOWERED`] and
+    /// [`MAX_NODES`].
     pub fn expr(&mut self, e: &syn::Expr) -> syn::Result<Value> {
+        self.lowered += 1;
+        if self.lowered > MAX_LOWERED {
+            return err(
+                e,
+                format!(
+                    "the model is too large: more than MAX_LOWERED = {MAX_LOWERED} expressions, loop iterations counted"
+                ),
+            );
+        }
+        self.enter(first_token(e))?;
+        let r = self.expr_inner(e);
+        self.depth -= 1;
+        if r.is_ok() && self.g.len() > MAX_NODES {
+            return err(
+                e,
+                format!("the model is too large: more than MAX_NODES = {MAX_NODES} operations"),
+            );
+        }
+        r
+    }
+
+    fn expr_inner(&mut self, e: &syn::Expr) -> syn::Result<Value> {
         match e {
             syn::Expr::Lit(l) => self.literal(&l.lit),
             syn::Expr::Paren(p) => self.expr(&p.expr),
@@ -485,7 +570,7 @@ impl Lower {
             syn::Expr::Block(b) if b.label.is_none() => match self.block(&b.block)? {
                 Some(v) => Ok(v),
                 None => err(
-                    b,
+                    e.locate(),
                     "this block has no value: end it with an expression without `;`",
                 ),
             },
@@ -494,7 +579,10 @@ impl Lower {
                 let v = self.expr(&u.expr)?;
                 match u.op {
                     syn::UnOp::Neg(_) => match v {
-                        Value::Int(i) => Ok(Value::Int(-i)),
+                        Value::Int(i) => match i.checked_neg() {
+                            Some(n) => Ok(Value::Int(n)),
+                            None => err(u.locate(), "integer overflow in a constant expression"),
+                        },
                         v => {
                             let a = self.real(v, &u.expr)?;
                             Ok(Value::Real(self.g.neg(a)))
@@ -504,7 +592,7 @@ impl Lower {
                         let b = self.boolean(v, &u.expr)?;
                         Ok(Value::Bool(self.g.not(b)))
                     }
-                    _ => err(u, "dereferencing is not supported in a model"),
+                    _ => err(u.locate(), "dereferencing is not supported in a model"),
                 }
             }
             syn::Expr::Binary(b) => self.binary(b),
@@ -513,7 +601,7 @@ impl Lower {
             syn::Expr::If(i) => match self.if_expr(i, true)? {
                 Some(v) => Ok(v),
                 None => err(
-                    i,
+                    i.locate(),
                     "this `if` has no value: end both arms with an expression",
                 ),
             },
@@ -526,15 +614,15 @@ impl Lower {
                 Ok(Value::Real(self.real(v, &c.expr)?))
             }
             syn::Expr::Assign(_) | syn::Expr::ForLoop(_) => err(
-                e,
+                e.locate(),
                 "assignments and `for` loops are statements: end them with `;` and give the value last",
             ),
             syn::Expr::Return(_) => err(
-                e,
+                e.locate(),
                 "early `return` is not supported: make the value the last expression, using if/else",
             ),
             other => err(
-                other,
+                other.locate(),
                 format!("{} not supported in a model", construct_name(other)),
             ),
         }
@@ -546,14 +634,20 @@ impl Lower {
                 if !matches!(f.suffix(), "" | "f64") {
                     return err(f, "model literals are f64 (write `1.5` or `1.5f64`)");
                 }
-                Ok(Value::Real(self.g.constant(f.base10_parse::<f64>()?)))
+                self.finite(f.base10_parse::<f64>()?, f)
             }
-            syn::Lit::Int(i) if i.suffix() == "f64" => {
-                Ok(Value::Real(self.g.constant(i.base10_parse::<f64>()?)))
-            }
+            syn::Lit::Int(i) if i.suffix() == "f64" => self.finite(i.base10_parse::<f64>()?, i),
             syn::Lit::Int(i) => Ok(Value::Int(i.base10_parse()?)),
             other => err(other, "only number literals are supported in a model"),
         }
+    }
+
+    /// A literal's value, which must be a finite f64.
+    fn finite(&mut self, v: f64, at: impl Spanned) -> syn::Result<Value> {
+        if !v.is_finite() {
+            return err(at, "this literal is out of range for f64");
+        }
+        Ok(Value::Real(self.g.constant(v)))
     }
 
     fn path(&mut self, p: &syn::ExprPath) -> syn::Result<Value> {
@@ -600,20 +694,47 @@ impl Lower {
         }
     }
 
-    fn binary(&mut self, b: &syn::ExprBinary) -> syn::Result<Value> {
-        use syn::BinOp as B;
-        if compound_op(&b.op).is_some() {
-            return err(b, "compound assignments are statements: end them with `;`");
+    /// Lowers a chain of binary operations `((a op b) op c) ...` with a loop down its left
+    /// operands (chains as long as the model, such as a sum of many terms, nest that deep),
+    /// in the order a recursive walk would: the innermost left operand, then each right
+    /// operand and its operation, innermost first.
+    fn binary(&mut self, top: &syn::ExprBinary) -> syn::Result<Value> {
+        let mut chain = vec![top];
+        let mut left = &*top.left;
+        loop {
+            if compound_op(&chain[chain.len() - 1].op).is_some() {
+                return err(
+                    chain[chain.len() - 1].locate(),
+                    "compound assignments are statements: end them with `;`",
+                );
+            }
+            match left {
+                syn::Expr::Binary(b) => {
+                    chain.push(b);
+                    left = &b.left;
+                }
+                _ => break,
+            }
         }
-        let l = self.expr(&b.left)?;
-        let r = self.expr(&b.right)?;
+        let mut l = self.expr(left)?;
+        for b in chain.into_iter().rev() {
+            self.lowered += 1;
+            let r = self.expr(&b.right)?;
+            l = self.binary_op(b, l, r)?;
+        }
+        Ok(l)
+    }
+
+    /// Applies the operator of `b` to its lowered operands.
+    fn binary_op(&mut self, b: &syn::ExprBinary, l: Value, r: Value) -> syn::Result<Value> {
+        use syn::BinOp as B;
         // Integer arithmetic and comparisons (indices, loop counters) are folded right here.
         if let (Value::Int(x), Value::Int(y)) = (&l, &r) {
             let (x, y) = (*x, *y);
             let int = |v: Option<i64>| match v {
                 Some(v) => Ok(Value::Int(v)),
                 None => err(
-                    b,
+                    b.locate(),
                     "integer overflow or division by zero in a constant expression",
                 ),
             };
@@ -670,12 +791,15 @@ impl Lower {
                     self.g.or(l, r)
                 }))
             }
-            B::Rem(_) => err(b, "the `%` operator is not supported on reals in a model"),
+            B::Rem(_) => err(
+                b.locate(),
+                "the `%` operator is not supported on reals in a model",
+            ),
             B::BitXor(_) if self.string_mode => err(
-                b,
+                b.locate(),
                 "`^` is not a power in Rust syntax: write `pow(x, 2)` or `x.powi(2)`",
             ),
-            _ => err(b, "this operator is not supported in a model"),
+            _ => err(b.locate(), "this operator is not supported in a model"),
         }
     }
 
@@ -684,7 +808,7 @@ impl Lower {
         name: &syn::Ident,
         recv: NodeId,
         args: &[&syn::Expr],
-        at: &dyn Spanned,
+        at: proc_macro2::Span,
     ) -> syn::Result<Value> {
         let n = name.to_string();
         let want = |k: usize| -> syn::Result<()> {
@@ -692,7 +816,7 @@ impl Lower {
                 Ok(())
             } else {
                 err(
-                    at.span(),
+                    at,
                     format!("`{n}` takes {k} argument(s) besides its receiver"),
                 )
             }
@@ -705,7 +829,8 @@ impl Lower {
             want(1)?;
             let v = self.expr(args[0])?;
             let k = self.int(v, args[0])?;
-            let k = i32::try_from(k).or_else(|_| err(args[0], "`powi` exponent out of range"))?;
+            let k = i32::try_from(k)
+                .or_else(|_| err(args[0].locate(), "`powi` exponent out of range"))?;
             return Ok(Value::Real(self.g.unary(UnaryOp::Powi(k), recv)));
         }
         if let Some(op) = binary_method(&n) {
@@ -722,19 +847,19 @@ impl Lower {
 
     fn method_call(&mut self, m: &syn::ExprMethodCall) -> syn::Result<Value> {
         if m.turbofish.is_some() {
-            return err(m, "turbofish is not supported in a model");
+            return err(m.locate(), "turbofish is not supported in a model");
         }
         let recv = self.expr(&m.receiver)?;
         let recv = self.real(recv, &m.receiver)?;
         let args: Vec<&syn::Expr> = m.args.iter().collect();
-        self.apply_named(&m.method, recv, &args, m)
+        self.apply_named(&m.method, recv, &args, m.locate())
     }
 
     /// `f64::exp(x)` everywhere; free functions `exp(x)`, `pow(a, b)`, ... in string mode.
     fn call(&mut self, c: &syn::ExprCall) -> syn::Result<Value> {
         let syn::Expr::Path(p) = &*c.func else {
             return err(
-                &c.func,
+                c.func.locate(),
                 "only calls of f64 functions are supported in a model",
             );
         };
@@ -744,7 +869,7 @@ impl Lower {
             [f] if self.string_mode => *f,
             _ => {
                 return err(
-                    c,
+                    c.locate(),
                     "calling functions is not supported in a model; use f64 methods such as `x.exp()`",
                 );
             }
@@ -756,7 +881,7 @@ impl Lower {
             .split_first()
             .map(|(a, r)| (*a, r.to_vec()))
         else {
-            return err(c, format!("`{name}` needs an argument"));
+            return err(c.locate(), format!("`{name}` needs an argument"));
         };
         let recv = self.expr(first)?;
         let recv = self.real(recv, first)?;
@@ -768,23 +893,55 @@ impl Lower {
         match alias {
             Some(a) => {
                 let ident = syn::Ident::new(a, name.span());
-                self.apply_named(&ident, recv, &rest, c)
+                self.apply_named(&ident, recv, &rest, c.locate())
             }
-            None => self.apply_named(name, recv, &rest, c),
+            None => self.apply_named(name, recv, &rest, c.locate()),
         }
     }
 
     fn index(&mut self, ix: &syn::ExprIndex) -> syn::Result<Value> {
+        // An array variable is indexed in place: cloning it for each element would make a
+        // loop over a large array quadratic.
+        if let syn::Expr::Path(p) = &*ix.expr
+            && let Some(name) = p.path.get_ident()
+            && p.qself.is_none()
+            && let Some(Binding {
+                value: Value::Array(items),
+                ..
+            }) = self.lookup(&name.to_string())
+        {
+            let len = items.len();
+            self.lowered += 1;
+            let i = self.expr(&ix.index)?;
+            let i = self.int(i, &ix.index)?;
+            let found = match self.lookup(&name.to_string()) {
+                Some(Binding {
+                    value: Value::Array(items),
+                    ..
+                }) => usize::try_from(i).ok().and_then(|i| items.get(i)).copied(),
+                _ => None,
+            };
+            return match found {
+                Some(id) => Ok(Value::Real(id)),
+                None => err(
+                    ix.index.locate(),
+                    format!("index {i} is out of bounds for an array of length {len}"),
+                ),
+            };
+        }
         let base = self.expr(&ix.expr)?;
         let Value::Array(items) = base else {
-            return err(&ix.expr, "only array arguments (`[f64; N]`) can be indexed");
+            return err(
+                ix.expr.locate(),
+                "only array arguments (`[f64; N]`) can be indexed",
+            );
         };
         let i = self.expr(&ix.index)?;
         let i = self.int(i, &ix.index)?;
         match usize::try_from(i).ok().and_then(|i| items.get(i)) {
             Some(&id) => Ok(Value::Real(id)),
             None => err(
-                &ix.index,
+                ix.index.locate(),
                 format!(
                     "index {i} is out of bounds for an array of length {}",
                     items.len()
@@ -805,12 +962,13 @@ fn compound_op(op: &syn::BinOp) -> Option<BinaryOp> {
     }
 }
 
-/// Free identifiers of an expression string, in order of first appearance, and the largest
-/// constant index applied to `x`.
+/// Free identifiers of an expression string, in order of first appearance with where each
+/// first appears, and the largest constant index applied to `x` with where it is.
 #[derive(Default)]
 pub struct FreeNames {
-    pub names: Vec<String>,
-    pub max_x_index: Option<usize>,
+    pub names: Vec<(String, proc_macro2::Span)>,
+    seen: std::collections::HashSet<String>,
+    pub max_x_index: Option<(usize, proc_macro2::Span)>,
 }
 
 impl FreeNames {
@@ -821,6 +979,20 @@ impl FreeNames {
 }
 
 impl<'ast> syn::visit::Visit<'ast> for FreeNames {
+    fn visit_expr_binary(&mut self, top: &'ast syn::ExprBinary) {
+        // A loop down the left operands (as in lowering): chains are as long as the model.
+        let mut rights = vec![&*top.right];
+        let mut left = &*top.left;
+        while let syn::Expr::Binary(b) = left {
+            rights.push(&b.right);
+            left = &b.left;
+        }
+        self.visit_expr(left);
+        for r in rights.into_iter().rev() {
+            self.visit_expr(r);
+        }
+    }
+
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         // The callee is a function name, not a parameter.
         for a in &c.args {
@@ -843,8 +1015,9 @@ impl<'ast> syn::visit::Visit<'ast> for FreeNames {
                 ..
             }) = &*ix.index
             && let Ok(k) = i.base10_parse::<usize>()
+            && self.max_x_index.is_none_or(|(m, _)| k > m)
         {
-            self.max_x_index = Some(self.max_x_index.map_or(k, |m| m.max(k)));
+            self.max_x_index = Some((k, i.span()));
         }
         syn::visit::visit_expr_index(self, ix);
     }
@@ -853,8 +1026,9 @@ impl<'ast> syn::visit::Visit<'ast> for FreeNames {
         if let Some(id) = p.path.get_ident() {
             let n = id.to_string();
             let is_const = n == "pi" || REAL_CONSTS.iter().any(|(c, _)| *c == n);
-            if !is_const && !self.names.contains(&n) {
-                self.names.push(n);
+            if !is_const && !self.seen.contains(&n) {
+                self.seen.insert(n.clone());
+                self.names.push((n, id.span()));
             }
         }
     }

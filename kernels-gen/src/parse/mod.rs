@@ -3,11 +3,45 @@
 //!
 //! Every rejection is a [`syn::Error`] at the span of the offending construct, naming it and
 //! listing what the model language supports ([`SUPPORTED`]).
+//!
+//! # Limits
+//!
+//! Models given as strings come from people and from programs, so every input, however large,
+//! deep or malformed, ends in a model or an error, in bounded time and memory, without
+//! overflowing a thread's stack (the default 2 MiB is enough, in debug builds too). The
+//! limits, each reported with the span where it was hit and the name of its constant:
+//!
+//! - [`MAX_SOURCE_LEN`] bytes of source text;
+//! - [`MAX_TOKENS`] tokens (identifiers, literals, punctuation characters, groups);
+//! - [`MAX_NESTING`] levels of nesting, checked on the tokens before syn parses them (syn
+//!   itself recurses on nesting): a pair of parentheses or brackets, or a call, is one level;
+//!   a block counts 1.4, a prefix operator (`-x`, `!c`) 0.4, a method call or cast in a chain
+//!   0.25, a keyword 0.8 (`if` 0.25), and type syntax outside the model language (generics,
+//!   references, pointers) up to 3 levels; chains of binary operators (`a + b + c`) count
+//!   nothing. A syntax tree built elsewhere (given to [`model_from_fn`]) is bounded while
+//!   it is lowered, at `4 *` [`MAX_NESTING`] nested expressions;
+//! - [`MAX_INPUTS`] predictors (`x: [f64; K]`, or `x[k]` in an expression, `k < K`);
+//! - [`MAX_PARAMS`] flattened parameters;
+//! - [`MAX_LOWERED`] expressions lowered, counting every iteration of an unrolled loop
+//!   (and at most 10,000 loop iterations in all);
+//! - [`MAX_NODES`] nodes in the expression graph, the derivatives included, and
+//!   [`MAX_DIFF_VISITS`] steps of differentiation (parameters times the nodes that depend
+//!   on each).
+//!
+//! The limits are far above real models: the largest in the corpus
+//! (`kernels-gen/tests/corpus`) has 205 tokens and 84 graph nodes (57 operations for value
+//! and gradient), and a 256-parameter model with a loop makes 1,784 nodes. They keep the worst
+//! case of each stage small in a debug build: syn's stack within about 1.1 MiB (measured per
+//! construct, up to 51 KiB for one level of generics), a pathological input rejected in well
+//! under a second, and 1,024 parameters differentiated in about 0.3 s.
 
+mod locate;
 mod lower;
+mod prescan;
 
 use crate::ir::Graph;
 use crate::model::{InputShape, ModelIr, ParamDecl};
+use locate::Locate;
 use lower::{Binding, Lower, Value};
 use syn::spanned::Spanned;
 
@@ -17,6 +51,60 @@ pub const SUPPORTED: &str = "a #[model] body may use: `let` / `let mut` with `=`
 exp, ln, log10, log2, sqrt, cbrt, powi, powf, sin, cos, tan, asin, acos, atan, atan2, sinh, \
 cosh, tanh, abs, hypot, min, max; `if`/`else` on comparisons (`< <= > >= == !=`, `&&`, `||`, \
 `!`); `for i in a..b` over constant ranges; indexing `x[k]` / `p[i]` of array arguments";
+
+/// Most bytes of source text a string model may have.
+pub const MAX_SOURCE_LEN: usize = 256 * 1024;
+
+/// Most tokens a model may have: identifiers, literals, punctuation characters and bracketed
+/// groups each count one. It bounds the work of parsing, and the depth of syn's syntax tree for
+/// chains of binary operators (which syn builds and drops recursively).
+pub const MAX_TOKENS: usize = 8192;
+
+/// Most levels of nesting (see the [module docs](self#limits) for what counts as a level):
+/// about 17 KiB of stack per level in a debug build of syn, so that parsing stays within 1.1
+/// MiB.
+pub const MAX_NESTING: u32 = 64;
+
+/// Most predictors (components of `x`) a model may have.
+pub const MAX_INPUTS: usize = 256;
+
+/// Most flattened parameters a model may have.
+pub const MAX_PARAMS: usize = 1024;
+
+/// Most expressions lowered for one model, every iteration of an unrolled loop counted.
+pub const MAX_LOWERED: usize = 100_000;
+
+/// Most nodes in a model's expression graph, its value and every derivative together.
+pub const MAX_NODES: usize = 50_000;
+
+/// Most graph nodes visited while differentiating (each parameter's derivative walks the
+/// part of the value that depends on it): bounds the time of many parameters times a large
+/// value.
+pub const MAX_DIFF_VISITS: usize = 2_000_000;
+
+/// Checks a model's tokens against [`MAX_TOKENS`] and [`MAX_NESTING`] without recursion, so
+/// that syn can then parse them without overflowing the stack. `#[model]` calls this before
+/// parsing its item; [`model_from_source`] and [`model_from_expr`] call it on their text.
+pub fn check_tokens(tokens: &proc_macro2::TokenStream) -> syn::Result<()> {
+    prescan::check(tokens.clone())
+}
+
+/// Lexes `src` after checking its length, then checks its tokens ([`check_tokens`]).
+fn lex(src: &str) -> syn::Result<proc_macro2::TokenStream> {
+    if src.len() > MAX_SOURCE_LEN {
+        return Err(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            format!(
+                "the model is too long: {} bytes, more than MAX_SOURCE_LEN = {MAX_SOURCE_LEN}",
+                src.len()
+            ),
+        ));
+    }
+    // The lexer is iterative; a lexing error is left to syn, which reports it as before.
+    let tokens: proc_macro2::TokenStream = src.parse()?;
+    prescan::check(tokens.clone())?;
+    Ok(tokens)
+}
 
 /// A rejection with its location, for models parsed from strings.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +182,7 @@ pub fn model_from_fn(item: &syn::ItemFn) -> syn::Result<ModelIr> {
         }
     }
     let mut args = Vec::new();
+    let mut n_params = 0usize;
     for arg in &sig.inputs {
         let syn::FnArg::Typed(pt) = arg else {
             return err(arg, "a model is a free function; `self` is not allowed");
@@ -105,6 +194,24 @@ pub fn model_from_fn(item: &syn::ItemFn) -> syn::Result<ModelIr> {
             return err(&pt.pat, "model arguments must be plain names like `amp`");
         }
         let len = arg_len(&pt.ty)?;
+        if args.is_empty() {
+            if len.unwrap_or(1) > MAX_INPUTS {
+                return err(
+                    &pt.ty,
+                    format!("a model has at most MAX_INPUTS = {MAX_INPUTS} predictors"),
+                );
+            }
+        } else {
+            n_params += len.unwrap_or(1);
+            if n_params > MAX_PARAMS {
+                return err(
+                    arg,
+                    format!(
+                        "a model has at most MAX_PARAMS = {MAX_PARAMS} parameters (flattened); this argument makes {n_params}"
+                    ),
+                );
+            }
+        }
         args.push((pi.ident.to_string(), len, pt.ty.span()));
     }
     let Some(((input_name, input_len, _), params)) = args.split_first() else {
@@ -134,13 +241,34 @@ pub fn model_from_fn(item: &syn::ItemFn) -> syn::Result<ModelIr> {
     let mut lower = Lower::new(Graph::new(), false);
     bind_arguments(&mut lower, input_name, input, &decls);
     let value = lower.fn_body(&item.block)?;
-    Ok(ModelIr::new(
+    differentiate(
         sig.ident.to_string(),
         input,
         decls,
         lower.into_graph(),
         value,
-    ))
+        item.block.locate(),
+    )
+}
+
+/// Differentiates within [`MAX_NODES`].
+fn differentiate(
+    name: String,
+    input: InputShape,
+    decls: Vec<ParamDecl>,
+    graph: Graph,
+    value: crate::ir::NodeId,
+    at: proc_macro2::Span,
+) -> syn::Result<ModelIr> {
+    match ModelIr::new_within(name, input, decls, graph, value, MAX_NODES, MAX_DIFF_VISITS) {
+        Some(m) => Ok(m),
+        None => err(
+            at,
+            format!(
+                "the model and its derivatives are too large: more than MAX_NODES = {MAX_NODES} operations, or more than MAX_DIFF_VISITS = {MAX_DIFF_VISITS} steps to differentiate"
+            ),
+        ),
+    }
 }
 
 /// Compiles a `fn` item given as source text.
@@ -152,7 +280,7 @@ pub fn model_from_fn(item: &syn::ItemFn) -> syn::Result<ModelIr> {
 /// assert_eq!(m.n_params(), 2);
 /// ```
 pub fn model_from_source(src: &str) -> Result<ModelIr, ParseError> {
-    let item: syn::ItemFn = syn::parse_str(src)?;
+    let item: syn::ItemFn = syn::parse2(lex(src)?)?;
     Ok(model_from_fn(&item)?)
 }
 
@@ -172,25 +300,57 @@ pub fn model_from_source(src: &str) -> Result<ModelIr, ParseError> {
 /// assert_eq!(grad, [1.0, 0.0, 1.0]);
 /// ```
 pub fn model_from_expr(expr: &str, params: Option<&[&str]>) -> Result<ModelIr, ParseError> {
-    let e: syn::Expr = syn::parse_str(expr)?;
+    let e: syn::Expr = syn::parse2(lex(expr)?)?;
     let mut scan = lower::FreeNames::default();
     scan.scan(&e);
     let input = match scan.max_x_index {
-        Some(k) => InputShape::Array(k + 1),
+        Some((k, at)) if k >= MAX_INPUTS => {
+            return Err(syn::Error::new(
+                at,
+                format!(
+                    "`x[{k}]` makes {} predictors: a model has at most MAX_INPUTS = {MAX_INPUTS}",
+                    k as u128 + 1
+                ),
+            )
+            .into());
+        }
+        Some((k, _)) => InputShape::Array(k + 1),
         None => InputShape::Scalar,
     };
     let names: Vec<String> = match params {
+        Some(p) if p.len() > MAX_PARAMS => {
+            return Err(syn::Error::new(
+                e.locate(),
+                format!(
+                    "{} parameters named: a model has at most MAX_PARAMS = {MAX_PARAMS}",
+                    p.len()
+                ),
+            )
+            .into());
+        }
         Some(p) => p.iter().map(|s| s.to_string()).collect(),
-        None => scan
-            .names
-            .iter()
-            .filter(|n| n.as_str() != "x")
-            .cloned()
-            .collect(),
+        None => {
+            let names: Vec<(String, proc_macro2::Span)> = scan
+                .names
+                .into_iter()
+                .filter(|(n, _)| n.as_str() != "x")
+                .collect();
+            if let Some((n, at)) = names.get(MAX_PARAMS) {
+                return Err(syn::Error::new(
+                    *at,
+                    format!(
+                        "`{n}` would be parameter {}: a model has at most MAX_PARAMS = {MAX_PARAMS}",
+                        MAX_PARAMS + 1
+                    ),
+                )
+                .into());
+            }
+            names.into_iter().map(|(n, _)| n).collect()
+        }
     };
     if names.is_empty() {
         return Err(syn::Error::new(
-            e.span(),
+            e.locate(),
             "the expression has no parameters to fit: use names other than `x`, e.g. `a * x + b`",
         )
         .into());
@@ -203,13 +363,14 @@ pub fn model_from_expr(expr: &str, params: Option<&[&str]>) -> Result<ModelIr, P
     bind_arguments(&mut lower, "x", input, &decls);
     let value = lower.expr(&e)?;
     let value = lower.real(value, &e)?;
-    Ok(ModelIr::new(
+    Ok(differentiate(
         "expr".to_string(),
         input,
         decls,
         lower.into_graph(),
         value,
-    ))
+        e.locate(),
+    )?)
 }
 
 fn bind_arguments(lower: &mut Lower, input_name: &str, input: InputShape, params: &[ParamDecl]) {
