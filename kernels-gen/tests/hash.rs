@@ -114,3 +114,19 @@ fn the_hash_covers_the_batch_modules() {
     assert_ne!(c.hash, fit_only);
     assert!(c.cuda_batch_source(kernels_gen::Precision::F32).is_some());
 }
+
+#[test]
+fn variables_assigned_in_both_arms_of_an_if_hash_the_same_every_time() {
+    // Several variables merged after an `if`: the selects must be created in one order, not
+    // in the order of a hash map that differs from one map to the next.
+    let src = "fn m(x: f64, a: f64, b: f64) -> f64 {
+        let mut p = a; let mut q = b; let mut r = x; let mut s = a * b; let mut t = 1.0;
+        if x > 0.0 { p = a * x; q = b + x; r = x * x; s = a - b; t = 2.0; }
+        else { p = a - x; q = b * x; r = -x; s = a + b; t = 3.0; }
+        p + q * r - s / t
+    }";
+    let first = hash_of(src);
+    for _ in 0..32 {
+        assert_eq!(hash_of(src), first);
+    }
+}

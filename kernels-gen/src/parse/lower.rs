@@ -487,7 +487,10 @@ impl Lower {
         let after_then = std::mem::replace(&mut self.scopes, before);
         let else_v = run_else(self)?;
         // Merge assignments: the scopes have the same shape and names after both arms.
+        // In name order: the order selects are created in must not depend on the hash map's.
         for (depth, scope) in after_then.into_iter().enumerate() {
+            let mut scope: Vec<_> = scope.into_iter().collect();
+            scope.sort_by(|a, b| a.0.cmp(&b.0));
             for (name, tb) in scope {
                 let eb = &self.scopes[depth][&name];
                 if eb.value == tb.value {
