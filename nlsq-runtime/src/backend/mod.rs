@@ -27,6 +27,8 @@ mod cpu_block;
 pub(crate) mod cpu_chunks;
 #[cfg(feature = "cuda")]
 pub mod cuda;
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+mod kernel_cache;
 pub(crate) mod select;
 #[cfg(feature = "wgpu")]
 pub mod wgpu;

@@ -7,18 +7,17 @@
 //! rebuilt and replaced, never trusted.
 
 use super::{Gpu, driver_error};
+pub use crate::backend::kernel_cache::CacheStats;
+use crate::backend::kernel_cache::Memo;
 use crate::error::FitError;
 use crate::model::Model;
 use cudarc::driver::{CudaContext, CudaModule};
 use cudarc::nvrtc::Ptx;
 use kernels_gen::{ModelHash, Precision};
-use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, MutexGuard};
-use std::time::{Duration, Instant};
 
 const MAGIC: &[u8; 8] = b"NLSQCUB1";
-const MEMORY_ENTRIES: usize = 64;
 
 impl Gpu {
     /// Locks the device's kernel cache (a poisoned lock is a backend error).
@@ -28,23 +27,6 @@ impl Gpu {
             message: "kernel cache lock poisoned".into(),
         })
     }
-}
-
-/// Counters of the kernel cache.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CacheStats {
-    /// NVRTC compilations.
-    pub builds: u64,
-    /// Modules served from memory.
-    pub memory_hits: u64,
-    /// Cubins served from disk.
-    pub disk_hits: u64,
-    /// Disk entries found corrupt and rebuilt.
-    pub disk_rejected: u64,
-    /// Disk writes that failed (the fit goes on without the disk cache).
-    pub disk_write_failures: u64,
-    /// Time spent compiling.
-    pub build_time: Duration,
 }
 
 type Key = (ModelHash, Precision, String, ModuleKind);
@@ -60,7 +42,7 @@ pub enum ModuleKind {
 
 /// In-memory LRU of loaded modules over an on-disk cubin cache.
 pub struct KernelCache {
-    memory: lru::LruCache<Key, Arc<CudaModule>>,
+    memory: Memo<Key, Arc<CudaModule>>,
     dir: Option<PathBuf>,
     stats: CacheStats,
 }
@@ -84,7 +66,7 @@ impl KernelCache {
     /// A cache writing cubins under `dir` (none: memory only).
     pub fn new(dir: Option<PathBuf>) -> Self {
         KernelCache {
-            memory: lru::LruCache::new(NonZeroUsize::new(MEMORY_ENTRIES).expect("nonzero")),
+            memory: Memo::new(),
             dir,
             stats: CacheStats::default(),
         }
@@ -161,57 +143,57 @@ impl KernelCache {
             })?,
         };
         let key: Key = (model.hash(), precision, arch.to_string(), kind);
-        if let Some(m) = self.memory.get(&key) {
-            self.stats.memory_hits += 1;
-            crate::profile::record_cache_hit(crate::profile::CacheHit::Memory);
-            return Ok(m.clone());
-        }
         let path = self.file(&key);
-        let cubin = match path.as_deref().and_then(|p| self.read(p)) {
-            Some(c) => {
-                self.stats.disk_hits += 1;
-                crate::profile::record_cache_hit(crate::profile::CacheHit::Disk);
-                c
-            }
-            None => {
-                let start = Instant::now();
-                let c =
-                    kernels_gen::nvrtc::compile_cubin(source, arch, model.name()).map_err(|e| {
-                        FitError::Backend {
-                            backend: "cuda".into(),
-                            message: e.to_string(),
-                        }
-                    })?;
-                self.stats.builds += 1;
-                self.stats.build_time += start.elapsed();
-                crate::profile::record_kernel_build(start.elapsed());
-                tracing::debug!(model = model.name(), %precision, arch, ?kind, "built CUDA kernels");
-                if let Some(p) = &path
-                    && let Err(e) = write_atomically(p, &c)
-                {
-                    self.stats.disk_write_failures += 1;
-                    tracing::warn!("kernel cache: could not write {}: {e}", p.display());
-                }
-                c
-            }
-        };
-        let module = ctx
-            .load_module(Ptx::from_binary(cubin))
-            .map_err(|e| driver_error("loading the kernels", e))?;
-        self.memory.put(key, module.clone());
-        Ok(module)
+        self.memory.get_or_make(&mut self.stats, key, |stats| {
+            let cubin = cubin(stats, path.as_deref(), source, arch, model, kind)?;
+            ctx.load_module(Ptx::from_binary(cubin))
+                .map_err(|e| driver_error("loading the kernels", e))
+        })
     }
+}
 
-    /// A verified cubin from disk, or `None` (missing or rejected).
-    fn read(&mut self, path: &Path) -> Option<Vec<u8>> {
-        let bytes = std::fs::read(path).ok()?;
-        match verify(&bytes) {
-            Some(c) => Some(c.to_vec()),
-            None => {
-                self.stats.disk_rejected += 1;
-                tracing::warn!("kernel cache: {} is corrupt; rebuilding", path.display());
-                None
+/// The cubin of `source`: from the disk cache at `path` when a verified entry is there, else
+/// compiled by NVRTC and written there.
+fn cubin<M: Model + ?Sized>(
+    stats: &mut CacheStats,
+    path: Option<&Path>,
+    source: &str,
+    arch: &str,
+    model: &M,
+    kind: ModuleKind,
+) -> Result<Vec<u8>, FitError> {
+    if let Some(c) = path.and_then(|p| read(stats, p)) {
+        stats.disk_hits += 1;
+        crate::profile::record_cache_hit(crate::profile::CacheHit::Disk);
+        return Ok(c);
+    }
+    let c = stats.build(|| {
+        kernels_gen::nvrtc::compile_cubin(source, arch, model.name()).map_err(|e| {
+            FitError::Backend {
+                backend: "cuda".into(),
+                message: e.to_string(),
             }
+        })
+    })?;
+    tracing::debug!(model = model.name(), arch, ?kind, "built CUDA kernels");
+    if let Some(p) = path
+        && let Err(e) = write_atomically(p, &c)
+    {
+        stats.disk_write_failures += 1;
+        tracing::warn!("kernel cache: could not write {}: {e}", p.display());
+    }
+    Ok(c)
+}
+
+/// A verified cubin from disk, or `None` (missing or rejected).
+fn read(stats: &mut CacheStats, path: &Path) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(path).ok()?;
+    match verify(&bytes) {
+        Some(c) => Some(c.to_vec()),
+        None => {
+            stats.disk_rejected += 1;
+            tracing::warn!("kernel cache: {} is corrupt; rebuilding", path.display());
+            None
         }
     }
 }

@@ -8,14 +8,12 @@
 //! [`FitError::Backend`] naming the model, never a panic.
 
 use super::{Gpu, backend_error};
+pub use crate::backend::kernel_cache::CacheStats;
+use crate::backend::kernel_cache::Memo;
 use crate::error::FitError;
 use crate::model::Model;
 use kernels_gen::{ModelHash, Precision};
-use std::num::NonZeroUsize;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-const MEMORY_ENTRIES: usize = 64;
 
 /// The compute pipelines of one model, precision and adapter.
 pub struct Pipelines {
@@ -31,17 +29,6 @@ pub struct Pipelines {
     pub jacobian: wgpu::ComputePipeline,
 }
 
-/// Counters of the pipeline cache.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CacheStats {
-    /// Shader modules compiled.
-    pub builds: u64,
-    /// Pipelines served from memory.
-    pub memory_hits: u64,
-    /// Time spent compiling.
-    pub build_time: Duration,
-}
-
 /// The batch-fit pipeline of one model, precision and adapter.
 pub struct BatchPipeline {
     /// The layout of bind group 0 (batch ABI bindings 0..=7).
@@ -54,8 +41,8 @@ type Key = (ModelHash, Precision, String);
 
 /// In-memory LRU of compiled pipelines.
 pub struct PipelineCache {
-    memory: lru::LruCache<Key, Arc<Pipelines>>,
-    batch: lru::LruCache<Key, Arc<BatchPipeline>>,
+    memory: Memo<Key, Arc<Pipelines>>,
+    batch: Memo<Key, Arc<BatchPipeline>>,
     stats: CacheStats,
 }
 
@@ -86,8 +73,8 @@ impl PipelineCache {
     /// An empty cache.
     pub fn new() -> Self {
         PipelineCache {
-            memory: lru::LruCache::new(NonZeroUsize::new(MEMORY_ENTRIES).expect("nonzero")),
-            batch: lru::LruCache::new(NonZeroUsize::new(MEMORY_ENTRIES).expect("nonzero")),
+            memory: Memo::new(),
+            batch: Memo::new(),
             stats: CacheStats::default(),
         }
     }
@@ -105,22 +92,12 @@ impl PipelineCache {
         precision: Precision,
     ) -> Result<Arc<Pipelines>, FitError> {
         let key: Key = (model.hash(), precision, gpu.adapter_key());
-        if let Some(p) = self.memory.get(&key) {
-            self.stats.memory_hits += 1;
-            return Ok(p.clone());
-        }
-        let start = Instant::now();
-        let p = Arc::new(build(
-            gpu,
-            model.name(),
-            model.wgsl_source(precision),
-            precision,
-        )?);
-        self.stats.builds += 1;
-        self.stats.build_time += start.elapsed();
-        tracing::debug!(model = model.name(), %precision, adapter = %gpu.info.name, "built wgpu pipelines");
-        self.memory.put(key, p.clone());
-        Ok(p)
+        self.memory.get_or_make(&mut self.stats, key, |stats| {
+            let source = model.wgsl_source(precision);
+            let p = stats.build(|| build(gpu, model.name(), source, precision))?;
+            tracing::debug!(model = model.name(), %precision, adapter = %gpu.info.name, "built wgpu pipelines");
+            Ok(Arc::new(p))
+        })
     }
 }
 
@@ -135,25 +112,19 @@ impl PipelineCache {
         precision: Precision,
     ) -> Result<Arc<BatchPipeline>, FitError> {
         let key: Key = (model.hash(), precision, gpu.adapter_key());
-        if let Some(p) = self.batch.get(&key) {
-            self.stats.memory_hits += 1;
-            return Ok(p.clone());
-        }
-        let source = model.wgsl_batch_source(precision).ok_or_else(|| {
-            backend_error(format!(
-                "model `{}` has no WGSL batch module ({} parameters; the batch kernels take at most {})",
-                model.name(),
-                model.n_params(),
-                kernels_gen::kernels::abi::BATCH_MAX_P
-            ))
-        })?;
-        let start = Instant::now();
-        let p = Arc::new(build_batch(gpu, model.name(), source, precision)?);
-        self.stats.builds += 1;
-        self.stats.build_time += start.elapsed();
-        tracing::debug!(model = model.name(), %precision, adapter = %gpu.info.name, "built wgpu batch pipeline");
-        self.batch.put(key, p.clone());
-        Ok(p)
+        self.batch.get_or_make(&mut self.stats, key, |stats| {
+            let source = model.wgsl_batch_source(precision).ok_or_else(|| {
+                backend_error(format!(
+                    "model `{}` has no WGSL batch module ({} parameters; the batch kernels take at most {})",
+                    model.name(),
+                    model.n_params(),
+                    kernels_gen::kernels::abi::BATCH_MAX_P
+                ))
+            })?;
+            let p = stats.build(|| build_batch(gpu, model.name(), source, precision))?;
+            tracing::debug!(model = model.name(), %precision, adapter = %gpu.info.name, "built wgpu batch pipeline");
+            Ok(Arc::new(p))
+        })
     }
 }
 
