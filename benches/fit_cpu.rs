@@ -5,26 +5,14 @@
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use nlsq::{CurveFit, Method};
 use nlsq_testkit::models::{Decay, Gaussian};
+use nlsq_testkit::streaming::noise;
 use std::hint::black_box;
 use std::time::Duration;
 
-/// Uniform deviates in [-0.5, 0.5) from a 64-bit LCG, reproduced bit for bit by the scipy
-/// script.
-fn noise(n: usize) -> Vec<f64> {
-    let mut s: u64 = 12345;
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        })
-        .collect()
-}
-
 /// (x, y) for the decay (`x` in [0, 5)) or the Gaussian (`x` in [-5, 5)).
 pub fn dataset(which: &str, n: usize) -> (Vec<f64>, Vec<f64>) {
-    let e = noise(n);
+    // Uniform deviates in [-0.5, 0.5) from the 64-bit LCG the scipy script reproduces bit for bit.
+    let e = noise(n, 12345);
     match which {
         "decay" => {
             let x: Vec<f64> = (0..n).map(|i| 5.0 * i as f64 / n as f64).collect();
