@@ -99,6 +99,10 @@ fn expand(
     )
     .parse()
     .expect("the Rust block emitter produces valid tokens");
+    let value_block_fn: proc_macro2::TokenStream =
+        kernels_gen::emit::rust::value_block_fn(&ir, "value_block", &block_path)
+            .parse()
+            .expect("the Rust block emitter produces valid tokens");
     let compiled = Compiled::new(ir);
     let hash = compiled.hash.0;
     let cuda32 = compiled.cuda_source(Precision::F32);
@@ -178,6 +182,16 @@ fn expand(
             fn eval_with_gradient(&self, x: &[f64], p: &[f64], grad: &mut [f64]) -> f64 {
                 #grad_fn
                 value_and_gradient(x, p, grad)
+            }
+            #[inline(always)]
+            fn eval_block(
+                &self,
+                x: &[&[f64; #krate::block::BLOCK]],
+                p: &[f64],
+                value: &mut [f64; #krate::block::BLOCK],
+            ) {
+                #value_block_fn
+                value_block(x, p, value)
             }
             #[inline(always)]
             fn eval_with_gradient_block(

@@ -148,13 +148,27 @@ impl Dialect for RustBlock<'_> {
 /// `exp`/`ln` from `path` (the runtime's `block` module, which also defines `BLOCK`), so the
 /// compiler vectorizes the loop.
 pub fn value_and_gradient_block_fn(model: &ModelIr, fn_name: &str, path: &str) -> String {
+    block_fn(model, fn_name, path, true)
+}
+
+/// `fn name(x: &[&[f64; BLOCK]], p: &[f64], value: &mut [f64; BLOCK])`: the model value at
+/// `BLOCK` points, as [`value_and_gradient_block_fn`] computes it without the gradient.
+pub fn value_block_fn(model: &ModelIr, fn_name: &str, path: &str) -> String {
+    block_fn(model, fn_name, path, false)
+}
+
+fn block_fn(model: &ModelIr, fn_name: &str, path: &str, with_gradient: bool) -> String {
     let d = RustBlock { path };
-    let s = model.schedule();
+    let (s, gradient) = if with_gradient {
+        (model.schedule(), &model.gradient[..])
+    } else {
+        (model.value_schedule(), &[][..])
+    };
     let (xs, ps) = leaves(&model.graph, &s);
     let head: Vec<String> = std::iter::once(format!(
         "assert!(x.len() >= {} && grad.len() >= {});",
         model.n_inputs(),
-        model.gradient.len()
+        gradient.len()
     ))
     .chain(ps.iter().map(|j| format!("let p{j}: f64 = p[{j}];")))
     .collect();
@@ -163,15 +177,28 @@ pub fn value_and_gradient_block_fn(model: &ModelIr, fn_name: &str, path: &str) -
         .map(|k| format!("let x{k}: f64 = x[{k}][i];"))
         .collect();
     body.extend(emit_body(&model.graph, &s, &d));
-    for (j, &g) in model.gradient.iter().enumerate() {
+    for (j, &g) in gradient.iter().enumerate() {
         body.push(format!("grad[{j}][i] = {};", operand(&model.graph, &d, g)));
     }
     body.push(format!(
         "value[i] = {};",
         operand(&model.graph, &d, model.value)
     ));
+    let grad_arg = if with_gradient {
+        format!(", grad: &mut [[f64; {path}::BLOCK]]")
+    } else {
+        String::new()
+    };
+    let head = if with_gradient {
+        head
+    } else {
+        // No gradient argument: the length check is on the predictors only.
+        std::iter::once(format!("assert!(x.len() >= {});", model.n_inputs()))
+            .chain(head.into_iter().skip(1))
+            .collect()
+    };
     format!(
-        "#[allow(unused_parens, clippy::all)]\n#[inline(always)]\nfn {fn_name}(x: &[&[f64; {path}::BLOCK]], p: &[f64], value: &mut [f64; {path}::BLOCK], grad: &mut [[f64; {path}::BLOCK]]) {{\n{}    for i in 0..{path}::BLOCK {{\n{}    }}\n}}\n",
+        "#[allow(unused_parens, clippy::all)]\n#[inline(always)]\nfn {fn_name}(x: &[&[f64; {path}::BLOCK]], p: &[f64], value: &mut [f64; {path}::BLOCK]{grad_arg}) {{\n{}    for i in 0..{path}::BLOCK {{\n{}    }}\n}}\n",
         indent(&head, 4),
         indent(&body, 8)
     )

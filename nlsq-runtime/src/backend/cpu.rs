@@ -2,8 +2,8 @@
 //! chunks of points, with per-chunk sums added in chunk order, so a pass gives bit-identical
 //! results run after run and whatever the number of threads.
 
-use super::cpu_block;
-pub use super::cpu_block::Simd;
+use super::{blocks, cpu_block};
+pub use crate::block::Simd;
 use crate::data::FitData;
 use crate::error::FitError;
 use crate::loss::Loss;
@@ -123,27 +123,16 @@ impl<'d, M: Model> CpuBackend<'d, M> {
     }
 
     /// Any `P`, with every point tested: non-finite residuals or gradients are skipped and
-    /// counted.
+    /// counted. The model is still evaluated a block at a time.
     fn chunk_checked(&self, p: &[f64], range: std::ops::Range<usize>) -> Vec<f64> {
-        let np = p.len();
-        let mut row = vec![0.0; abi::reduction_width(np)];
-        let mut x = vec![0.0; self.data.n_inputs()];
-        let mut g = vec![0.0; np];
-        for i in range {
-            self.data.point(i, &mut x);
-            let f = self.model.eval_with_gradient(&x, p, &mut g);
+        let mut row = vec![0.0; abi::reduction_width(p.len())];
+        blocks::for_each_gradient(&self.model, self.data, p, range, |i, f, g| {
             let w = self.data.weight(i);
             for v in g.iter_mut() {
                 *v *= w;
             }
-            accumulate_point(
-                &mut row,
-                (f - self.data.y[i]) * w,
-                &mut g,
-                self.loss,
-                self.f_scale,
-            );
-        }
+            accumulate_point(&mut row, (f - self.data.y[i]) * w, g, self.loss, self.f_scale);
+        });
         row
     }
 
@@ -184,14 +173,13 @@ impl<'d, M: Model> CpuBackend<'d, M> {
         let parts: Vec<f64> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|c| {
-                let mut x = vec![0.0; self.data.n_inputs()];
-                (c * CHUNK..((c + 1) * CHUNK).min(n))
-                    .map(|i| {
-                        self.data.point(i, &mut x);
-                        let r = self.data.y[i] - self.model.eval(&x, p);
-                        r * r
-                    })
-                    .sum()
+                let mut sum = 0.0;
+                let range = c * CHUNK..((c + 1) * CHUNK).min(n);
+                blocks::for_each_value(&self.model, self.data, p, range, |i, f| {
+                    let r = self.data.y[i] - f;
+                    sum += r * r;
+                });
+                sum
             })
             .collect();
         parts.iter().sum()
@@ -199,13 +187,11 @@ impl<'d, M: Model> CpuBackend<'d, M> {
 
     /// Weighted residuals `w_i (f(x_i; p) − y_i)` of every point.
     pub fn residuals(&self, p: &[f64]) -> Vec<f64> {
-        let mut x = vec![0.0; self.data.n_inputs()];
-        (0..self.data.len())
-            .map(|i| {
-                self.data.point(i, &mut x);
-                (self.model.eval(&x, p) - self.data.y[i]) * self.data.weight(i)
-            })
-            .collect()
+        let mut r = Vec::with_capacity(self.data.len());
+        blocks::for_each_value(&self.model, self.data, p, 0..self.data.len(), |i, f| {
+            r.push((f - self.data.y[i]) * self.data.weight(i));
+        });
+        r
     }
 }
 
@@ -238,13 +224,13 @@ pub fn accumulate_point(row: &mut [f64], r: f64, jac: &mut [f64], loss: Loss, f_
 
 /// Index of the first point where the model's value or gradient is not finite at `p`.
 pub(crate) fn first_nonfinite<M: Model>(model: &M, data: &FitData<'_>, p: &[f64]) -> Option<usize> {
-    let mut x = vec![0.0; data.n_inputs()];
-    let mut g = vec![0.0; p.len()];
-    (0..data.len()).find(|&i| {
-        data.point(i, &mut x);
-        let f = model.eval_with_gradient(&x, p, &mut g);
-        !f.is_finite() || g.iter().any(|v| !v.is_finite())
-    })
+    let mut first = None;
+    blocks::for_each_gradient(model, data, p, 0..data.len(), |i, f, g| {
+        if first.is_none() && (!f.is_finite() || g.iter().any(|v| !v.is_finite())) {
+            first = Some(i);
+        }
+    });
+    first
 }
 
 /// Unpacks a reduction row (kernel ABI layout) into a [`Pass`].
@@ -288,7 +274,7 @@ impl<M: Model> Objective for CpuBackend<'_, M> {
 mod tests {
     use super::*;
     use crate::data::NanPolicy;
-    use crate::model::ExprModel;
+    use crate::ExprModel;
     use crate::solve::dense::DenseObjective;
 
     fn synthetic(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {

@@ -9,7 +9,8 @@
 
 #![allow(clippy::needless_range_loop)] // lane loops index several arrays at once
 
-use crate::block::BLOCK;
+use super::blocks::padded;
+use crate::block::{BLOCK, Simd};
 use crate::loss::Loss;
 use crate::model::Model;
 use kernels_gen::kernels::abi;
@@ -33,41 +34,6 @@ pub(crate) struct Setup<'s, M> {
     pub p: &'s [f64],
     pub loss: Loss,
     pub f_scale: f64,
-}
-
-/// Which vector instructions the CPU passes use.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Simd {
-    /// The widest the processor has: AVX-512, else AVX2, else the baseline.
-    #[default]
-    Auto,
-    /// AVX-512F (falls back to [`Simd::Auto`]'s choice when the processor lacks it).
-    Avx512,
-    /// AVX2 (falls back to the baseline when the processor lacks it).
-    Avx2,
-    /// The target's baseline instructions only (SSE2 on x86-64).
-    Baseline,
-}
-
-impl Simd {
-    /// The instruction set passes will actually use on this processor.
-    pub fn resolve(self) -> Simd {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let avx512 = std::arch::is_x86_feature_detected!("avx512f");
-            let avx2 = std::arch::is_x86_feature_detected!("avx2");
-            match self {
-                Simd::Auto | Simd::Avx512 if avx512 => Simd::Avx512,
-                Simd::Auto | Simd::Avx512 | Simd::Avx2 if avx2 => Simd::Avx2,
-                _ => Simd::Baseline,
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            let _ = self;
-            Simd::Baseline
-        }
-    }
 }
 
 /// The chunk's reduction row (kernel ABI layout, count included, non-finite count zero).
@@ -113,17 +79,6 @@ struct Sums<const P: usize> {
     cost: [f64; LANES],
     jtr: [[f64; LANES]; P],
     jtj: [[[f64; LANES]; P]; P],
-}
-
-/// `BLOCK` values from `src[start..]`, the last one repeated past the end of `src`.
-#[inline(always)]
-fn padded(src: &[f64], start: usize) -> [f64; BLOCK] {
-    let mut out = [0.0; BLOCK];
-    let take = (src.len() - start).min(BLOCK);
-    out[..take].copy_from_slice(&src[start..start + take]);
-    let last = src[start + take - 1];
-    out[take..].fill(last);
-    out
 }
 
 /// `s[start..start + BLOCK]` as an array (the caller keeps it inside `s`).
@@ -337,7 +292,7 @@ fn row_body<I: Dot, M: Model, const P: usize, const WEIGHTED: bool, const LINEAR
     }
     if full < n {
         // The last, shorter block: positions past the end repeat the last point, masked out.
-        let cols: Vec<[f64; BLOCK]> = chunk.x.iter().map(|col| padded(col, full)).collect();
+        let cols: Vec<[f64; BLOCK]> = chunk.x.iter().map(|col| padded(&col[full..])).collect();
         for (c, col) in cols.iter().enumerate() {
             xs[c] = col;
         }
@@ -345,7 +300,7 @@ fn row_body<I: Dot, M: Model, const P: usize, const WEIGHTED: bool, const LINEAR
             .model
             .eval_with_gradient_block(&xs[..k], setup.p, &mut value, &mut grad);
         let w = if WEIGHTED {
-            padded(chunk.w, full)
+            padded(&chunk.w[full..])
         } else {
             ones
         };
@@ -353,7 +308,7 @@ fn row_body<I: Dot, M: Model, const P: usize, const WEIGHTED: bool, const LINEAR
             &mut sums,
             &value,
             &mut grad,
-            &padded(chunk.y, full),
+            &padded(&chunk.y[full..]),
             &w,
             n - full,
             setup.loss,

@@ -4,6 +4,7 @@
 //! (`O(N²)` for the factor, `O(N² P)` per pass): meant for the moderate `N` such covariances
 //! come with.
 
+use crate::backend::blocks;
 use crate::backend::cpu::{accumulate_point, pass_from_row};
 use crate::data::FitData;
 use crate::error::FitError;
@@ -66,15 +67,12 @@ impl<'d, M: Model> WhitenedObjective<'d, M> {
         let np = p.len();
         let mut r = DVector::zeros(n);
         let mut j = DMatrix::zeros(n, np);
-        let mut x = vec![0.0; self.data.n_inputs()];
-        let mut g = vec![0.0; np];
-        for i in 0..n {
-            self.data.point(i, &mut x);
-            r[i] = self.model.eval_with_gradient(&x, p, &mut g) - self.data.y[i];
+        blocks::for_each_gradient(&self.model, self.data, p, 0..n, |i, f, g| {
+            r[i] = f - self.data.y[i];
             for (k, gk) in g.iter().enumerate() {
                 j[(i, k)] = *gk;
             }
-        }
+        });
         let l = self.chol.l();
         let r = l
             .solve_lower_triangular(&r)
@@ -108,12 +106,10 @@ impl<M: Model> Objective for WhitenedObjective<'_, M> {
 
 /// `Σ (y_i − f(x_i; p))²`, unwhitened, point after point.
 pub(crate) fn unweighted_ssr<M: Model>(model: &M, data: &FitData<'_>, p: &[f64]) -> f64 {
-    let mut x = vec![0.0; data.n_inputs()];
-    (0..data.len())
-        .map(|i| {
-            data.point(i, &mut x);
-            let r = data.y[i] - model.eval(&x, p);
-            r * r
-        })
-        .sum()
+    let mut sum = 0.0;
+    blocks::for_each_value(model, data, p, 0..data.len(), |i, f| {
+        let r = data.y[i] - f;
+        sum += r * r;
+    });
+    sum
 }

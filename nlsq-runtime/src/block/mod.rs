@@ -15,9 +15,16 @@
 //! assert!((block::ln(10.0) - 10f64.ln()).abs() <= f64::EPSILON * 4.0);
 //! ```
 
+mod cache;
+mod lanes;
 mod math;
+mod simd;
+mod tape;
 
+pub use cache::{ModelTapes, TAPE_CACHE_ENTRIES, TapeCacheStats, tape_cache_stats, tapes_for};
 pub use math::{exp, ln};
+pub use simd::Simd;
+pub use tape::BlockTape;
 
 /// Points per call of a model's block function.
 pub const BLOCK: usize = 64;

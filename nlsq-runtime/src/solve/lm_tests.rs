@@ -1,7 +1,8 @@
 //! Tests of [`super`]: the `lm` solver.
 
 use super::*;
-use crate::model::{ExprModel, Model};
+use crate::ExprModel;
+use crate::model::Model;
 use crate::solve::IterationInfo;
 use crate::solve::dense::DenseObjective;
 use std::cell::Cell;

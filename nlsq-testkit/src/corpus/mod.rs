@@ -19,3 +19,28 @@ pub use dispatch::{COUNT, Original, lookup};
 
 /// The corpus source, as text.
 pub const SOURCE: &str = include_str!("../../../kernels-gen/tests/corpus/models.rs");
+
+/// The source of corpus function `name` (`pub fn name(...) { ... }`), as written.
+pub fn source_of(name: &str) -> Option<&'static str> {
+    let head = format!("pub fn {name}(");
+    let start = SOURCE.find(&head)?;
+    let len = SOURCE[start..].find("\n}\n")? + 2;
+    Some(&SOURCE[start..start + len])
+}
+
+/// Names of every corpus function, in source order.
+pub fn names() -> Vec<&'static str> {
+    SOURCE
+        .split("#[model]\npub fn ")
+        .skip(1)
+        .filter_map(|s| s.split('(').next())
+        .collect()
+}
+
+/// Corpus function `name` as a model given at run time: its source compiled by
+/// `kernels_gen::parse::model_from_source` into an [`nlsq::ExprModel`], the mathematics of
+/// the `#[model]` of the same name.
+pub fn runtime_model(name: &str) -> Option<nlsq::ExprModel> {
+    let ir = nlsq::kernels_gen::parse::model_from_source(source_of(name)?).ok()?;
+    Some(nlsq::ExprModel::from_ir(ir))
+}

@@ -1,0 +1,267 @@
+//! Running a [`BlockTape`]: the uniform program once, then each instruction as one loop over
+//! the block's lanes, compiled for AVX-512, AVX2 and the baseline and chosen by [`Simd`].
+//!
+//! Each operation applies the function the code `#[model]` emits applies (see
+//! [`kernels_gen::emit::rust`]): IEEE arithmetic, the block [`exp`] and [`ln`], Rust's `f64`
+//! methods for the rest, and `powi` by the binary powering LLVM and compiler-rt both use. The
+//! lane loops of arithmetic, comparisons, selects, `exp`, `ln`, `sqrt`, `abs`, `min`, `max` and
+//! `powi` vectorize; the other functions are one library call per lane, as in `#[model]`.
+
+#![allow(clippy::needless_range_loop)] // lane loops index several arrays at once
+
+use super::tape::{BlockTape, Instr, Op, Out, Src};
+use super::{BLOCK, Simd, exp, ln};
+use kernels_gen::ir::{BinaryOp, CmpOp, Node, UnaryOp, apply_binary, apply_unary};
+use std::cell::RefCell;
+
+/// One block of lanes.
+type Lanes = [f64; BLOCK];
+
+thread_local! {
+    /// Each thread's scratch: the slots and the uniform values, reused from call to call.
+    static SCRATCH: RefCell<(Vec<Lanes>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+impl BlockTape {
+    /// Evaluates the tape at [`BLOCK`] points: `x[k][i]` is predictor `k` of point `i`, `p` the
+    /// parameters; output 0 goes to `first`, output `1 + j` to `rest[j]`. `simd` must be
+    /// [`Simd::resolve`]d; every choice gives the same bits.
+    ///
+    /// # Panics
+    /// If `x` has fewer columns than the model's predictors, `p` fewer parameters than it
+    /// reads, or `rest` fewer blocks than the outputs after the first.
+    pub fn run(&self, simd: Simd, x: &[&Lanes], p: &[f64], first: &mut Lanes, rest: &mut [Lanes]) {
+        assert!(x.len() >= self.n_inputs && rest.len() + 1 >= self.outputs.len());
+        SCRATCH.with_borrow_mut(|(slots, uniform)| {
+            if slots.len() < self.n_slots {
+                slots.resize(self.n_slots, [0.0; BLOCK]);
+            }
+            self.run_uniform(p, uniform);
+            self.run_instrs(simd, x, uniform, slots);
+            for (o, out) in self.outputs.iter().zip(std::iter::once(first).chain(rest)) {
+                match *o {
+                    Out::Slot(s) => *out = slots[s as usize],
+                    Out::Input(k) => *out = *x[k as usize],
+                    Out::Uniform(u) => out.fill(uniform[u as usize]),
+                }
+            }
+        });
+    }
+
+    /// The uniform values at `p`, into `u`.
+    fn run_uniform(&self, p: &[f64], u: &mut Vec<f64>) {
+        u.clear();
+        for &(node, [a, b, c]) in &self.uniform {
+            let at = |i: u32| u[i as usize];
+            let v = match node {
+                Node::Const(bits) => f64::from_bits(bits),
+                Node::Bool(v) => truth(v),
+                Node::Param(j) => p[j as usize],
+                Node::Input(_) => unreachable!("predictors are never uniform"),
+                Node::Unary(op, _) => unary(op, at(a)),
+                Node::Binary(op, _, _) => apply_binary(op, at(a), at(b)),
+                Node::Cmp(op, _, _) => truth(op.apply(at(a), at(b))),
+                Node::And(..) => truth((at(a) != 0.0) & (at(b) != 0.0)),
+                Node::Or(..) => truth((at(a) != 0.0) | (at(b) != 0.0)),
+                Node::Not(_) => truth(at(a) == 0.0),
+                Node::Select(..) => {
+                    if at(a) != 0.0 {
+                        at(b)
+                    } else {
+                        at(c)
+                    }
+                }
+            };
+            u.push(v);
+        }
+    }
+
+    fn run_instrs(&self, simd: Simd, x: &[&Lanes], u: &[f64], slots: &mut [Lanes]) {
+        match simd {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `resolve` chose AVX-512 only where the processor has AVX-512F, the only
+            // feature the function enables.
+            Simd::Avx512 => unsafe { instrs_avx512(&self.instrs, x, u, slots) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above, for AVX2.
+            Simd::Avx2 => unsafe { instrs_avx2(&self.instrs, x, u, slots) },
+            _ => instrs(&self.instrs, x, u, slots),
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn instrs_avx512(instrs: &[Instr], x: &[&Lanes], u: &[f64], slots: &mut [Lanes]) {
+    self::instrs(instrs, x, u, slots)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn instrs_avx2(instrs: &[Instr], x: &[&Lanes], u: &[f64], slots: &mut [Lanes]) {
+    self::instrs(instrs, x, u, slots)
+}
+
+#[inline(always)]
+fn instrs(instrs: &[Instr], x: &[&Lanes], u: &[f64], slots: &mut [Lanes]) {
+    for ins in instrs {
+        let d = ins.dst as usize;
+        let (below, rest) = slots.split_at_mut(d);
+        let Some((out, above)) = rest.split_first_mut() else {
+            unreachable!("every slot an instruction writes exists");
+        };
+        let r = Reader { below, above, x };
+        match ins.op {
+            Op::Splat(k) => out.fill(u[k as usize]),
+            Op::Node(node, [a, b, c]) => step(node, out, r.get(a), r.get(b), r.get(c)),
+        }
+    }
+}
+
+/// The operands of one instruction: every slot but its destination, and the predictors.
+struct Reader<'a> {
+    below: &'a [Lanes],
+    above: &'a [Lanes],
+    x: &'a [&'a Lanes],
+}
+
+impl Reader<'_> {
+    #[inline(always)]
+    fn get(&self, s: Src) -> &Lanes {
+        match s {
+            Src::Input(k) => self.x[k as usize],
+            Src::Slot(i) => {
+                let i = i as usize;
+                match i.checked_sub(self.below.len()) {
+                    None => &self.below[i],
+                    Some(j) => &self.above[j - 1],
+                }
+            }
+        }
+    }
+}
+
+/// One operation over the block (operands past the node's arity are ignored).
+#[inline(always)]
+fn step(node: Node, out: &mut Lanes, a: &Lanes, b: &Lanes, c: &Lanes) {
+    match node {
+        Node::Unary(op, _) => unary_lanes(op, out, a),
+        Node::Binary(op, _, _) => binary_lanes(op, out, a, b),
+        Node::Cmp(op, _, _) => compare_lanes(op, out, a, b),
+        Node::And(..) => map2(out, a, b, |a, b| truth((a != 0.0) & (b != 0.0))),
+        Node::Or(..) => map2(out, a, b, |a, b| truth((a != 0.0) | (b != 0.0))),
+        Node::Not(_) => map1(out, a, |a| truth(a == 0.0)),
+        Node::Select(..) => {
+            for i in 0..BLOCK {
+                out[i] = if a[i] != 0.0 { b[i] } else { c[i] };
+            }
+        }
+        Node::Const(_) | Node::Bool(_) | Node::Param(_) | Node::Input(_) => {
+            unreachable!("leaves are uniform or read in place")
+        }
+    }
+}
+
+#[inline(always)]
+fn map1(out: &mut Lanes, a: &Lanes, f: impl Fn(f64) -> f64) {
+    for i in 0..BLOCK {
+        out[i] = f(a[i]);
+    }
+}
+
+#[inline(always)]
+fn map2(out: &mut Lanes, a: &Lanes, b: &Lanes, f: impl Fn(f64, f64) -> f64) {
+    for i in 0..BLOCK {
+        out[i] = f(a[i], b[i]);
+    }
+}
+
+/// Booleans as the tape holds them.
+#[inline(always)]
+fn truth(v: bool) -> f64 {
+    if v { 1.0 } else { 0.0 }
+}
+
+/// A unary function as the block code `#[model]` emits computes it, at one point.
+pub(crate) fn unary(op: UnaryOp, a: f64) -> f64 {
+    match op {
+        UnaryOp::Exp => exp(a),
+        UnaryOp::Ln => ln(a),
+        UnaryOp::Powi(n) => {
+            let mut v = [a; 1];
+            powi(&mut v, n);
+            v[0]
+        }
+        op => apply_unary(op, a),
+    }
+}
+
+#[inline(always)]
+fn unary_lanes(op: UnaryOp, out: &mut Lanes, a: &Lanes) {
+    match op {
+        UnaryOp::Neg => map1(out, a, |v| -v),
+        UnaryOp::Exp => map1(out, a, exp),
+        UnaryOp::Ln => map1(out, a, ln),
+        UnaryOp::Sqrt => map1(out, a, f64::sqrt),
+        UnaryOp::Abs => map1(out, a, f64::abs),
+        UnaryOp::Powi(n) => {
+            *out = *a;
+            powi(out, n);
+        }
+        op => map1(out, a, |v| apply_unary(op, v)),
+    }
+}
+
+/// `v.powi(n)` in every lane by binary powering (compiler-rt's `__powidf2`, and LLVM's
+/// expansion of a constant exponent): the same products, so the same bits.
+#[inline(always)]
+fn powi<const L: usize>(v: &mut [f64; L], n: i32) {
+    let mut m = n.unsigned_abs();
+    let mut square = *v;
+    let mut r = [1.0; L];
+    loop {
+        if m & 1 == 1 {
+            for i in 0..L {
+                r[i] *= square[i];
+            }
+        }
+        m >>= 1;
+        if m == 0 {
+            break;
+        }
+        for i in 0..L {
+            square[i] *= square[i];
+        }
+    }
+    if n < 0 {
+        for i in 0..L {
+            r[i] = 1.0 / r[i];
+        }
+    }
+    *v = r;
+}
+
+#[inline(always)]
+fn binary_lanes(op: BinaryOp, out: &mut Lanes, a: &Lanes, b: &Lanes) {
+    match op {
+        BinaryOp::Add => map2(out, a, b, |a, b| a + b),
+        BinaryOp::Sub => map2(out, a, b, |a, b| a - b),
+        BinaryOp::Mul => map2(out, a, b, |a, b| a * b),
+        BinaryOp::Div => map2(out, a, b, |a, b| a / b),
+        BinaryOp::Min => map2(out, a, b, f64::min),
+        BinaryOp::Max => map2(out, a, b, f64::max),
+        op => map2(out, a, b, |a, b| apply_binary(op, a, b)),
+    }
+}
+
+#[inline(always)]
+fn compare_lanes(op: CmpOp, out: &mut Lanes, a: &Lanes, b: &Lanes) {
+    match op {
+        CmpOp::Lt => map2(out, a, b, |a, b| truth(a < b)),
+        CmpOp::Le => map2(out, a, b, |a, b| truth(a <= b)),
+        CmpOp::Gt => map2(out, a, b, |a, b| truth(a > b)),
+        CmpOp::Ge => map2(out, a, b, |a, b| truth(a >= b)),
+        CmpOp::Eq => map2(out, a, b, |a, b| truth(a == b)),
+        CmpOp::Ne => map2(out, a, b, |a, b| truth(a != b)),
+    }
+}

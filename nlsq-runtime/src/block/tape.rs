@@ -1,0 +1,270 @@
+//! A scheduled model as instructions over blocks of points: the fast CPU form of a model
+//! given at run time.
+//!
+//! A [`BlockTape`] holds the operations of a `kernels-gen` [`Schedule`] in its order. Each
+//! operation that depends on the predictors becomes one instruction that computes it for all
+//! [`BLOCK`] points of a call, in a loop the compiler vectorizes (see [`super::lanes`]), so the
+//! dispatch is paid once per block rather than once per point. Operations of the parameters and
+//! constants alone are computed once per call, as scalars. Every point sees the operations the
+//! code `#[model]` emits performs, in the same order, with the same functions (the block
+//! [`super::exp`] and [`super::ln`], Rust's `f64` methods otherwise): the same bits.
+//!
+//! Instructions write to slots (one block of values each), reused once their value is dead,
+//! so the working set of a model of a hundred operations stays in the first-level cache.
+
+use super::BLOCK;
+use kernels_gen::ir::{Graph, Node, NodeId};
+use kernels_gen::schedule::Schedule;
+
+/// Where an instruction reads an operand: a slot or a predictor column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Src {
+    /// Slot `s` of the scratch blocks.
+    Slot(u32),
+    /// Predictor `k`.
+    Input(u32),
+}
+
+/// One operation over a block: a graph node whose children are [`Src`]s, or the broadcast of
+/// a uniform value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op {
+    /// Every lane gets uniform value `u`.
+    Splat(u32),
+    /// A graph operation (never a leaf); booleans are held as `1.0` / `0.0`.
+    Node(Node, [Src; 3]),
+}
+
+/// An instruction: `op` over the block, written to slot `dst` (never one of its operands).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Instr {
+    pub op: Op,
+    pub dst: u32,
+}
+
+/// Where an output is found after a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Out {
+    /// A slot.
+    Slot(u32),
+    /// A predictor column.
+    Input(u32),
+    /// A uniform value, the same at every point.
+    Uniform(u32),
+}
+
+/// A model's outputs as block instructions (see the module documentation).
+#[derive(Clone, Debug)]
+pub struct BlockTape {
+    /// The uniform program: graph nodes (leaves, or operations whose children are the
+    /// earlier uniform values at the indices beside them).
+    pub(crate) uniform: Vec<(Node, [u32; 3])>,
+    pub(crate) instrs: Vec<Instr>,
+    pub(crate) outputs: Vec<Out>,
+    pub(crate) n_slots: usize,
+    pub(crate) n_inputs: usize,
+}
+
+/// What a scheduled node became.
+#[derive(Clone, Copy, Debug)]
+enum Place {
+    Unscheduled,
+    Uniform(u32),
+    Input(u32),
+    /// Virtual register: the index of the instruction that computes it.
+    Varying(u32),
+}
+
+/// Instructions on virtual registers (the index of the defining instruction), before slots.
+struct Draft {
+    uniform: Vec<(Node, [u32; 3])>,
+    ops: Vec<Op>,
+    /// For each instruction, its operands' virtual registers (inputs excluded).
+    reads: Vec<Vec<u32>>,
+    /// The register each uniform value was broadcast to, once it is.
+    splats: Vec<Option<u32>>,
+}
+
+impl BlockTape {
+    /// The tape computing `outputs` of `g` for a model of `n_inputs` predictors.
+    pub fn new(g: &Graph, outputs: &[NodeId], n_inputs: usize) -> Self {
+        let s = Schedule::new(g, outputs);
+        let mut place = vec![Place::Unscheduled; g.len()];
+        let mut d = Draft {
+            uniform: Vec::new(),
+            ops: Vec::new(),
+            reads: Vec::new(),
+            splats: Vec::new(),
+        };
+        for &id in &s.order {
+            place[id.index()] = d.place_node(*g.node(id), &place);
+        }
+        let outputs: Vec<Place> = outputs.iter().map(|o| place[o.index()]).collect();
+        d.allocate(outputs, n_inputs)
+    }
+
+    /// Number of block instructions.
+    pub fn len(&self) -> usize {
+        self.instrs.len()
+    }
+
+    /// Whether the tape has no block instructions (every output uniform or a predictor).
+    pub fn is_empty(&self) -> bool {
+        self.instrs.is_empty()
+    }
+
+    /// Scratch blocks a run uses.
+    pub fn slots(&self) -> usize {
+        self.n_slots
+    }
+
+    /// Number of outputs.
+    pub fn n_outputs(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// Scratch bytes a run uses.
+    pub fn scratch_bytes(&self) -> usize {
+        self.n_slots * BLOCK * size_of::<f64>()
+    }
+}
+
+impl Draft {
+    /// Places one scheduled node: a leaf or an operation of uniform children is uniform, a
+    /// predictor is read in place, anything else is an instruction.
+    fn place_node(&mut self, node: Node, place: &[Place]) -> Place {
+        match node {
+            Node::Const(_) | Node::Bool(_) | Node::Param(_) => return self.uniform(node),
+            Node::Input(k) => return Place::Input(k),
+            _ => {}
+        }
+        let children: Vec<Place> = node.children().map(|c| place[c.index()]).collect();
+        if let Some(args) = uniform_args(&children) {
+            return self.uniform_op(node, args);
+        }
+        let mut srcs = [Src::Input(0); 3];
+        let mut reads = Vec::with_capacity(3);
+        for (i, c) in children.iter().enumerate() {
+            let v = match *c {
+                Place::Input(k) => {
+                    srcs[i] = Src::Input(k);
+                    continue;
+                }
+                Place::Uniform(u) => self.splat(u),
+                Place::Varying(v) => v,
+                Place::Unscheduled => unreachable!("children are scheduled before parents"),
+            };
+            srcs[i] = Src::Slot(v);
+            reads.push(v);
+        }
+        Place::Varying(self.push(Op::Node(node, srcs), reads))
+    }
+
+    fn uniform(&mut self, node: Node) -> Place {
+        self.uniform_op(node, [0; 3])
+    }
+
+    fn uniform_op(&mut self, node: Node, args: [u32; 3]) -> Place {
+        self.uniform.push((node, args));
+        self.splats.push(None);
+        Place::Uniform(self.uniform.len() as u32 - 1)
+    }
+
+    /// The register holding uniform `u` broadcast, emitting the broadcast on first use.
+    fn splat(&mut self, u: u32) -> u32 {
+        if let Some(v) = self.splats[u as usize] {
+            return v;
+        }
+        let v = self.push(Op::Splat(u), Vec::new());
+        self.splats[u as usize] = Some(v);
+        v
+    }
+
+    fn push(&mut self, op: Op, reads: Vec<u32>) -> u32 {
+        self.ops.push(op);
+        self.reads.push(reads);
+        self.ops.len() as u32 - 1
+    }
+
+    /// Assigns slots by a linear scan: an instruction's slot is taken before its operands'
+    /// dead slots are given back (so it never overwrites an operand), and the outputs' slots
+    /// are never given back.
+    fn allocate(self, outputs: Vec<Place>, n_inputs: usize) -> BlockTape {
+        let n = self.ops.len();
+        // The last instruction reading each register (`usize::MAX`: an output, kept).
+        let mut last_use: Vec<Option<usize>> = vec![None; n];
+        for (i, reads) in self.reads.iter().enumerate() {
+            for &v in reads {
+                last_use[v as usize] = Some(i);
+            }
+        }
+        for o in &outputs {
+            if let Place::Varying(v) = *o {
+                last_use[v as usize] = Some(usize::MAX);
+            }
+        }
+        let mut slot = vec![0u32; n];
+        let mut free: Vec<u32> = Vec::new();
+        let mut n_slots = 0u32;
+        let mut instrs = Vec::with_capacity(n);
+        for (i, op) in self.ops.into_iter().enumerate() {
+            let dst = free.pop().unwrap_or_else(|| {
+                n_slots += 1;
+                n_slots - 1
+            });
+            slot[i] = dst;
+            let op = match op {
+                Op::Node(node, mut srcs) => {
+                    for s in srcs.iter_mut().take(node.children().count()) {
+                        if let Src::Slot(v) = *s {
+                            *s = Src::Slot(slot[v as usize]);
+                        }
+                    }
+                    Op::Node(node, srcs)
+                }
+                splat => splat,
+            };
+            instrs.push(Instr { op, dst });
+            let mut dead: Vec<u32> = self.reads[i]
+                .iter()
+                .filter(|&&v| last_use[v as usize] == Some(i))
+                .map(|&v| slot[v as usize])
+                .collect();
+            dead.sort_unstable();
+            dead.dedup();
+            // An instruction nothing reads (none in a schedule) gives its slot straight back.
+            if last_use[i].is_none() {
+                dead.push(dst);
+            }
+            free.extend(dead.into_iter().rev());
+        }
+        let outputs = outputs
+            .into_iter()
+            .map(|o| match o {
+                Place::Uniform(u) => Out::Uniform(u),
+                Place::Input(k) => Out::Input(k),
+                Place::Varying(v) => Out::Slot(slot[v as usize]),
+                Place::Unscheduled => unreachable!("outputs are scheduled"),
+            })
+            .collect();
+        BlockTape {
+            uniform: self.uniform,
+            instrs,
+            outputs,
+            n_slots: n_slots as usize,
+            n_inputs,
+        }
+    }
+}
+
+/// The uniform indices of `children` when all of them are uniform.
+fn uniform_args(children: &[Place]) -> Option<[u32; 3]> {
+    let mut args = [0; 3];
+    for (a, c) in args.iter_mut().zip(children) {
+        match *c {
+            Place::Uniform(u) => *a = u,
+            _ => return None,
+        }
+    }
+    Some(args)
+}
