@@ -94,3 +94,61 @@ pub(crate) fn for_each_gradient<M: Model + ?Sized>(
         }
     });
 }
+
+/// The predictors of one small problem (a batch fit) in padded blocks, kept for its repeated
+/// evaluations and reused while the next problem shares the same predictors.
+#[derive(Debug, Default)]
+pub(crate) struct PointBlocks {
+    /// Block `b`'s predictor `k` at `b * K + k`.
+    blocks: Vec<[f64; BLOCK]>,
+    k: usize,
+    n: usize,
+    /// Address and length of the predictors the blocks hold (`None`: the point index).
+    source: Option<(usize, usize)>,
+    loaded: bool,
+}
+
+impl PointBlocks {
+    /// Holds `n` points of `k` predictors: `x` point-major (`n * k` values), or the point index
+    /// as the one predictor when `x` is `None`. Reuses the blocks when `x` is the slice they
+    /// were made from (the caller does not change it meanwhile).
+    pub(crate) fn load(&mut self, x: Option<&[f64]>, k: usize, n: usize) {
+        let source = x.map(|x| (x.as_ptr() as usize, x.len()));
+        if self.loaded && (self.source, self.k, self.n) == (source, k, n) {
+            return;
+        }
+        self.blocks.clear();
+        for start in (0..n).step_by(BLOCK) {
+            for kk in 0..k {
+                let mut b = [0.0; BLOCK];
+                for (i, v) in b.iter_mut().enumerate() {
+                    let at = (start + i).min(n - 1);
+                    *v = x.map_or(at as f64, |x| x[at * k + kk]);
+                }
+                self.blocks.push(b);
+            }
+        }
+        (self.source, self.k, self.n, self.loaded) = (source, k, n, true);
+    }
+
+    /// Calls `f(start, len, x)` for each block, as [`for_each_block`] does.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(usize, usize, &[&[f64; BLOCK]])) {
+        let unused = [0.0; BLOCK];
+        let mut x: [&[f64; BLOCK]; 8] = [&unused; 8];
+        let mut wide: Vec<&[f64; BLOCK]> = Vec::new();
+        for (b, cols) in self.blocks.chunks(self.k.max(1)).enumerate() {
+            let start = b * BLOCK;
+            let len = (self.n - start).min(BLOCK);
+            if self.k <= x.len() {
+                for (xk, c) in x.iter_mut().zip(cols) {
+                    *xk = c;
+                }
+                f(start, len, &x[..self.k]);
+            } else {
+                wide.clear();
+                wide.extend(cols);
+                f(start, len, &wide);
+            }
+        }
+    }
+}

@@ -21,7 +21,7 @@ macro_rules! objective_from_row {
 
 #[macro_use]
 mod resident;
-mod blocks;
+pub(crate) mod blocks;
 pub(crate) mod chunked;
 pub(crate) mod cpu;
 mod cpu_block;

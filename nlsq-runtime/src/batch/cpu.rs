@@ -5,6 +5,8 @@ use super::lm::{self, FitObjective, LmSettings, Workspace, point_terms};
 use super::problem::{FitView, Problem};
 use super::result::FitState;
 use super::{Estimator, Outputs};
+use crate::backend::blocks::PointBlocks;
+use crate::block::BLOCK;
 use crate::model::Model;
 use rayon::prelude::*;
 
@@ -15,11 +17,13 @@ const FITS_PER_TASK: usize = 64;
 struct FitData<'m, 'v, M: Model + ?Sized> {
     model: &'m M,
     view: &'v FitView<'v>,
-    n_inputs: usize,
     estimator: Estimator,
     /// Hessian weights `1/f` (the Fisher information) instead of Gpufit's `y/f²`.
     fisher: bool,
-    xi: Vec<f64>,
+    /// The fit's predictors in blocks.
+    points: &'v PointBlocks,
+    value: [f64; BLOCK],
+    block_grad: Vec<[f64; BLOCK]>,
     grad: Vec<f64>,
 }
 
@@ -28,31 +32,47 @@ impl<M: Model + ?Sized> FitObjective for FitData<'_, '_, M> {
         let np = p.len();
         g.iter_mut().for_each(|v| *v = 0.0);
         h.iter_mut().for_each(|v| *v = 0.0);
-        let k = self.n_inputs;
+        let FitData {
+            model,
+            view,
+            estimator,
+            fisher,
+            points,
+            value,
+            block_grad,
+            grad,
+            ..
+        } = self;
         let mut chi2 = 0.0;
-        for i in 0..self.view.y.len() {
-            let y = self.view.y.get(i);
-            match self.view.x {
-                Some(x) => self.xi.copy_from_slice(&x[i * k..(i + 1) * k]),
-                None => self.xi[0] = i as f64,
-            }
-            let f = self.model.eval_with_gradient(&self.xi, p, &mut self.grad);
-            let w = self.view.weights.map_or(1.0, |w| w[i]);
-            let Some((c, gw, mut hw)) = point_terms(self.estimator, f, y, w) else {
-                return f64::NAN;
-            };
-            if self.fisher {
-                hw = 1.0 / f;
-            }
-            chi2 += c;
-            for j in 0..np {
-                let gj = self.grad[j];
-                g[j] += gw * gj;
-                let hj = hw * gj;
-                for l in j..np {
-                    h[j * np + l] += hj * self.grad[l];
+        let mut bad = false;
+        points.for_each(|start, len, x| {
+            model.eval_with_gradient_block(x, p, value, block_grad);
+            for (i, &f) in value[..len].iter().enumerate() {
+                let at = start + i;
+                let w = view.weights.map_or(1.0, |w| w[at]);
+                let Some((c, gw, mut hw)) = point_terms(*estimator, f, view.y.get(at), w) else {
+                    bad = true;
+                    return;
+                };
+                if *fisher {
+                    hw = 1.0 / f;
+                }
+                chi2 += c;
+                for (gj, col) in grad.iter_mut().zip(block_grad.iter()) {
+                    *gj = col[i];
+                }
+                for j in 0..np {
+                    let gj = grad[j];
+                    g[j] += gw * gj;
+                    let hj = hw * gj;
+                    for l in j..np {
+                        h[j * np + l] += hj * grad[l];
+                    }
                 }
             }
+        });
+        if bad {
+            return f64::NAN;
         }
         for j in 0..np {
             for l in 0..j {
@@ -74,7 +94,8 @@ struct Scratch {
     lower: Vec<f64>,
     upper: Vec<f64>,
     fixed: Vec<bool>,
-    xi: Vec<f64>,
+    points: PointBlocks,
+    block_grad: Vec<[f64; BLOCK]>,
     grad: Vec<f64>,
 }
 
@@ -125,16 +146,18 @@ fn fit_one<M: Model + ?Sized>(
         Some(f) => s.fixed.extend_from_slice(f),
         None => s.fixed.resize(p, false),
     }
+    s.points.load(view.x, problem.n_inputs, view.y.len());
     let mut obj = FitData {
         model,
         view: &view,
-        n_inputs: problem.n_inputs,
         estimator: problem.estimator,
         fisher: false,
-        xi: std::mem::take(&mut s.xi),
+        points: &s.points,
+        value: [0.0; BLOCK],
+        block_grad: std::mem::take(&mut s.block_grad),
         grad: std::mem::take(&mut s.grad),
     };
-    obj.xi.resize(problem.n_inputs, 0.0);
+    obj.block_grad.resize(p, [0.0; BLOCK]);
     obj.grad.resize(p, 0.0);
     let ws = &mut s.lm;
     let out = lm::solve(&mut obj, params, &s.lower, &s.upper, &s.fixed, settings, ws);
@@ -169,7 +192,7 @@ fn fit_one<M: Model + ?Sized>(
             nan_cov(Some(c));
         }
     }
-    s.xi = obj.xi;
+    s.block_grad = obj.block_grad;
     s.grad = obj.grad;
     One {
         state: out.state,

@@ -1,0 +1,271 @@
+//! A model given at run time computes the bits of the `#[model]` of the same mathematics:
+//! block values and gradients on every instruction set, over the whole model corpus, and the
+//! block tapes against a point-by-point evaluation of random expression trees with the
+//! functions the block code of `#[model]` calls.
+
+use nlsq::block::{self, BLOCK, Simd};
+use nlsq::kernels_gen::ir::{Node, apply_binary, apply_unary};
+use nlsq::kernels_gen::parse::model_from_expr;
+use nlsq::kernels_gen::ModelIr;
+use nlsq::kernels_gen::ir::UnaryOp;
+use nlsq::{ExprModel, Model};
+use nlsq_testkit::corpus;
+use proptest::prelude::*;
+
+/// Equal bits, or both NaN.
+fn same(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+}
+
+const SIMDS: [Simd; 3] = [Simd::Baseline, Simd::Avx2, Simd::Avx512];
+
+/// `[value, ∂f/∂p_0, ...]` at every lane of one block.
+fn block_outputs(m: &dyn Model, x: &[[f64; BLOCK]], p: &[f64]) -> Vec<[f64; BLOCK]> {
+    let xs: Vec<&[f64; BLOCK]> = x.iter().collect();
+    let mut value = [0.0; BLOCK];
+    let mut grad = vec![[0.0; BLOCK]; p.len()];
+    m.eval_with_gradient_block(&xs, p, &mut value, &mut grad);
+    let mut only = [0.0; BLOCK];
+    m.eval_block(&xs, p, &mut only);
+    assert!(
+        only.iter().zip(&value).all(|(a, b)| same(*a, *b)),
+        "{}: the value alone differs from the value with the gradient",
+        m.name()
+    );
+    std::iter::once(value).chain(grad).collect()
+}
+
+/// 64 points around a sample `x`: lane 0 the sample, the others spread by up to ±30 %, and
+/// a few lanes at zero, one and large values.
+fn lanes_around(x: &[f64]) -> Vec<[f64; BLOCK]> {
+    x.iter()
+        .map(|&xk| {
+            let mut b = [xk; BLOCK];
+            for (i, v) in b.iter_mut().enumerate().skip(1) {
+                *v = xk * (1.0 + 0.3 * ((i as f64 * 0.618).fract() - 0.5) * 2.0);
+            }
+            (b[60], b[61], b[62], b[63]) = (0.0, 1.0, -xk, 1e3 * xk);
+            b
+        })
+        .collect()
+}
+
+fn assert_same_blocks(name: &str, a: &[[f64; BLOCK]], b: &[[f64; BLOCK]], what: &str) {
+    for (o, (ra, rb)) in a.iter().zip(b).enumerate() {
+        for i in 0..BLOCK {
+            assert!(
+                same(ra[i], rb[i]),
+                "{name} ({what}): output {o} lane {i}: {:e} vs {:e}",
+                ra[i],
+                rb[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn every_corpus_model_given_at_run_time_has_the_bits_of_its_macro_model() {
+    let names = corpus::names();
+    assert_eq!(names.len(), corpus::COUNT);
+    for name in names {
+        let (compiled, _) = corpus::lookup(name).expect("in the dispatch table");
+        let runtime = corpus::runtime_model(name).expect("the source compiles");
+        assert_eq!(compiled.hash(), runtime.hash(), "{name}: not the same model");
+        let samples = corpus::samples::SAMPLES.iter().filter(|s| s.0 == name);
+        let mut seen = 0;
+        for &(_, x, p) in samples {
+            seen += 1;
+            let lanes = lanes_around(x);
+            let want = block_outputs(compiled, &lanes, p);
+            for simd in SIMDS {
+                let m = runtime.clone().with_simd(simd);
+                let got = block_outputs(&m, &lanes, p);
+                assert_same_blocks(name, &want, &got, &format!("{simd:?}"));
+            }
+            // Single points: the interpreter against the macro's per-point functions.
+            let mut g1 = vec![0.0; p.len()];
+            let mut g2 = vec![0.0; p.len()];
+            let f1 = compiled.eval_with_gradient(x, p, &mut g1);
+            let f2 = runtime.eval_with_gradient(x, p, &mut g2);
+            assert!(same(f1, f2) && g1.iter().zip(&g2).all(|(a, b)| same(*a, *b)));
+            assert!(same(compiled.eval(x, p), runtime.eval(x, p)));
+        }
+        assert!(seen > 0, "{name}: no samples");
+    }
+}
+
+/// Every node of `ir`'s graph at one point, with the functions of the emitted block code:
+/// the block `exp` and `ln`, and Rust's `f64` methods (compiler-rt's `powi`) for the rest.
+fn reference(ir: &ModelIr, x: &[f64], p: &[f64]) -> Vec<f64> {
+    let truth = |b: bool| if b { 1.0 } else { 0.0 };
+    let mut v: Vec<f64> = Vec::with_capacity(ir.graph.len());
+    for node in ir.graph.nodes() {
+        let at = |id: nlsq::kernels_gen::ir::NodeId| v[id.index()];
+        let value = match *node {
+            Node::Const(bits) => f64::from_bits(bits),
+            Node::Bool(b) => truth(b),
+            Node::Input(k) => x[k as usize],
+            Node::Param(j) => p[j as usize],
+            Node::Unary(UnaryOp::Exp, a) => block::exp(at(a)),
+            Node::Unary(UnaryOp::Ln, a) => block::ln(at(a)),
+            Node::Unary(op, a) => apply_unary(op, at(a)),
+            Node::Binary(op, a, b) => apply_binary(op, at(a), at(b)),
+            Node::Cmp(op, a, b) => truth(op.apply(at(a), at(b))),
+            Node::And(a, b) => truth(at(a) != 0.0 && at(b) != 0.0),
+            Node::Or(a, b) => truth(at(a) != 0.0 || at(b) != 0.0),
+            Node::Not(a) => truth(at(a) == 0.0),
+            Node::Select(c, a, b) => {
+                if at(c) != 0.0 {
+                    at(a)
+                } else {
+                    at(b)
+                }
+            }
+        };
+        v.push(value);
+    }
+    ir.outputs().iter().map(|o| v[o.index()]).collect()
+}
+
+/// Random expressions in `x` and the parameters `a`, `b`, `c`.
+fn expression() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("x".to_string()),
+        Just("a".to_string()),
+        Just("b".to_string()),
+        Just("c".to_string()),
+        (-3.0f64..3.0).prop_map(|v| format!("({v})")),
+    ];
+    leaf.prop_recursive(6, 48, 2, |e| {
+        let unary = [
+            "exp", "ln", "sqrt", "sin", "cos", "tanh", "atan", "abs", "cbrt", "sinh",
+        ];
+        let binary = ["min", "max", "hypot", "atan2", "pow"];
+        prop_oneof![
+            (e.clone(), e.clone(), 0..4usize).prop_map(|(l, r, o)| {
+                format!("({l} {} {r})", ["+", "-", "*", "/"][o])
+            }),
+            (e.clone(), 0..unary.len()).prop_map(move |(a, f)| format!("{}({a})", unary[f])),
+            (e.clone(), e.clone(), 0..binary.len())
+                .prop_map(move |(l, r, f)| format!("{}({l}, {r})", binary[f])),
+            (e.clone(), -4i32..6).prop_map(|(a, n)| format!("({a}).powi({n})")),
+            e.prop_map(|a| format!("(-{a})")),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn block_tapes_of_random_expressions_compute_the_emitted_operations(
+        src in expression(),
+        p in prop::array::uniform3(-2.0f64..2.0),
+        x0 in -4.0f64..4.0,
+    ) {
+        let ir = model_from_expr(&src, Some(&["a", "b", "c"]));
+        prop_assume!(ir.is_ok());
+        let ir = ir.unwrap();
+        let mut x = [0.0; BLOCK];
+        for (i, v) in x.iter_mut().enumerate() {
+            *v = x0 + 0.125 * i as f64 - 4.0;
+        }
+        let want: Vec<Vec<f64>> = x.iter().map(|&xi| reference(&ir, &[xi], &p)).collect();
+        let m = ExprModel::from_ir(ir);
+        for simd in SIMDS {
+            let got = block_outputs(&m.clone().with_simd(simd), &[x], &p);
+            for (i, w) in want.iter().enumerate() {
+                for (o, &wo) in w.iter().enumerate() {
+                    prop_assert!(
+                        same(got[o][i], wo),
+                        "{src} at x = {}, {simd:?}: output {o}: {:e} vs {:e}",
+                        x[i], got[o][i], wo
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Whole CPU passes (cost, JᵀJ, Jᵀr) and residuals of `compiled` and of `runtime` at 1000
+/// points around sample `(x, p)`, unweighted and weighted, linear and robust, on every
+/// instruction set: bit for bit.
+fn check_passes<M: Model>(name: &str, compiled: M, runtime: &ExprModel, x: &[f64], p: &[f64]) {
+    use nlsq::backend::CpuBackend;
+    use nlsq::{FitData, Loss, NanPolicy};
+    // 1000 points (15 blocks and a partial one) around the sample.
+    let cols: Vec<Vec<f64>> = lanes_around(x)
+        .iter()
+        .map(|b| (0..1000).map(|i| b[i % 60] * (1.0 + 1e-4 * i as f64)).collect())
+        .collect();
+    let y: Vec<f64> = (0..1000)
+        .map(|i| {
+            let xi: Vec<f64> = cols.iter().map(|c| c[i]).collect();
+            compiled.eval(&xi, p) * (1.0 + 0.01 * ((i % 5) as f64 - 2.0))
+        })
+        .collect();
+    let sigma: Vec<f64> = (0..1000).map(|i| 1.0 + (i % 3) as f64).collect();
+    let xs: Vec<&[f64]> = cols.iter().map(|c| &c[..]).collect();
+    for sigma in [None, Some(&sigma[..])] {
+        let data =
+            FitData::new(xs.clone(), &y, sigma, NanPolicy::Raise, xs.len()).expect("finite data");
+        for loss in [Loss::Linear, Loss::SoftL1] {
+            for simd in SIMDS {
+                let a = CpuBackend::new(&compiled, &data, loss, 1.0).with_simd(simd);
+                let rt = runtime.clone().with_simd(simd);
+                let b = CpuBackend::new(&rt, &data, loss, 1.0).with_simd(simd);
+                let (ra, rb) = (a.row(p), b.row(p));
+                assert!(
+                    ra.iter().zip(&rb).all(|(u, v)| same(*u, *v)),
+                    "{name}, {loss:?}, {simd:?}: pass {ra:?} vs {rb:?}"
+                );
+                let (ra, rb) = (a.residuals(p), b.residuals(p));
+                assert!(ra.iter().zip(&rb).all(|(u, v)| same(*u, *v)), "{name}");
+            }
+        }
+    }
+}
+
+fn sample(name: &str) -> (&'static [f64], &'static [f64]) {
+    let s = corpus::samples::SAMPLES
+        .iter()
+        .find(|s| s.0 == name)
+        .expect("a sample");
+    (s.1, s.2)
+}
+
+/// Every corpus model, its macro model called through `dyn Model`.
+#[test]
+fn passes_and_residuals_of_run_time_models_have_the_bits_of_macro_models() {
+    for name in corpus::names() {
+        let (compiled, _) = corpus::lookup(name).expect("in the dispatch table");
+        let runtime = corpus::runtime_model(name).expect("the source compiles");
+        let (x, p) = sample(name);
+        check_passes(name, compiled, &runtime, x, p);
+    }
+}
+
+/// Macro models as concrete types, so that their block code is inlined into, and compiled for,
+/// the pass of each instruction set: a branch, powers, arrays past eight parameters, two
+/// predictors.
+#[test]
+fn passes_have_the_bits_of_macro_models_compiled_into_the_pass() {
+    use corpus::models;
+    macro_rules! check {
+        ($($name:literal => $model:expr),* $(,)?) => {$(
+            let (x, p) = sample($name);
+            let runtime = corpus::runtime_model($name).expect("the source compiles");
+            check_passes($name, $model, &runtime, x, p);
+        )*};
+    }
+    check!(
+        "hahn1" => models::Hahn1,
+        "gauss3" => models::Gauss3,
+        "broken_power_law" => models::BrokenPowerLaw,
+        "linear_plateau" => models::LinearPlateau,
+        "multi_gaussian" => models::MultiGaussian,
+        "gaussian_2d" => models::Gaussian2d,
+        "log_normal" => models::LogNormal,
+        "planck" => models::Planck,
+    );
+}
