@@ -110,55 +110,116 @@ fn instrs(instrs: &[Instr], x: &[&Lanes], u: &[f64], slots: &mut [Lanes]) {
         let Some((out, above)) = rest.split_first_mut() else {
             unreachable!("every slot an instruction writes exists");
         };
-        let r = Reader { below, above, x };
+        let r = Reader { below, above, x, u };
         match ins.op {
             Op::Splat(k) => out.fill(u[k as usize]),
-            Op::Node(node, [a, b, c]) => step(node, out, r.get(a), r.get(b), r.get(c)),
+            Op::Node(node, srcs) => step(node, out, &r, srcs),
         }
     }
 }
 
-/// The operands of one instruction: every slot but its destination, and the predictors.
+/// The operands of one instruction: every slot but its destination, the predictors and the
+/// uniform values.
 struct Reader<'a> {
     below: &'a [Lanes],
     above: &'a [Lanes],
     x: &'a [&'a Lanes],
+    u: &'a [f64],
 }
 
-impl Reader<'_> {
+/// An operand: a block of lanes, or one value for every lane.
+#[derive(Clone, Copy)]
+enum Arg<'a> {
+    Lanes(&'a Lanes),
+    Uniform(f64),
+}
+
+impl<'a> Reader<'a> {
     #[inline(always)]
-    fn get(&self, s: Src) -> &Lanes {
+    fn arg(&self, s: Src) -> Arg<'a> {
         match s {
-            Src::Input(k) => self.x[k as usize],
+            Src::Input(k) => Arg::Lanes(self.x[k as usize]),
             Src::Slot(i) => {
                 let i = i as usize;
-                match i.checked_sub(self.below.len()) {
+                Arg::Lanes(match i.checked_sub(self.below.len()) {
                     None => &self.below[i],
                     Some(j) => &self.above[j - 1],
-                }
+                })
             }
+            Src::Uniform(u) => Arg::Uniform(self.u[u as usize]),
         }
+    }
+
+    /// An operand the tape never reads in place as a uniform value.
+    #[inline(always)]
+    fn lanes(&self, s: Src) -> &'a Lanes {
+        match self.arg(s) {
+            Arg::Lanes(l) => l,
+            Arg::Uniform(_) => unreachable!("only binary operations and comparisons read uniforms"),
+        }
+    }
+}
+
+/// Lane `i` of an operand.
+trait Lane: Copy {
+    fn at(self, i: usize) -> f64;
+}
+
+impl Lane for &Lanes {
+    #[inline(always)]
+    fn at(self, i: usize) -> f64 {
+        self[i]
+    }
+}
+
+impl Lane for f64 {
+    #[inline(always)]
+    fn at(self, _: usize) -> f64 {
+        self
     }
 }
 
 /// One operation over the block (operands past the node's arity are ignored).
 #[inline(always)]
-fn step(node: Node, out: &mut Lanes, a: &Lanes, b: &Lanes, c: &Lanes) {
+fn step(node: Node, out: &mut Lanes, r: &Reader<'_>, [a, b, c]: [Src; 3]) {
     match node {
-        Node::Unary(op, _) => unary_lanes(op, out, a),
-        Node::Binary(op, _, _) => binary_lanes(op, out, a, b),
-        Node::Cmp(op, _, _) => compare_lanes(op, out, a, b),
-        Node::And(..) => map2(out, a, b, |a, b| truth((a != 0.0) & (b != 0.0))),
-        Node::Or(..) => map2(out, a, b, |a, b| truth((a != 0.0) | (b != 0.0))),
+        Node::Unary(op, _) => unary_lanes(op, out, r.lanes(a)),
+        Node::Binary(op, _, _) => match (r.arg(a), r.arg(b)) {
+            (Arg::Lanes(a), Arg::Lanes(b)) => binary_lanes(op, out, a, b),
+            (Arg::Lanes(a), Arg::Uniform(b)) => binary_lanes(op, out, a, b),
+            (Arg::Uniform(a), Arg::Lanes(b)) => binary_lanes(op, out, a, b),
+            (Arg::Uniform(_), Arg::Uniform(_)) => unreachable!("uniform operations are scalar"),
+        },
+        Node::Cmp(op, _, _) => match (r.arg(a), r.arg(b)) {
+            (Arg::Lanes(a), Arg::Lanes(b)) => compare_lanes(op, out, a, b),
+            (Arg::Lanes(a), Arg::Uniform(b)) => compare_lanes(op, out, a, b),
+            (Arg::Uniform(a), Arg::Lanes(b)) => compare_lanes(op, out, a, b),
+            (Arg::Uniform(_), Arg::Uniform(_)) => unreachable!("uniform operations are scalar"),
+        },
+        _ => logic(node, out, r.lanes(a), || r.lanes(b), || r.lanes(c)),
+    }
+}
+
+/// Logic and selects (operands fetched only as far as the node's arity).
+#[inline(always)]
+fn logic<'a>(
+    node: Node,
+    out: &mut Lanes,
+    a: &Lanes,
+    b: impl Fn() -> &'a Lanes,
+    c: impl Fn() -> &'a Lanes,
+) {
+    match node {
+        Node::And(..) => map2(out, a, b(), |a, b| truth((a != 0.0) & (b != 0.0))),
+        Node::Or(..) => map2(out, a, b(), |a, b| truth((a != 0.0) | (b != 0.0))),
         Node::Not(_) => map1(out, a, |a| truth(a == 0.0)),
         Node::Select(..) => {
+            let (b, c) = (b(), c());
             for i in 0..BLOCK {
                 out[i] = if a[i] != 0.0 { b[i] } else { c[i] };
             }
         }
-        Node::Const(_) | Node::Bool(_) | Node::Param(_) | Node::Input(_) => {
-            unreachable!("leaves are uniform or read in place")
-        }
+        _ => unreachable!("arithmetic is dispatched above; leaves are never instructions"),
     }
 }
 
@@ -170,9 +231,9 @@ fn map1(out: &mut Lanes, a: &Lanes, f: impl Fn(f64) -> f64) {
 }
 
 #[inline(always)]
-fn map2(out: &mut Lanes, a: &Lanes, b: &Lanes, f: impl Fn(f64, f64) -> f64) {
+fn map2<A: Lane, B: Lane>(out: &mut Lanes, a: A, b: B, f: impl Fn(f64, f64) -> f64) {
     for i in 0..BLOCK {
-        out[i] = f(a[i], b[i]);
+        out[i] = f(a.at(i), b.at(i));
     }
 }
 
@@ -204,6 +265,12 @@ fn unary_lanes(op: UnaryOp, out: &mut Lanes, a: &Lanes) {
         UnaryOp::Ln => map1(out, a, ln),
         UnaryOp::Sqrt => map1(out, a, f64::sqrt),
         UnaryOp::Abs => map1(out, a, f64::abs),
+        // The products binary powering forms, written out for the usual small exponents.
+        UnaryOp::Powi(2) => map1(out, a, |v| v * v),
+        UnaryOp::Powi(3) => map1(out, a, |v| v * (v * v)),
+        UnaryOp::Powi(4) => map1(out, a, |v| (v * v) * (v * v)),
+        UnaryOp::Powi(-1) => map1(out, a, |v| 1.0 / v),
+        UnaryOp::Powi(-2) => map1(out, a, |v| 1.0 / (v * v)),
         UnaryOp::Powi(n) => {
             *out = *a;
             powi(out, n);
@@ -242,7 +309,7 @@ fn powi<const L: usize>(v: &mut [f64; L], n: i32) {
 }
 
 #[inline(always)]
-fn binary_lanes(op: BinaryOp, out: &mut Lanes, a: &Lanes, b: &Lanes) {
+fn binary_lanes<A: Lane, B: Lane>(op: BinaryOp, out: &mut Lanes, a: A, b: B) {
     match op {
         BinaryOp::Add => map2(out, a, b, |a, b| a + b),
         BinaryOp::Sub => map2(out, a, b, |a, b| a - b),
@@ -255,7 +322,7 @@ fn binary_lanes(op: BinaryOp, out: &mut Lanes, a: &Lanes, b: &Lanes) {
 }
 
 #[inline(always)]
-fn compare_lanes(op: CmpOp, out: &mut Lanes, a: &Lanes, b: &Lanes) {
+fn compare_lanes<A: Lane, B: Lane>(op: CmpOp, out: &mut Lanes, a: A, b: B) {
     match op {
         CmpOp::Lt => map2(out, a, b, |a, b| truth(a < b)),
         CmpOp::Le => map2(out, a, b, |a, b| truth(a <= b)),

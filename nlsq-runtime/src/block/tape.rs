@@ -16,13 +16,16 @@ use super::BLOCK;
 use kernels_gen::ir::{Graph, Node, NodeId};
 use kernels_gen::schedule::Schedule;
 
-/// Where an instruction reads an operand: a slot or a predictor column.
+/// Where an instruction reads an operand: a slot, a predictor column, or (for one operand of
+/// an arithmetic operation or comparison) a uniform value, the same in every lane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Src {
     /// Slot `s` of the scratch blocks.
     Slot(u32),
     /// Predictor `k`.
     Input(u32),
+    /// Uniform value `u`.
+    Uniform(u32),
 }
 
 /// One operation over a block: a graph node whose children are [`Src`]s, or the broadcast of
@@ -142,12 +145,19 @@ impl Draft {
         if let Some(args) = uniform_args(&children) {
             return self.uniform_op(node, args);
         }
+        // Binary operations and comparisons read a uniform operand in place; other
+        // operations read it broadcast.
+        let scalar_ok = matches!(node, Node::Binary(..) | Node::Cmp(..));
         let mut srcs = [Src::Input(0); 3];
         let mut reads = Vec::with_capacity(3);
         for (i, c) in children.iter().enumerate() {
             let v = match *c {
                 Place::Input(k) => {
                     srcs[i] = Src::Input(k);
+                    continue;
+                }
+                Place::Uniform(u) if scalar_ok => {
+                    srcs[i] = Src::Uniform(u);
                     continue;
                 }
                 Place::Uniform(u) => self.splat(u),
