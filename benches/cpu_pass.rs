@@ -114,7 +114,12 @@ fn main() {
     }
     let cases = cases();
     for c in &cases {
-        assert_eq!(c.compiled.hash(), c.runtime.hash(), "{}: the same model", c.name);
+        assert_eq!(
+            c.compiled.hash(),
+            c.runtime.hash(),
+            "{}: the same model",
+            c.name
+        );
     }
     println!("processor: {:?}", Simd::Auto.resolve());
     println!(

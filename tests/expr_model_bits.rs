@@ -4,10 +4,10 @@
 //! functions the block code of `#[model]` calls.
 
 use nlsq::block::{self, BLOCK, Simd};
-use nlsq::kernels_gen::ir::{Node, apply_binary, apply_unary};
-use nlsq::kernels_gen::parse::model_from_expr;
 use nlsq::kernels_gen::ModelIr;
 use nlsq::kernels_gen::ir::UnaryOp;
+use nlsq::kernels_gen::ir::{Node, apply_binary, apply_unary};
+use nlsq::kernels_gen::parse::model_from_expr;
 use nlsq::{ExprModel, Model};
 use nlsq_testkit::corpus;
 use proptest::prelude::*;
@@ -70,7 +70,11 @@ fn every_corpus_model_given_at_run_time_has_the_bits_of_its_macro_model() {
     for name in names {
         let (compiled, _) = corpus::lookup(name).expect("in the dispatch table");
         let runtime = corpus::runtime_model(name).expect("the source compiles");
-        assert_eq!(compiled.hash(), runtime.hash(), "{name}: not the same model");
+        assert_eq!(
+            compiled.hash(),
+            runtime.hash(),
+            "{name}: not the same model"
+        );
         let samples = corpus::samples::SAMPLES.iter().filter(|s| s.0 == name);
         let mut seen = 0;
         for &(_, x, p) in samples {
@@ -142,9 +146,8 @@ fn expression() -> impl Strategy<Value = String> {
         ];
         let binary = ["min", "max", "hypot", "atan2", "pow"];
         prop_oneof![
-            (e.clone(), e.clone(), 0..4usize).prop_map(|(l, r, o)| {
-                format!("({l} {} {r})", ["+", "-", "*", "/"][o])
-            }),
+            (e.clone(), e.clone(), 0..4usize)
+                .prop_map(|(l, r, o)| { format!("({l} {} {r})", ["+", "-", "*", "/"][o]) }),
             (e.clone(), 0..unary.len()).prop_map(move |(a, f)| format!("{}({a})", unary[f])),
             (e.clone(), e.clone(), 0..binary.len())
                 .prop_map(move |(l, r, f)| format!("{}({l}, {r})", binary[f])),
@@ -196,7 +199,11 @@ fn check_passes<M: Model>(name: &str, compiled: M, runtime: &ExprModel, x: &[f64
     // 1000 points (15 blocks and a partial one) around the sample.
     let cols: Vec<Vec<f64>> = lanes_around(x)
         .iter()
-        .map(|b| (0..1000).map(|i| b[i % 60] * (1.0 + 1e-4 * i as f64)).collect())
+        .map(|b| {
+            (0..1000)
+                .map(|i| b[i % 60] * (1.0 + 1e-4 * i as f64))
+                .collect()
+        })
         .collect();
     let y: Vec<f64> = (0..1000)
         .map(|i| {

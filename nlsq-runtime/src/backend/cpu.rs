@@ -131,7 +131,13 @@ impl<'d, M: Model> CpuBackend<'d, M> {
             for v in g.iter_mut() {
                 *v *= w;
             }
-            accumulate_point(&mut row, (f - self.data.y[i]) * w, g, self.loss, self.f_scale);
+            accumulate_point(
+                &mut row,
+                (f - self.data.y[i]) * w,
+                g,
+                self.loss,
+                self.f_scale,
+            );
         });
         row
     }
@@ -273,8 +279,8 @@ impl<M: Model> Objective for CpuBackend<'_, M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::NanPolicy;
     use crate::ExprModel;
+    use crate::data::NanPolicy;
     use crate::solve::dense::DenseObjective;
 
     fn synthetic(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {

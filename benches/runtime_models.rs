@@ -1,0 +1,261 @@
+//! Models given at run time against the `#[model]` of the same source, side by side in one
+//! run, one thread: whole CPU fits, batch fits of Gpufit's standard case, and the cost of
+//! compiling a model's block tapes. Every run-time fit must give the `#[model]`'s bits; the
+//! bench stops if one does not.
+//!
+//! `cargo bench --bench runtime_models` (`NLSQ_BENCH_FITS` sets the batch size, default 1e5).
+
+use nlsq::batch::{BatchFit, Estimator};
+use nlsq::block::ModelTapes;
+use nlsq::kernels_gen::parse::{model_from_expr, model_from_source};
+use nlsq::{Backend, CurveFit, ExprModel, Method, Model};
+use nlsq_testkit::corpus;
+use nlsq_testkit::gpufit::{Gauss2d, MAX_ITERATIONS, TOLERANCE, grid, problems};
+use nlsq_testkit::models::{Decay, Gaussian};
+use nlsq_testkit::streaming::noise;
+use std::hint::black_box;
+use std::time::Instant;
+
+/// Best of `reps` runs of `f`, in seconds, with its last result.
+fn best<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut best = f64::INFINITY;
+    let mut last = None;
+    for _ in 0..reps {
+        let t = Instant::now();
+        let r = black_box(f());
+        best = best.min(t.elapsed().as_secs_f64());
+        last = Some(r);
+    }
+    (best, last.expect("at least one run"))
+}
+
+/// Best times of `a` and `b` over `reps` rounds, the two run in turn within each round (so
+/// that a change in the machine's load falls on both), with their last results.
+fn best_pair<T>(
+    reps: usize,
+    mut a: impl FnMut() -> T,
+    mut b: impl FnMut() -> T,
+) -> ((f64, T), (f64, T)) {
+    let (mut ta, mut tb) = (f64::INFINITY, f64::INFINITY);
+    let (mut ra, mut rb) = (None, None);
+    for _ in 0..reps {
+        let (t, r) = best(1, &mut a);
+        (ta, ra) = (ta.min(t), Some(r));
+        let (t, r) = best(1, &mut b);
+        (tb, rb) = (tb.min(t), Some(r));
+    }
+    ((ta, ra.expect("ran")), (tb, rb.expect("ran")))
+}
+
+/// A whole-fit case: the `#[model]`, its source as a run-time model, the truth, p0 and x.
+struct Case {
+    name: &'static str,
+    compiled: &'static dyn Model,
+    runtime: ExprModel,
+    truth: Vec<f64>,
+    p0: Vec<f64>,
+    x: fn(usize) -> Vec<f64>,
+}
+
+fn line(n: usize) -> Vec<f64> {
+    (0..n).map(|i| 5.0 * i as f64 / n as f64).collect()
+}
+
+fn positive(n: usize) -> Vec<f64> {
+    (0..n).map(|i| 1.0 + 99.0 * i as f64 / n as f64).collect()
+}
+
+fn runtime(src: &str) -> ExprModel {
+    ExprModel::from_ir(model_from_source(src).expect("a model"))
+}
+
+fn corpus_case(name: &'static str, truth: &[f64], p0: &[f64], x: fn(usize) -> Vec<f64>) -> Case {
+    Case {
+        name,
+        compiled: corpus::lookup(name).expect("a corpus model").0,
+        runtime: corpus::runtime_model(name).expect("a corpus model"),
+        truth: truth.to_vec(),
+        p0: p0.to_vec(),
+        x,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "decay",
+            compiled: &Decay,
+            runtime: runtime(
+                "fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 { a * (-b * x).exp() + c }",
+            ),
+            truth: vec![2.5, 1.3, 0.4],
+            p0: vec![1.0, 1.0, 0.0],
+            x: line,
+        },
+        Case {
+            name: "gaussian",
+            compiled: &Gaussian,
+            runtime: runtime(
+                "fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 { let d = x - mu; amp * (-(d * d) / (2.0 * sigma * sigma)).exp() }",
+            ),
+            truth: vec![3.0, 2.4, 0.9],
+            p0: vec![2.0, 2.0, 1.2],
+            x: line,
+        },
+        corpus_case(
+            "hahn1",
+            &[1.08, -0.12, 4.1e-3, -1.4e-6, -5.8e-3, 1.5e-4, -1.2e-7],
+            &[1.0, -0.1, 5e-3, -1e-6, -5e-3, 1e-4, -1e-7],
+            positive,
+        ),
+        corpus_case(
+            "broken_power_law",
+            &[2.0, 40.0, 0.5, 1.5],
+            &[1.8, 38.0, 0.45, 1.4],
+            positive,
+        ),
+        corpus_case(
+            "multi_gaussian",
+            &[1.0, 0.5, 0.8, 1.0, 2.5, 4.0, 0.3, 0.5, 0.4, 0.1],
+            &[0.9, 0.6, 0.7, 1.1, 2.4, 4.1, 0.35, 0.45, 0.45, 0.12],
+            line,
+        ),
+    ]
+}
+
+fn fit(m: &dyn Model, p0: &[f64], x: &[f64], y: &[f64]) -> Vec<f64> {
+    CurveFit::new(m)
+        .p0(p0.to_vec())
+        .method(Method::Lm)
+        .fit(x, y)
+        .expect("a valid fit")
+        .popt
+        .as_slice()
+        .to_vec()
+}
+
+fn whole_fits() {
+    println!(
+        "Whole fits (LM, default tolerances), one thread, best of 25 (N = 1e4) or 5 (1e6) rounds:"
+    );
+    println!("| N | model | #[model] (ms) | ExprModel (ms) | ratio |");
+    println!("|---:|---|---:|---:|---:|");
+    for n in [10_000usize, 1_000_000] {
+        let e = noise(n, 12345);
+        for c in cases() {
+            assert_eq!(c.compiled.hash(), c.runtime.hash(), "{}", c.name);
+            let x = (c.x)(n);
+            let y: Vec<f64> = x
+                .iter()
+                .zip(&e)
+                .map(|(&xi, ei)| c.compiled.eval(&[xi], &c.truth) * (1.0 + 0.02 * ei))
+                .collect();
+            let reps = if n >= 1_000_000 { 5 } else { 25 };
+            let ((ta, pa), (tb, pb)) = best_pair(
+                reps,
+                || fit(c.compiled, &c.p0, &x, &y),
+                || fit(&c.runtime, &c.p0, &x, &y),
+            );
+            let same = pa.iter().zip(&pb).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{}: {pa:?} vs {pb:?}", c.name);
+            println!(
+                "| {n:.0e} | {} | {:.3} | {:.3} | {:.2} |",
+                c.name,
+                ta * 1e3,
+                tb * 1e3,
+                tb / ta
+            );
+        }
+    }
+}
+
+fn batch_fits() {
+    let n_fits: usize = std::env::var("NLSQ_BENCH_FITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let x = grid();
+    let (y, p0) = problems(n_fits, 42);
+    let runtime = runtime(
+        "fn gauss2d(x: [f64; 2], amp: f64, x0: f64, y0: f64, s: f64, bg: f64) -> f64 { let dx = x[0] - x0; let dy = x[1] - y0; amp * (-(dx * dx + dy * dy) / (2.0 * s * s)).exp() + bg }",
+    );
+    assert_eq!(Gauss2d.hash(), runtime.hash());
+    println!();
+    println!(
+        "Batch fits, Gpufit's standard case ({n_fits:.0e} fits, 2-D Gaussian 5x5), one thread, best of 5 rounds:"
+    );
+    println!("| estimator | #[model] (Mfits/s) | ExprModel (Mfits/s) | ratio of times |");
+    println!("|---|---:|---:|---:|");
+    for est in [Estimator::Lse, Estimator::PoissonMle] {
+        let run = |m: &dyn Model| {
+            BatchFit::new(m)
+                .data(&y)
+                .equal_length(25)
+                .x_shared(&x)
+                .p0(&p0)
+                .estimator(est)
+                .tolerance(TOLERANCE)
+                .max_iterations(MAX_ITERATIONS)
+                .backend(Backend::Cpu)
+                .fit()
+                .expect("a valid batch")
+                .params
+        };
+        let ((ta, pa), (tb, pb)) = best_pair(5, || run(&Gauss2d), || run(&runtime));
+        let same = pa.iter().zip(&pb).all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(
+            same,
+            "batch {est:?}: the run-time model's parameters differ"
+        );
+        let rate = |t: f64| n_fits as f64 / t / 1e6;
+        println!(
+            "| {est:?} | {:.3} | {:.3} | {:.2} |",
+            rate(ta),
+            rate(tb),
+            tb / ta
+        );
+    }
+}
+
+/// `sum_{i < terms} a_i exp(-b_i x)`, for compile-time figures.
+fn sum_of_decays(terms: usize) -> String {
+    (0..terms)
+        .map(|i| format!("a{i} * exp(-b{i} * x)"))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+fn compile_times() {
+    println!();
+    println!("Compiling the block tapes (value, and value with gradient), best of 200:");
+    println!("| model | operations | tape build (µs) | parse and kernels, for scale (µs) |");
+    println!("|---|---:|---:|---:|");
+    for terms in [4usize, 12, 25] {
+        let src = sum_of_decays(terms);
+        let ir = model_from_expr(&src, None).expect("a model");
+        let ops = ir.op_count();
+        let (t_tape, _) = best(200, || ModelTapes::new(&ir));
+        let (t_all, _) = best(20, || ExprModel::parse(&src).expect("a model"));
+        println!(
+            "| {terms} decays | {ops} | {:.1} | {:.1} |",
+            t_tape * 1e6,
+            t_all * 1e6
+        );
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a thread pool");
+    println!("processor: {:?}", nlsq::block::Simd::Auto.resolve());
+    pool.install(|| {
+        whole_fits();
+        batch_fits();
+        compile_times();
+    });
+}
