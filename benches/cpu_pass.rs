@@ -27,15 +27,8 @@ fn ns_per_point<M: Model>(m: M, data: &FitData<'_>, p: &[f64], loss: Loss, simd:
     best * 1e9 / data.len() as f64
 }
 
-/// A case: the `#[model]`, the same source as a run-time model, parameters, and how to make
-/// the predictors of `n` points.
-struct Case {
-    name: &'static str,
-    compiled: &'static dyn Model,
-    runtime: ExprModel,
-    p: Vec<f64>,
-    loss: Loss,
-    x: fn(usize) -> Vec<Vec<f64>>,
+fn runtime(src: &str) -> ExprModel {
+    ExprModel::from_ir(model_from_source(src).expect("the source is a model"))
 }
 
 fn line(n: usize) -> Vec<Vec<f64>> {
@@ -46,115 +39,103 @@ fn positive(n: usize) -> Vec<Vec<f64>> {
     vec![(0..n).map(|i| 1.0 + 99.0 * i as f64 / n as f64).collect()]
 }
 
-fn runtime(src: &str) -> ExprModel {
-    ExprModel::from_ir(model_from_source(src).expect("the source is a model"))
-}
-
-fn corpus_case(name: &'static str, p: &[f64], x: fn(usize) -> Vec<Vec<f64>>) -> Case {
-    let (compiled, _) = corpus::lookup(name).expect("a corpus model");
-    Case {
-        name,
-        compiled,
-        runtime: corpus::runtime_model(name).expect("a corpus model"),
-        p: p.to_vec(),
-        loss: Loss::Linear,
-        x,
+/// One table row: the `#[model]` `compiled` (a concrete type, so that its block code is
+/// compiled into each instruction set's pass) and `runtime`, the same source given at run time.
+fn row<M: Model + Copy>(
+    n: usize,
+    name: &str,
+    compiled: M,
+    runtime: &ExprModel,
+    p: &[f64],
+    loss: Loss,
+    x: fn(usize) -> Vec<Vec<f64>>,
+) {
+    assert_eq!(compiled.hash(), runtime.hash(), "{name}: the same model");
+    let x = x(n);
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            let xi: Vec<f64> = x.iter().map(|col| col[i]).collect();
+            compiled.eval(&xi, p) * (1.0 + 0.01 * ((i % 7) as f64 - 3.0))
+        })
+        .collect();
+    let cols: Vec<&[f64]> = x.iter().map(|c| &c[..]).collect();
+    let data = FitData::new(cols, &y, None, NanPolicy::Raise, x.len()).expect("valid");
+    let mut cells = Vec::new();
+    for s in [Simd::Baseline, Simd::Avx2, Simd::Avx512] {
+        if s.resolve() != s {
+            cells.extend(["n/a", "n/a", "n/a"].map(String::from));
+            continue;
+        }
+        let a = ns_per_point(compiled, &data, p, loss, s);
+        let rt = runtime.clone().with_simd(s);
+        let b = ns_per_point(&rt, &data, p, loss, s);
+        cells.extend([
+            format!("{a:.2}"),
+            format!("{b:.2}"),
+            format!("{:.2}", b / a),
+        ]);
     }
-}
-
-fn cases() -> Vec<Case> {
-    let decay = "fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 { a * (-b * x).exp() + c }";
-    let gaussian = "fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 { let d = x - mu; amp * (-(d * d) / (2.0 * sigma * sigma)).exp() }";
-    let p3 = vec![2.0, 1.0, 0.3];
-    vec![
-        Case {
-            name: "decay",
-            compiled: &Decay,
-            runtime: runtime(decay),
-            p: p3.clone(),
-            loss: Loss::Linear,
-            x: line,
-        },
-        Case {
-            name: "gaussian",
-            compiled: &Gaussian,
-            runtime: runtime(gaussian),
-            p: p3.clone(),
-            loss: Loss::Linear,
-            x: line,
-        },
-        Case {
-            name: "decay, huber loss",
-            compiled: &Decay,
-            runtime: runtime(decay),
-            p: p3,
-            loss: Loss::Huber,
-            x: line,
-        },
-        // Powers (powi) in a rational function, 7 parameters.
-        corpus_case(
-            "hahn1",
-            &[1.08, -0.12, 4.1e-3, -1.4e-6, -5.8e-3, 1.5e-4, -1.2e-7],
-            positive,
-        ),
-        // Branches (`if`), powf on both sides.
-        corpus_case("broken_power_law", &[2.0, 40.0, 0.5, 1.5], positive),
-        // Array parameters summed in a loop: 10 parameters, past the fixed-size fast path.
-        corpus_case(
-            "multi_gaussian",
-            &[1.0, 0.5, 0.8, 1.0, 2.5, 4.0, 0.3, 0.5, 0.4, 0.1],
-            line,
-        ),
-    ]
+    println!("| {n:.0e} | {name} | {} |", cells.join(" | "));
 }
 
 fn main() {
+    use nlsq_testkit::corpus::models::{BrokenPowerLaw, Hahn1, MultiGaussian};
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let cases = cases();
-    for c in &cases {
-        assert_eq!(
-            c.compiled.hash(),
-            c.runtime.hash(),
-            "{}: the same model",
-            c.name
-        );
-    }
+    let decay =
+        runtime("fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 { a * (-b * x).exp() + c }");
+    let gaussian = runtime(
+        "fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 { let d = x - mu; amp * (-(d * d) / (2.0 * sigma * sigma)).exp() }",
+    );
+    let corpus_model = |name| corpus::runtime_model(name).expect("a corpus model");
+    let (hahn1, broken, multi) = (
+        corpus_model("hahn1"),
+        corpus_model("broken_power_law"),
+        corpus_model("multi_gaussian"),
+    );
+    let p3 = [2.0, 1.0, 0.3];
+    let p_hahn1 = [1.08, -0.12, 4.1e-3, -1.4e-6, -5.8e-3, 1.5e-4, -1.2e-7];
+    let p_broken = [2.0, 40.0, 0.5, 1.5];
+    let p_multi = [1.0, 0.5, 0.8, 1.0, 2.5, 4.0, 0.3, 0.5, 0.4, 0.1];
     println!("processor: {:?}", Simd::Auto.resolve());
     println!(
-        "| N | pass | baseline #[model] | baseline ExprModel | AVX2 #[model] | AVX2 ExprModel | AVX2 ratio | AVX-512 #[model] | AVX-512 ExprModel | AVX-512 ratio |"
+        "| N | pass | baseline #[model] | baseline ExprModel | baseline ratio | AVX2 #[model] | AVX2 ExprModel | AVX2 ratio | AVX-512 #[model] | AVX-512 ExprModel | AVX-512 ratio |"
     );
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in [10_000usize, 1_000_000] {
-        for c in &cases {
-            let x = (c.x)(n);
-            let y: Vec<f64> = (0..n)
-                .map(|i| {
-                    let xi: Vec<f64> = x.iter().map(|col| col[i]).collect();
-                    c.compiled.eval(&xi, &c.p) * (1.0 + 0.01 * ((i % 7) as f64 - 3.0))
-                })
-                .collect();
-            let cols: Vec<&[f64]> = x.iter().map(|c| &c[..]).collect();
-            let data = FitData::new(cols, &y, None, NanPolicy::Raise, x.len()).expect("valid");
-            let mut cells = Vec::new();
-            for s in [Simd::Baseline, Simd::Avx2, Simd::Avx512] {
-                if s.resolve() != s {
-                    cells.extend(["n/a".to_string(), "n/a".to_string()]);
-                    if s != Simd::Baseline {
-                        cells.push("n/a".to_string());
-                    }
-                    continue;
-                }
-                let a = ns_per_point(c.compiled, &data, &c.p, c.loss, s);
-                let rt = c.runtime.clone().with_simd(s);
-                let b = ns_per_point(&rt, &data, &c.p, c.loss, s);
-                cells.extend([format!("{a:.2}"), format!("{b:.2}")]);
-                if s != Simd::Baseline {
-                    cells.push(format!("{:.2}", b / a));
-                }
-            }
-            println!("| {n:.0e} | {} | {} |", c.name, cells.join(" | "));
-        }
+        row(n, "decay", Decay, &decay, &p3, Loss::Linear, line);
+        row(n, "gaussian", Gaussian, &gaussian, &p3, Loss::Linear, line);
+        row(
+            n,
+            "decay, huber loss",
+            Decay,
+            &decay,
+            &p3,
+            Loss::Huber,
+            line,
+        );
+        // Powers (powi) in a rational function, 7 parameters.
+        row(n, "hahn1", Hahn1, &hahn1, &p_hahn1, Loss::Linear, positive);
+        // Branches (`if`), powf on both sides.
+        row(
+            n,
+            "broken_power_law",
+            BrokenPowerLaw,
+            &broken,
+            &p_broken,
+            Loss::Linear,
+            positive,
+        );
+        // Array parameters summed in a loop: 10 parameters, past the fixed-size fast path.
+        row(
+            n,
+            "multi_gaussian",
+            MultiGaussian,
+            &multi,
+            &p_multi,
+            Loss::Linear,
+            line,
+        );
     }
 }
