@@ -9,7 +9,7 @@
 
 #![allow(clippy::needless_range_loop)] // lane loops index several arrays at once
 
-use super::tape::{BlockTape, Instr, Op, Out, Src};
+use super::tape::{BlockTape, Fill, Instr, Op, Src};
 use super::{BLOCK, Simd, exp, ln};
 use kernels_gen::ir::{BinaryOp, CmpOp, Node, UnaryOp, apply_binary, apply_unary};
 use std::cell::RefCell;
@@ -17,9 +17,17 @@ use std::cell::RefCell;
 /// One block of lanes.
 type Lanes = [f64; BLOCK];
 
+/// Each thread's buffers, reused from call to call.
+#[derive(Default)]
+struct Scratch {
+    slots: Vec<Lanes>,
+    uniform: Vec<f64>,
+    /// The run's table of blocks (see [`BlockTape`]), rebuilt by every run.
+    table: Vec<*mut Lanes>,
+}
+
 thread_local! {
-    /// Each thread's scratch: the slots and the uniform values, reused from call to call.
-    static SCRATCH: RefCell<(Vec<Lanes>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 impl BlockTape {
@@ -31,19 +39,35 @@ impl BlockTape {
     /// If `x` has fewer columns than the model's predictors, `p` fewer parameters than it
     /// reads, or `rest` fewer blocks than the outputs after the first.
     pub fn run(&self, simd: Simd, x: &[&Lanes], p: &[f64], first: &mut Lanes, rest: &mut [Lanes]) {
-        assert!(x.len() >= self.n_inputs && rest.len() + 1 >= self.outputs.len());
-        SCRATCH.with_borrow_mut(|(slots, uniform)| {
-            if slots.len() < self.n_slots {
-                slots.resize(self.n_slots, [0.0; BLOCK]);
+        assert!(x.len() >= self.n_inputs && rest.len() + 1 >= self.n_outputs);
+        SCRATCH.with_borrow_mut(|s| {
+            if s.slots.len() < self.n_slots {
+                s.slots.resize(self.n_slots, [0.0; BLOCK]);
             }
-            self.run_uniform(p, uniform);
-            self.run_instrs(simd, x, uniform, slots);
-            for (o, out) in self.outputs.iter().zip(std::iter::once(first).chain(rest)) {
-                match *o {
-                    Out::Slot(s) => *out = slots[s as usize],
-                    Out::Input(k) => *out = *x[k as usize],
-                    Out::Uniform(u) => out.fill(uniform[u as usize]),
-                }
+            self.run_uniform(p, &mut s.uniform);
+            let rest = &mut rest[..self.n_outputs.saturating_sub(1)];
+            let t = &mut s.table;
+            t.clear();
+            t.extend(s.slots[..self.n_slots].iter_mut().map(|b| b as *mut Lanes));
+            t.push(first as *mut Lanes);
+            t.extend(rest.iter_mut().map(|b| b as *mut Lanes));
+            t.extend(x[..self.n_inputs].iter().map(|&b| (b as *const Lanes).cast_mut()));
+            // SAFETY: the table points to distinct live blocks (this thread's scratch slots,
+            // the caller's output blocks, which it lends mutably, and its predictor blocks,
+            // which it lends shared and no instruction writes: destinations are slots or
+            // outputs); nothing else touches them until the run ends.
+            unsafe { self.run_instrs(simd, t, &s.uniform) };
+            for &(o, fill) in &self.fills {
+                let value = |i: u32| {
+                    // SAFETY: as above; a fill copies from a block other than its own output.
+                    unsafe { *t[i as usize] }
+                };
+                let block = match fill {
+                    Fill::Copy(i) => value(i),
+                    Fill::Uniform(u) => [s.uniform[u as usize]; BLOCK],
+                };
+                // SAFETY: as above.
+                unsafe { *t[self.n_slots + o as usize] = block };
             }
         });
     }
@@ -76,41 +100,46 @@ impl BlockTape {
         }
     }
 
-    fn run_instrs(&self, simd: Simd, x: &[&Lanes], u: &[f64], slots: &mut [Lanes]) {
+    /// # Safety
+    /// `t` as in [`BlockTape::run`].
+    unsafe fn run_instrs(&self, simd: Simd, t: &[*mut Lanes], u: &[f64]) {
         match simd {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `resolve` chose AVX-512 only where the processor has AVX-512F, the only
-            // feature the function enables.
-            Simd::Avx512 => unsafe { instrs_avx512(&self.instrs, x, u, slots) },
+            // feature the function enables; `t` as the caller guarantees.
+            Simd::Avx512 => unsafe { instrs_avx512(&self.instrs, t, u) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, for AVX2.
-            Simd::Avx2 => unsafe { instrs_avx2(&self.instrs, x, u, slots) },
-            _ => instrs(&self.instrs, x, u, slots),
+            Simd::Avx2 => unsafe { instrs_avx2(&self.instrs, t, u) },
+            // SAFETY: `t` as the caller guarantees.
+            _ => unsafe { instrs(&self.instrs, t, u) },
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn instrs_avx512(instrs: &[Instr], x: &[&Lanes], u: &[f64], slots: &mut [Lanes]) {
-    self::instrs(instrs, x, u, slots)
+unsafe fn instrs_avx512(instrs: &[Instr], t: &[*mut Lanes], u: &[f64]) {
+    // SAFETY: forwarded from the caller.
+    unsafe { self::instrs(instrs, t, u) }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn instrs_avx2(instrs: &[Instr], x: &[&Lanes], u: &[f64], slots: &mut [Lanes]) {
-    self::instrs(instrs, x, u, slots)
+unsafe fn instrs_avx2(instrs: &[Instr], t: &[*mut Lanes], u: &[f64]) {
+    // SAFETY: forwarded from the caller.
+    unsafe { self::instrs(instrs, t, u) }
 }
 
+/// # Safety
+/// Every entry of `t` points to a live block no one else uses meanwhile, distinct entries
+/// to distinct blocks; no instruction writes an entry it reads (the tape's invariant).
 #[inline(always)]
-fn instrs(instrs: &[Instr], x: &[&Lanes], u: &[f64], slots: &mut [Lanes]) {
+unsafe fn instrs(instrs: &[Instr], t: &[*mut Lanes], u: &[f64]) {
     for ins in instrs {
-        let d = ins.dst as usize;
-        let (below, rest) = slots.split_at_mut(d);
-        let Some((out, above)) = rest.split_first_mut() else {
-            unreachable!("every slot an instruction writes exists");
-        };
-        let r = Reader { below, above, x, u };
+        // SAFETY: the destination is a block no operand of this instruction points to.
+        let out = unsafe { &mut *t[ins.dst as usize] };
+        let r = Reader { t, u };
         match ins.op {
             Op::Splat(k) => out.fill(u[k as usize]),
             Op::Node(node, srcs) => step(node, out, &r, srcs),
@@ -118,12 +147,9 @@ fn instrs(instrs: &[Instr], x: &[&Lanes], u: &[f64], slots: &mut [Lanes]) {
     }
 }
 
-/// The operands of one instruction: every slot but its destination, the predictors and the
-/// uniform values.
+/// The operands of one instruction: the table's blocks and the uniform values.
 struct Reader<'a> {
-    below: &'a [Lanes],
-    above: &'a [Lanes],
-    x: &'a [&'a Lanes],
+    t: &'a [*mut Lanes],
     u: &'a [f64],
 }
 
@@ -138,14 +164,8 @@ impl<'a> Reader<'a> {
     #[inline(always)]
     fn arg(&self, s: Src) -> Arg<'a> {
         match s {
-            Src::Input(k) => Arg::Lanes(self.x[k as usize]),
-            Src::Slot(i) => {
-                let i = i as usize;
-                Arg::Lanes(match i.checked_sub(self.below.len()) {
-                    None => &self.below[i],
-                    Some(j) => &self.above[j - 1],
-                })
-            }
+            // SAFETY: an operand's block is not the instruction's destination (see `instrs`).
+            Src::At(i) => Arg::Lanes(unsafe { &*self.t[i as usize] }),
             Src::Uniform(u) => Arg::Uniform(self.u[u as usize]),
         }
     }

@@ -16,14 +16,13 @@ use super::BLOCK;
 use kernels_gen::ir::{Graph, Node, NodeId};
 use kernels_gen::schedule::Schedule;
 
-/// Where an instruction reads an operand: a slot, a predictor column, or (for one operand of
-/// an arithmetic operation or comparison) a uniform value, the same in every lane.
+/// Where an instruction reads an operand: an entry of the run's table of blocks (see
+/// [`BlockTape`]), or, for one operand of an arithmetic operation or comparison, a uniform
+/// value, the same in every lane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Src {
-    /// Slot `s` of the scratch blocks.
-    Slot(u32),
-    /// Predictor `k`.
-    Input(u32),
+    /// Table entry `i`.
+    At(u32),
     /// Uniform value `u`.
     Uniform(u32),
 }
@@ -38,34 +37,54 @@ pub(crate) enum Op {
     Node(Node, [Src; 3]),
 }
 
-/// An instruction: `op` over the block, written to slot `dst` (never one of its operands).
+/// An instruction: `op` over the block, written to table entry `dst` (a scratch slot or an
+/// output, never one of its operands).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Instr {
     pub op: Op,
     pub dst: u32,
 }
 
-/// Where an output is found after a run.
+/// How an output no instruction writes is filled after the instructions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Out {
-    /// A slot.
-    Slot(u32),
-    /// A predictor column.
-    Input(u32),
+pub(crate) enum Fill {
+    /// A copy of table entry `i` (a predictor, or an output computed in place already).
+    Copy(u32),
     /// A uniform value, the same at every point.
     Uniform(u32),
 }
 
 /// A model's outputs as block instructions (see the module documentation).
+///
+/// A run addresses blocks through one table: the scratch slots first, then the outputs
+/// (which the instructions computing them write in place), then the predictor columns.
 #[derive(Clone, Debug)]
 pub struct BlockTape {
     /// The uniform program: graph nodes (leaves, or operations whose children are the
     /// earlier uniform values at the indices beside them).
     pub(crate) uniform: Vec<(Node, [u32; 3])>,
     pub(crate) instrs: Vec<Instr>,
-    pub(crate) outputs: Vec<Out>,
+    /// Outputs left to fill after the instructions, with how.
+    pub(crate) fills: Vec<(u32, Fill)>,
     pub(crate) n_slots: usize,
+    pub(crate) n_outputs: usize,
     pub(crate) n_inputs: usize,
+}
+
+/// An operand before slots are assigned.
+#[derive(Clone, Copy, Debug)]
+enum Arg {
+    /// The result of instruction `v` (its virtual register).
+    Reg(u32),
+    Input(u32),
+    Uniform(u32),
+}
+
+/// An operation before slots are assigned.
+#[derive(Clone, Copy, Debug)]
+enum DraftOp {
+    Splat(u32),
+    Node(Node, [Arg; 3]),
 }
 
 /// What a scheduled node became.
@@ -81,7 +100,7 @@ enum Place {
 /// Instructions on virtual registers (the index of the defining instruction), before slots.
 struct Draft {
     uniform: Vec<(Node, [u32; 3])>,
-    ops: Vec<Op>,
+    ops: Vec<DraftOp>,
     /// For each instruction, its operands' virtual registers (inputs excluded).
     reads: Vec<Vec<u32>>,
     /// The register each uniform value was broadcast to, once it is.
@@ -123,7 +142,7 @@ impl BlockTape {
 
     /// Number of outputs.
     pub fn n_outputs(&self) -> usize {
-        self.outputs.len()
+        self.n_outputs
     }
 
     /// Scratch bytes a run uses.
@@ -148,26 +167,26 @@ impl Draft {
         // Binary operations and comparisons read a uniform operand in place; other
         // operations read it broadcast.
         let scalar_ok = matches!(node, Node::Binary(..) | Node::Cmp(..));
-        let mut srcs = [Src::Input(0); 3];
+        let mut args = [Arg::Input(0); 3];
         let mut reads = Vec::with_capacity(3);
         for (i, c) in children.iter().enumerate() {
             let v = match *c {
                 Place::Input(k) => {
-                    srcs[i] = Src::Input(k);
+                    args[i] = Arg::Input(k);
                     continue;
                 }
                 Place::Uniform(u) if scalar_ok => {
-                    srcs[i] = Src::Uniform(u);
+                    args[i] = Arg::Uniform(u);
                     continue;
                 }
                 Place::Uniform(u) => self.splat(u),
                 Place::Varying(v) => v,
                 Place::Unscheduled => unreachable!("children are scheduled before parents"),
             };
-            srcs[i] = Src::Slot(v);
+            args[i] = Arg::Reg(v);
             reads.push(v);
         }
-        Place::Varying(self.push(Op::Node(node, srcs), reads))
+        Place::Varying(self.push(DraftOp::Node(node, args), reads))
     }
 
     fn uniform(&mut self, node: Node) -> Place {
@@ -185,85 +204,136 @@ impl Draft {
         if let Some(v) = self.splats[u as usize] {
             return v;
         }
-        let v = self.push(Op::Splat(u), Vec::new());
+        let v = self.push(DraftOp::Splat(u), Vec::new());
         self.splats[u as usize] = Some(v);
         v
     }
 
-    fn push(&mut self, op: Op, reads: Vec<u32>) -> u32 {
+    fn push(&mut self, op: DraftOp, reads: Vec<u32>) -> u32 {
         self.ops.push(op);
         self.reads.push(reads);
         self.ops.len() as u32 - 1
     }
 
-    /// Assigns slots by a linear scan: an instruction's slot is taken before its operands'
-    /// dead slots are given back (so it never overwrites an operand), and the outputs' slots
-    /// are never given back.
+    /// Assigns table entries: an instruction computing an output writes that output in
+    /// place; the others take scratch slots by a linear scan, each slot taken before its
+    /// operands' dead slots are given back (so it never overwrites an operand).
     fn allocate(self, outputs: Vec<Place>, n_inputs: usize) -> BlockTape {
         let n = self.ops.len();
-        // The last instruction reading each register (`usize::MAX`: an output, kept).
+        // The last instruction reading each register, and the output each one is written to.
         let mut last_use: Vec<Option<usize>> = vec![None; n];
         for (i, reads) in self.reads.iter().enumerate() {
             for &v in reads {
                 last_use[v as usize] = Some(i);
             }
         }
-        for o in &outputs {
-            if let Place::Varying(v) = *o {
-                last_use[v as usize] = Some(usize::MAX);
+        let mut written_to: Vec<Option<u32>> = vec![None; n];
+        for (o, place) in outputs.iter().enumerate() {
+            if let Place::Varying(v) = *place {
+                written_to[v as usize].get_or_insert(o as u32);
             }
         }
-        let mut slot = vec![0u32; n];
+        // Virtual register -> (is an output, index among scratch slots or outputs).
+        let mut home = vec![Home::Slot(0); n];
         let mut free: Vec<u32> = Vec::new();
         let mut n_slots = 0u32;
-        let mut instrs = Vec::with_capacity(n);
-        for (i, op) in self.ops.into_iter().enumerate() {
-            let dst = free.pop().unwrap_or_else(|| {
-                n_slots += 1;
-                n_slots - 1
-            });
-            slot[i] = dst;
-            let op = match op {
-                Op::Node(node, mut srcs) => {
-                    for s in srcs.iter_mut().take(node.children().count()) {
-                        if let Src::Slot(v) = *s {
-                            *s = Src::Slot(slot[v as usize]);
-                        }
-                    }
-                    Op::Node(node, srcs)
-                }
-                splat => splat,
+        let mut draft = Vec::with_capacity(n);
+        for (i, &op) in self.ops.iter().enumerate() {
+            home[i] = match written_to[i] {
+                Some(o) => Home::Output(o),
+                None => Home::Slot(free.pop().unwrap_or_else(|| {
+                    n_slots += 1;
+                    n_slots - 1
+                })),
             };
-            instrs.push(Instr { op, dst });
+            draft.push(op);
             let mut dead: Vec<u32> = self.reads[i]
                 .iter()
                 .filter(|&&v| last_use[v as usize] == Some(i))
-                .map(|&v| slot[v as usize])
+                .filter_map(|&v| match home[v as usize] {
+                    Home::Slot(s) => Some(s),
+                    Home::Output(_) => None,
+                })
                 .collect();
+            // An instruction nothing reads (none in a schedule) gives its slot straight back.
+            if let (None, Home::Slot(s)) = (last_use[i], home[i]) {
+                dead.push(s);
+            }
             dead.sort_unstable();
             dead.dedup();
-            // An instruction nothing reads (none in a schedule) gives its slot straight back.
-            if last_use[i].is_none() {
-                dead.push(dst);
-            }
             free.extend(dead.into_iter().rev());
         }
-        let outputs = outputs
+        let table = Table {
+            n_slots: n_slots as usize,
+            n_outputs: outputs.len(),
+        };
+        let at = |a: Arg| match a {
+            Arg::Reg(v) => Src::At(table.index(home[v as usize])),
+            Arg::Input(k) => Src::At(table.input(k)),
+            Arg::Uniform(u) => Src::Uniform(u),
+        };
+        let instrs = draft
             .into_iter()
-            .map(|o| match o {
-                Place::Uniform(u) => Out::Uniform(u),
-                Place::Input(k) => Out::Input(k),
-                Place::Varying(v) => Out::Slot(slot[v as usize]),
-                Place::Unscheduled => unreachable!("outputs are scheduled"),
+            .enumerate()
+            .map(|(i, op)| Instr {
+                dst: table.index(home[i]),
+                op: match op {
+                    DraftOp::Splat(u) => Op::Splat(u),
+                    DraftOp::Node(node, args) => Op::Node(node, args.map(at)),
+                },
+            })
+            .collect();
+        let fills = outputs
+            .iter()
+            .enumerate()
+            .filter_map(|(o, place)| {
+                let fill = match *place {
+                    Place::Uniform(u) => Fill::Uniform(u),
+                    Place::Input(k) => Fill::Copy(table.input(k)),
+                    Place::Varying(v) => match home[v as usize] {
+                        Home::Output(w) if w as usize == o => return None,
+                        h => Fill::Copy(table.index(h)),
+                    },
+                    Place::Unscheduled => unreachable!("outputs are scheduled"),
+                };
+                Some((o as u32, fill))
             })
             .collect();
         BlockTape {
             uniform: self.uniform,
             instrs,
-            outputs,
-            n_slots: n_slots as usize,
+            fills,
+            n_slots: table.n_slots,
+            n_outputs: table.n_outputs,
             n_inputs,
         }
+    }
+}
+
+/// Where a virtual register lives.
+#[derive(Clone, Copy, Debug)]
+enum Home {
+    Slot(u32),
+    Output(u32),
+}
+
+/// The layout of a run's table: scratch slots, outputs, predictors.
+#[derive(Clone, Copy)]
+struct Table {
+    n_slots: usize,
+    n_outputs: usize,
+}
+
+impl Table {
+    fn index(self, h: Home) -> u32 {
+        match h {
+            Home::Slot(s) => s,
+            Home::Output(o) => (self.n_slots as u32) + o,
+        }
+    }
+
+    fn input(self, k: u32) -> u32 {
+        (self.n_slots + self.n_outputs) as u32 + k
     }
 }
 
