@@ -4,7 +4,8 @@
 //! source.
 //!
 //! `RAYON_NUM_THREADS=1 cargo bench --bench cpu_pass` — the best of many repetitions, so that
-//! other load on the machine shows as little as possible.
+//! other load on the machine shows as little as possible, the two models of a row timed in
+//! turn. `NLSQ_BENCH_ONLY=<pass>` runs one row's pass only (for profiling).
 
 use nlsq::backend::{CpuBackend, Simd};
 use nlsq::kernels_gen::parse::model_from_source;
@@ -14,17 +15,31 @@ use nlsq_testkit::models::{Decay, Gaussian};
 use std::hint::black_box;
 use std::time::Instant;
 
-/// Best time of one pass, in ns per point.
-fn ns_per_point<M: Model>(m: M, data: &FitData<'_>, p: &[f64], loss: Loss, simd: Simd) -> f64 {
-    let b = CpuBackend::new(m, data, loss, 1.0).with_simd(simd);
-    let reps = (20_000_000 / data.len()).clamp(20, 2000);
-    let mut best = f64::MAX;
-    for _ in 0..reps {
+/// Best times of one pass of `a` and of `b`, in ns per point: the two passes in turn within
+/// each repetition, so that a change in the machine's speed falls on both.
+fn ns_per_point<A: Model, B: Model>(
+    a: A,
+    b: B,
+    data: &FitData<'_>,
+    p: &[f64],
+    loss: Loss,
+    simd: Simd,
+) -> (f64, f64) {
+    let a = CpuBackend::new(a, data, loss, 1.0).with_simd(simd);
+    let b = CpuBackend::new(b, data, loss, 1.0).with_simd(simd);
+    let reps = (40_000_000 / data.len()).clamp(50, 2000);
+    let (mut best_a, mut best_b) = (f64::MAX, f64::MAX);
+    let time = |backend: &dyn Fn() -> Vec<f64>| {
         let t = Instant::now();
-        black_box(b.row(black_box(p)));
-        best = best.min(t.elapsed().as_secs_f64());
+        black_box(backend());
+        t.elapsed().as_secs_f64()
+    };
+    for _ in 0..reps {
+        best_a = best_a.min(time(&|| a.row(black_box(p))));
+        best_b = best_b.min(time(&|| b.row(black_box(p))));
     }
-    best * 1e9 / data.len() as f64
+    let per_point = |t: f64| t * 1e9 / data.len() as f64;
+    (per_point(best_a), per_point(best_b))
 }
 
 fn runtime(src: &str) -> ExprModel {
@@ -51,6 +66,9 @@ fn row<M: Model + Copy>(
     x: fn(usize) -> Vec<Vec<f64>>,
 ) {
     assert_eq!(compiled.hash(), runtime.hash(), "{name}: the same model");
+    if std::env::var("NLSQ_BENCH_ONLY").is_ok_and(|only| only != name) {
+        return;
+    }
     let x = x(n);
     let y: Vec<f64> = (0..n)
         .map(|i| {
@@ -66,9 +84,8 @@ fn row<M: Model + Copy>(
             cells.extend(["n/a", "n/a", "n/a"].map(String::from));
             continue;
         }
-        let a = ns_per_point(compiled, &data, p, loss, s);
         let rt = runtime.clone().with_simd(s);
-        let b = ns_per_point(&rt, &data, p, loss, s);
+        let (a, b) = ns_per_point(compiled, &rt, &data, p, loss, s);
         cells.extend([
             format!("{a:.2}"),
             format!("{b:.2}"),

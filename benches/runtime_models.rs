@@ -47,16 +47,6 @@ fn best_pair<T>(
     ((ta, ra.expect("ran")), (tb, rb.expect("ran")))
 }
 
-/// A whole-fit case: the `#[model]`, its source as a run-time model, the truth, p0 and x.
-struct Case {
-    name: &'static str,
-    compiled: &'static dyn Model,
-    runtime: ExprModel,
-    truth: Vec<f64>,
-    p0: Vec<f64>,
-    x: fn(usize) -> Vec<f64>,
-}
-
 fn line(n: usize) -> Vec<f64> {
     (0..n).map(|i| 5.0 * i as f64 / n as f64).collect()
 }
@@ -69,61 +59,7 @@ fn runtime(src: &str) -> ExprModel {
     ExprModel::from_ir(model_from_source(src).expect("a model"))
 }
 
-fn corpus_case(name: &'static str, truth: &[f64], p0: &[f64], x: fn(usize) -> Vec<f64>) -> Case {
-    Case {
-        name,
-        compiled: corpus::lookup(name).expect("a corpus model").0,
-        runtime: corpus::runtime_model(name).expect("a corpus model"),
-        truth: truth.to_vec(),
-        p0: p0.to_vec(),
-        x,
-    }
-}
-
-fn cases() -> Vec<Case> {
-    vec![
-        Case {
-            name: "decay",
-            compiled: &Decay,
-            runtime: runtime(
-                "fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 { a * (-b * x).exp() + c }",
-            ),
-            truth: vec![2.5, 1.3, 0.4],
-            p0: vec![1.0, 1.0, 0.0],
-            x: line,
-        },
-        Case {
-            name: "gaussian",
-            compiled: &Gaussian,
-            runtime: runtime(
-                "fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 { let d = x - mu; amp * (-(d * d) / (2.0 * sigma * sigma)).exp() }",
-            ),
-            truth: vec![3.0, 2.4, 0.9],
-            p0: vec![2.0, 2.0, 1.2],
-            x: line,
-        },
-        corpus_case(
-            "hahn1",
-            &[1.08, -0.12, 4.1e-3, -1.4e-6, -5.8e-3, 1.5e-4, -1.2e-7],
-            &[1.0, -0.1, 5e-3, -1e-6, -5e-3, 1e-4, -1e-7],
-            positive,
-        ),
-        corpus_case(
-            "broken_power_law",
-            &[2.0, 40.0, 0.5, 1.5],
-            &[1.8, 38.0, 0.45, 1.4],
-            positive,
-        ),
-        corpus_case(
-            "multi_gaussian",
-            &[1.0, 0.5, 0.8, 1.0, 2.5, 4.0, 0.3, 0.5, 0.4, 0.1],
-            &[0.9, 0.6, 0.7, 1.1, 2.4, 4.1, 0.35, 0.45, 0.45, 0.12],
-            line,
-        ),
-    ]
-}
-
-fn fit(m: &dyn Model, p0: &[f64], x: &[f64], y: &[f64]) -> Vec<f64> {
+fn fit<M: Model>(m: M, p0: &[f64], x: &[f64], y: &[f64]) -> Vec<f64> {
     CurveFit::new(m)
         .p0(p0.to_vec())
         .method(Method::Lm)
@@ -134,39 +70,122 @@ fn fit(m: &dyn Model, p0: &[f64], x: &[f64], y: &[f64]) -> Vec<f64> {
         .to_vec()
 }
 
+/// One row: whole fits of the `#[model]` `compiled` (a concrete type, so that its block code
+/// is compiled into the vector passes) and of `runtime`, the same source given at run time,
+/// on data made by the model at `truth` with 2 % noise, from `p0`.
+fn whole_fit_row<M: Model + Copy>(
+    n: usize,
+    name: &str,
+    compiled: M,
+    runtime: &ExprModel,
+    truth: &[f64],
+    p0: &[f64],
+    x: fn(usize) -> Vec<f64>,
+) {
+    assert_eq!(compiled.hash(), runtime.hash(), "{name}");
+    let e = noise(n, 12345);
+    let x = x(n);
+    let y: Vec<f64> = x
+        .iter()
+        .zip(&e)
+        .map(|(&xi, ei)| compiled.eval(&[xi], truth) * (1.0 + 0.02 * ei))
+        .collect();
+    let reps = if n >= 1_000_000 { 5 } else { 25 };
+    let ((ta, pa), (tb, pb)) = best_pair(
+        reps,
+        || fit(compiled, p0, &x, &y),
+        || fit(runtime, p0, &x, &y),
+    );
+    let same = pa.iter().zip(&pb).all(|(a, b)| a.to_bits() == b.to_bits());
+    assert!(same, "{name}: {pa:?} vs {pb:?}");
+    println!(
+        "| {n:.0e} | {name} | {:.3} | {:.3} | {:.2} |",
+        ta * 1e3,
+        tb * 1e3,
+        tb / ta
+    );
+}
+
 fn whole_fits() {
+    use corpus::models::{BrokenPowerLaw, Hahn1, MultiGaussian};
+    let decay =
+        runtime("fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 { a * (-b * x).exp() + c }");
+    let gaussian = runtime(
+        "fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 { let d = x - mu; amp * (-(d * d) / (2.0 * sigma * sigma)).exp() }",
+    );
+    let corpus_model = |name| corpus::runtime_model(name).expect("a corpus model");
+    let (hahn1, broken, multi) = (
+        corpus_model("hahn1"),
+        corpus_model("broken_power_law"),
+        corpus_model("multi_gaussian"),
+    );
     println!(
         "Whole fits (LM, default tolerances), one thread, best of 25 (N = 1e4) or 5 (1e6) rounds:"
     );
     println!("| N | model | #[model] (ms) | ExprModel (ms) | ratio |");
     println!("|---:|---|---:|---:|---:|");
     for n in [10_000usize, 1_000_000] {
-        let e = noise(n, 12345);
-        for c in cases() {
-            assert_eq!(c.compiled.hash(), c.runtime.hash(), "{}", c.name);
-            let x = (c.x)(n);
-            let y: Vec<f64> = x
-                .iter()
-                .zip(&e)
-                .map(|(&xi, ei)| c.compiled.eval(&[xi], &c.truth) * (1.0 + 0.02 * ei))
-                .collect();
-            let reps = if n >= 1_000_000 { 5 } else { 25 };
-            let ((ta, pa), (tb, pb)) = best_pair(
-                reps,
-                || fit(c.compiled, &c.p0, &x, &y),
-                || fit(&c.runtime, &c.p0, &x, &y),
-            );
-            let same = pa.iter().zip(&pb).all(|(a, b)| a.to_bits() == b.to_bits());
-            assert!(same, "{}: {pa:?} vs {pb:?}", c.name);
-            println!(
-                "| {n:.0e} | {} | {:.3} | {:.3} | {:.2} |",
-                c.name,
-                ta * 1e3,
-                tb * 1e3,
-                tb / ta
-            );
-        }
+        whole_fit_row(
+            n,
+            "decay",
+            Decay,
+            &decay,
+            &[2.5, 1.3, 0.4],
+            &[1.0, 1.0, 0.0],
+            line,
+        );
+        whole_fit_row(
+            n,
+            "gaussian",
+            Gaussian,
+            &gaussian,
+            &[3.0, 2.4, 0.9],
+            &[2.0, 2.0, 1.2],
+            line,
+        );
+        whole_fit_row(
+            n,
+            "hahn1",
+            Hahn1,
+            &hahn1,
+            &[1.08, -0.12, 4.1e-3, -1.4e-6, -5.8e-3, 1.5e-4, -1.2e-7],
+            &[1.0, -0.1, 5e-3, -1e-6, -5e-3, 1e-4, -1e-7],
+            positive,
+        );
+        whole_fit_row(
+            n,
+            "broken_power_law",
+            BrokenPowerLaw,
+            &broken,
+            &[2.0, 40.0, 0.5, 1.5],
+            &[1.8, 38.0, 0.45, 1.4],
+            positive,
+        );
+        whole_fit_row(
+            n,
+            "multi_gaussian",
+            MultiGaussian,
+            &multi,
+            &[1.0, 0.5, 0.8, 1.0, 2.5, 4.0, 0.3, 0.5, 0.4, 0.1],
+            &[0.9, 0.6, 0.7, 1.1, 2.4, 4.1, 0.35, 0.45, 0.45, 0.12],
+            line,
+        );
     }
+}
+
+fn batch<M: Model>(m: M, est: Estimator, y: &[f64], x: &[f64], p0: &[f64]) -> Vec<f64> {
+    BatchFit::new(m)
+        .data(y)
+        .equal_length(25)
+        .x_shared(x)
+        .p0(p0)
+        .estimator(est)
+        .tolerance(TOLERANCE)
+        .max_iterations(MAX_ITERATIONS)
+        .backend(Backend::Cpu)
+        .fit()
+        .expect("a valid batch")
+        .params
 }
 
 fn batch_fits() {
@@ -187,21 +206,11 @@ fn batch_fits() {
     println!("| estimator | #[model] (Mfits/s) | ExprModel (Mfits/s) | ratio of times |");
     println!("|---|---:|---:|---:|");
     for est in [Estimator::Lse, Estimator::PoissonMle] {
-        let run = |m: &dyn Model| {
-            BatchFit::new(m)
-                .data(&y)
-                .equal_length(25)
-                .x_shared(&x)
-                .p0(&p0)
-                .estimator(est)
-                .tolerance(TOLERANCE)
-                .max_iterations(MAX_ITERATIONS)
-                .backend(Backend::Cpu)
-                .fit()
-                .expect("a valid batch")
-                .params
-        };
-        let ((ta, pa), (tb, pb)) = best_pair(5, || run(&Gauss2d), || run(&runtime));
+        let ((ta, pa), (tb, pb)) = best_pair(
+            5,
+            || batch(Gauss2d, est, &y, &x, &p0),
+            || batch(&runtime, est, &y, &x, &p0),
+        );
         let same = pa.iter().zip(&pb).all(|(a, b)| a.to_bits() == b.to_bits());
         assert!(
             same,

@@ -51,7 +51,11 @@ impl BlockTape {
             t.extend(s.slots[..self.n_slots].iter_mut().map(|b| b as *mut Lanes));
             t.push(first as *mut Lanes);
             t.extend(rest.iter_mut().map(|b| b as *mut Lanes));
-            t.extend(x[..self.n_inputs].iter().map(|&b| (b as *const Lanes).cast_mut()));
+            t.extend(
+                x[..self.n_inputs]
+                    .iter()
+                    .map(|&b| (b as *const Lanes).cast_mut()),
+            );
             // SAFETY: the table points to distinct live blocks (this thread's scratch slots,
             // the caller's output blocks, which it lends mutably, and its predictor blocks,
             // which it lends shared and no instruction writes: destinations are slots or
