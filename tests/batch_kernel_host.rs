@@ -3,8 +3,8 @@
 //! (tests/batch_host/shim.h) and its one-thread-per-fit kernel run fit by fit
 //! (tests/batch_host/driver.cpp), and its one-warp-per-fit kernel with 32 threads as lanes.
 //! Their results must be those of the CPU backend: same states, iterations and parameters (to
-//! rounding: both evaluate the model with the platform's libm; the warp kernel sums in another
-//! order), on acceptance problems, per-fit failures, fixed parameters, bounds, weights,
+//! rounding: the shim gives the kernel the CPU backend's block `exp`; the warp kernel sums in
+//! another order), on acceptance problems, per-fit failures, fixed parameters, bounds, weights,
 //! variable lengths, Poisson MLE and covariances; with equal lengths also with `y` staged in
 //! shared memory by whole blocks of threads. The launcher itself needs the device
 //! (tests/batch_cuda.rs, on the GPU machine). Needs a C++ compiler (`c++`, e.g. g++): without
@@ -41,7 +41,14 @@ fn build(model: &dyn Model, precision: Precision, dir: &Path, tag: &str) -> Path
     std::fs::write(&cpp, format!("{SHIM}\n{src}\n{DRIVER}")).expect("write the source");
     let bin = dir.join(tag);
     let out = Command::new("c++")
-        .args(["-O1", "-std=c++20", "-pthread", "-w", "-o"])
+        .args([
+            "-O1",
+            "-std=c++20",
+            "-pthread",
+            "-w",
+            "-ffp-contract=off",
+            "-o",
+        ])
         .arg(&bin)
         .arg(&cpp)
         .output()
@@ -178,14 +185,25 @@ fn compare(
             assert!(chi2[i].is_nan(), "{} fit {i}", case.name);
             continue;
         }
-        iteration_differences += usize::from(iterations[i] != f64::from(cpu.iterations[i]));
+        let other_count = iterations[i] != f64::from(cpu.iterations[i]);
+        iteration_differences += usize::from(other_count);
+        // A fit stopped an iteration earlier or later (rounding decided the last test of
+        // `tolerance = 1e-12` on χ²) may sit elsewhere in a flat direction, by about the
+        // square root of the tolerance.
+        let tol = if other_count {
+            params_tol.max(1e-6)
+        } else {
+            params_tol
+        };
         for j in 0..p {
             let (a, b) = (params[i * p + j], cpu.params_of(i)[j]);
             let e = (a - b).abs() / b.abs().max(1.0);
             assert!(
-                e <= params_tol,
-                "{} fit {i} param {j}: {a} vs {b}",
-                case.name
+                e <= tol,
+                "{} fit {i} param {j}: {a} vs {b} (iterations {} vs {})",
+                case.name,
+                iterations[i],
+                cpu.iterations[i],
             );
             worst = worst.max(e);
         }

@@ -1,13 +1,17 @@
-//! Block evaluation: the model at [`BLOCK`] points per call, in a loop the compiler vectorizes.
+//! Block evaluation: the model at [`BLOCK`] points per call, in loops the compiler vectorizes.
 //!
-//! `#[model]` emits, beside the per-point value and gradient, a function whose body is one
+//! `#[model]` emits, beside the per-point value and gradient, functions whose body is one
 //! loop over a block of points, each iteration being the per-point computation; the CPU
-//! backend's passes call it from code compiled for AVX-512 or AVX2 when the processor has them,
-//! so a model without library calls runs 4 or 8 points per instruction. Library calls would
-//! stop that, so `exp` and `ln` are replaced by [`exp`] and [`ln`] here: branch-free ports of
-//! fdlibm's algorithms, below one ulp of error like the system library's. Other functions
-//! (`sin`, `powf`, ...) stay the `f64` methods: their models are evaluated point by point, as
-//! before.
+//! backend's passes call them from code compiled for AVX-512 or AVX2 when the processor has
+//! them ([`Simd`]), so a model without library calls runs 4 or 8 points per instruction.
+//! Library calls would stop that, so `exp` and `ln` are replaced by [`exp`] and [`ln`] here:
+//! branch-free ports of fdlibm's algorithms, below one ulp of error like the system library's.
+//! Other functions (`sin`, `powf`, ...) stay the `f64` methods, one call per point.
+//!
+//! Models given at run time ([`crate::ExprModel`]) run on [`BlockTape`]s: the same operations
+//! in the same order with the same functions, one instruction per operation over the whole
+//! block, so they give the `#[model]`'s bits. A tape is compiled once per model hash and
+//! process ([`tapes_for`]).
 //!
 //! ```
 //! use nlsq_runtime::block;
