@@ -9,13 +9,12 @@
 
 #![allow(clippy::needless_range_loop)] // lane loops index several arrays at once
 
+use super::fused_loops::fused;
+use super::loops::{Arg, Lane, Lanes, map1, map2};
 use super::tape::{BlockTape, Fill, Instr, Op, Src};
 use super::{BLOCK, Simd, exp, ln};
 use kernels_gen::ir::{BinaryOp, CmpOp, Node, UnaryOp, apply_binary, apply_unary};
 use std::cell::RefCell;
-
-/// One block of lanes.
-type Lanes = [f64; BLOCK];
 
 /// Each thread's buffers, reused from call to call.
 #[derive(Default)]
@@ -147,6 +146,7 @@ unsafe fn instrs(instrs: &[Instr], t: &[*mut Lanes], u: &[f64]) {
         match ins.op {
             Op::Splat(k) => out.fill(u[k as usize]),
             Op::Node(node, srcs) => step(node, out, &r, srcs),
+            Op::Fused(f, [a, b, c]) => fused(f, out, r.arg(a), r.arg(b), r.arg(c)),
         }
     }
 }
@@ -155,13 +155,6 @@ unsafe fn instrs(instrs: &[Instr], t: &[*mut Lanes], u: &[f64]) {
 struct Reader<'a> {
     t: &'a [*mut Lanes],
     u: &'a [f64],
-}
-
-/// An operand: a block of lanes, or one value for every lane.
-#[derive(Clone, Copy)]
-enum Arg<'a> {
-    Lanes(&'a Lanes),
-    Uniform(f64),
 }
 
 impl<'a> Reader<'a> {
@@ -181,25 +174,6 @@ impl<'a> Reader<'a> {
             Arg::Lanes(l) => l,
             Arg::Uniform(_) => unreachable!("only binary operations and comparisons read uniforms"),
         }
-    }
-}
-
-/// Lane `i` of an operand.
-trait Lane: Copy {
-    fn at(self, i: usize) -> f64;
-}
-
-impl Lane for &Lanes {
-    #[inline(always)]
-    fn at(self, i: usize) -> f64 {
-        self[i]
-    }
-}
-
-impl Lane for f64 {
-    #[inline(always)]
-    fn at(self, _: usize) -> f64 {
-        self
     }
 }
 
@@ -244,20 +218,6 @@ fn logic<'a>(
             }
         }
         _ => unreachable!("arithmetic is dispatched above; leaves are never instructions"),
-    }
-}
-
-#[inline(always)]
-fn map1(out: &mut Lanes, a: &Lanes, f: impl Fn(f64) -> f64) {
-    for i in 0..BLOCK {
-        out[i] = f(a[i]);
-    }
-}
-
-#[inline(always)]
-fn map2<A: Lane, B: Lane>(out: &mut Lanes, a: A, b: B, f: impl Fn(f64, f64) -> f64) {
-    for i in 0..BLOCK {
-        out[i] = f(a.at(i), b.at(i));
     }
 }
 

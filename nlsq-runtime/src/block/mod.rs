@@ -20,7 +20,11 @@
 //! ```
 
 mod cache;
+mod draft;
+mod fuse;
+mod fused_loops;
 mod lanes;
+mod loops;
 mod math;
 mod simd;
 mod tape;

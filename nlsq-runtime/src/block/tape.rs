@@ -13,6 +13,8 @@
 //! so the working set of a model of a hundred operations stays in the first-level cache.
 
 use super::BLOCK;
+use super::draft::{Arg, DraftOp, Fused};
+use super::fuse::fuse;
 use kernels_gen::ir::{Graph, Node, NodeId};
 use kernels_gen::schedule::Schedule;
 
@@ -35,6 +37,8 @@ pub(crate) enum Op {
     Splat(u32),
     /// A graph operation (never a leaf); booleans are held as `1.0` / `0.0`.
     Node(Node, [Src; 3]),
+    /// Two arithmetic operations in one loop (see [`Fused`]).
+    Fused(Fused, [Src; 3]),
 }
 
 /// An instruction: `op` over the block, written to table entry `dst` (a scratch slot or an
@@ -69,22 +73,6 @@ pub struct BlockTape {
     pub(crate) n_slots: usize,
     pub(crate) n_outputs: usize,
     pub(crate) n_inputs: usize,
-}
-
-/// An operand before slots are assigned.
-#[derive(Clone, Copy, Debug)]
-enum Arg {
-    /// The result of instruction `v` (its virtual register).
-    Reg(u32),
-    Input(u32),
-    Uniform(u32),
-}
-
-/// An operation before slots are assigned.
-#[derive(Clone, Copy, Debug)]
-enum DraftOp {
-    Splat(u32),
-    Node(Node, [Arg; 3]),
 }
 
 /// What a scheduled node became.
@@ -122,6 +110,13 @@ impl BlockTape {
             place[id.index()] = d.place_node(*g.node(id), &place);
         }
         let outputs: Vec<Place> = outputs.iter().map(|o| place[o.index()]).collect();
+        let mut kept = vec![false; d.ops.len()];
+        for o in &outputs {
+            if let Place::Varying(v) = *o {
+                kept[v as usize] = true;
+            }
+        }
+        fuse(&mut d.ops, &mut d.reads, &kept);
         d.allocate(outputs, n_inputs)
     }
 
@@ -239,6 +234,9 @@ impl Draft {
         let mut n_slots = 0u32;
         let mut draft = Vec::with_capacity(n);
         for (i, &op) in self.ops.iter().enumerate() {
+            if matches!(op, DraftOp::Removed) {
+                continue;
+            }
             home[i] = match written_to[i] {
                 Some(o) => Home::Output(o),
                 None => Home::Slot(free.pop().unwrap_or_else(|| {
@@ -246,7 +244,7 @@ impl Draft {
                     n_slots - 1
                 })),
             };
-            draft.push(op);
+            draft.push((i, op));
             let mut dead: Vec<u32> = self.reads[i]
                 .iter()
                 .filter(|&&v| last_use[v as usize] == Some(i))
@@ -274,12 +272,13 @@ impl Draft {
         };
         let instrs = draft
             .into_iter()
-            .enumerate()
             .map(|(i, op)| Instr {
                 dst: table.index(home[i]),
                 op: match op {
                     DraftOp::Splat(u) => Op::Splat(u),
                     DraftOp::Node(node, args) => Op::Node(node, args.map(at)),
+                    DraftOp::Fused(f, args) => Op::Fused(f, args.map(at)),
+                    DraftOp::Removed => unreachable!("removed operations are skipped"),
                 },
             })
             .collect();
@@ -347,4 +346,26 @@ fn uniform_args(children: &[Place]) -> Option<[u32; 3]> {
         }
     }
     Some(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BlockTape;
+    use kernels_gen::parse::model_from_expr;
+
+    fn value_tape(expr: &str) -> BlockTape {
+        let ir = model_from_expr(expr, None).expect("a model");
+        BlockTape::new(&ir.graph, &[ir.value], ir.n_inputs())
+    }
+
+    #[test]
+    fn parameters_are_read_in_place_and_pairs_are_fused() {
+        // `exp(-(b * x))` is one loop, `a * e + c` another.
+        let t = value_tape("a * exp(-b * x) + c");
+        assert_eq!(t.len(), 2, "{:?}", t.instrs);
+        // The output is written in place: no scratch at all.
+        assert_eq!(t.slots(), 1);
+        // Nothing to fuse across a library call: `sin` stands alone.
+        assert_eq!(value_tape("sin(a * x)").len(), 2);
+    }
 }
