@@ -69,14 +69,14 @@ fn candidate(
             let i = alone(args[0])?;
             let (inner, a, b) = inner(i)?;
             // `exp(-(a ∘ b))`: all three in one loop.
-            if let (UnaryOp::Exp, Inner::Neg, Some(k)) = (op, inner, alone(a)) {
-                if let Some((Inner::Binary(f), a, b)) = self::inner_of(ops, k) {
-                    let fused = Fused {
-                        inner: Inner::Binary(f),
-                        outer: Outer::NegExp,
-                    };
-                    return Some(([Some(i), Some(k)], fused, [a, b, a]));
-                }
+            if let (UnaryOp::Exp, Inner::Neg, Some(k)) = (op, inner, alone(a))
+                && let Some((Inner::Binary(f), a, b)) = inner_of(ops, k)
+            {
+                let fused = Fused {
+                    inner: Inner::Binary(f),
+                    outer: Outer::NegExp,
+                };
+                return Some(([Some(i), Some(k)], fused, [a, b, a]));
             }
             let outer = if op == UnaryOp::Neg {
                 Outer::Neg
