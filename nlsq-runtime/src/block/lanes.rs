@@ -259,7 +259,19 @@ fn unary_lanes(op: UnaryOp, out: &mut Lanes, a: &Lanes) {
             *out = *a;
             powi(out, n);
         }
-        op => map1(out, a, |v| apply_unary(op, v)),
+        // Library functions, one call per lane, the function known in each loop.
+        UnaryOp::Log10 => map1(out, a, f64::log10),
+        UnaryOp::Log2 => map1(out, a, f64::log2),
+        UnaryOp::Cbrt => map1(out, a, f64::cbrt),
+        UnaryOp::Sin => map1(out, a, f64::sin),
+        UnaryOp::Cos => map1(out, a, f64::cos),
+        UnaryOp::Tan => map1(out, a, f64::tan),
+        UnaryOp::Asin => map1(out, a, f64::asin),
+        UnaryOp::Acos => map1(out, a, f64::acos),
+        UnaryOp::Atan => map1(out, a, f64::atan),
+        UnaryOp::Sinh => map1(out, a, f64::sinh),
+        UnaryOp::Cosh => map1(out, a, f64::cosh),
+        UnaryOp::Tanh => map1(out, a, f64::tanh),
     }
 }
 
@@ -301,7 +313,9 @@ fn binary_lanes<A: Lane, B: Lane>(op: BinaryOp, out: &mut Lanes, a: A, b: B) {
         BinaryOp::Div => map2(out, a, b, |a, b| a / b),
         BinaryOp::Min => map2(out, a, b, f64::min),
         BinaryOp::Max => map2(out, a, b, f64::max),
-        op => map2(out, a, b, |a, b| apply_binary(op, a, b)),
+        BinaryOp::Powf => map2(out, a, b, f64::powf),
+        BinaryOp::Atan2 => map2(out, a, b, f64::atan2),
+        BinaryOp::Hypot => map2(out, a, b, f64::hypot),
     }
 }
 
