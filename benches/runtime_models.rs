@@ -3,7 +3,8 @@
 //! compiling a model's block tapes. Every run-time fit must give the `#[model]`'s bits; the
 //! bench stops if one does not.
 //!
-//! `cargo bench --bench runtime_models` (`NLSQ_BENCH_FITS` sets the batch size, default 1e5).
+//! `cargo bench --bench runtime_models` (`NLSQ_BENCH_FITS` sets the batch size, default 1e5;
+//! `NLSQ_BENCH_ONLY=<model>` runs that model's whole fits only, then the rest).
 
 use nlsq::batch::{BatchFit, Estimator};
 use nlsq::block::ModelTapes;
@@ -83,6 +84,9 @@ fn whole_fit_row<M: Model + Copy>(
     x: fn(usize) -> Vec<f64>,
 ) {
     assert_eq!(compiled.hash(), runtime.hash(), "{name}");
+    if std::env::var("NLSQ_BENCH_ONLY").is_ok_and(|only| only != name) {
+        return;
+    }
     let e = noise(n, 12345);
     let x = x(n);
     let y: Vec<f64> = x
