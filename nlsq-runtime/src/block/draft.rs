@@ -43,6 +43,10 @@ pub(crate) enum Inner {
     Binary(BinaryOp),
     /// `-a`.
     Neg,
+    /// `a.powi(2)`, that is `a * a`.
+    Square,
+    /// `a.powi(3)`, that is `a * (a * a)`.
+    Cube,
 }
 
 /// The second operation of a fused pair, `t` being the first one's result.

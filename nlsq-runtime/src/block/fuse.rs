@@ -1,5 +1,5 @@
-//! Fusing pairs of operations of a block tape: an operation whose result only one later
-//! operation reads is computed inside that operation's lane loop, so its block is never stored
+//! Fusing pairs of operations of a block tape: an operation (arithmetic, a square or a cube)
+//! whose result only one later operation reads is computed inside that operation's lane loop, so its block is never stored
 //! and loaded again (the tape's main cost against the registers of `#[model]`'s fused loop).
 
 use super::draft::{Arg, DraftOp, Fused, Inner, Outer, arithmetic};
@@ -55,11 +55,10 @@ fn candidate(
         Node::Binary(op, _, _) if arithmetic(op) => {
             for (pos, outer) in [(0, Outer::Left(op)), (1, Outer::Right(op))] {
                 let Some(i) = alone(args[pos]) else { continue };
-                if let Some((Inner::Binary(f), a, b)) = inner(i) {
-                    let fused = Fused {
-                        inner: Inner::Binary(f),
-                        outer,
-                    };
+                if let Some((inner @ (Inner::Binary(_) | Inner::Square | Inner::Cube), a, b)) =
+                    inner(i)
+                {
+                    let fused = Fused { inner, outer };
                     return Some(([Some(i), None], fused, [a, b, args[1 - pos]]));
                 }
             }
@@ -70,10 +69,11 @@ fn candidate(
             let (inner, a, b) = inner(i)?;
             // `exp(-(a ∘ b))`: all three in one loop.
             if let (UnaryOp::Exp, Inner::Neg, Some(k)) = (op, inner, alone(a))
-                && let Some((Inner::Binary(f), a, b)) = inner_of(ops, k)
+                && let Some((inner @ (Inner::Binary(_) | Inner::Square | Inner::Cube), a, b)) =
+                    inner_of(ops, k)
             {
                 let fused = Fused {
-                    inner: Inner::Binary(f),
+                    inner,
                     outer: Outer::NegExp,
                 };
                 return Some(([Some(i), Some(k)], fused, [a, b, a]));
@@ -101,6 +101,8 @@ fn inner_of(ops: &[DraftOp], i: u32) -> Option<(Inner, Arg, Arg)> {
             Some((Inner::Binary(op), a, b))
         }
         DraftOp::Node(Node::Unary(UnaryOp::Neg, _), [a, _, _]) => Some((Inner::Neg, a, a)),
+        DraftOp::Node(Node::Unary(UnaryOp::Powi(2), _), [a, _, _]) => Some((Inner::Square, a, a)),
+        DraftOp::Node(Node::Unary(UnaryOp::Powi(3), _), [a, _, _]) => Some((Inner::Cube, a, a)),
         _ => None,
     }
 }

@@ -20,6 +20,17 @@ pub(crate) fn fused(f: Fused, out: &mut Lanes, a: Arg<'_>, b: Arg<'_>, c: Arg<'_
             // After a negation only `exp` is fused (`fuse.rs`).
             map1(out, a, |v| exp(-v));
         }
+        // Integer powers as the tape's own loops compute them (`lanes.rs`).
+        Inner::Square | Inner::Cube => {
+            let Arg::Lanes(a) = a else {
+                unreachable!("a power of a uniform value is uniform")
+            };
+            if f.inner == Inner::Square {
+                then(f.outer, out, a, 0.0, c, |x, _| x * x);
+            } else {
+                then(f.outer, out, a, 0.0, c, |x, _| x * (x * x));
+            }
+        }
         Inner::Binary(op) => match (a, b) {
             (Arg::Lanes(a), Arg::Lanes(b)) => inner(op, f.outer, out, a, b, c),
             (Arg::Lanes(a), Arg::Uniform(b)) => inner(op, f.outer, out, a, b, c),
