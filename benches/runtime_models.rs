@@ -94,7 +94,7 @@ fn whole_fit_row<M: Model + Copy>(
         .zip(&e)
         .map(|(&xi, ei)| compiled.eval(&[xi], truth) * (1.0 + 0.02 * ei))
         .collect();
-    let reps = if n >= 1_000_000 { 5 } else { 25 };
+    let reps = if n >= 1_000_000 { 15 } else { 25 };
     let ((ta, pa), (tb, pb)) = best_pair(
         reps,
         || fit(compiled, p0, &x, &y),
@@ -124,7 +124,7 @@ fn whole_fits() {
         corpus_model("multi_gaussian"),
     );
     println!(
-        "Whole fits (LM, default tolerances), one thread, best of 25 (N = 1e4) or 5 (1e6) rounds:"
+        "Whole fits (LM, default tolerances), one thread, best of 25 (N = 1e4) or 15 (1e6) rounds:"
     );
     println!("| N | model | #[model] (ms) | ExprModel (ms) | ratio |");
     println!("|---:|---|---:|---:|---:|");
