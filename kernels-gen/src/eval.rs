@@ -3,7 +3,7 @@
 //! It serves models built at run time (from a string) on the CPU, and it is the reference the
 //! emitted code is tested against.
 
-use crate::ir::{Graph, Node, NodeId, apply_binary, apply_unary};
+use crate::ir::{Graph, Node, NodeId, UnaryOp, apply_binary, apply_unary};
 use crate::schedule::Schedule;
 
 /// A compiled evaluation tape: a schedule plus a scratch buffer.
@@ -57,35 +57,54 @@ impl Tape {
     pub fn eval_into(&self, x: &[f64], p: &[f64], scratch: &mut Vec<f64>, out: &mut [f64]) {
         scratch.clear();
         scratch.reserve(self.ops.len());
-        let b = |v: bool| if v { 1.0 } else { 0.0 };
         for op in &self.ops {
-            let v = {
-                let s = &scratch[..];
-                let at = |id: NodeId| s[id.index()];
-                match *op {
-                    Node::Const(bits) => f64::from_bits(bits),
-                    Node::Bool(v) => b(v),
-                    Node::Input(k) => x[k as usize],
-                    Node::Param(j) => p[j as usize],
-                    Node::Unary(op, a) => apply_unary(op, at(a)),
-                    Node::Binary(op, l, r) => apply_binary(op, at(l), at(r)),
-                    Node::Cmp(op, l, r) => b(op.apply(at(l), at(r))),
-                    Node::And(l, r) => b(at(l) != 0.0 && at(r) != 0.0),
-                    Node::Or(l, r) => b(at(l) != 0.0 || at(r) != 0.0),
-                    Node::Not(a) => b(at(a) == 0.0),
-                    Node::Select(c, t, e) => {
-                        if at(c) != 0.0 {
-                            at(t)
-                        } else {
-                            at(e)
-                        }
-                    }
-                }
-            };
-            scratch.push(v);
+            let mut args = [0.0; 3];
+            for (a, c) in args.iter_mut().zip(op.children()) {
+                *a = scratch[c.index()];
+            }
+            scratch.push(apply_node(*op, args, x, p, apply_unary));
         }
         for (o, &slot) in out.iter_mut().zip(&self.outputs) {
             *o = scratch[slot];
+        }
+    }
+}
+
+/// The value of `node` at input `x` and parameters `p`, its children's values being `args` in
+/// order (those past its arity ignored), with Rust's `f64` semantics except for the unary
+/// functions, which `unary` computes (the interpreter passes [`apply_unary`]; the runtime's
+/// block code replaces `exp` and `ln`). Booleans are held as 0.0 / 1.0.
+///
+/// ```
+/// use kernels_gen::eval::apply_node;
+/// use kernels_gen::ir::{Node, apply_unary};
+/// assert_eq!(apply_node(Node::Param(1), [0.0; 3], &[], &[4.0, 5.0], apply_unary), 5.0);
+/// ```
+pub fn apply_node(
+    node: Node,
+    [a, b, c]: [f64; 3],
+    x: &[f64],
+    p: &[f64],
+    unary: impl Fn(UnaryOp, f64) -> f64,
+) -> f64 {
+    let truth = |v: bool| if v { 1.0 } else { 0.0 };
+    match node {
+        Node::Const(bits) => f64::from_bits(bits),
+        Node::Bool(v) => truth(v),
+        Node::Input(k) => x[k as usize],
+        Node::Param(j) => p[j as usize],
+        Node::Unary(op, _) => unary(op, a),
+        Node::Binary(op, _, _) => apply_binary(op, a, b),
+        Node::Cmp(op, _, _) => truth(op.apply(a, b)),
+        Node::And(..) => truth(a != 0.0 && b != 0.0),
+        Node::Or(..) => truth(a != 0.0 || b != 0.0),
+        Node::Not(_) => truth(a == 0.0),
+        Node::Select(..) => {
+            if a != 0.0 {
+                b
+            } else {
+                c
+            }
         }
     }
 }

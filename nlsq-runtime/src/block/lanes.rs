@@ -13,7 +13,8 @@ use super::fused_loops::fused;
 use super::loops::{Arg, Lane, Lanes, map1, map2};
 use super::tape::{BlockTape, Fill, Instr, Op, Src};
 use super::{BLOCK, Simd, exp, ln};
-use kernels_gen::ir::{BinaryOp, CmpOp, Node, UnaryOp, apply_binary, apply_unary};
+use kernels_gen::eval::apply_node;
+use kernels_gen::ir::{BinaryOp, CmpOp, Node, UnaryOp, apply_unary};
 use std::cell::RefCell;
 
 /// Each thread's buffers, reused from call to call.
@@ -75,31 +76,13 @@ impl BlockTape {
         });
     }
 
-    /// The uniform values at `p`, into `u`.
+    /// The uniform values at `p`, into `u`, with the block code's unary functions.
     fn run_uniform(&self, p: &[f64], u: &mut Vec<f64>) {
         u.clear();
         for &(node, [a, b, c]) in &self.uniform {
-            let at = |i: u32| u[i as usize];
-            let v = match node {
-                Node::Const(bits) => f64::from_bits(bits),
-                Node::Bool(v) => truth(v),
-                Node::Param(j) => p[j as usize],
-                Node::Input(_) => unreachable!("predictors are never uniform"),
-                Node::Unary(op, _) => unary(op, at(a)),
-                Node::Binary(op, _, _) => apply_binary(op, at(a), at(b)),
-                Node::Cmp(op, _, _) => truth(op.apply(at(a), at(b))),
-                Node::And(..) => truth((at(a) != 0.0) & (at(b) != 0.0)),
-                Node::Or(..) => truth((at(a) != 0.0) | (at(b) != 0.0)),
-                Node::Not(_) => truth(at(a) == 0.0),
-                Node::Select(..) => {
-                    if at(a) != 0.0 {
-                        at(b)
-                    } else {
-                        at(c)
-                    }
-                }
-            };
-            u.push(v);
+            // A leaf's indices are unused (and may point past the values so far).
+            let args = [a, b, c].map(|i| u.get(i as usize).copied().unwrap_or(0.0));
+            u.push(apply_node(node, args, &[], p, unary));
         }
     }
 
@@ -228,7 +211,7 @@ fn truth(v: bool) -> f64 {
 }
 
 /// A unary function as the block code `#[model]` emits computes it, at one point.
-pub(crate) fn unary(op: UnaryOp, a: f64) -> f64 {
+fn unary(op: UnaryOp, a: f64) -> f64 {
     match op {
         UnaryOp::Exp => exp(a),
         UnaryOp::Ln => ln(a),

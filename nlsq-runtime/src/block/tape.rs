@@ -3,7 +3,8 @@
 //!
 //! A [`BlockTape`] holds the operations of a `kernels-gen` [`Schedule`] in its order. Each
 //! operation that depends on the predictors becomes one instruction that computes it for all
-//! [`BLOCK`] points of a call, in a loop the compiler vectorizes (see [`super::lanes`]), so the
+//! [`BLOCK`](super::BLOCK) points of a call, in a loop the compiler vectorizes (see
+//! [`super::lanes`]), so the
 //! dispatch is paid once per block rather than once per point. Operations of the parameters and
 //! constants alone are computed once per call, as scalars. Every point sees the operations the
 //! code `#[model]` emits performs, in the same order, with the same functions (the block
@@ -12,7 +13,6 @@
 //! Instructions write to slots (one block of values each), reused once their value is dead,
 //! so the working set of a model of a hundred operations stays in the first-level cache.
 
-use super::BLOCK;
 use super::draft::{Arg, DraftOp, Fused};
 use super::fuse::fuse;
 use kernels_gen::ir::{Graph, Node, NodeId};
@@ -138,11 +138,6 @@ impl BlockTape {
     /// Number of outputs.
     pub fn n_outputs(&self) -> usize {
         self.n_outputs
-    }
-
-    /// Scratch bytes a run uses.
-    pub fn scratch_bytes(&self) -> usize {
-        self.n_slots * BLOCK * size_of::<f64>()
     }
 }
 
