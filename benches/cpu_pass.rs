@@ -8,10 +8,9 @@
 //! turn. `NLSQ_BENCH_ONLY=<pass>` runs one row's pass only (for profiling).
 
 use nlsq::backend::{CpuBackend, Simd};
-use nlsq::kernels_gen::parse::model_from_source;
 use nlsq::{ExprModel, FitData, Loss, Model, NanPolicy};
 use nlsq_testkit::corpus;
-use nlsq_testkit::models::{Decay, Gaussian};
+use nlsq_testkit::models::{self, Decay, Gaussian};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -40,10 +39,6 @@ fn ns_per_point<A: Model, B: Model>(
     }
     let per_point = |t: f64| t * 1e9 / data.len() as f64;
     (per_point(best_a), per_point(best_b))
-}
-
-fn runtime(src: &str) -> ExprModel {
-    ExprModel::from_ir(model_from_source(src).expect("the source is a model"))
 }
 
 fn line(n: usize) -> Vec<Vec<f64>> {
@@ -100,11 +95,8 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let decay =
-        runtime("fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 { a * (-b * x).exp() + c }");
-    let gaussian = runtime(
-        "fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 { let d = x - mu; amp * (-(d * d) / (2.0 * sigma * sigma)).exp() }",
-    );
+    let decay = models::runtime_model("decay").expect("a test model");
+    let gaussian = models::runtime_model("gaussian").expect("a test model");
     let corpus_model = |name| corpus::runtime_model(name).expect("a corpus model");
     let (hahn1, broken, multi) = (
         corpus_model("hahn1"),

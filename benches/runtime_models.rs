@@ -12,7 +12,7 @@ use nlsq::kernels_gen::parse::{model_from_expr, model_from_source};
 use nlsq::{Backend, CurveFit, ExprModel, Method, Model};
 use nlsq_testkit::corpus;
 use nlsq_testkit::gpufit::{Gauss2d, MAX_ITERATIONS, TOLERANCE, grid, problems};
-use nlsq_testkit::models::{Decay, Gaussian};
+use nlsq_testkit::models::{self, Decay, Gaussian};
 use nlsq_testkit::streaming::noise;
 use std::hint::black_box;
 use std::time::Instant;
@@ -112,11 +112,8 @@ fn whole_fit_row<M: Model + Copy>(
 
 fn whole_fits() {
     use corpus::models::{BrokenPowerLaw, Hahn1, MultiGaussian};
-    let decay =
-        runtime("fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 { a * (-b * x).exp() + c }");
-    let gaussian = runtime(
-        "fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 { let d = x - mu; amp * (-(d * d) / (2.0 * sigma * sigma)).exp() }",
-    );
+    let decay = models::runtime_model("decay").expect("a test model");
+    let gaussian = models::runtime_model("gaussian").expect("a test model");
     let corpus_model = |name| corpus::runtime_model(name).expect("a corpus model");
     let (hahn1, broken, multi) = (
         corpus_model("hahn1"),

@@ -5,8 +5,9 @@
 
 use nlsq::block::{self, BLOCK, Simd};
 use nlsq::kernels_gen::ModelIr;
+use nlsq::kernels_gen::eval::apply_node;
 use nlsq::kernels_gen::ir::UnaryOp;
-use nlsq::kernels_gen::ir::{Node, apply_binary, apply_unary};
+use nlsq::kernels_gen::ir::apply_unary;
 use nlsq::kernels_gen::parse::model_from_expr;
 use nlsq::{ExprModel, Model};
 use nlsq_testkit::corpus;
@@ -101,32 +102,18 @@ fn every_corpus_model_given_at_run_time_has_the_bits_of_its_macro_model() {
 /// Every node of `ir`'s graph at one point, with the functions of the emitted block code:
 /// the block `exp` and `ln`, and Rust's `f64` methods (compiler-rt's `powi`) for the rest.
 fn reference(ir: &ModelIr, x: &[f64], p: &[f64]) -> Vec<f64> {
-    let truth = |b: bool| if b { 1.0 } else { 0.0 };
+    let unary = |op: UnaryOp, a: f64| match op {
+        UnaryOp::Exp => block::exp(a),
+        UnaryOp::Ln => block::ln(a),
+        op => apply_unary(op, a),
+    };
     let mut v: Vec<f64> = Vec::with_capacity(ir.graph.len());
     for node in ir.graph.nodes() {
-        let at = |id: nlsq::kernels_gen::ir::NodeId| v[id.index()];
-        let value = match *node {
-            Node::Const(bits) => f64::from_bits(bits),
-            Node::Bool(b) => truth(b),
-            Node::Input(k) => x[k as usize],
-            Node::Param(j) => p[j as usize],
-            Node::Unary(UnaryOp::Exp, a) => block::exp(at(a)),
-            Node::Unary(UnaryOp::Ln, a) => block::ln(at(a)),
-            Node::Unary(op, a) => apply_unary(op, at(a)),
-            Node::Binary(op, a, b) => apply_binary(op, at(a), at(b)),
-            Node::Cmp(op, a, b) => truth(op.apply(at(a), at(b))),
-            Node::And(a, b) => truth(at(a) != 0.0 && at(b) != 0.0),
-            Node::Or(a, b) => truth(at(a) != 0.0 || at(b) != 0.0),
-            Node::Not(a) => truth(at(a) == 0.0),
-            Node::Select(c, a, b) => {
-                if at(c) != 0.0 {
-                    at(a)
-                } else {
-                    at(b)
-                }
-            }
-        };
-        v.push(value);
+        let mut args = [0.0; 3];
+        for (a, c) in args.iter_mut().zip(node.children()) {
+            *a = v[c.index()];
+        }
+        v.push(apply_node(*node, args, x, p, unary));
     }
     ir.outputs().iter().map(|o| v[o.index()]).collect()
 }
@@ -275,4 +262,14 @@ fn passes_have_the_bits_of_macro_models_compiled_into_the_pass() {
         "log_normal" => models::LogNormal,
         "planck" => models::Planck,
     );
+}
+
+/// The run-time twins of the test models the benches compare against are the same models.
+#[test]
+fn test_models_given_at_run_time_are_the_macro_models() {
+    use nlsq_testkit::models::{Decay, Gaussian, runtime_model};
+    let same = |name: &str, h| runtime_model(name).map(|m| m.hash()) == Some(h);
+    assert!(same("decay", Decay.hash()));
+    assert!(same("gaussian", Gaussian.hash()));
+    assert!(runtime_model("lorentzian").is_none());
 }

@@ -36,3 +36,23 @@ pub fn decay_data(n: usize, noise: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         .collect();
     (x, y, sigma)
 }
+
+/// The source of [`decay`] and of [`gaussian`], for the same models given at run time.
+const SOURCES: [(&str, &str); 2] = [
+    (
+        "decay",
+        "fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 { a * (-b * x).exp() + c }",
+    ),
+    (
+        "gaussian",
+        "fn gaussian(x: f64, amp: f64, mu: f64, sigma: f64) -> f64 { let d = x - mu; amp * (-(d * d) / (2.0 * sigma * sigma)).exp() }",
+    ),
+];
+
+/// `"decay"` or `"gaussian"` as a model given at run time: the same source as [`Decay`] or
+/// [`Gaussian`], so the same hash (the benches and `tests/expr_model_bits.rs` check it).
+pub fn runtime_model(name: &str) -> Option<nlsq::ExprModel> {
+    let (_, src) = SOURCES.iter().find(|(n, _)| *n == name)?;
+    let ir = nlsq::kernels_gen::parse::model_from_source(src).ok()?;
+    Some(nlsq::ExprModel::from_ir(ir))
+}
