@@ -1,0 +1,255 @@
+//! `nlsq batch`: one model fitted to many independent data sets (`BatchFit`), from a 2-D
+//! `.npy` (fits × points) or a long table with a group column.
+
+use crate::cli::{BatchArgs, EstimatorArg};
+use crate::error::{CliError, EXIT_NOT_CONVERGED, EXIT_OK};
+use crate::fit_cmd::{backend, precision};
+use crate::input::{
+    self, DataSpec,
+    columns::{ColRef, Selection},
+};
+use crate::model::{self, ModelChoice};
+use crate::output::batch as out;
+use crate::params;
+use crate::sample::sample;
+use nlsq::batch::{BatchFit, BatchResult, Estimator, FitState};
+use nlsq::stream::NpyHeader;
+use std::path::Path;
+
+/// Many data sets: every fit's points one after another.
+pub struct Groups {
+    /// Group labels, in order of first appearance.
+    pub labels: Vec<String>,
+    /// Points per fit.
+    pub lengths: Vec<usize>,
+    /// Per point x (None: one grid shared by all fits).
+    pub x: Option<Vec<f64>>,
+    /// The shared grid (2-D `.npy` input).
+    pub grid: Option<Vec<f64>>,
+    /// Observations, fit after fit.
+    pub y: Vec<f64>,
+}
+
+/// Runs `nlsq batch`; the exit status.
+pub fn run(args: &BatchArgs) -> Result<u8, CliError> {
+    let choice = model::resolve(&args.model)?;
+    if nlsq::Model::n_inputs(&choice.model) != 1 {
+        return Err(CliError::usage(
+            "batch: models of one predictor only (x); this model has several",
+        ));
+    }
+    let groups = read(args)?;
+    let p0 = start(args, &choice, &groups)?;
+    let mut fit = BatchFit::new(&choice.model)
+        .data(&groups.y)
+        .lengths(&groups.lengths)
+        .p0(&p0)
+        .covariance(true)
+        .estimator(match args.estimator {
+            EstimatorArg::Lse => Estimator::Lse,
+            EstimatorArg::Mle => Estimator::PoissonMle,
+        })
+        .backend(backend(args.engine.backend))
+        .precision(precision(args.engine.precision));
+    if let Some(x) = &groups.x {
+        fit = fit.x(x);
+    }
+    if let Some(g) = &groups.grid {
+        fit = fit.x_shared(g);
+    }
+    let bounds = args
+        .bounds
+        .as_deref()
+        .map(|b| params::bounds(&choice.names, b))
+        .transpose()?;
+    let (lo, hi) = bounds.unwrap_or_default();
+    if !lo.is_empty() {
+        fit = fit.bounds(&lo, &hi);
+    }
+    if let Some(t) = args.tol {
+        fit = fit.tolerance(t);
+    }
+    if let Some(n) = args.engine.max_nfev {
+        fit = fit.max_iterations(u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    let result = fit.fit()?;
+    if !args.quiet {
+        eprintln!("{}", summary(&result));
+    }
+    out::write(
+        args.output.as_deref(),
+        &choice.names,
+        &groups.labels,
+        &result,
+    )?;
+    Ok(if result.states.iter().all(|s| s.converged()) {
+        EXIT_OK
+    } else {
+        EXIT_NOT_CONVERGED
+    })
+}
+
+/// How many fits ended in each state, and where they ran.
+fn summary(r: &BatchResult) -> String {
+    let counts: Vec<String> = FitState::ALL
+        .iter()
+        .filter(|s| r.count(**s) > 0)
+        .map(|s| format!("{} {s:?}", r.count(*s)))
+        .collect();
+    format!(
+        "{} fits: {}; backend {:?} ({})",
+        r.n_fits,
+        counts.join(", "),
+        r.backend,
+        r.reason
+    )
+}
+
+/// Starting values: given (shared), else 1.
+fn start(args: &BatchArgs, choice: &ModelChoice, g: &Groups) -> Result<Vec<f64>, CliError> {
+    let given = params::p0(&choice.names, args.p0.as_deref())?;
+    let missing = given.iter().filter(|v| v.is_none()).count();
+    if missing > 0 && !args.quiet {
+        eprintln!(
+            "note: parameters without p0 start from 1 (scipy's default); give --p0 name=value"
+        );
+    }
+    let _ = g;
+    Ok(given.iter().map(|v| v.unwrap_or(1.0)).collect())
+}
+
+fn read(args: &BatchArgs) -> Result<Groups, CliError> {
+    let npy = args.format == Some(input::Format::Npy)
+        || (args.format.is_none() && args.data.extension().is_some_and(|e| e == "npy"));
+    if npy {
+        if args.group.is_some() {
+            return Err(CliError::usage(
+                "--group is for long tables, not a 2-D .npy",
+            ));
+        }
+        return read_matrix(&args.data, args.x_grid.as_deref());
+    }
+    let Some(group) = &args.group else {
+        return Err(CliError::usage(
+            "batch: give a 2-D .npy (fits × points) or a long table with --group COLUMN",
+        ));
+    };
+    read_long(args, group)
+}
+
+/// A `(fits, points)` array of f8/f4, C or Fortran order.
+fn read_matrix(path: &Path, grid: Option<&Path>) -> Result<Groups, CliError> {
+    let origin = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
+    let (shape, values) = npy_values(&origin, &bytes)?;
+    let (fits, n, y) = match shape.as_slice() {
+        [f, n] => (*f, *n, values),
+        s => {
+            return Err(CliError::data(
+                &origin,
+                format!("shape {s:?}: batch input is a 2-D array (fits × points)"),
+            ));
+        }
+    };
+    let grid = match grid {
+        Some(p) => {
+            let o = p.display().to_string();
+            let b = std::fs::read(p).map_err(|e| CliError::io(p, e))?;
+            let (s, g) = npy_values(&o, &b)?;
+            if s.as_slice() != [n] {
+                return Err(CliError::data(
+                    &o,
+                    format!("the grid has shape {s:?}; the fits have {n} points each"),
+                ));
+            }
+            g
+        }
+        None => (0..n).map(|i| i as f64).collect(),
+    };
+    Ok(Groups {
+        labels: (0..fits).map(|i| i.to_string()).collect(),
+        lengths: vec![n; fits],
+        x: None,
+        grid: Some(grid),
+        y,
+    })
+}
+
+/// An `.npy` array's shape and values in C order.
+pub fn npy_values(origin: &str, bytes: &[u8]) -> Result<(Vec<usize>, Vec<f64>), CliError> {
+    let h = NpyHeader::parse(bytes).map_err(|m| CliError::data(origin, m))?;
+    let n = h
+        .elements()
+        .ok_or_else(|| CliError::data(origin, "the shape overflows"))?;
+    let size = h.dtype.size();
+    let data = &bytes[h.data_offset..];
+    if n.checked_mul(size) != Some(data.len()) {
+        return Err(CliError::data(
+            origin,
+            format!(
+                "the header announces {n} values, the file holds {} bytes",
+                data.len()
+            ),
+        ));
+    }
+    let mut v: Vec<f64> = match size {
+        8 => data
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect(),
+        _ => data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap_or([0; 4])) as f64)
+            .collect(),
+    };
+    if h.fortran_order && h.shape.len() == 2 {
+        let (r, c) = (h.shape[0], h.shape[1]);
+        v = (0..r * c).map(|k| v[(k % c) * r + k / c]).collect();
+    }
+    Ok((h.shape, v))
+}
+
+/// A long table: a group column, x and y; fits in order of their group's first row.
+fn read_long(args: &BatchArgs, group: &str) -> Result<Groups, CliError> {
+    let spec = DataSpec {
+        path: args.data.clone(),
+        format: args.format,
+        delimiter: None,
+        raw_columns: 3,
+        selection: Selection {
+            x: vec![
+                ColRef::parse(args.x.as_deref().unwrap_or("x")),
+                ColRef::parse(group),
+            ],
+            y: Some(ColRef::parse(args.y.as_deref().unwrap_or("y"))),
+            sigma: None,
+        },
+    };
+    let mut data = input::open(&spec)?;
+    let all = sample(&mut *data.source, usize::MAX)?;
+    let (x, ids) = (&all.x[0], &all.x[1]);
+    let mut order: Vec<f64> = Vec::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for (i, id) in ids.iter().enumerate() {
+        if !id.is_finite() {
+            return Err(CliError::data(
+                data.source.origin(),
+                format!("row {}: the group `{id}` is not a finite number", i + 1),
+            ));
+        }
+        let g = *index.entry(id.to_bits()).or_insert_with(|| {
+            order.push(*id);
+            members.push(Vec::new());
+            members.len() - 1
+        });
+        members[g].push(i);
+    }
+    Ok(Groups {
+        labels: order.iter().map(|g| g.to_string()).collect(),
+        lengths: members.iter().map(Vec::len).collect(),
+        x: Some(members.iter().flatten().map(|&i| x[i]).collect()),
+        grid: None,
+        y: members.iter().flatten().map(|&i| all.y[i]).collect(),
+    })
+}

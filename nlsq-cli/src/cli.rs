@@ -1,0 +1,314 @@
+//! The command line's grammar (clap).
+
+use crate::input::Format;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Nonlinear least-squares curve fits from files, on CPUs and GPUs.
+#[derive(Parser, Debug)]
+#[command(name = "nlsq", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Fit a model to data from a file or standard input.
+    Fit(Box<FitArgs>),
+    /// Fit one model to many independent data sets.
+    Batch(Box<BatchArgs>),
+    /// List the model library: formulas, parameters and how p0 is estimated.
+    Models(ModelsArgs),
+}
+
+/// Where the data are and which columns to use.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// The data file (CSV, TSV, whitespace text, .npy, .npz, raw f64/f32), or `-` for
+    /// standard input.
+    pub data: PathBuf,
+    /// The format (default: from the extension; text is sniffed for commas or tabs).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Field delimiter of a text table (one character; `' '` for whitespace).
+    #[arg(long)]
+    pub delimiter: Option<char>,
+    /// Values per row of a raw f64/f32 file.
+    #[arg(long, default_value_t = 2)]
+    pub columns: usize,
+    /// Predictor column, by header name or 0-based index; repeat for several predictors
+    /// (the model then uses x[0], x[1], ...). Default: column 0.
+    #[arg(long = "x")]
+    pub x: Vec<String>,
+    /// Observation column (default: the column after the last predictor).
+    #[arg(long = "y")]
+    pub y: Option<String>,
+    /// Column of the observations' standard deviations (weights 1/sigma²).
+    #[arg(long)]
+    pub sigma: Option<String>,
+}
+
+/// Solver and backend options shared by `fit` and `batch`.
+#[derive(Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// Where the passes run.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub backend: BackendArg,
+    /// Floating-point precision of GPU passes.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F64)]
+    pub precision: PrecisionArg,
+    /// Maximum function evaluations (passes over the data; iterations for `batch`).
+    #[arg(long)]
+    pub max_nfev: Option<usize>,
+}
+
+/// `nlsq fit`.
+#[derive(Args, Debug)]
+pub struct FitArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The model: an expression in x (`"a*exp(-b*x)+c"`), a library name (`gaussian`), or
+    /// a sum of library models with prefixes (`"gaussian:g1 + gaussian:g2 + linear"`).
+    #[arg(short, long)]
+    pub model: String,
+    /// Starting values: `name=value,...`, or all values in order. Library models estimate
+    /// what is not given; expressions start at 1 (scipy's default).
+    #[arg(long)]
+    pub p0: Option<String>,
+    /// Bounds: `name=lower:upper,...` (an empty side is unbounded).
+    #[arg(long)]
+    pub bounds: Option<String>,
+    /// The solver (default: lm without bounds, trf with bounds).
+    #[arg(long, value_enum)]
+    pub method: Option<MethodArg>,
+    /// Robust loss.
+    #[arg(long, value_enum, default_value_t = LossArg::Linear)]
+    pub loss: LossArg,
+    /// Scale of the robust loss (residuals below it count as inliers).
+    #[arg(long, default_value_t = 1.0)]
+    pub f_scale: f64,
+    /// Relative tolerance on the cost.
+    #[arg(long)]
+    pub ftol: Option<f64>,
+    /// Relative tolerance on the parameters.
+    #[arg(long)]
+    pub xtol: Option<f64>,
+    /// Tolerance on the gradient.
+    #[arg(long)]
+    pub gtol: Option<f64>,
+    /// Sigma is absolute (pcov not rescaled by the reduced χ²).
+    #[arg(long)]
+    pub absolute_sigma: bool,
+    /// What to do with non-finite data points.
+    #[arg(long, value_enum, default_value_t = NanPolicyArg::Raise)]
+    pub nan_policy: NanPolicyArg,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Host memory budget (bytes, or with K/M/G/T); data beyond it are streamed from the file.
+    #[arg(long, value_parser = parse_bytes)]
+    pub max_host_bytes: Option<u64>,
+    /// Device memory budget (bytes, or with K/M/G/T).
+    #[arg(long, value_parser = parse_bytes)]
+    pub max_device_bytes: Option<u64>,
+    /// Write checkpoints of the fit to this file.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Checkpoint every N iterations (`10`) or seconds (`30s`).
+    #[arg(long, default_value = "10")]
+    pub checkpoint_every: String,
+    /// Resume from a checkpoint file.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+    /// No progress bar (it is drawn on a terminal only, with the `progress` feature).
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Write the result as JSON: to stdout (`--json` alone; the summary is then not
+    /// printed) or to a file.
+    #[arg(long, num_args = 0..=1, default_missing_value = "-")]
+    pub json: Option<PathBuf>,
+    /// Write x, y, fit, residual and the 95% confidence band of the fit to a CSV file.
+    #[arg(long)]
+    pub curve: Option<PathBuf>,
+    /// Draw data, fit, confidence band, residuals and parameters to a .png or .svg file.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Print nothing on stdout unless asked (`--json`).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `nlsq batch`.
+#[derive(Args, Debug)]
+pub struct BatchArgs {
+    /// The data: a 2-D .npy (fits × points), or a long table with a group column.
+    pub data: PathBuf,
+    /// The model (an expression or a library model).
+    #[arg(short, long)]
+    pub model: String,
+    /// The column that says which fit a row belongs to (long tables).
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Predictor column of a long table.
+    #[arg(long = "x")]
+    pub x: Option<String>,
+    /// Observation column of a long table.
+    #[arg(long = "y")]
+    pub y: Option<String>,
+    /// The format (default: from the extension).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Predictor values shared by all fits of a 2-D .npy, as a 1-D .npy (default 0, 1, ...).
+    #[arg(long)]
+    pub x_grid: Option<PathBuf>,
+    /// Starting values shared by all fits (`name=value,...`); library models estimate the
+    /// rest per fit.
+    #[arg(long)]
+    pub p0: Option<String>,
+    /// Bounds shared by all fits (`name=lower:upper,...`).
+    #[arg(long)]
+    pub bounds: Option<String>,
+    /// Least squares or Poisson maximum likelihood.
+    #[arg(long, value_enum, default_value_t = EstimatorArg::Lse)]
+    pub estimator: EstimatorArg,
+    /// Convergence tolerance.
+    #[arg(long)]
+    pub tol: Option<f64>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Write per-fit results here: `.csv`, `.npy` (fits × [params, perr, state, chi2,
+    /// iterations]) or `.json`. Default: CSV on stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Print nothing on stdout but the results.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `nlsq models`.
+#[derive(Args, Debug)]
+pub struct ModelsArgs {
+    /// Show one model only.
+    pub name: Option<String>,
+    /// As JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--backend`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum BackendArg {
+    /// A GPU for large problems when one is usable, else the CPU.
+    Auto,
+    /// The CPU.
+    Cpu,
+    /// CUDA (needs the `cuda` feature and a GPU).
+    Cuda,
+    /// wgpu: Vulkan, Metal, DX12 (needs the `wgpu` feature).
+    Wgpu,
+}
+
+/// `--precision`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PrecisionArg {
+    /// Double precision.
+    F64,
+    /// Single precision on the GPU (reductions in f64).
+    F32,
+}
+
+/// `--method`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MethodArg {
+    /// Levenberg–Marquardt (no bounds).
+    Lm,
+    /// Trust-region reflective.
+    Trf,
+    /// Dogbox.
+    Dogbox,
+}
+
+/// `--loss`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LossArg {
+    /// Least squares.
+    Linear,
+    /// Smooth absolute value.
+    #[value(name = "soft_l1", alias = "soft-l1")]
+    SoftL1,
+    /// Huber.
+    Huber,
+    /// Cauchy.
+    Cauchy,
+    /// Arctan.
+    Arctan,
+}
+
+/// `--nan-policy`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum NanPolicyArg {
+    /// Refuse non-finite data, naming the first point.
+    Raise,
+    /// Drop non-finite points.
+    Omit,
+}
+
+/// `--estimator`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum EstimatorArg {
+    /// Least squares.
+    Lse,
+    /// Poisson maximum likelihood (counts).
+    Mle,
+}
+
+/// Parses `1048576`, `256M`, `1.5G`, `2TiB`.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let scale: f64 = match unit
+        .to_ascii_lowercase()
+        .trim_end_matches("ib")
+        .trim_end_matches('b')
+    {
+        "" => 1.0,
+        "k" => 1024.0,
+        "m" => 1024.0 * 1024.0,
+        "g" => 1024.0 * 1024.0 * 1024.0,
+        "t" => 1024.0f64.powi(4),
+        _ => return Err(format!("`{s}`: unknown unit (use K, M, G or T)")),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size"))?;
+    let bytes = v * scale;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("`{s}` is not a positive size"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("1024").unwrap(), 1024);
+        assert_eq!(parse_bytes("256M").unwrap(), 256 << 20);
+        assert_eq!(parse_bytes("1.5GiB").unwrap(), 3 << 29);
+        assert!(parse_bytes("12Q").is_err());
+        assert!(parse_bytes("-1").is_err());
+        assert!(parse_bytes("nan").is_err());
+    }
+
+    #[test]
+    fn grammar() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,256 @@
+//! `nlsq fit`: one fit of a model to data from a file or standard input.
+
+use crate::cli::{BackendArg, FitArgs, LossArg, MethodArg, NanPolicyArg, PrecisionArg};
+use crate::error::{CliError, EXIT_NOT_CONVERGED, EXIT_OK};
+use crate::input::{
+    self, DataSpec, Dataset,
+    columns::{ColRef, Selection},
+};
+use crate::model::{self, ModelChoice};
+use crate::output;
+use crate::params;
+use nlsq::{Backend, CurveFit, Every, FitResult, Loss, Method, NanPolicy, Precision};
+use std::path::Path;
+
+/// Runs `nlsq fit`; the exit status.
+pub fn run(args: &FitArgs) -> Result<u8, CliError> {
+    guard_outputs(args)?;
+    let choice = model::resolve(&args.model)?;
+    let mut data = input::open(&data_spec(&args.data))?;
+    let p0 = start(args, &choice)?;
+    let fit = builder(args, &choice, p0)?.fit_source(&mut *data.source)?;
+    report(args, &choice, &mut data, &fit)?;
+    Ok(if fit.success {
+        EXIT_OK
+    } else {
+        EXIT_NOT_CONVERGED
+    })
+}
+
+/// The data options as a [`DataSpec`].
+pub fn data_spec(a: &crate::cli::DataArgs) -> DataSpec {
+    DataSpec {
+        path: a.data.clone(),
+        format: a.format,
+        delimiter: a
+            .delimiter
+            .map(|c| if c.is_ascii() { c as u8 } else { b',' }),
+        raw_columns: a.columns,
+        selection: Selection {
+            x: a.x.iter().map(|s| ColRef::parse(s)).collect(),
+            y: a.y.as_deref().map(ColRef::parse),
+            sigma: a.sigma.as_deref().map(ColRef::parse),
+        },
+    }
+}
+
+/// Refuses to write an output over the input data or another output.
+fn guard_outputs(args: &FitArgs) -> Result<(), CliError> {
+    if let Some(c) = args.data.delimiter
+        && !c.is_ascii()
+    {
+        return Err(CliError::usage(format!(
+            "--delimiter `{c}` is not an ASCII character"
+        )));
+    }
+    let outputs: Vec<&Path> = [
+        args.json.as_deref().filter(|p| *p != Path::new("-")),
+        args.curve.as_deref(),
+        args.plot.as_deref(),
+        args.checkpoint.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let inputs: Vec<&Path> = [Some(args.data.data.as_path()), args.resume.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    for (i, out) in outputs.iter().enumerate() {
+        for other in inputs.iter().chain(&outputs[..i]) {
+            if same_file(out, other) {
+                return Err(CliError::usage(format!(
+                    "{} would be written over {}: choose another output file",
+                    out.display(),
+                    other.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Starting values: given ones, else 1 (scipy's default), with a note.
+fn start(args: &FitArgs, choice: &ModelChoice) -> Result<Vec<f64>, CliError> {
+    let given = params::p0(&choice.names, args.p0.as_deref())?;
+    let missing: Vec<&str> = choice
+        .names
+        .iter()
+        .zip(&given)
+        .filter(|(_, v)| v.is_none())
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if !missing.is_empty() && !args.quiet {
+        eprintln!(
+            "note: no p0 for {}: starting from 1 (scipy's default); give --p0 name=value",
+            missing.join(", ")
+        );
+    }
+    Ok(given.into_iter().map(|v| v.unwrap_or(1.0)).collect())
+}
+
+fn builder<'a>(
+    args: &FitArgs,
+    choice: &'a ModelChoice,
+    p0: Vec<f64>,
+) -> Result<CurveFit<'a, &'a nlsq::ExprModel>, CliError> {
+    let mut b = CurveFit::new(&choice.model)
+        .p0(p0)
+        .loss(loss(args.loss))
+        .f_scale(args.f_scale)
+        .absolute_sigma(args.absolute_sigma)
+        .nan_policy(match args.nan_policy {
+            NanPolicyArg::Raise => NanPolicy::Raise,
+            NanPolicyArg::Omit => NanPolicy::Omit,
+        })
+        .backend(backend(args.engine.backend))
+        .precision(precision(args.engine.precision));
+    if let Some(spec) = &args.bounds {
+        let (lo, hi) = params::bounds(&choice.names, spec)?;
+        b = b.bounds(lo, hi);
+    }
+    if let Some(m) = args.method {
+        b = b.method(match m {
+            MethodArg::Lm => Method::Lm,
+            MethodArg::Trf => Method::Trf,
+            MethodArg::Dogbox => Method::Dogbox,
+        });
+    }
+    if let Some(v) = args.ftol {
+        b = b.ftol(v);
+    }
+    if let Some(v) = args.xtol {
+        b = b.xtol(v);
+    }
+    if let Some(v) = args.gtol {
+        b = b.gtol(v);
+    }
+    if let Some(n) = args.engine.max_nfev {
+        b = b.max_nfev(n);
+    }
+    if let Some(n) = args.max_host_bytes {
+        b = b.max_host_bytes(n);
+    }
+    if let Some(n) = args.max_device_bytes {
+        b = b.max_device_bytes(n);
+    }
+    if let Some(path) = &args.checkpoint {
+        b = b.checkpoint(path, every(&args.checkpoint_every)?);
+    }
+    if let Some(path) = &args.resume {
+        b = b.resume_from(path);
+    }
+    #[cfg(feature = "progress")]
+    {
+        b = b.progress(!args.no_progress && !args.quiet);
+    }
+    Ok(b)
+}
+
+/// `--checkpoint-every`: `N` iterations or `Ns` seconds.
+fn every(s: &str) -> Result<Every, CliError> {
+    let bad = || {
+        CliError::usage(format!(
+            "--checkpoint-every `{s}`: use N (iterations) or Ns (seconds)"
+        ))
+    };
+    let e = match s.trim().strip_suffix('s') {
+        Some(secs) => Every::Seconds(secs.trim().parse().map_err(|_| bad())?),
+        None => Every::Iterations(s.trim().parse().map_err(|_| bad())?),
+    };
+    e.check()?;
+    Ok(e)
+}
+
+fn loss(l: LossArg) -> Loss {
+    match l {
+        LossArg::Linear => Loss::Linear,
+        LossArg::SoftL1 => Loss::SoftL1,
+        LossArg::Huber => Loss::Huber,
+        LossArg::Cauchy => Loss::Cauchy,
+        LossArg::Arctan => Loss::Arctan,
+    }
+}
+
+/// `--backend`.
+pub fn backend(b: BackendArg) -> Backend {
+    match b {
+        BackendArg::Auto => Backend::Auto,
+        BackendArg::Cpu => Backend::Cpu,
+        BackendArg::Cuda => Backend::Cuda,
+        BackendArg::Wgpu => Backend::Wgpu,
+    }
+}
+
+/// `--precision`.
+pub fn precision(p: PrecisionArg) -> Precision {
+    match p {
+        PrecisionArg::F64 => Precision::F64,
+        PrecisionArg::F32 => Precision::F32,
+    }
+}
+
+/// The summary, JSON, curve and plot.
+fn report(
+    args: &FitArgs,
+    choice: &ModelChoice,
+    data: &mut Dataset,
+    fit: &FitResult,
+) -> Result<(), CliError> {
+    let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
+    if !args.quiet && !json_to_stdout {
+        println!("{fit}");
+    }
+    if let Some(path) = &args.json {
+        let extra = vec![
+            ("model_spec", serde_json::Value::from(args.model.clone())),
+            ("predictors", serde_json::Value::from(data.x_names.clone())),
+            ("observations", serde_json::Value::from(data.y_name.clone())),
+        ];
+        output::json::write(path, &output::json::value(fit, extra)?)?;
+    }
+    if let Some(path) = &args.curve {
+        output::curve::write(
+            path,
+            &choice.model,
+            fit,
+            &mut *data.source,
+            &data.x_names,
+            &data.y_name,
+        )?;
+    }
+    if let Some(path) = &args.plot {
+        output::plot::write(
+            path,
+            &choice.model,
+            fit,
+            &mut *data.source,
+            &output::plot::Labels {
+                model: args.model.clone(),
+                x: data.x_names.clone(),
+                y: data.y_name.clone(),
+            },
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! Reading data: text tables (CSV, TSV, whitespace), `.npy`, `.npz`, raw `f64`/`f32` and
+//! standard input, as a re-iterable [`DataSource`] the fit reads pass after pass — into
+//! memory when the data fit the memory budget, streamed from the file otherwise.
+
+pub mod columns;
+mod npz;
+pub mod table;
+pub mod text;
+
+use crate::error::CliError;
+use columns::{Resolved, Selection, column_name};
+use nlsq::stream::{DataSource, RawType};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use table::{Bytes, Table, TableSource};
+use text::{TextInput, TextKind, TextSource};
+
+/// A data format, from `--format` or the file's extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Comma-separated text (`.csv`).
+    Csv,
+    /// Tab-separated text (`.tsv`, `.tab`).
+    Tsv,
+    /// Whitespace-separated text (`.txt`, `.dat`, anything else).
+    Text,
+    /// A NumPy array (`.npy`): `(N, C)` or `(C, N)`, f8 or f4.
+    Npy,
+    /// NumPy arrays in a zip archive (`.npz`), one column per 1-D array.
+    Npz,
+    /// Raw little-endian f64 values, `--columns` per row.
+    F64,
+    /// Raw little-endian f32 values, `--columns` per row.
+    F32,
+}
+
+/// Where the data are and which columns to use.
+#[derive(Clone, Debug)]
+pub struct DataSpec {
+    /// The file, or `-` for standard input.
+    pub path: PathBuf,
+    /// The format (none: from the extension, or sniffed from the content).
+    pub format: Option<Format>,
+    /// The delimiter of a text table (overrides the format's).
+    pub delimiter: Option<u8>,
+    /// Values per row of a raw file.
+    pub raw_columns: usize,
+    /// The columns.
+    pub selection: Selection,
+}
+
+/// Opened data: the source and the names of its columns.
+pub struct Dataset {
+    /// The data, chunk by chunk.
+    pub source: Box<dyn DataSource>,
+    /// Predictor names (headers, array names, or `col{i}`).
+    pub x_names: Vec<String>,
+    /// Observation name.
+    pub y_name: String,
+}
+
+impl DataSpec {
+    fn origin(&self) -> String {
+        if self.is_stdin() {
+            "<stdin>".into()
+        } else {
+            self.path.display().to_string()
+        }
+    }
+
+    fn is_stdin(&self) -> bool {
+        self.path == Path::new("-")
+    }
+
+    /// The format: given, else from the extension; `None` for text to sniff.
+    fn format(&self) -> Option<Format> {
+        self.format.or_else(|| {
+            let ext = self.path.extension()?.to_str()?.to_ascii_lowercase();
+            Some(match ext.as_str() {
+                "csv" => Format::Csv,
+                "tsv" | "tab" => Format::Tsv,
+                "npy" => Format::Npy,
+                "npz" => Format::Npz,
+                "f64" => Format::F64,
+                "f32" => Format::F32,
+                _ => return None,
+            })
+        })
+    }
+}
+
+/// Opens the data `spec` describes.
+pub fn open(spec: &DataSpec) -> Result<Dataset, CliError> {
+    let origin = spec.origin();
+    let stdin = if spec.is_stdin() {
+        let mut v = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut v)
+            .map_err(|e| CliError::io("<stdin>", e))?;
+        Some(v)
+    } else {
+        None
+    };
+    let format = match (spec.format(), &stdin) {
+        (Some(f), _) => Some(f),
+        (None, Some(b)) if b.starts_with(b"\x93NUMPY") => Some(Format::Npy),
+        (None, _) => None,
+    };
+    let bytes = |stdin: Option<Vec<u8>>| -> Result<Bytes, CliError> {
+        match stdin {
+            Some(v) => Ok(Bytes::Owned(v)),
+            None => map_file(&spec.path),
+        }
+    };
+    let table = match format {
+        Some(Format::Npy) => table::npy_table(&origin, bytes(stdin)?, None)?,
+        Some(Format::Npz) => npz::read(&spec.path, &origin)?,
+        Some(Format::F64) => {
+            table::raw_table(&origin, bytes(stdin)?, RawType::F64, spec.raw_columns)?
+        }
+        Some(Format::F32) => {
+            table::raw_table(&origin, bytes(stdin)?, RawType::F32, spec.raw_columns)?
+        }
+        text => return open_text(spec, origin, text, stdin),
+    };
+    open_table(spec, table)
+}
+
+fn map_file(path: &Path) -> Result<Bytes, CliError> {
+    let file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
+    // SAFETY: the map is read-only; a file changed by another process while it is mapped
+    // gives wrong values, not undefined behaviour in this process's own memory.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| CliError::io(path, e))?;
+    Ok(Bytes::Map(map))
+}
+
+fn open_table(spec: &DataSpec, table: Table) -> Result<Dataset, CliError> {
+    let cols = spec
+        .selection
+        .resolve(&table.names, table.columns.len(), &table.origin)?;
+    let (x_names, y_name) = names(&table.names, &cols);
+    Ok(Dataset {
+        source: Box::new(TableSource::new(&table, &cols)),
+        x_names,
+        y_name,
+    })
+}
+
+fn names(names: &[String], cols: &Resolved) -> (Vec<String>, String) {
+    (
+        cols.x.iter().map(|&i| column_name(names, i)).collect(),
+        column_name(names, cols.y),
+    )
+}
+
+fn open_text(
+    spec: &DataSpec,
+    origin: String,
+    format: Option<Format>,
+    stdin: Option<Vec<u8>>,
+) -> Result<Dataset, CliError> {
+    let input = match stdin {
+        Some(v) => TextInput::Bytes(Arc::new(v)),
+        None => TextInput::File(spec.path.clone()),
+    };
+    let kind = match (spec.delimiter, format) {
+        (Some(b' '), _) => TextKind::Whitespace,
+        (Some(d), _) => TextKind::Delimited(d),
+        (None, Some(Format::Csv)) => TextKind::Delimited(b','),
+        (None, Some(Format::Tsv)) => TextKind::Delimited(b'\t'),
+        (None, Some(_)) => TextKind::Whitespace,
+        (None, None) => sniff_kind(&origin, &input)?,
+    };
+    let shape = text::sniff(&origin, kind, &input)?;
+    let cols = spec
+        .selection
+        .resolve(&shape.names, shape.columns, &origin)?;
+    let (x_names, y_name) = names(&shape.names, &cols);
+    Ok(Dataset {
+        source: Box::new(TextSource::new(origin, kind, input, shape, cols)),
+        x_names,
+        y_name,
+    })
+}
+
+/// Commas or tabs on the first line that is not a comment make the text delimited.
+fn sniff_kind(origin: &str, input: &TextInput) -> Result<TextKind, CliError> {
+    let mut head = vec![0u8; 1 << 16];
+    let n = match input {
+        TextInput::Bytes(b) => {
+            let n = b.len().min(head.len());
+            head[..n].copy_from_slice(&b[..n]);
+            n
+        }
+        TextInput::File(p) => {
+            let mut f = std::fs::File::open(p).map_err(|e| CliError::io(origin, e))?;
+            read_up_to(&mut f, &mut head).map_err(|e| CliError::io(origin, e))?
+        }
+    };
+    let line = head[..n]
+        .split(|&b| b == b'\n')
+        .find(|l| {
+            let t = l.trim_ascii();
+            !t.is_empty() && !t.starts_with(b"#")
+        })
+        .unwrap_or(&[]);
+    Ok(if line.contains(&b',') {
+        TextKind::Delimited(b',')
+    } else if line.contains(&b'\t') {
+        TextKind::Delimited(b'\t')
+    } else {
+        TextKind::Whitespace
+    })
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}

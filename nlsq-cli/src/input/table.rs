@@ -1,0 +1,319 @@
+//! Binary tables (`.npy`, `.npz`, raw `f64`/`f32`): columns of little-endian floats at a fixed
+//! stride in a memory-mapped file or in memory, served as a re-iterable [`DataSource`].
+
+use super::columns::Resolved;
+use crate::error::CliError;
+use nlsq::FitError;
+use nlsq::stream::{Chunk, DataSource, NpyHeader, RawType};
+use std::sync::Arc;
+
+/// The bytes behind a table.
+pub enum Bytes {
+    /// A memory-mapped file.
+    Map(memmap2::Mmap),
+    /// Bytes in memory (standard input, a decompressed `.npz` member).
+    Owned(Vec<u8>),
+}
+
+impl Bytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Map(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+/// One column: `len` elements of `ty`, the first at byte `offset`, then every `stride` bytes.
+#[derive(Clone)]
+pub struct Column {
+    bytes: Arc<Bytes>,
+    offset: usize,
+    stride: usize,
+    ty: RawType,
+    len: usize,
+}
+
+impl Column {
+    /// Appends elements `range` to `out`.
+    fn read(&self, range: std::ops::Range<usize>, out: &mut Vec<f64>) {
+        let b = self.bytes.as_slice();
+        let at = |i: usize| self.offset + i * self.stride;
+        match self.ty {
+            RawType::F64 => out.extend(range.map(|i| {
+                let p = at(i);
+                f64::from_le_bytes(b[p..p + 8].try_into().unwrap_or([0; 8]))
+            })),
+            RawType::F32 => out.extend(range.map(|i| {
+                let p = at(i);
+                f32::from_le_bytes(b[p..p + 4].try_into().unwrap_or([0; 4])) as f64
+            })),
+        }
+    }
+}
+
+/// Named columns of one length.
+pub struct Table {
+    /// Where the table came from.
+    pub origin: String,
+    /// Column names (array names in an `.npz`; empty for `.npy` and raw files).
+    pub names: Vec<String>,
+    /// The columns.
+    pub columns: Vec<Column>,
+}
+
+impl Table {
+    /// Rows (0 for no columns).
+    pub fn rows(&self) -> usize {
+        self.columns.first().map_or(0, |c| c.len)
+    }
+
+    /// Appends the columns of another table (the arrays of an `.npz`), which must have as
+    /// many rows.
+    pub fn append(&mut self, other: Table) -> Result<(), CliError> {
+        if !self.columns.is_empty() && other.rows() != self.rows() {
+            return Err(CliError::data(
+                &self.origin,
+                format!(
+                    "array `{}` has {} rows, the arrays before it have {}",
+                    other.names.first().map_or("?", String::as_str),
+                    other.rows(),
+                    self.rows()
+                ),
+            ));
+        }
+        self.names.extend(other.names);
+        self.columns.extend(other.columns);
+        Ok(())
+    }
+}
+
+/// A table of raw little-endian elements, rows of `columns` elements one after another.
+pub fn raw_table(
+    origin: &str,
+    bytes: Bytes,
+    ty: RawType,
+    columns: usize,
+) -> Result<Table, CliError> {
+    if columns == 0 {
+        return Err(CliError::usage("--columns must be at least 1"));
+    }
+    let size = bytes.as_slice().len();
+    let row = columns * ty.size();
+    if !size.is_multiple_of(row) {
+        return Err(CliError::data(
+            origin,
+            format!(
+                "{size} bytes is not a whole number of rows of {columns} {} values",
+                type_name(ty)
+            ),
+        ));
+    }
+    let bytes = Arc::new(bytes);
+    let cols = (0..columns)
+        .map(|j| Column {
+            bytes: bytes.clone(),
+            offset: j * ty.size(),
+            stride: row,
+            ty,
+            len: size / row,
+        })
+        .collect();
+    Ok(Table {
+        origin: origin.into(),
+        names: Vec::new(),
+        columns: cols,
+    })
+}
+
+fn type_name(ty: RawType) -> &'static str {
+    match ty {
+        RawType::F64 => "f64",
+        RawType::F32 => "f32",
+    }
+}
+
+/// A `.npy` array as a table: `(N,)` is one column; a 2-D array's smaller dimension is its
+/// columns (`(N, C)` from `np.column_stack`, or `(C, N)` from `np.vstack`; a square array is
+/// `(N, C)`), in C or Fortran order. `name` names the columns (`name`, or `name[j]`) when
+/// given (the arrays of an `.npz`).
+pub fn npy_table(origin: &str, bytes: Bytes, name: Option<&str>) -> Result<Table, CliError> {
+    let h = NpyHeader::parse(bytes.as_slice()).map_err(|m| CliError::data(origin, m))?;
+    let elements = h
+        .elements()
+        .ok_or_else(|| CliError::data(origin, "the shape overflows"))?;
+    let present = bytes.as_slice().len() - h.data_offset;
+    let size = h.dtype.size();
+    if elements.checked_mul(size) != Some(present) {
+        return Err(CliError::data(
+            origin,
+            format!(
+                "the header announces {elements} values of {size} bytes, the file holds {present} bytes"
+            ),
+        ));
+    }
+    // (rows, columns, stride between rows, stride between columns), in elements.
+    let (n, c, row_step, col_step) = match (h.shape.as_slice(), h.fortran_order) {
+        ([n], _) => (*n, 1, 1, 0),
+        ([a, b], false) if a >= b => (*a, *b, *b, 1),
+        ([a, b], false) => (*b, *a, 1, *b),
+        ([a, b], true) if a >= b => (*a, *b, 1, *a),
+        ([a, b], true) => (*b, *a, *a, 1),
+        (s, _) => {
+            return Err(CliError::data(
+                origin,
+                format!("an array of shape {s:?} is not a table: use 1-D or 2-D arrays"),
+            ));
+        }
+    };
+    let bytes = Arc::new(bytes);
+    let columns = (0..c)
+        .map(|j| Column {
+            bytes: bytes.clone(),
+            offset: h.data_offset + j * col_step * size,
+            stride: row_step * size,
+            ty: h.dtype,
+            len: n,
+        })
+        .collect();
+    let names = match name {
+        Some(a) if c == 1 => vec![a.to_string()],
+        Some(a) => (0..c).map(|j| format!("{a}[{j}]")).collect(),
+        None => Vec::new(),
+    };
+    Ok(Table {
+        origin: origin.into(),
+        names,
+        columns,
+    })
+}
+
+/// The chosen columns of a table as a [`DataSource`].
+pub struct TableSource {
+    origin: String,
+    x: Vec<Column>,
+    y: Column,
+    sigma: Option<Column>,
+    pos: usize,
+}
+
+impl TableSource {
+    /// Serves the columns `cols` of `table`.
+    pub fn new(table: &Table, cols: &Resolved) -> Self {
+        TableSource {
+            origin: table.origin.clone(),
+            x: cols.x.iter().map(|&j| table.columns[j].clone()).collect(),
+            y: table.columns[cols.y].clone(),
+            sigma: cols.sigma.map(|j| table.columns[j].clone()),
+            pos: 0,
+        }
+    }
+}
+
+impl DataSource for TableSource {
+    fn origin(&self) -> String {
+        self.origin.clone()
+    }
+    fn n_inputs(&self) -> usize {
+        self.x.len()
+    }
+    fn has_sigma(&self) -> bool {
+        self.sigma.is_some()
+    }
+    fn len_hint(&self) -> Option<u64> {
+        Some(self.y.len as u64)
+    }
+    fn reiterable(&self) -> bool {
+        true
+    }
+    fn rewind(&mut self) -> Result<(), FitError> {
+        self.pos = 0;
+        Ok(())
+    }
+    fn next_chunk(&mut self, chunk: &mut Chunk, max_points: usize) -> Result<bool, FitError> {
+        let end = (self.pos + max_points).min(self.y.len);
+        let range = self.pos..end;
+        chunk.x.resize_with(self.x.len(), Vec::new);
+        for (c, col) in chunk.x.iter_mut().zip(&self.x) {
+            c.clear();
+            col.read(range.clone(), c);
+        }
+        chunk.y.clear();
+        self.y.read(range.clone(), &mut chunk.y);
+        chunk.sigma = self.sigma.as_ref().map(|s| {
+            let mut v = chunk.sigma.take().unwrap_or_default();
+            v.clear();
+            s.read(range.clone(), &mut v);
+            v
+        });
+        self.pos = end;
+        Ok(!range.is_empty())
+    }
+    fn cursor(&self) -> u64 {
+        self.pos as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn npy(shape: &str, fortran: bool, data: &[f64]) -> Vec<u8> {
+        let mut h = format!(
+            "{{'descr': '<f8', 'fortran_order': {}, 'shape': {shape}, }}",
+            if fortran { "True" } else { "False" }
+        );
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        let mut v = b"\x93NUMPY\x01\x00".to_vec();
+        v.extend((h.len() as u16).to_le_bytes());
+        v.extend(h.as_bytes());
+        for x in data {
+            v.extend(x.to_le_bytes());
+        }
+        v
+    }
+
+    fn columns(t: &Table) -> Vec<Vec<f64>> {
+        t.columns
+            .iter()
+            .map(|c| {
+                let mut v = Vec::new();
+                c.read(0..c.len, &mut v);
+                v
+            })
+            .collect()
+    }
+
+    #[test]
+    fn layouts() {
+        let d = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let want = vec![vec![1.0, 3.0, 5.0], vec![2.0, 4.0, 6.0]];
+        // (3, 2) C order: rows of two.
+        let t = npy_table("t", Bytes::Owned(npy("(3, 2)", false, &d)), None).unwrap();
+        assert_eq!(columns(&t), want);
+        // (2, 3) C order: each column contiguous.
+        let t = npy_table("t", Bytes::Owned(npy("(2, 3)", false, &d)), None).unwrap();
+        assert_eq!(columns(&t), vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
+        // (3, 2) Fortran order: each column contiguous.
+        let t = npy_table("t", Bytes::Owned(npy("(3, 2)", true, &d)), None).unwrap();
+        assert_eq!(columns(&t), vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
+        // (2, 3) Fortran order: rows of two.
+        let t = npy_table("t", Bytes::Owned(npy("(2, 3)", true, &d)), Some("a")).unwrap();
+        assert_eq!(columns(&t), want);
+        assert_eq!(t.names, ["a[0]", "a[1]"]);
+        let raw: Vec<u8> = d.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let t = raw_table("r", Bytes::Owned(raw.clone()), RawType::F64, 2).unwrap();
+        assert_eq!(columns(&t), want);
+        let e = raw_table("r", Bytes::Owned(raw), RawType::F64, 4)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("whole number of rows"), "{e}");
+        let mut short = npy("(3, 2)", false, &d);
+        short.pop();
+        let e = npy_table("t", Bytes::Owned(short), None).err().unwrap();
+        assert!(e.to_string().contains("holds 47 bytes"), "{e}");
+    }
+}
