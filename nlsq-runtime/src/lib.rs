@@ -16,6 +16,7 @@ pub mod data;
 pub mod error;
 mod expr_model;
 pub mod fit;
+pub mod library;
 pub mod loss;
 pub mod memory;
 pub mod model;

@@ -5,6 +5,7 @@
 //! - [`nist`]: the NIST StRD loader and LRE tables of fits on any backend;
 //! - [`batch`]: the random problems of the batch acceptance tests and their comparisons;
 //! - [`streaming`]: data, models and file helpers of the streaming tests;
+//! - [`library`]: random problems and the success rule of the model library's p0 estimators;
 //! - [`gpufit`]: Gpufit's standard problem of the batch benches;
 //! - `wgpu` (feature `wgpu`): the shared adapter of the wgpu tests;
 //! - [`suite`]: the backend-generic suites and the macros ([`testgen_fit!`],
@@ -16,6 +17,7 @@
 pub mod batch;
 pub mod corpus;
 pub mod gpufit;
+pub mod library;
 pub mod models;
 pub mod nist;
 /// The NIST StRD parser, plain Rust without nlsq: nlsq-runtime's unit tests, which cannot use
