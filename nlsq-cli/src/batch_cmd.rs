@@ -105,17 +105,44 @@ fn summary(r: &BatchResult) -> String {
     )
 }
 
-/// Starting values: given (shared), else 1.
+/// Starting values: given ones shared by all fits; the rest estimated per fit for a library
+/// model (a fit whose data defeat the estimator gets a NaN start, and so the state
+/// `InvalidInput`), else 1 (scipy's default).
 fn start(args: &BatchArgs, choice: &ModelChoice, g: &Groups) -> Result<Vec<f64>, CliError> {
     let given = params::p0(&choice.names, args.p0.as_deref())?;
-    let missing = given.iter().filter(|v| v.is_none()).count();
-    if missing > 0 && !args.quiet {
-        eprintln!(
-            "note: parameters without p0 start from 1 (scipy's default); give --p0 name=value"
-        );
+    let shared = || given.iter().map(|v| v.unwrap_or(1.0)).collect::<Vec<f64>>();
+    if given.iter().all(Option::is_some) {
+        return Ok(shared());
     }
-    let _ = g;
-    Ok(given.iter().map(|v| v.unwrap_or(1.0)).collect())
+    let Some(lib) = &choice.library else {
+        if !args.quiet {
+            eprintln!(
+                "note: parameters without p0 start from 1 (scipy's default); give --p0 name=value"
+            );
+        }
+        return Ok(shared());
+    };
+    let mut p0 = Vec::with_capacity(g.lengths.len() * given.len());
+    let mut failed = 0;
+    let mut at = 0;
+    for &n in &g.lengths {
+        let y = &g.y[at..at + n];
+        let x = match (&g.x, &g.grid) {
+            (Some(x), _) => &x[at..at + n],
+            (None, Some(grid)) => &grid[..n],
+            (None, None) => &[][..],
+        };
+        at += n;
+        let est = lib.estimate_p0(&[x], y).unwrap_or_else(|_| {
+            failed += 1;
+            vec![f64::NAN; given.len()]
+        });
+        p0.extend(given.iter().zip(est).map(|(v, e)| v.unwrap_or(e)));
+    }
+    if failed > 0 && !args.quiet {
+        eprintln!("note: automatic p0 failed for {failed} fits (state InvalidInput)");
+    }
+    Ok(p0)
 }
 
 fn read(args: &BatchArgs) -> Result<Groups, CliError> {

@@ -9,6 +9,7 @@ use crate::input::{
 use crate::model::{self, ModelChoice};
 use crate::output;
 use crate::params;
+use crate::sample::sample;
 use nlsq::{Backend, CurveFit, Every, FitResult, Loss, Method, NanPolicy, Precision};
 use std::path::Path;
 
@@ -17,7 +18,7 @@ pub fn run(args: &FitArgs) -> Result<u8, CliError> {
     guard_outputs(args)?;
     let choice = model::resolve(&args.model)?;
     let mut data = input::open(&data_spec(&args.data))?;
-    let p0 = start(args, &choice)?;
+    let p0 = start(args, &choice, &mut data)?;
     let fit = builder(args, &choice, p0)?.fit_source(&mut *data.source)?;
     report(args, &choice, &mut data, &fit)?;
     Ok(if fit.success {
@@ -90,9 +91,25 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Starting values: given ones, else 1 (scipy's default), with a note.
-fn start(args: &FitArgs, choice: &ModelChoice) -> Result<Vec<f64>, CliError> {
+/// Starting values: given ones; the rest estimated from the data for a library model, else
+/// 1 (scipy's default), with a note.
+fn start(args: &FitArgs, choice: &ModelChoice, data: &mut Dataset) -> Result<Vec<f64>, CliError> {
     let given = params::p0(&choice.names, args.p0.as_deref())?;
+    if given.iter().all(Option::is_some) {
+        return Ok(given.into_iter().flatten().collect());
+    }
+    if choice.library.is_some() {
+        let points = sample(&mut *data.source, nlsq::library::MAX_ESTIMATE_POINTS)?;
+        let x: Vec<&[f64]> = points.x.iter().map(Vec::as_slice).collect();
+        if let Some(estimate) = choice.estimate(&x, &points.y) {
+            let estimate = estimate?;
+            return Ok(given
+                .into_iter()
+                .zip(estimate)
+                .map(|(g, e)| g.unwrap_or(e))
+                .collect());
+        }
+    }
     let missing: Vec<&str> = choice
         .names
         .iter()
@@ -100,7 +117,7 @@ fn start(args: &FitArgs, choice: &ModelChoice) -> Result<Vec<f64>, CliError> {
         .filter(|(_, v)| v.is_none())
         .map(|(n, _)| n.as_str())
         .collect();
-    if !missing.is_empty() && !args.quiet {
+    if !args.quiet {
         eprintln!(
             "note: no p0 for {}: starting from 1 (scipy's default); give --p0 name=value",
             missing.join(", ")

@@ -16,6 +16,7 @@ mod error;
 mod fit_cmd;
 mod input;
 mod model;
+mod models_cmd;
 
 mod output;
 mod params;
@@ -37,7 +38,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Fit(a) => fit_cmd::run(a),
         Command::Batch(a) => batch_cmd::run(a),
-        Command::Models(_) => Err(error::CliError::usage("models: not built yet")),
+        Command::Models(a) => models_cmd::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
