@@ -129,6 +129,17 @@ fn read_into_memory(
     source.rewind()?;
     let (k, sigma) = (source.n_inputs(), source.has_sigma());
     let mut all = Chunk::empty(k, sigma);
+    // Room for all of a source of known size that fits, so its columns are not copied as
+    // they grow.
+    if let Some(n) = source.len_hint().and_then(|n| usize::try_from(n).ok())
+        && limit.is_none()
+    {
+        all.x.iter_mut().for_each(|c| c.reserve_exact(n));
+        all.y.reserve_exact(n);
+        if let Some(s) = all.sigma.as_mut() {
+            s.reserve_exact(n);
+        }
+    }
     let mut buf = Chunk::empty(k, sigma);
     while source.next_chunk(&mut buf, chunk_points)? {
         buf.check_lengths(&source.origin())?;
