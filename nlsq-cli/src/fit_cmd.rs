@@ -19,7 +19,9 @@ pub fn run(args: &FitArgs) -> Result<u8, CliError> {
     let choice = model::resolve(&args.model)?;
     let mut data = input::open(&data_spec(&args.data))?;
     let p0 = start(args, &choice, &mut data)?;
-    let fit = builder(args, &choice, p0)?.fit_source(&mut *data.source)?;
+    let mut fit = builder(args, &choice, p0)?.fit_source(&mut *data.source)?;
+    // Reports name the model as the user gave it.
+    fit.model.clone_from(&args.model);
     report(args, &choice, &mut data, &fit)?;
     Ok(if fit.success {
         EXIT_OK
@@ -240,7 +242,6 @@ fn report(
     }
     if let Some(path) = &args.json {
         let extra = vec![
-            ("model_spec", serde_json::Value::from(args.model.clone())),
             ("predictors", serde_json::Value::from(data.x_names.clone())),
             ("observations", serde_json::Value::from(data.y_name.clone())),
         ];

@@ -54,12 +54,13 @@ fn summary_json_and_curve() {
         "loss",
         "backend",
         "data_plan",
-        "model_spec",
+        "predictors",
+        "observations",
     ] {
         assert!(r.get(field).is_some(), "{field} missing");
     }
     assert_eq!(r["param_names"], serde_json::json!(["a", "b", "c"]));
-    assert_eq!(r["model_spec"], MODEL);
+    assert_eq!(r["model"], MODEL);
     let p = popt(&r);
 
     // The curve: one row per point; fit and residual consistent; the band brackets the fit
