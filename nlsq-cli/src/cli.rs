@@ -40,7 +40,7 @@ pub struct DataArgs {
     #[arg(long, default_value_t = 2)]
     pub columns: usize,
     /// Predictor column, by header name or 0-based index; repeat for several predictors
-    /// (the model then uses x[0], x[1], ...). Default: column 0.
+    /// (the model then uses `x[0]`, `x[1]`, ...). Default: column 0.
     #[arg(long = "x")]
     pub x: Vec<String>,
     /// Observation column (default: the column after the last predictor).

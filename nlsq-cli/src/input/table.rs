@@ -99,7 +99,9 @@ pub fn raw_table(
         return Err(CliError::usage("--columns must be at least 1"));
     }
     let size = bytes.as_slice().len();
-    let row = columns * ty.size();
+    let row = columns
+        .checked_mul(ty.size())
+        .ok_or_else(|| CliError::usage(format!("--columns {columns} is too large")))?;
     if !size.is_multiple_of(row) {
         return Err(CliError::data(
             origin,
@@ -150,6 +152,12 @@ pub fn npy_table(origin: &str, bytes: Bytes, name: Option<&str>) -> Result<Table
             format!(
                 "the header announces {elements} values of {size} bytes, the file holds {present} bytes"
             ),
+        ));
+    }
+    if elements == 0 {
+        return Err(CliError::data(
+            origin,
+            format!("no data: the array of shape {:?} is empty", h.shape),
         ));
     }
     // (rows, columns, stride between rows, stride between columns), in elements.
