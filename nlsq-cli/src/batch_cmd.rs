@@ -11,7 +11,6 @@ use crate::input::{
 use crate::model::{self, ModelChoice};
 use crate::output::batch as out;
 use crate::params;
-use crate::sample::sample;
 use nlsq::batch::{BatchFit, BatchResult, Estimator, FitState};
 use nlsq::stream::NpyHeader;
 use std::path::Path;
@@ -236,47 +235,38 @@ pub fn npy_values(origin: &str, bytes: &[u8]) -> Result<(Vec<usize>, Vec<f64>), 
     Ok((h.shape, v))
 }
 
-/// A long table: a group column, x and y; fits in order of their group's first row.
+/// A long table: a group column (names or numbers), x and y; fits in order of their group's
+/// first row.
 fn read_long(args: &BatchArgs, group: &str) -> Result<Groups, CliError> {
     let spec = DataSpec {
         path: args.data.clone(),
         format: args.format,
         delimiter: None,
         raw_columns: 3,
-        selection: Selection {
-            x: vec![
-                ColRef::parse(args.x.as_deref().unwrap_or("x")),
-                ColRef::parse(group),
-            ],
-            y: Some(ColRef::parse(args.y.as_deref().unwrap_or("y"))),
-            sigma: None,
-        },
+        selection: Selection::default(),
     };
-    let mut data = input::open(&spec)?;
-    let all = sample(&mut *data.source, usize::MAX)?;
-    let (x, ids) = (&all.x[0], &all.x[1]);
-    let mut order: Vec<f64> = Vec::new();
+    let cols = [
+        ColRef::parse(args.x.as_deref().unwrap_or("x")),
+        ColRef::parse(args.y.as_deref().unwrap_or("y")),
+    ];
+    let (ids, values) = input::read_labelled(&spec, &ColRef::parse(group), &cols)?;
+    let (x, y) = (&values[0], &values[1]);
+    let mut labels: Vec<String> = Vec::new();
     let mut members: Vec<Vec<usize>> = Vec::new();
     let mut index = std::collections::HashMap::new();
     for (i, id) in ids.iter().enumerate() {
-        if !id.is_finite() {
-            return Err(CliError::data(
-                data.source.origin(),
-                format!("row {}: the group `{id}` is not a finite number", i + 1),
-            ));
-        }
-        let g = *index.entry(id.to_bits()).or_insert_with(|| {
-            order.push(*id);
+        let g = *index.entry(id.as_str()).or_insert_with(|| {
+            labels.push(id.clone());
             members.push(Vec::new());
             members.len() - 1
         });
         members[g].push(i);
     }
     Ok(Groups {
-        labels: order.iter().map(|g| g.to_string()).collect(),
+        labels,
         lengths: members.iter().map(Vec::len).collect(),
         x: Some(members.iter().flatten().map(|&i| x[i]).collect()),
         grid: None,
-        y: members.iter().flatten().map(|&i| all.y[i]).collect(),
+        y: members.iter().flatten().map(|&i| y[i]).collect(),
     })
 }

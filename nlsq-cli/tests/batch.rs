@@ -53,7 +53,7 @@ fn matrix_and_long_table() {
     let mut long = String::from("id,t,v\n");
     for j in 0..20 {
         for (i, _) in truth.iter().enumerate() {
-            long.push_str(&format!("{},{j},{:?}\n", 100 + i, y[i * 20 + j]));
+            long.push_str(&format!("spot {},{j},{:?}\n", 100 + i, y[i * 20 + j]));
         }
     }
     let table = dir.join("long.csv");
@@ -88,7 +88,7 @@ fn matrix_and_long_table() {
         assert!((f["params"]["a"].as_f64().unwrap() - a).abs() < 1e-8);
         assert!((f["params"]["b"].as_f64().unwrap() - b).abs() < 1e-8);
     }
-    assert_eq!(fits[0]["fit"], "100");
+    assert_eq!(fits[0]["fit"], "spot 100");
 
     // .npy output: (fits, 2P + 3).
     let npy_out = dir.join("r.npy");

@@ -8,7 +8,7 @@ pub mod table;
 pub mod text;
 
 use crate::error::CliError;
-use columns::{Resolved, Selection, column_name};
+use columns::{ColRef, Resolved, Selection, column_name};
 use nlsq::stream::{DataSource, RawType};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -127,6 +127,49 @@ pub fn open(spec: &DataSpec) -> Result<Dataset, CliError> {
     open_table(spec, table)
 }
 
+/// Every row of a table: the text of column `label` (a group name) and the numbers of `cols`.
+/// Binary tables hold numbers only; their labels are the numbers as text.
+pub fn read_labelled(
+    spec: &DataSpec,
+    label: &ColRef,
+    cols: &[ColRef],
+) -> Result<(Vec<String>, Vec<Vec<f64>>), CliError> {
+    let text = matches!(
+        spec.format(),
+        None | Some(Format::Csv | Format::Tsv | Format::Text)
+    );
+    if !text {
+        let mut with_label = spec.clone();
+        with_label.selection = Selection {
+            x: cols.iter().chain([label]).cloned().collect(),
+            y: None,
+            sigma: None,
+        };
+        // The selection needs a y: the last column chosen serves, it is read as a predictor.
+        let last = with_label.selection.x.pop();
+        with_label.selection.y = last;
+        let mut data = open(&with_label)?;
+        let all = crate::sample::sample(&mut *data.source, usize::MAX)?;
+        let labels = all.y.iter().map(f64::to_string).collect();
+        return Ok((labels, all.x));
+    }
+    let origin = spec.origin();
+    if spec.is_stdin() {
+        return Err(CliError::usage(
+            "batch: read long tables from a file, not standard input",
+        ));
+    }
+    let input = TextInput::File(spec.path.clone());
+    let kind = text_kind(spec, spec.format(), &origin, &input)?;
+    let shape = text::sniff(&origin, kind, &input)?;
+    let label = label.resolve(&shape.names, shape.columns, &origin)?;
+    let cols = cols
+        .iter()
+        .map(|c| c.resolve(&shape.names, shape.columns, &origin))
+        .collect::<Result<Vec<_>, _>>()?;
+    text::read_labelled(&origin, kind, &input, &shape, label, &cols)
+}
+
 fn map_file(path: &Path) -> Result<Bytes, CliError> {
     let file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
     // SAFETY: the map is read-only; a file changed by another process while it is mapped
@@ -164,14 +207,7 @@ fn open_text(
         Some(v) => TextInput::Bytes(Arc::new(v)),
         None => TextInput::File(spec.path.clone()),
     };
-    let kind = match (spec.delimiter, format) {
-        (Some(b' '), _) => TextKind::Whitespace,
-        (Some(d), _) => TextKind::Delimited(d),
-        (None, Some(Format::Csv)) => TextKind::Delimited(b','),
-        (None, Some(Format::Tsv)) => TextKind::Delimited(b'\t'),
-        (None, Some(_)) => TextKind::Whitespace,
-        (None, None) => sniff_kind(&origin, &input)?,
-    };
+    let kind = text_kind(spec, format, &origin, &input)?;
     let shape = text::sniff(&origin, kind, &input)?;
     let cols = spec
         .selection
@@ -181,6 +217,24 @@ fn open_text(
         source: Box::new(TextSource::new(origin, kind, input, shape, cols)),
         x_names,
         y_name,
+    })
+}
+
+/// How the fields of a text table are separated: `--delimiter`, else the format's, else
+/// sniffed.
+fn text_kind(
+    spec: &DataSpec,
+    format: Option<Format>,
+    origin: &str,
+    input: &TextInput,
+) -> Result<TextKind, CliError> {
+    Ok(match (spec.delimiter, format) {
+        (Some(b' '), _) => TextKind::Whitespace,
+        (Some(d), _) => TextKind::Delimited(d),
+        (None, Some(Format::Csv)) => TextKind::Delimited(b','),
+        (None, Some(Format::Tsv)) => TextKind::Delimited(b'\t'),
+        (None, Some(_)) => TextKind::Whitespace,
+        (None, None) => sniff_kind(origin, input)?,
     })
 }
 

@@ -199,6 +199,46 @@ pub fn sniff(origin: &str, kind: TextKind, input: &TextInput) -> Result<TextShap
     })
 }
 
+/// Reads every row of a text table: the text of column `label` and the numbers of `cols`.
+pub fn read_labelled(
+    origin: &str,
+    kind: TextKind,
+    input: &TextInput,
+    shape: &TextShape,
+    label: usize,
+    cols: &[usize],
+) -> Result<(Vec<String>, Vec<Vec<f64>>), CliError> {
+    let mut rows = Rows::new(kind, input.open(origin)?);
+    if !shape.names.is_empty() {
+        rows.advance(origin)?;
+    }
+    let mut labels = Vec::new();
+    let mut values = vec![Vec::new(); cols.len()];
+    while let Some(line) = rows.advance(origin)? {
+        if rows.len() != shape.columns {
+            return Err(CliError::Parse {
+                file: origin.into(),
+                line,
+                column: rows.len().min(shape.columns) + 1,
+                message: format!("{} fields, the first row has {}", rows.len(), shape.columns),
+            });
+        }
+        labels.push(String::from_utf8_lossy(rows.field(label)).into_owned());
+        for (v, &c) in values.iter_mut().zip(cols) {
+            v.push(number(rows.field(c)).ok_or_else(|| CliError::Parse {
+                file: origin.into(),
+                line,
+                column: c + 1,
+                message: format!(
+                    "`{}` is not a number",
+                    String::from_utf8_lossy(rows.field(c))
+                ),
+            })?);
+        }
+    }
+    Ok((labels, values))
+}
+
 /// A text table as a [`DataSource`].
 pub struct TextSource {
     origin: String,
