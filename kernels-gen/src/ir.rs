@@ -59,6 +59,9 @@ pub enum UnaryOp {
     Tanh,
     /// `a.abs()`
     Abs,
+    /// The error function `erf(a)` (`libm::erf` on the CPU). Expression strings only: Rust has
+    /// no stable `f64::erf`, so `#[model]` functions cannot spell it.
+    Erf,
     /// `a.powi(n)` with a constant integer exponent.
     Powi(i32),
 }
@@ -179,7 +182,8 @@ impl Node {
     }
 }
 
-/// Applies a unary op with Rust's `f64` semantics.
+/// Applies a unary op with Rust's `f64` semantics (`erf` being `libm::erf`, the port of
+/// musl's, accurate to below one ulp).
 pub fn apply_unary(op: UnaryOp, a: f64) -> f64 {
     match op {
         UnaryOp::Neg => -a,
@@ -199,6 +203,7 @@ pub fn apply_unary(op: UnaryOp, a: f64) -> f64 {
         UnaryOp::Cosh => a.cosh(),
         UnaryOp::Tanh => a.tanh(),
         UnaryOp::Abs => a.abs(),
+        UnaryOp::Erf => libm::erf(a),
         UnaryOp::Powi(n) => a.powi(n),
     }
 }

@@ -45,6 +45,8 @@ impl Dialect for Cuda {
             UnaryOp::Cosh => "cosh",
             UnaryOp::Tanh => "tanh",
             UnaryOp::Abs => "fabs",
+            // CUDA's erf (double) / erff (float): a few ulp at most.
+            UnaryOp::Erf => "erf",
         };
         format!("{}({a})", self.f(name))
     }

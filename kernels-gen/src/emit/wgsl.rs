@@ -40,6 +40,9 @@ impl Dialect for Wgsl {
             UnaryOp::Sinh => "sinh",
             UnaryOp::Cosh => "cosh",
             UnaryOp::Tanh => "tanh",
+            // Not in the shared prelude: the module adds it when the model uses it (see
+            // `kernels::wgsl`), so the modules of models without `erf` keep their text.
+            UnaryOp::Erf => "erf",
         };
         format!("nlsq_{name}({a})")
     }

@@ -5,10 +5,47 @@ use super::Precision;
 use super::abi;
 use crate::emit::wgsl::Wgsl;
 use crate::emit::{emit_body, indent, leaves, operand};
+use crate::ir::{Node, UnaryOp};
 use crate::model::ModelIr;
 
 /// Software f64 transcendentals (SPIR-V has none for 64-bit floats).
 pub(super) const MATH_F64: &str = include_str!("../emit/wgsl_math_f64.wgsl");
+
+/// The error function over `real` (WGSL has none), added by [`erf_math`] to the modules of
+/// models that call it.
+const MATH_ERF: &str = include_str!("../emit/wgsl_math_erf.wgsl");
+
+/// What [`MATH_ERF`] needs from each precision: the split of its tail (`x` with its low
+/// significand bits cleared, so that its square is exact) and where its second tail
+/// approximation starts (fdlibm's `1/0.35` boundary, as each precision's high word reads it).
+const ERF_F64: &str = "
+// erf's split: 24 leading bits (fdlibm clears the low word; see wgsl_math_f64.wgsl).
+fn nlsq_h_erf_split(v: f64) -> f64 { return nlsq_h_hi(v); }
+const NLSQ_ERF_TAIL: f64 = 2.8571414947509766lf; // 0x4006db6d_00000000
+";
+const ERF_F32: &str = "
+// erf's split: the low 13 significand bits cleared (fdlibm's s_erff.c).
+fn nlsq_h_erf_split(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) & 0xffffe000u); }
+const NLSQ_ERF_TAIL: f32 = 2.857142686843872f; // 0x4036db6d
+";
+
+/// The WGSL error function when `model` calls `erf`, else nothing: modules of models without
+/// it keep their text (and their hash).
+pub(super) fn erf_math(model: &ModelIr, precision: Precision) -> String {
+    let s = model.schedule();
+    let uses = s
+        .order
+        .iter()
+        .any(|&id| matches!(model.graph.node(id), Node::Unary(UnaryOp::Erf, _)));
+    if !uses {
+        return String::new();
+    }
+    let split = match precision {
+        Precision::F64 => ERF_F64,
+        Precision::F32 => ERF_F32,
+    };
+    format!("{split}\n{MATH_ERF}")
+}
 
 /// f32 math: the builtins, plus the cases WGSL leaves undefined.
 pub(super) const MATH_F32: &str = r#"
@@ -411,7 +448,7 @@ pub fn module_source(model: &ModelIr, precision: Precision) -> String {
          const NLSQ_P: u32 = {p}u;\nconst NLSQ_K: u32 = {k}u;\n\
          const NLSQ_T: u32 = {t}u;\nconst NLSQ_W: u32 = {w}u;\nconst NLSQ_WG: u32 = {wg}u;\n\
          const NLSQ_EPS: real = {eps};\nconst NLSQ_MAX_REAL: real = {max};\n\
-         {math}\n{COMMON}\n{model_fns}\n{pass}",
+         {math}{erf}\n{COMMON}\n{model_fns}\n{pass}",
         version = env!("CARGO_PKG_VERSION"),
         abi = abi::ABI_VERSION,
         k = model.n_inputs(),
@@ -419,6 +456,7 @@ pub fn module_source(model: &ModelIr, precision: Precision) -> String {
         w = abi::reduction_width(p),
         wg = abi::WGSL_WORKGROUP,
         model_fns = model_functions(model, &d),
+        erf = erf_math(model, precision),
     )
 }
 

@@ -828,6 +828,20 @@ impl Lower {
             want(0)?;
             return Ok(Value::Real(self.g.unary(op, recv)));
         }
+        if n == "erf" {
+            // Rust has no stable `f64::erf`: a `#[model]` function could not be compiled as
+            // the Rust it is, so the error function is for expression strings only.
+            if !self.string_mode {
+                return err(
+                    name,
+                    "`erf` is only available in expression strings (`model_from_expr`, \
+                     `ExprModel`), such as \"a / 2 * (1 + erf((x - mu) / (sqrt(2) * s)))\": \
+                     Rust has no stable `f64::erf` for a #[model] function",
+                );
+            }
+            want(0)?;
+            return Ok(Value::Real(self.g.unary(UnaryOp::Erf, recv)));
+        }
         if n == "powi" {
             want(1)?;
             let v = self.expr(args[0])?;

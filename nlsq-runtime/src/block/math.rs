@@ -116,6 +116,22 @@ pub fn ln(x: f64) -> f64 {
     }
 }
 
+/// The error function `erf x`: `libm::erf` (the port of musl's, after fdlibm: below one ulp
+/// of error), the one function the block code, the interpreter and the per-point code of a
+/// model with `erf` all call, so they agree bit for bit. It is not branch-free: one call per
+/// lane, like the `f64` methods other than [`exp`] and [`ln`].
+///
+/// ```
+/// use nlsq_runtime::block::erf;
+/// assert_eq!(erf(0.0), 0.0);
+/// assert!((erf(1.0) - 0.842_700_792_949_714_9).abs() <= f64::EPSILON);
+/// assert_eq!(erf(-7.0), -1.0);
+/// ```
+#[inline(always)]
+pub fn erf(x: f64) -> f64 {
+    libm::erf(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
