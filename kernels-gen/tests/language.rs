@@ -162,3 +162,92 @@ fn shared_subexpressions_are_computed_once() {
     assert_eq!(src.matches(".exp()").count(), 2, "{src}"); // once per emitted function
     assert!(m.op_count() <= 8, "op count {}", m.op_count());
 }
+
+/// The value alone.
+fn value(m: &kernels_gen::ModelIr, x: f64, p: &[f64]) -> f64 {
+    m.eval_with_gradient(&[x], p).0
+}
+
+/// `erf` is an expression-string function: `libm::erf` in the interpreter, derivative
+/// `(2/√π)·exp(−u²)`, and a clear rejection in a `fn` model.
+#[test]
+fn erf_in_expression_strings() {
+    let m = model_from_expr("a * erf(b * x) + c", None).unwrap();
+    assert_eq!(m.param_names(), ["a", "b", "c"]);
+    let xs = [
+        0.0, -0.0, 1e-300, -1e-20, 1e-9, 0.3, -0.5, 0.84375, 1.0, -1.1, 1.25, 2.0, -2.5, 2.857,
+        3.5, -4.0, 5.0, 5.9, -6.0, 6.5, 27.0,
+    ];
+    for &x in &xs {
+        let p = [1.5, 1.0, 0.25];
+        let (f, g) = m.eval_with_gradient(&[x], &p);
+        // The interpreter computes libm's erf, bit for bit.
+        assert_eq!(f, 1.5 * libm::erf(x) + 0.25, "x = {x:e}");
+        assert_eq!(g[0], libm::erf(x), "x = {x:e}");
+        assert_eq!(g[2], 1.0);
+        // d/db = a x (2/√π) exp(−(bx)²), against central differences.
+        let want = 1.5 * x * std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp();
+        assert!((g[1] - want).abs() <= 1e-15 * (1.0 + want.abs()), "x = {x}");
+        let h = 1e-6;
+        let fd = (value(&m, x, &[1.5, 1.0 + h, 0.25]) - value(&m, x, &[1.5, 1.0 - h, 0.25]))
+            / (2.0 * h);
+        assert!((g[1] - fd).abs() <= 1e-8 * (1.0 + fd.abs()), "x = {x}: {} vs {fd}", g[1]);
+    }
+    // Odd, saturating, tiny arguments linear.
+    assert_eq!(value(&m, -0.7, &[1.0, 1.0, 0.0]), -value(&m, 0.7, &[1.0, 1.0, 0.0]));
+    assert_eq!(value(&m, 7.0, &[1.0, 1.0, 0.0]), 1.0);
+    assert!(value(&m, f64::NAN, &[1.0, 1.0, 0.0]).is_nan());
+    // Constant arguments fold; the method and path forms are the same node.
+    let k = model_from_expr("a * erf(1)", None).unwrap();
+    assert_eq!(value(&k, 0.0, &[1.0]), libm::erf(1.0));
+    let forms = ["a * erf(x)", "a * x.erf()", "a * f64::erf(x)"];
+    let h: Vec<_> = forms
+        .iter()
+        .map(|s| kernels_gen::Compiled::new(model_from_expr(s, None).unwrap()).hash)
+        .collect();
+    assert!(h.iter().all(|&v| v == h[0]), "{forms:?}");
+    // The step of a model library: value and gradient at a point.
+    let step = model_from_expr("a / 2 * (1 + erf((x - mu) / (sqrt(2) * s))) + c", None).unwrap();
+    assert_eq!(step.param_names(), ["a", "mu", "s", "c"]);
+    let (f, _) = step.eval_with_gradient(&[1.0], &[2.0, 1.0, 0.5, 0.1]);
+    assert_eq!(f, 1.1);
+}
+
+#[test]
+fn erf_in_a_fn_model_is_rejected_naming_expression_strings() {
+    for src in [
+        "fn m(x: f64, a: f64) -> f64 { a * x.erf() }",
+        "fn m(x: f64, a: f64) -> f64 { a * f64::erf(x) }",
+    ] {
+        let e = model_from_source(src).unwrap_err().to_string();
+        assert!(e.contains("`erf` is only available in expression strings"), "{e}");
+        assert!(e.contains("model_from_expr"), "{e}");
+    }
+    // `erfc` is not in the language (erfc = 1 − erf loses all digits in the tail).
+    assert!(model_from_expr("a * erfc(x)", None).is_err());
+}
+
+#[test]
+fn erf_is_emitted_for_every_target() {
+    use kernels_gen::{Compiled, Precision};
+    let c = Compiled::new(model_from_expr("a * erf(b * x)", None).unwrap());
+    let rust = c.rust_source();
+    assert!(rust.contains("libm::erf("), "{rust}");
+    assert!(c.cuda_source(Precision::F64).contains(" erf(t"));
+    assert!(c.cuda_source(Precision::F32).contains(" erff(t"));
+    for p in Precision::ALL {
+        let w = c.wgsl_source(p);
+        assert!(w.contains("fn nlsq_erf(") && w.contains("nlsq_erf(t"), "{p}");
+        assert_eq!(w.matches("fn nlsq_h_erf_split(").count(), 1, "{p}");
+        if let Some(b) = c.wgsl_batch_source(p) {
+            assert!(b.contains("fn nlsq_erf("), "{p}");
+        }
+    }
+    let block = kernels_gen::emit::rust::value_block_fn(&c.ir, "v", "::nlsq::block");
+    assert!(block.contains("::nlsq::block::erf("), "{block}");
+    // Models without erf do not carry it (their modules, and hashes, are as before).
+    let other = Compiled::new(model_from_expr("a * exp(b * x)", None).unwrap());
+    for p in Precision::ALL {
+        assert!(!other.wgsl_source(p).contains("nlsq_erf"), "{p}");
+    }
+}
