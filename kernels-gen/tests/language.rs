@@ -189,12 +189,19 @@ fn erf_in_expression_strings() {
         let want = 1.5 * x * std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp();
         assert!((g[1] - want).abs() <= 1e-15 * (1.0 + want.abs()), "x = {x}");
         let h = 1e-6;
-        let fd = (value(&m, x, &[1.5, 1.0 + h, 0.25]) - value(&m, x, &[1.5, 1.0 - h, 0.25]))
-            / (2.0 * h);
-        assert!((g[1] - fd).abs() <= 1e-8 * (1.0 + fd.abs()), "x = {x}: {} vs {fd}", g[1]);
+        let fd =
+            (value(&m, x, &[1.5, 1.0 + h, 0.25]) - value(&m, x, &[1.5, 1.0 - h, 0.25])) / (2.0 * h);
+        assert!(
+            (g[1] - fd).abs() <= 1e-8 * (1.0 + fd.abs()),
+            "x = {x}: {} vs {fd}",
+            g[1]
+        );
     }
     // Odd, saturating, tiny arguments linear.
-    assert_eq!(value(&m, -0.7, &[1.0, 1.0, 0.0]), -value(&m, 0.7, &[1.0, 1.0, 0.0]));
+    assert_eq!(
+        value(&m, -0.7, &[1.0, 1.0, 0.0]),
+        -value(&m, 0.7, &[1.0, 1.0, 0.0])
+    );
     assert_eq!(value(&m, 7.0, &[1.0, 1.0, 0.0]), 1.0);
     assert!(value(&m, f64::NAN, &[1.0, 1.0, 0.0]).is_nan());
     // Constant arguments fold; the method and path forms are the same node.
@@ -220,7 +227,10 @@ fn erf_in_a_fn_model_is_rejected_naming_expression_strings() {
         "fn m(x: f64, a: f64) -> f64 { a * f64::erf(x) }",
     ] {
         let e = model_from_source(src).unwrap_err().to_string();
-        assert!(e.contains("`erf` is only available in expression strings"), "{e}");
+        assert!(
+            e.contains("`erf` is only available in expression strings"),
+            "{e}"
+        );
         assert!(e.contains("model_from_expr"), "{e}");
     }
     // `erfc` is not in the language (erfc = 1 − erf loses all digits in the tail).
@@ -237,7 +247,10 @@ fn erf_is_emitted_for_every_target() {
     assert!(c.cuda_source(Precision::F32).contains(" erff(t"));
     for p in Precision::ALL {
         let w = c.wgsl_source(p);
-        assert!(w.contains("fn nlsq_erf(") && w.contains("nlsq_erf(t"), "{p}");
+        assert!(
+            w.contains("fn nlsq_erf(") && w.contains("nlsq_erf(t"),
+            "{p}"
+        );
         assert_eq!(w.matches("fn nlsq_h_erf_split(").count(), 1, "{p}");
         if let Some(b) = c.wgsl_batch_source(p) {
             assert!(b.contains("fn nlsq_erf("), "{p}");
