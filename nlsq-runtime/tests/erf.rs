@@ -539,14 +539,13 @@ fn a_fit_of_an_erf_step_recovers_its_parameters() {
         .p0([1.0, 0.5, 1.0, 0.0])
         .fit(&x, &y)
         .unwrap();
-    for j in 0..4 {
-        let err = (fit.popt[j] - truth[j]).abs();
+    for (j, &t) in truth.iter().enumerate() {
+        let err = (fit.popt[j] - t).abs();
         assert!(
             err < 5.0 * fit.perr[j] + 1e-9 && err < 2e-3,
-            "{}: {} vs {} (± {})",
+            "{}: {} vs {t} (± {})",
             model.param_name(j),
             fit.popt[j],
-            truth[j],
             fit.perr[j]
         );
     }
