@@ -62,6 +62,10 @@ pub enum UnaryOp {
     /// The error function `erf(a)` (`libm::erf` on the CPU). Expression strings only: Rust has
     /// no stable `f64::erf`, so `#[model]` functions cannot spell it.
     Erf,
+    /// The complementary error function `erfc(a) = 1 − erf(a)`, computed directly
+    /// (`libm::erfc` on the CPU), so that it keeps its digits in the tail where `1 − erf`
+    /// cancels. Expression strings only, as [`UnaryOp::Erf`].
+    Erfc,
     /// `a.powi(n)` with a constant integer exponent.
     Powi(i32),
 }
@@ -182,8 +186,8 @@ impl Node {
     }
 }
 
-/// Applies a unary op with Rust's `f64` semantics (`erf` being `libm::erf`, the port of
-/// musl's, accurate to below one ulp).
+/// Applies a unary op with Rust's `f64` semantics (`erf` and `erfc` being `libm::erf` and
+/// `libm::erfc`, the ports of musl's, accurate to about one ulp).
 pub fn apply_unary(op: UnaryOp, a: f64) -> f64 {
     match op {
         UnaryOp::Neg => -a,
@@ -204,6 +208,7 @@ pub fn apply_unary(op: UnaryOp, a: f64) -> f64 {
         UnaryOp::Tanh => a.tanh(),
         UnaryOp::Abs => a.abs(),
         UnaryOp::Erf => libm::erf(a),
+        UnaryOp::Erfc => libm::erfc(a),
         UnaryOp::Powi(n) => a.powi(n),
     }
 }

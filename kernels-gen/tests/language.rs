@@ -220,6 +220,33 @@ fn erf_in_expression_strings() {
     assert_eq!(f, 1.1);
 }
 
+/// `erfc` is computed directly (`libm::erfc`), not as `1 − erf`: it keeps its digits in the
+/// tail; derivative `−(2/√π)·exp(−u²)`.
+#[test]
+fn erfc_in_expression_strings() {
+    let m = model_from_expr("a * erfc(b * x)", None).unwrap();
+    for x in [
+        0.0, -0.0, 1e-300, 1e-18, -0.2, 0.3, 0.84375, -1.0, 1.2, 2.0, -3.0, 5.0, 6.5, 10.0, 26.6,
+        27.5, 28.0, -30.0,
+    ] {
+        let (f, g) = m.eval_with_gradient(&[x], &[1.0, 1.0]);
+        assert_eq!(f.to_bits(), libm::erfc(x).to_bits(), "x = {x:e}");
+        assert_eq!(g[0].to_bits(), f.to_bits());
+        let want = -x * std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp();
+        assert!((g[1] - want).abs() <= 1e-15 * (1.0 + want.abs()), "x = {x}");
+    }
+    // Far in the tail, where 1 − erf(x) is 0: erfc(10) = 2.088487583762545e-45.
+    assert_eq!(value(&m, 10.0, &[1.0, 1.0]), 2.088487583762545e-45);
+    assert_eq!(value(&m, -10.0, &[1.0, 1.0]), 2.0);
+    let d = model_from_expr("erfc(x) + erf(x) + a", None).unwrap();
+    for x in [-3.0, -0.5, 0.0, 0.7, 2.0, 5.0] {
+        assert!(
+            (value(&d, x, &[0.0]) - 1.0).abs() <= 2.0 * f64::EPSILON,
+            "x = {x}"
+        );
+    }
+}
+
 #[test]
 fn erf_in_a_fn_model_is_rejected_naming_expression_strings() {
     for src in [
@@ -233,8 +260,12 @@ fn erf_in_a_fn_model_is_rejected_naming_expression_strings() {
         );
         assert!(e.contains("model_from_expr"), "{e}");
     }
-    // `erfc` is not in the language (erfc = 1 − erf loses all digits in the tail).
-    assert!(model_from_expr("a * erfc(x)", None).is_err());
+    let e = model_from_source("fn m(x: f64, a: f64) -> f64 { a * x.erfc() }").unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("`erfc` is only available in expression strings"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -258,6 +289,15 @@ fn erf_is_emitted_for_every_target() {
     }
     let block = kernels_gen::emit::rust::value_block_fn(&c.ir, "v", "::nlsq::block");
     assert!(block.contains("::nlsq::block::erf("), "{block}");
+    let e = Compiled::new(model_from_expr("a * erfc(b * x)", None).unwrap());
+    assert!(e.rust_source().contains("libm::erfc("));
+    assert!(e.cuda_source(Precision::F64).contains(" erfc(t"));
+    assert!(e.cuda_source(Precision::F32).contains(" erfcf(t"));
+    for p in Precision::ALL {
+        assert!(e.wgsl_source(p).contains("nlsq_erfc(t"), "{p}");
+    }
+    let block = kernels_gen::emit::rust::value_block_fn(&e.ir, "v", "::nlsq::block");
+    assert!(block.contains("::nlsq::block::erfc("), "{block}");
     // Models without erf do not carry it (their modules, and hashes, are as before).
     let other = Compiled::new(model_from_expr("a * exp(b * x)", None).unwrap());
     for p in Precision::ALL {

@@ -4,11 +4,11 @@
 //! operations, Rust's own `f64` methods), so the macro's model agrees bit-for-bit with a call of
 //! the original function wherever simplification did not reassociate.
 //!
-//! `erf` is the one function a `#[model]` function cannot contain (Rust has no stable
-//! `f64::erf`; only expression strings spell it): the per-point functions call `libm::erf`,
-//! so their text compiles in a crate that depends on `libm` (as the CLI's `--target rust`
-//! output of an expression with `erf` needs), and the block functions call `{path}::erf`, the
-//! runtime's re-export of the same function.
+//! `erf` and `erfc` are the functions a `#[model]` function cannot contain (Rust has no
+//! stable `f64::erf`; only expression strings spell them): the per-point functions call
+//! `libm::erf` / `libm::erfc`, so their text compiles in a crate that depends on `libm` (as
+//! the CLI's `--target rust` output of an expression with `erf` needs), and the block
+//! functions call `{path}::erf` / `{path}::erfc`, the runtime's wrappers of the same functions.
 
 use super::{Dialect, emit_body, float_literal, indent, leaves, operand};
 use crate::ir::{BinaryOp, UnaryOp};
@@ -28,6 +28,7 @@ impl Dialect for Rust {
             UnaryOp::Neg => return format!("-{a}"),
             UnaryOp::Powi(n) => return format!("{a}.powi({n})"),
             UnaryOp::Erf => return format!("libm::erf({a})"),
+            UnaryOp::Erfc => return format!("libm::erfc({a})"),
             UnaryOp::Exp => "exp",
             UnaryOp::Ln => "ln",
             UnaryOp::Log10 => "log10",
@@ -107,7 +108,8 @@ pub fn value_and_gradient_fn(model: &ModelIr, fn_name: &str) -> String {
 }
 
 /// The Rust spelling inside a block loop: `exp` and `ln` become the runtime's vectorizable
-/// versions (`{path}::exp` / `{path}::ln`), `erf` the runtime's `{path}::erf` (`libm::erf`),
+/// versions (`{path}::exp` / `{path}::ln`), `erf` and `erfc` the runtime's `{path}::erf` and
+/// `{path}::erfc` (`libm`'s),
 /// everything else is [`Rust`]'s.
 struct RustBlock<'a> {
     path: &'a str,
@@ -123,6 +125,7 @@ impl Dialect for RustBlock<'_> {
             UnaryOp::Exp => format!("{}::exp({a})", self.path),
             UnaryOp::Ln => format!("{}::ln({a})", self.path),
             UnaryOp::Erf => format!("{}::erf({a})", self.path),
+            UnaryOp::Erfc => format!("{}::erfc({a})", self.path),
             _ => Rust.unary(op, a),
         }
     }

@@ -1,7 +1,7 @@
-// nlsq: the error function erf for WGSL, one text for f32 and f64 (`real`).
+// nlsq: the error functions erf and erfc for WGSL, one text for f32 and f64 (`real`).
 //
-// Added to a module only when its model calls erf (so the modules, and hashes, of other
-// models are unchanged). WGSL has no erf builtin. Needs, from the rest of the module:
+// Added to a module only when its model calls erf or erfc (so the modules, and hashes, of
+// other models are unchanged). WGSL has no erf builtin. Needs, from the rest of the module:
 // nlsq_exp (the software f64 exp of wgsl_math_f64.wgsl, or the f32 builtin), nlsq_isnan,
 // and, from the precision's own part written by kernels::wgsl, nlsq_h_erf_split (x with its
 // low significand bits cleared, so that split * split is exact) and NLSQ_ERF_TAIL (where
@@ -9,7 +9,7 @@
 //
 // ALGORITHM: Sun's fdlibm s_erf.c (as in FreeBSD and musl, and the libm crate the CPU
 // uses), with its published minimax coefficients (the f32 module rounds the same constants
-// to f32, as fdlibm's s_erff.c does):
+// to f32, as fdlibm's s_erff.c does). erf:
 //   |x| < 2^-28:          x + x*(2/sqrt(pi) - 1), as 0.125*(8x + 8x(2/sqrt(pi) - 1))
 //   |x| < 0.84375:        x + x*P(x^2)/Q(x^2)
 //   0.84375 <= |x| < 1.25: erx + P(s)/Q(s), s = |x| - 1, erx = erf(1) rounded to 24 bits
@@ -17,7 +17,15 @@
 //                          z = x split to a few leading bits: exp(-x^2) = exp(-z^2) exp((z-x)(z+x))
 //                          with -z^2 - 0.5625 exact, so no error is magnified by exp
 //   |x| >= 6 (and inf):   1 (erf(6) = 1 - 2e-17 rounds to 1 in f64)
-// with the sign of x (erf is odd; -0 stays -0), NaN stays NaN.
+// with the sign of x (erf is odd; -0 stays -0), NaN stays NaN. erfc, from the same pieces,
+// never as 1 - erf where that cancels:
+//   |x| < 2^-56:          1 - x
+//   |x| < 0.84375:        1 - (x + x*P/Q) for x < 1/4, else 0.5 - (x - 0.5 + x*P/Q)
+//   0.84375 <= |x| < 1.25: (1 - erx) - P(s)/Q(s) for x > 0, 2 - that for x < 0
+//   1.25 <= |x| < 28:     the exp(...)/x term of erf's tail (erfc itself) for x > 0,
+//                          2 - it for x < 0 (subnormal results near 27 in f64 need a driver
+//                          that keeps f64 denormals; the f32 results are 0 past ~10)
+//   |x| >= 28:            0 for x > 0, 2 for x < 0
 //
 // The split: fdlibm clears the low 32 bits of the f64 (SET_LOW_WORD); here f64(f32(x))
 // keeps 24 bits (squares exact in 48 bits), and f32 clears its low 13 bits as s_erff.c does.
@@ -79,6 +87,47 @@ const NLSQ_ERF_SB5: real = 2.55305040643316442583e+03;
 const NLSQ_ERF_SB6: real = 4.74528541206955367215e+02;
 const NLSQ_ERF_SB7: real = -2.24409524465858183362e+01;
 
+// x + x * this is erf(x) for |x| < 0.84375 (P/Q of x^2).
+fn nlsq_h_erf_small(z: real) -> real {
+    let r = NLSQ_ERF_PP0 + z * (NLSQ_ERF_PP1 + z * (NLSQ_ERF_PP2 + z * (NLSQ_ERF_PP3
+        + z * NLSQ_ERF_PP4)));
+    let s = real(1.0) + z * (NLSQ_ERF_QQ1 + z * (NLSQ_ERF_QQ2 + z * (NLSQ_ERF_QQ3
+        + z * (NLSQ_ERF_QQ4 + z * NLSQ_ERF_QQ5))));
+    return r / s;
+}
+
+// erf(1 + s) - erx for 0.84375 <= 1 + s < 1.25.
+fn nlsq_h_erf_mid(s: real) -> real {
+    let p = NLSQ_ERF_PA0 + s * (NLSQ_ERF_PA1 + s * (NLSQ_ERF_PA2 + s * (NLSQ_ERF_PA3
+        + s * (NLSQ_ERF_PA4 + s * (NLSQ_ERF_PA5 + s * NLSQ_ERF_PA6)))));
+    let q = real(1.0) + s * (NLSQ_ERF_QA1 + s * (NLSQ_ERF_QA2 + s * (NLSQ_ERF_QA3
+        + s * (NLSQ_ERF_QA4 + s * (NLSQ_ERF_QA5 + s * NLSQ_ERF_QA6)))));
+    return p / q;
+}
+
+// erfc(ax) for 1.25 <= ax < 28.
+fn nlsq_h_erfc_tail(ax: real) -> real {
+    let s = real(1.0) / (ax * ax);
+    var r: real;
+    var big_s: real;
+    if (ax < NLSQ_ERF_TAIL) {
+        r = NLSQ_ERF_RA0 + s * (NLSQ_ERF_RA1 + s * (NLSQ_ERF_RA2 + s * (NLSQ_ERF_RA3
+            + s * (NLSQ_ERF_RA4 + s * (NLSQ_ERF_RA5 + s * (NLSQ_ERF_RA6
+            + s * NLSQ_ERF_RA7))))));
+        big_s = real(1.0) + s * (NLSQ_ERF_SA1 + s * (NLSQ_ERF_SA2 + s * (NLSQ_ERF_SA3
+            + s * (NLSQ_ERF_SA4 + s * (NLSQ_ERF_SA5 + s * (NLSQ_ERF_SA6
+            + s * (NLSQ_ERF_SA7 + s * NLSQ_ERF_SA8)))))));
+    } else {
+        r = NLSQ_ERF_RB0 + s * (NLSQ_ERF_RB1 + s * (NLSQ_ERF_RB2 + s * (NLSQ_ERF_RB3
+            + s * (NLSQ_ERF_RB4 + s * (NLSQ_ERF_RB5 + s * NLSQ_ERF_RB6)))));
+        big_s = real(1.0) + s * (NLSQ_ERF_SB1 + s * (NLSQ_ERF_SB2 + s * (NLSQ_ERF_SB3
+            + s * (NLSQ_ERF_SB4 + s * (NLSQ_ERF_SB5 + s * (NLSQ_ERF_SB6
+            + s * NLSQ_ERF_SB7))))));
+    }
+    let z = nlsq_h_erf_split(ax);
+    return nlsq_exp(-z * z - real(0.5625)) * nlsq_exp((z - ax) * (z + ax) + r / big_s) / ax;
+}
+
 fn nlsq_erf(x: real) -> real {
     if (nlsq_isnan(x)) {
         return x;
@@ -88,44 +137,41 @@ fn nlsq_erf(x: real) -> real {
         if (ax < real(3.725290298461914e-09)) {                     // 2^-28
             return real(0.125) * (real(8.0) * x + NLSQ_ERF_EFX8 * x);
         }
-        let z = x * x;
-        let r = NLSQ_ERF_PP0 + z * (NLSQ_ERF_PP1 + z * (NLSQ_ERF_PP2 + z * (NLSQ_ERF_PP3
-            + z * NLSQ_ERF_PP4)));
-        let s = real(1.0) + z * (NLSQ_ERF_QQ1 + z * (NLSQ_ERF_QQ2 + z * (NLSQ_ERF_QQ3
-            + z * (NLSQ_ERF_QQ4 + z * NLSQ_ERF_QQ5))));
-        return x + x * (r / s);
+        return x + x * nlsq_h_erf_small(x * x);
     }
     var y: real;
     if (ax < real(1.25)) {
-        let s = ax - real(1.0);
-        let p = NLSQ_ERF_PA0 + s * (NLSQ_ERF_PA1 + s * (NLSQ_ERF_PA2 + s * (NLSQ_ERF_PA3
-            + s * (NLSQ_ERF_PA4 + s * (NLSQ_ERF_PA5 + s * NLSQ_ERF_PA6)))));
-        let q = real(1.0) + s * (NLSQ_ERF_QA1 + s * (NLSQ_ERF_QA2 + s * (NLSQ_ERF_QA3
-            + s * (NLSQ_ERF_QA4 + s * (NLSQ_ERF_QA5 + s * NLSQ_ERF_QA6)))));
-        y = NLSQ_ERF_ERX + p / q;
+        y = NLSQ_ERF_ERX + nlsq_h_erf_mid(ax - real(1.0));
     } else if (ax < real(6.0)) {
-        let s = real(1.0) / (ax * ax);
-        var r: real;
-        var big_s: real;
-        if (ax < NLSQ_ERF_TAIL) {
-            r = NLSQ_ERF_RA0 + s * (NLSQ_ERF_RA1 + s * (NLSQ_ERF_RA2 + s * (NLSQ_ERF_RA3
-                + s * (NLSQ_ERF_RA4 + s * (NLSQ_ERF_RA5 + s * (NLSQ_ERF_RA6
-                + s * NLSQ_ERF_RA7))))));
-            big_s = real(1.0) + s * (NLSQ_ERF_SA1 + s * (NLSQ_ERF_SA2 + s * (NLSQ_ERF_SA3
-                + s * (NLSQ_ERF_SA4 + s * (NLSQ_ERF_SA5 + s * (NLSQ_ERF_SA6
-                + s * (NLSQ_ERF_SA7 + s * NLSQ_ERF_SA8)))))));
-        } else {
-            r = NLSQ_ERF_RB0 + s * (NLSQ_ERF_RB1 + s * (NLSQ_ERF_RB2 + s * (NLSQ_ERF_RB3
-                + s * (NLSQ_ERF_RB4 + s * (NLSQ_ERF_RB5 + s * NLSQ_ERF_RB6)))));
-            big_s = real(1.0) + s * (NLSQ_ERF_SB1 + s * (NLSQ_ERF_SB2 + s * (NLSQ_ERF_SB3
-                + s * (NLSQ_ERF_SB4 + s * (NLSQ_ERF_SB5 + s * (NLSQ_ERF_SB6
-                + s * NLSQ_ERF_SB7))))));
-        }
-        let z = nlsq_h_erf_split(ax);
-        let e = nlsq_exp(-z * z - real(0.5625)) * nlsq_exp((z - ax) * (z + ax) + r / big_s);
-        y = real(1.0) - e / ax;
+        y = real(1.0) - nlsq_h_erfc_tail(ax);
     } else {
         y = real(1.0);
     }
     return select(y, -y, x < real(0.0));
+}
+
+fn nlsq_erfc(x: real) -> real {
+    if (nlsq_isnan(x)) {
+        return x;
+    }
+    let ax = abs(x);
+    if (ax < real(0.84375)) {
+        if (ax < real(1.3877787807814457e-17)) {                    // 2^-56
+            return real(1.0) - x;
+        }
+        let y = nlsq_h_erf_small(x * x);
+        if (x < real(0.25)) {
+            return real(1.0) - (x + x * y);
+        }
+        return real(0.5) - (x - real(0.5) + x * y);
+    }
+    var r: real;
+    if (ax < real(1.25)) {
+        r = (real(1.0) - NLSQ_ERF_ERX) - nlsq_h_erf_mid(ax - real(1.0));
+    } else if (ax < real(28.0)) {
+        r = nlsq_h_erfc_tail(ax);
+    } else {
+        r = real(0.0);
+    }
+    return select(r, real(2.0) - r, x < real(0.0));
 }

@@ -11,8 +11,8 @@ use crate::model::ModelIr;
 /// Software f64 transcendentals (SPIR-V has none for 64-bit floats).
 pub(super) const MATH_F64: &str = include_str!("../emit/wgsl_math_f64.wgsl");
 
-/// The error function over `real` (WGSL has none), added by [`erf_math`] to the modules of
-/// models that call it.
+/// The error functions `erf` and `erfc` over `real` (WGSL has neither), added by
+/// [`erf_math`] to the modules of models that call one of them.
 const MATH_ERF: &str = include_str!("../emit/wgsl_math_erf.wgsl");
 
 /// What [`MATH_ERF`] needs from each precision: the split of its tail (`x` with its low
@@ -29,14 +29,16 @@ fn nlsq_h_erf_split(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) & 0xfff
 const NLSQ_ERF_TAIL: f32 = 2.857142686843872f; // 0x4036db6d
 ";
 
-/// The WGSL error function when `model` calls `erf`, else nothing: modules of models without
-/// it keep their text (and their hash).
+/// The WGSL error functions when `model` calls `erf` or `erfc`, else nothing: modules of
+/// models without them keep their text (and their hash).
 pub(super) fn erf_math(model: &ModelIr, precision: Precision) -> String {
     let s = model.schedule();
-    let uses = s
-        .order
-        .iter()
-        .any(|&id| matches!(model.graph.node(id), Node::Unary(UnaryOp::Erf, _)));
+    let uses = s.order.iter().any(|&id| {
+        matches!(
+            model.graph.node(id),
+            Node::Unary(UnaryOp::Erf | UnaryOp::Erfc, _)
+        )
+    });
     if !uses {
         return String::new();
     }

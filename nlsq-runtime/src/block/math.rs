@@ -132,6 +132,21 @@ pub fn erf(x: f64) -> f64 {
     libm::erf(x)
 }
 
+/// The complementary error function `erfc x = 1 − erf x`, computed directly (so it keeps its
+/// digits in the tail, where `1 − erf x` cancels): `libm::erfc`, as the interpreter's; see
+/// [`erf`].
+///
+/// ```
+/// use nlsq_runtime::block::erfc;
+/// assert_eq!(erfc(0.0), 1.0);
+/// assert!((erfc(10.0) / 2.088_487_583_762_545e-45 - 1.0).abs() <= 4.0 * f64::EPSILON);
+/// assert_eq!(erfc(-30.0), 2.0);
+/// ```
+#[inline(always)]
+pub fn erfc(x: f64) -> f64 {
+    libm::erfc(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
