@@ -100,12 +100,13 @@ fn every_corpus_model_given_at_run_time_has_the_bits_of_its_macro_model() {
 }
 
 /// Every node of `ir`'s graph at one point, with the functions of the emitted block code:
-/// the block `exp`, `ln` and `erf`, and Rust's `f64` methods (compiler-rt's `powi`) for the rest.
+/// the block `exp`, `ln`, `erf` and `erfc`, and Rust's `f64` methods (compiler-rt's `powi`) for the rest.
 fn reference(ir: &ModelIr, x: &[f64], p: &[f64]) -> Vec<f64> {
     let unary = |op: UnaryOp, a: f64| match op {
         UnaryOp::Exp => block::exp(a),
         UnaryOp::Ln => block::ln(a),
         UnaryOp::Erf => block::erf(a),
+        UnaryOp::Erfc => block::erfc(a),
         op => apply_unary(op, a),
     };
     let mut v: Vec<f64> = Vec::with_capacity(ir.graph.len());
@@ -130,7 +131,7 @@ fn expression() -> impl Strategy<Value = String> {
     ];
     leaf.prop_recursive(6, 48, 2, |e| {
         let unary = [
-            "exp", "ln", "sqrt", "sin", "cos", "tanh", "atan", "abs", "cbrt", "sinh", "erf",
+            "exp", "ln", "sqrt", "sin", "cos", "tanh", "atan", "abs", "cbrt", "sinh", "erf", "erfc",
         ];
         let binary = ["min", "max", "hypot", "atan2", "pow"];
         prop_oneof![
@@ -178,7 +179,7 @@ proptest! {
     }
 }
 
-/// Models with the error function (expression strings only) on block tapes: values and
+/// Models with the error functions (expression strings only) on block tapes: values and
 /// gradients on every instruction set are the bits of the point-by-point evaluation with the
 /// block functions, at arguments over the tails (|u| to 6 and past), zero, tiny, negative;
 /// the values are the interpreter's (`libm::erf`) bit for bit.
@@ -188,6 +189,7 @@ fn erf_models_on_block_tapes_have_the_bits_of_the_interpreter() {
         "a / 2 * (1 + erf((x - mu) / (sqrt(2) * s))) + c",
         "a * erf(x) + erf(mu * x) * s + c",
         "erf(a * exp(-x * x / s)) + c * erf(erf(mu * x))",
+        "a * erfc(x / s) + erfc(-mu * x * x) - c * erfc(erf(x))",
     ];
     let mut x = [0.0; BLOCK];
     for (i, v) in x.iter_mut().enumerate() {

@@ -2,10 +2,11 @@
 //
 // Added to a module only when its model calls erf or erfc (so the modules, and hashes, of
 // other models are unchanged). WGSL has no erf builtin. Needs, from the rest of the module:
-// nlsq_exp (the software f64 exp of wgsl_math_f64.wgsl, or the f32 builtin), nlsq_isnan,
-// and, from the precision's own part written by kernels::wgsl, nlsq_h_erf_split (x with its
-// low significand bits cleared, so that split * split is exact) and NLSQ_ERF_TAIL (where
-// the second tail approximation starts, ~1/0.35).
+// nlsq_isnan, and, from the precision's own part written by kernels::wgsl,
+// nlsq_h_erf_split (x with its low significand bits cleared, so that split * split is
+// exact), nlsq_h_erf_exp (the software f64 exp of wgsl_math_f64.wgsl; in f32 the builtin
+// after an argument reduction) and NLSQ_ERF_TAIL (where the second tail approximation
+// starts, ~1/0.35).
 //
 // ALGORITHM: Sun's fdlibm s_erf.c (as in FreeBSD and musl, and the libm crate the CPU
 // uses), with its published minimax coefficients (the f32 module rounds the same constants
@@ -29,7 +30,11 @@
 //
 // The split: fdlibm clears the low 32 bits of the f64 (SET_LOW_WORD); here f64(f32(x))
 // keeps 24 bits (squares exact in 48 bits), and f32 clears its low 13 bits as s_erff.c does.
-// MEASURED ACCURACY: see the `erf_on_the_device` test in tests/fit_wgpu.rs.
+// MEASURED ACCURACY (tests/fit_wgpu.rs, erf_on_the_device_is_accurate; naga 30 -> SPIR-V
+// -> Mesa lavapipe), worst distance from the CPU's libm::erf / libm::erfc (themselves within
+// 1 / 2 ulp of the correctly rounded values) over 40 000 points in [-7, 7], the pieces'
+// boundaries and tiny arguments, erfc also over [7, 27] (normal results):
+//   f64: erf 1 ulp, erfc 4 ulp;  f32 (against the f64 value rounded to f32): erf 1, erfc 7.
 
 const NLSQ_ERF_ERX: real = 8.45062911510467529297e-01;
 const NLSQ_ERF_EFX8: real = 1.02703333676410069053e+00;
@@ -125,7 +130,8 @@ fn nlsq_h_erfc_tail(ax: real) -> real {
             + s * NLSQ_ERF_SB7))))));
     }
     let z = nlsq_h_erf_split(ax);
-    return nlsq_exp(-z * z - real(0.5625)) * nlsq_exp((z - ax) * (z + ax) + r / big_s) / ax;
+    let e = nlsq_h_erf_exp(-z * z - real(0.5625)) * nlsq_h_erf_exp((z - ax) * (z + ax) + r / big_s);
+    return e / ax;
 }
 
 fn nlsq_erf(x: real) -> real {
