@@ -304,3 +304,21 @@ fn erf_is_emitted_for_every_target() {
         assert!(!other.wgsl_source(p).contains("nlsq_erf"), "{p}");
     }
 }
+
+/// The model library's `erf_step` formula (listed once the language has `erf`) compiles, with
+/// its parameters in order, and is the Gaussian CDF step.
+#[test]
+fn the_library_erf_step_formula_compiles() {
+    let m = model_from_expr(
+        "offset + 0.5 * amp * (1 + erf((x - center) / (SQRT_2 * sigma)))",
+        Some(&["amp", "center", "sigma", "offset"]),
+    )
+    .unwrap();
+    let p = [2.0, 1.0, 0.5, 0.25];
+    assert_eq!(value(&m, 1.0, &p), 1.25);
+    let upper = value(&m, 1.5, &p); // one sigma above the centre: Φ(1) = 0.8413...
+    assert!(
+        (upper - (0.25 + 2.0 * 0.841_344_746_068_542_9)).abs() < 1e-15,
+        "{upper}"
+    );
+}
