@@ -32,6 +32,11 @@
 //! atan2, sinh, cosh, tanh, abs, hypot, min, max, `if`/`else` on comparisons, and `for` loops
 //! over constant ranges (unrolled). Anything else is a compile error at its span.
 //!
+//! Models given as strings ([`ExprModel`]) use the same language as expressions, with free
+//! function calls (`exp(u)`, `log(u)`, `pow(a, b)`, ...) and two functions more: the error
+//! function `erf(u)` and its complement `erfc(u)` (`scipy.special.erf` / `erfc`; `libm`'s on
+//! the CPU), which a `#[model]` body cannot use because Rust has no stable `f64::erf`.
+//!
 //! At non-differentiable points the gradient follows the branch Rust takes: `abs` at 0 and
 //! `min`/`max` on a tie use the `else` side of `if a < 0`, `if a < b`, `if a > b`.
 

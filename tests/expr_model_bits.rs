@@ -100,11 +100,13 @@ fn every_corpus_model_given_at_run_time_has_the_bits_of_its_macro_model() {
 }
 
 /// Every node of `ir`'s graph at one point, with the functions of the emitted block code:
-/// the block `exp` and `ln`, and Rust's `f64` methods (compiler-rt's `powi`) for the rest.
+/// the block `exp`, `ln`, `erf` and `erfc`, and Rust's `f64` methods (compiler-rt's `powi`) for the rest.
 fn reference(ir: &ModelIr, x: &[f64], p: &[f64]) -> Vec<f64> {
     let unary = |op: UnaryOp, a: f64| match op {
         UnaryOp::Exp => block::exp(a),
         UnaryOp::Ln => block::ln(a),
+        UnaryOp::Erf => block::erf(a),
+        UnaryOp::Erfc => block::erfc(a),
         op => apply_unary(op, a),
     };
     let mut v: Vec<f64> = Vec::with_capacity(ir.graph.len());
@@ -129,7 +131,7 @@ fn expression() -> impl Strategy<Value = String> {
     ];
     leaf.prop_recursive(6, 48, 2, |e| {
         let unary = [
-            "exp", "ln", "sqrt", "sin", "cos", "tanh", "atan", "abs", "cbrt", "sinh",
+            "exp", "ln", "sqrt", "sin", "cos", "tanh", "atan", "abs", "cbrt", "sinh", "erf", "erfc",
         ];
         let binary = ["min", "max", "hypot", "atan2", "pow"];
         prop_oneof![
@@ -171,6 +173,60 @@ proptest! {
                         "{src} at x = {}, {simd:?}: output {o}: {:e} vs {:e}",
                         x[i], got[o][i], wo
                     );
+                }
+            }
+        }
+    }
+}
+
+/// Models with the error functions (expression strings only) on block tapes: values and
+/// gradients on every instruction set are the bits of the point-by-point evaluation with the
+/// block functions, at arguments over the tails (|u| to 6 and past), zero, tiny, negative;
+/// the values are the interpreter's (`libm::erf`) bit for bit.
+#[test]
+fn erf_models_on_block_tapes_have_the_bits_of_the_interpreter() {
+    let models = [
+        "a / 2 * (1 + erf((x - mu) / (sqrt(2) * s))) + c",
+        "a * erf(x) + erf(mu * x) * s + c",
+        "erf(a * exp(-x * x / s)) + c * erf(erf(mu * x))",
+        "a * erfc(x / s) + erfc(-mu * x * x) - c * erfc(erf(x))",
+    ];
+    let mut x = [0.0; BLOCK];
+    for (i, v) in x.iter_mut().enumerate() {
+        *v = -7.0 + 14.0 * i as f64 / (BLOCK - 1) as f64;
+    }
+    (x[0], x[1], x[2], x[3], x[4]) = (0.0, -0.0, 1e-300, -3e-9, 5e-324);
+    let ps = [
+        [2.5, 1.2, 0.35, -0.4],
+        [1.0, 0.0, 1.0, 0.0],
+        [-3.0, -1.5, 2.0, 0.7],
+    ];
+    for src in models {
+        let ir = model_from_expr(src, Some(&["a", "mu", "s", "c"])).unwrap();
+        let want_points: Vec<Vec<f64>> = ps
+            .iter()
+            .map(|p| x.iter().flat_map(|&xi| reference(&ir, &[xi], p)).collect())
+            .collect();
+        let m = ExprModel::from_ir(ir);
+        for (p, want) in ps.iter().zip(&want_points) {
+            let n_out = want.len() / BLOCK;
+            for simd in SIMDS {
+                let got = block_outputs(&m.clone().with_simd(simd), &[x], p);
+                for i in 0..BLOCK {
+                    for o in 0..n_out {
+                        assert!(
+                            same(got[o][i], want[i * n_out + o]),
+                            "{src} at x = {:e}, p = {p:?}, {simd:?}: output {o}: {:e} vs {:e}",
+                            x[i],
+                            got[o][i],
+                            want[i * n_out + o]
+                        );
+                    }
+                    // Without exp in the value, the interpreter's own bits (the interpreter
+                    // calls the system exp, the block code its own).
+                    if !src.contains("exp") {
+                        assert!(same(got[0][i], m.eval(&[x[i]], p)), "{src} at {:e}", x[i]);
+                    }
                 }
             }
         }

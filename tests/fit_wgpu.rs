@@ -94,6 +94,153 @@ fn f64_math_on_the_device_is_accurate() {
     }
 }
 
+/// The integers ordered as the floats are (ulp distance is a difference), f64 and f32.
+fn ordinal(v: f64) -> i64 {
+    let b = v.to_bits() as i64;
+    if b < 0 { i64::MIN - b } else { b }
+}
+fn ordinal32(v: f32) -> i64 {
+    let b = v.to_bits() as i32;
+    i64::from(if b < 0 { i32::MIN - b } else { b })
+}
+
+/// The software WGSL erf and erfc (`wgsl_math_erf.wgsl`) against `libm::erf` and
+/// `libm::erfc` (the CPU's, themselves within 1 and 2 ulp of the correctly rounded values,
+/// `nlsq-runtime/tests/erf.rs`), at 40 000 points over [-7, 7], the boundaries of the
+/// approximation's pieces and tiny arguments, and for erfc 20 000 more over its tail [7, 27]
+/// (normal results; f32 against the CPU's value rounded to f32): erf within 2 ulp (f64) and
+/// 4 ulp (f32), erfc within 4 and 8.
+#[test]
+fn erf_on_the_device_is_accurate() {
+    let Some(gpu) = gpu() else { return };
+    let mut xs: Vec<f64> = (0..=40_000)
+        .map(|i| -7.0 + 14.0 * i as f64 / 40_000.0)
+        .collect();
+    for b in [
+        0.84375f64,
+        1.25,
+        2.857_141_494_750_976_6,
+        2.857_142_686_843_872,
+        6.0,
+    ] {
+        for k in -3i64..=3 {
+            let v = f64::from_bits((b.to_bits() as i64 + k) as u64);
+            xs.extend([v, -v]);
+        }
+    }
+    for e in -40..0 {
+        let t = 10f64.powi(e) * 1.2345;
+        xs.extend([t, -t]);
+    }
+    xs.extend([0.0, 3.7e-9, 3.8e-9, 1.38e-17, 0.25, 27.0, -1e3]);
+    let mut tail = xs.clone();
+    tail.extend((0..20_000).map(|i| 7.0 + 20.0 * i as f64 / 20_000.0));
+    type Case<'a> = (&'a str, fn(f64) -> f64, &'a [f64]);
+    let cases: [Case<'_>; 2] = [
+        ("a * erf(x)", nlsq::block::erf, &xs),
+        ("a * erfc(x)", nlsq::block::erfc, &tail),
+    ];
+    let precisions: &[Precision] = if ready(Precision::F64) {
+        &[Precision::F64, Precision::F32]
+    } else {
+        &[Precision::F32]
+    };
+    for &precision in precisions {
+        for (expr, f, xs) in cases {
+            let got = device_values(&gpu, expr, xs, precision);
+            let mut worst = (0, 0.0);
+            let mut compared = 0;
+            for (&x, &g) in xs.iter().zip(&got) {
+                let ulps = match precision {
+                    Precision::F64 => {
+                        let want = f(x);
+                        if want.abs() < f64::MIN_POSITIVE && want != 0.0 {
+                            continue; // subnormal: a driver may flush f64 denormals
+                        }
+                        (ordinal(g) - ordinal(want)).unsigned_abs()
+                    }
+                    Precision::F32 => {
+                        // The device sees x rounded to f32.
+                        let want = f(f64::from(x as f32)) as f32;
+                        if want.abs() < f32::MIN_POSITIVE && want != 0.0 {
+                            continue;
+                        }
+                        (ordinal32(g as f32) - ordinal32(want)).unsigned_abs()
+                    }
+                };
+                compared += 1;
+                if ulps > worst.0 {
+                    worst = (ulps, x);
+                }
+            }
+            println!(
+                "{expr} on the device ({precision}): worst {} ulp at x = {:e} ({compared} points)",
+                worst.0, worst.1,
+            );
+            // erfc's tail is a product of two exps over x, each rounded: a few ulp more than
+            // erf, where 1 − that product shrinks the error (measured on lavapipe: erf 1 ulp
+            // in f64 and f32, erfc 4 ulp in f64 and 7 in f32).
+            let bound = match (precision, expr.contains("erfc")) {
+                (Precision::F64, false) => 2,
+                (Precision::F64, true) => 4,
+                (Precision::F32, false) => 4,
+                (Precision::F32, true) => 8,
+            };
+            assert!(
+                worst.0 <= bound,
+                "{expr} ({precision}): {} ulp at x = {:e}",
+                worst.0,
+                worst.1
+            );
+        }
+    }
+}
+
+/// A fit of an erf step (a model with `erf`, which only expression strings have) on the
+/// device, in f64 and f32, agrees with the CPU's.
+#[test]
+fn erf_step_fits_on_the_device_agree_with_the_cpu() {
+    let Some(_gpu) = gpu() else { return };
+    let model = nlsq::ExprModel::parse("a / 2 * (1 + erf((x - mu) / (sqrt(2) * s))) + c").unwrap();
+    let truth = [2.5, 2.2, 0.45, 0.3];
+    let (x, y) = synth(20_000, |x| model.eval(&[x], &truth), 1e-4);
+    let cpu = CurveFit::new(&model)
+        .p0([1.0, 2.0, 1.0, 0.0])
+        .backend(Backend::Cpu)
+        .fit(&x, &y)
+        .unwrap();
+    for (j, t) in truth.iter().enumerate() {
+        assert!(
+            rel(cpu.popt[j], *t) < 1e-4,
+            "CPU p{j}: {} vs {t}",
+            cpu.popt[j]
+        );
+    }
+    for (precision, tol) in [(Precision::F64, 1e-10), (Precision::F32, 1e-5)] {
+        if !ready(precision) {
+            continue;
+        }
+        let dev = CurveFit::new(&model)
+            .p0([1.0, 2.0, 1.0, 0.0])
+            .backend(Backend::Wgpu)
+            .precision(precision)
+            .fit(&x, &y)
+            .unwrap();
+        let worst = (0..4)
+            .map(|j| rel(dev.popt[j], cpu.popt[j]))
+            .fold(0.0, f64::max);
+        println!(
+            "erf step on wgpu ({precision}): worst relative difference from the CPU {worst:.2e}"
+        );
+        assert!(
+            worst < tol,
+            "{precision}: {:?} vs CPU {:?}",
+            dev.popt,
+            cpu.popt
+        );
+    }
+}
+
 /// `n` points of `f` on [0, 5] with deterministic noise of amplitude `noise`.
 fn synth(n: usize, f: impl Fn(f64) -> f64, noise: f64) -> (Vec<f64>, Vec<f64>) {
     let x: Vec<f64> = (0..n).map(|i| 5.0 * i as f64 / n as f64).collect();

@@ -247,6 +247,20 @@ fn unary_derivative(g: &mut Graph, op: UnaryOp, a: NodeId, value: NodeId) -> Nod
             let p1 = g.constant(1.0);
             g.select(neg, m1, p1)
         }
+        UnaryOp::Erf => {
+            // (2/√π)·exp(−a²)
+            let sq = g.mul(a, a);
+            let minus = g.neg(sq);
+            let e = g.unary(UnaryOp::Exp, minus);
+            g.scale(std::f64::consts::FRAC_2_SQRT_PI, e)
+        }
+        UnaryOp::Erfc => {
+            // −(2/√π)·exp(−a²)
+            let sq = g.mul(a, a);
+            let minus = g.neg(sq);
+            let e = g.unary(UnaryOp::Exp, minus);
+            g.scale(-std::f64::consts::FRAC_2_SQRT_PI, e)
+        }
         UnaryOp::Powi(n) => {
             let p = g.unary(UnaryOp::Powi(n - 1), a);
             g.scale(f64::from(n), p)

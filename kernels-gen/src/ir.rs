@@ -59,6 +59,13 @@ pub enum UnaryOp {
     Tanh,
     /// `a.abs()`
     Abs,
+    /// The error function `erf(a)` (`libm::erf` on the CPU). Expression strings only: Rust has
+    /// no stable `f64::erf`, so `#[model]` functions cannot spell it.
+    Erf,
+    /// The complementary error function `erfc(a) = 1 − erf(a)`, computed directly
+    /// (`libm::erfc` on the CPU), so that it keeps its digits in the tail where `1 − erf`
+    /// cancels. Expression strings only, as [`UnaryOp::Erf`].
+    Erfc,
     /// `a.powi(n)` with a constant integer exponent.
     Powi(i32),
 }
@@ -179,7 +186,8 @@ impl Node {
     }
 }
 
-/// Applies a unary op with Rust's `f64` semantics.
+/// Applies a unary op with Rust's `f64` semantics (`erf` and `erfc` being `libm::erf` and
+/// `libm::erfc`, the ports of musl's, accurate to about one ulp).
 pub fn apply_unary(op: UnaryOp, a: f64) -> f64 {
     match op {
         UnaryOp::Neg => -a,
@@ -199,6 +207,8 @@ pub fn apply_unary(op: UnaryOp, a: f64) -> f64 {
         UnaryOp::Cosh => a.cosh(),
         UnaryOp::Tanh => a.tanh(),
         UnaryOp::Abs => a.abs(),
+        UnaryOp::Erf => libm::erf(a),
+        UnaryOp::Erfc => libm::erfc(a),
         UnaryOp::Powi(n) => a.powi(n),
     }
 }

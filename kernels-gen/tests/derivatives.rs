@@ -20,9 +20,9 @@ enum E {
     If(&'static str, Box<E>, Box<E>, Box<E>, Box<E>),
 }
 
-const UNARY: [&str; 17] = [
+const UNARY: [&str; 19] = [
     "neg", "exp", "ln", "sqrt", "sin", "cos", "tan", "atan", "tanh", "sinh", "cosh", "abs", "cbrt",
-    "log10", "log2", "asin", "acos",
+    "log10", "log2", "asin", "acos", "erf", "erfc",
 ];
 const BINARY: [&str; 9] = ["+", "-", "*", "/", "powf", "atan2", "hypot", "min", "max"];
 const CMP: [&str; 4] = ["<", "<=", ">", ">="];
@@ -126,6 +126,14 @@ fn dual(e: &E, x: f64, p: &[f64; NP]) -> D {
                 "log2" => a.chain(u.log2(), 1.0 / (u * std::f64::consts::LN_2)),
                 "asin" => a.chain(u.asin(), 1.0 / (1.0 - u * u).sqrt()),
                 "acos" => a.chain(u.acos(), -1.0 / (1.0 - u * u).sqrt()),
+                "erf" => a.chain(
+                    libm::erf(u),
+                    std::f64::consts::FRAC_2_SQRT_PI * (-u * u).exp(),
+                ),
+                "erfc" => a.chain(
+                    libm::erfc(u),
+                    -std::f64::consts::FRAC_2_SQRT_PI * (-u * u).exp(),
+                ),
                 _ => unreachable!(),
             }
         }

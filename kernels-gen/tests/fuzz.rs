@@ -174,6 +174,8 @@ const FUNCTIONS: &[&str] = &[
     "sinh",
     "cosh",
     "tanh",
+    "erf",
+    "erfc",
     "abs",
     "pow",
     "powi",
@@ -185,6 +187,7 @@ const FUNCTIONS: &[&str] = &[
     "foo",
     "f64::exp",
     "f64::powi",
+    "f64::erf",
     "std::f64::exp",
     "f64::consts::PI",
 ];

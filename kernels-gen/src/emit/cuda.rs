@@ -45,6 +45,9 @@ impl Dialect for Cuda {
             UnaryOp::Cosh => "cosh",
             UnaryOp::Tanh => "tanh",
             UnaryOp::Abs => "fabs",
+            // CUDA's erf / erfc (double) and erff / erfcf (float): a few ulp at most.
+            UnaryOp::Erf => "erf",
+            UnaryOp::Erfc => "erfc",
         };
         format!("{}({a})", self.f(name))
     }

@@ -3,6 +3,12 @@
 //! The emitted functions compute exactly what the original Rust function computes (same
 //! operations, Rust's own `f64` methods), so the macro's model agrees bit-for-bit with a call of
 //! the original function wherever simplification did not reassociate.
+//!
+//! `erf` and `erfc` are the functions a `#[model]` function cannot contain (Rust has no
+//! stable `f64::erf`; only expression strings spell them): the per-point functions call
+//! `libm::erf` / `libm::erfc`, so their text compiles in a crate that depends on `libm` (as
+//! the CLI's `--target rust` output of an expression with `erf` needs), and the block
+//! functions call `{path}::erf` / `{path}::erfc`, the runtime's wrappers of the same functions.
 
 use super::{Dialect, emit_body, float_literal, indent, leaves, operand};
 use crate::ir::{BinaryOp, UnaryOp};
@@ -21,6 +27,8 @@ impl Dialect for Rust {
         let m = match op {
             UnaryOp::Neg => return format!("-{a}"),
             UnaryOp::Powi(n) => return format!("{a}.powi({n})"),
+            UnaryOp::Erf => return format!("libm::erf({a})"),
+            UnaryOp::Erfc => return format!("libm::erfc({a})"),
             UnaryOp::Exp => "exp",
             UnaryOp::Ln => "ln",
             UnaryOp::Log10 => "log10",
@@ -100,7 +108,9 @@ pub fn value_and_gradient_fn(model: &ModelIr, fn_name: &str) -> String {
 }
 
 /// The Rust spelling inside a block loop: `exp` and `ln` become the runtime's vectorizable
-/// versions (`{path}::exp` / `{path}::ln`), everything else is [`Rust`]'s.
+/// versions (`{path}::exp` / `{path}::ln`), `erf` and `erfc` the runtime's `{path}::erf` and
+/// `{path}::erfc` (`libm`'s),
+/// everything else is [`Rust`]'s.
 struct RustBlock<'a> {
     path: &'a str,
 }
@@ -114,6 +124,8 @@ impl Dialect for RustBlock<'_> {
         match op {
             UnaryOp::Exp => format!("{}::exp({a})", self.path),
             UnaryOp::Ln => format!("{}::ln({a})", self.path),
+            UnaryOp::Erf => format!("{}::erf({a})", self.path),
+            UnaryOp::Erfc => format!("{}::erfc({a})", self.path),
             _ => Rust.unary(op, a),
         }
     }

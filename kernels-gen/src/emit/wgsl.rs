@@ -3,7 +3,9 @@
 //! Every transcendental goes through an `nlsq_*` function of the WGSL prelude: for f32 these
 //! are thin wrappers over the builtins (plus the cases WGSL leaves undefined, such as `pow` of a
 //! negative base); for f64 they are software implementations, because SPIR-V's GLSL.std.450
-//! transcendentals exist only for 16- and 32-bit floats.
+//! transcendentals exist only for 16- and 32-bit floats. `erf` and `erfc`, which WGSL lacks
+//! in both precisions, are `nlsq_erf` and `nlsq_erfc` of `wgsl_math_erf.wgsl`, which only the
+//! modules of models that call one of them include.
 
 use super::{Dialect, float_literal};
 use crate::ir::{BinaryOp, CmpOp, UnaryOp};
@@ -40,6 +42,10 @@ impl Dialect for Wgsl {
             UnaryOp::Sinh => "sinh",
             UnaryOp::Cosh => "cosh",
             UnaryOp::Tanh => "tanh",
+            // Not in the shared prelude: the module adds it when the model uses it (see
+            // `kernels::wgsl`), so the modules of models without `erf` keep their text.
+            UnaryOp::Erf => "erf",
+            UnaryOp::Erfc => "erfc",
         };
         format!("nlsq_{name}({a})")
     }

@@ -5,10 +5,60 @@ use super::Precision;
 use super::abi;
 use crate::emit::wgsl::Wgsl;
 use crate::emit::{emit_body, indent, leaves, operand};
+use crate::ir::{Node, UnaryOp};
 use crate::model::ModelIr;
 
 /// Software f64 transcendentals (SPIR-V has none for 64-bit floats).
 pub(super) const MATH_F64: &str = include_str!("../emit/wgsl_math_f64.wgsl");
+
+/// The error functions `erf` and `erfc` over `real` (WGSL has neither), added by
+/// [`erf_math`] to the modules of models that call one of them.
+const MATH_ERF: &str = include_str!("../emit/wgsl_math_erf.wgsl");
+
+/// What [`MATH_ERF`] needs from each precision: the split of its tail (`x` with its low
+/// significand bits cleared, so that its square is exact), where its second tail
+/// approximation starts (fdlibm's `1/0.35` boundary, as each precision's high word reads it),
+/// and its `exp`: in f64 the prelude's; in f32 the builtin after a Cody–Waite reduction to
+/// |r| <= ln 2 / 2, because WGSL only promises the f32 builtin to 3 + 2|x| ulp (lavapipe's is
+/// ~100 ulp off at x = -78, where erfc(8.8) needs it).
+const ERF_F64: &str = "
+// erf's split: 24 leading bits (fdlibm clears the low word; see wgsl_math_f64.wgsl).
+fn nlsq_h_erf_split(v: f64) -> f64 { return nlsq_h_hi(v); }
+fn nlsq_h_erf_exp(v: f64) -> f64 { return nlsq_exp(v); }
+const NLSQ_ERF_TAIL: f64 = 2.8571414947509766lf; // 0x4006db6d_00000000
+";
+const ERF_F32: &str = "
+// erf's split: the low 13 significand bits cleared (fdlibm's s_erff.c).
+fn nlsq_h_erf_split(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) & 0xffffe000u); }
+// exp(v) for -104 < v < 1: 2^k exp(r), k = round(v / ln 2), r = v - k ln 2 in two parts
+// (fdlibm's expf constants; k * 0.693145751953125 is exact for |k| < 2^12).
+fn nlsq_h_erf_exp(v: f32) -> f32 {
+    let k = round(v * 1.4426950216e+00f);
+    let r = (v - k * 6.9314575195e-01f) - k * 1.4286067653e-06f;
+    return ldexp(exp(r), i32(k));
+}
+const NLSQ_ERF_TAIL: f32 = 2.857142686843872f; // 0x4036db6d
+";
+
+/// The WGSL error functions when `model` calls `erf` or `erfc`, else nothing: modules of
+/// models without them keep their text (and their hash).
+pub(super) fn erf_math(model: &ModelIr, precision: Precision) -> String {
+    let s = model.schedule();
+    let uses = s.order.iter().any(|&id| {
+        matches!(
+            model.graph.node(id),
+            Node::Unary(UnaryOp::Erf | UnaryOp::Erfc, _)
+        )
+    });
+    if !uses {
+        return String::new();
+    }
+    let split = match precision {
+        Precision::F64 => ERF_F64,
+        Precision::F32 => ERF_F32,
+    };
+    format!("{split}\n{MATH_ERF}")
+}
 
 /// f32 math: the builtins, plus the cases WGSL leaves undefined.
 pub(super) const MATH_F32: &str = r#"
@@ -411,7 +461,7 @@ pub fn module_source(model: &ModelIr, precision: Precision) -> String {
          const NLSQ_P: u32 = {p}u;\nconst NLSQ_K: u32 = {k}u;\n\
          const NLSQ_T: u32 = {t}u;\nconst NLSQ_W: u32 = {w}u;\nconst NLSQ_WG: u32 = {wg}u;\n\
          const NLSQ_EPS: real = {eps};\nconst NLSQ_MAX_REAL: real = {max};\n\
-         {math}\n{COMMON}\n{model_fns}\n{pass}",
+         {math}{erf}\n{COMMON}\n{model_fns}\n{pass}",
         version = env!("CARGO_PKG_VERSION"),
         abi = abi::ABI_VERSION,
         k = model.n_inputs(),
@@ -419,6 +469,7 @@ pub fn module_source(model: &ModelIr, precision: Precision) -> String {
         w = abi::reduction_width(p),
         wg = abi::WGSL_WORKGROUP,
         model_fns = model_functions(model, &d),
+        erf = erf_math(model, precision),
     )
 }
 

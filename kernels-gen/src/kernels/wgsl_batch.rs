@@ -4,7 +4,7 @@
 
 use super::Precision;
 use super::abi;
-use super::wgsl::{MATH_F32, MATH_F64, helpers, model_functions};
+use super::wgsl::{MATH_F32, MATH_F64, erf_math, helpers, model_functions};
 use crate::emit::wgsl::Wgsl;
 use crate::model::ModelIr;
 
@@ -369,7 +369,7 @@ pub fn module_source(model: &ModelIr, precision: Precision) -> Option<String> {
          const NLSQ_WG: u32 = {wg}u;\nconst NLSQ_CUT_SHORT: u32 = {cut}u;\n\
          const NLSQ_EPS: real = {eps};\nconst NLSQ_MAX_REAL: real = {max};\n\
          const NLSQ_LAMBDA0: real = {lambda0:?}{suffix};\nconst NLSQ_LAMBDA_FACTOR: real = {factor:?}{suffix};\n\
-         {math}\n{helpers}\n{model_fns}\n{BODY}\n{add_point}",
+         {math}{erf}\n{helpers}\n{model_fns}\n{BODY}\n{add_point}",
         version = env!("CARGO_PKG_VERSION"),
         abi = abi::ABI_VERSION,
         k = model.n_inputs(),
@@ -381,6 +381,7 @@ pub fn module_source(model: &ModelIr, precision: Precision) -> Option<String> {
         helpers = helpers(),
         model_fns = model_functions(model, &d),
         add_point = add_point(p),
+        erf = erf_math(model, precision),
     ))
 }
 

@@ -828,6 +828,27 @@ impl Lower {
             want(0)?;
             return Ok(Value::Real(self.g.unary(op, recv)));
         }
+        if n == "erf" || n == "erfc" {
+            // Rust has no stable `f64::erf`: a `#[model]` function could not be compiled as
+            // the Rust it is, so the error functions are for expression strings only.
+            if !self.string_mode {
+                return err(
+                    name,
+                    format!(
+                        "`{n}` is only available in expression strings (`model_from_expr`, \
+                         `ExprModel`), such as \"a / 2 * (1 + erf((x - mu) / (sqrt(2) * s)))\": \
+                         Rust has no stable `f64::{n}` for a #[model] function"
+                    ),
+                );
+            }
+            want(0)?;
+            let op = if n == "erf" {
+                UnaryOp::Erf
+            } else {
+                UnaryOp::Erfc
+            };
+            return Ok(Value::Real(self.g.unary(op, recv)));
+        }
         if n == "powi" {
             want(1)?;
             let v = self.expr(args[0])?;

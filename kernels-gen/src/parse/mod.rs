@@ -45,7 +45,9 @@ use locate::Locate;
 use lower::{Binding, Lower, Value};
 use syn::spanned::Spanned;
 
-/// What a model body may contain; appended to every rejection.
+/// What a model body may contain; appended to every rejection. Expression strings
+/// ([`model_from_expr`]) also have free-function calls (`exp(u)`, `log(u)`, `pow(a, b)`, ...),
+/// `pi`, and the error functions `erf(u)` and `erfc(u)`, which a `#[model]` body cannot use.
 pub const SUPPORTED: &str = "a #[model] body may use: `let` / `let mut` with `=`, `+=`, `-=`, \
 `*=`, `/=`; `+ - * /`; unary minus; float literals; `std::f64::consts::*`; the f64 methods \
 exp, ln, log10, log2, sqrt, cbrt, powi, powf, sin, cos, tan, asin, acos, atan, atan2, sinh, \
@@ -288,7 +290,10 @@ pub fn model_from_source(src: &str) -> Result<ModelIr, ParseError> {
 ///
 /// In expressions, free functions may be called (`exp(u)`, `ln(u)` or `log(u)` for the
 /// natural log, `pow(a, b)`, `atan2(y, x)`, ...) besides the method forms, integer literals are
-/// reals, and `pi` / `PI` are π. The independent variable is `x`; `x[k]` makes it a
+/// reals, and `pi` / `PI` are π. Expressions may also use the error function `erf(u)` and
+/// its complement `erfc(u)` (`scipy.special.erf` / `erfc`; `erfc` keeps its digits in the tail
+/// where `1 - erf(u)` cancels), which `#[model]` functions cannot (Rust has no stable
+/// `f64::erf`). The independent variable is `x`; `x[k]` makes it a
 /// `K`-vector. With `params` the parameters are named and ordered explicitly; otherwise
 /// they are the other free identifiers in order of first appearance.
 ///

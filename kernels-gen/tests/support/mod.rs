@@ -42,8 +42,14 @@ pub fn extra_models() -> Vec<ModelIr> {
         )
         .unwrap(),
         parse::model_from_expr("a * exp(-b * x) + c", None).unwrap(),
+        // The error function (expression strings only): a smoothed step.
+        parse::model_from_expr("a / 2 * (1 + erf((x - mu) / (sqrt(2) * s))) + c", None).unwrap(),
+        // Its complement, which keeps its digits in the tail.
+        parse::model_from_expr("a * erfc(x / s) + c", None).unwrap(),
     ];
     v[2].name = "expr_decay".into();
+    v[3].name = "expr_erf_step".into();
+    v[4].name = "expr_erfc_tail".into();
     v
 }
 

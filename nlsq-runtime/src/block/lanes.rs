@@ -2,17 +2,18 @@
 //! the block's lanes, compiled for AVX-512, AVX2 and the baseline and chosen by [`Simd`].
 //!
 //! Each operation applies the function the code `#[model]` emits applies (see
-//! [`kernels_gen::emit::rust`]): IEEE arithmetic, the block [`exp`] and [`ln`], Rust's `f64`
-//! methods for the rest, and `powi` by the binary powering LLVM and compiler-rt both use. The
-//! lane loops of arithmetic, comparisons, selects, `exp`, `ln`, `sqrt`, `abs`, `min`, `max` and
-//! `powi` vectorize; the other functions are one library call per lane, as in `#[model]`.
+//! [`kernels_gen::emit::rust`]): IEEE arithmetic, the block [`exp`] and [`ln`], the block
+//! [`erf`] and [`erfc`] (`libm`'s, as the interpreter's), Rust's `f64` methods for the rest,
+//! and `powi` by the binary powering LLVM and compiler-rt both use. The lane loops of
+//! arithmetic, comparisons, selects, `exp`, `ln`, `sqrt`, `abs`, `min`, `max` and `powi`
+//! vectorize; the other functions are one library call per lane, as in `#[model]`.
 
 #![allow(clippy::needless_range_loop)] // lane loops index several arrays at once
 
 use super::fused_loops::fused;
 use super::loops::{Arg, Lane, Lanes, map1, map2};
 use super::tape::{BlockTape, Fill, Instr, Op, Src};
-use super::{BLOCK, Simd, exp, ln};
+use super::{BLOCK, Simd, erf, erfc, exp, ln};
 use kernels_gen::eval::apply_node;
 use kernels_gen::ir::{BinaryOp, CmpOp, Node, UnaryOp, apply_unary};
 use std::cell::RefCell;
@@ -215,6 +216,8 @@ fn unary(op: UnaryOp, a: f64) -> f64 {
     match op {
         UnaryOp::Exp => exp(a),
         UnaryOp::Ln => ln(a),
+        UnaryOp::Erf => erf(a),
+        UnaryOp::Erfc => erfc(a),
         UnaryOp::Powi(n) => {
             let mut v = [a; 1];
             powi(&mut v, n);
@@ -255,6 +258,8 @@ fn unary_lanes(op: UnaryOp, out: &mut Lanes, a: &Lanes) {
         UnaryOp::Sinh => map1(out, a, f64::sinh),
         UnaryOp::Cosh => map1(out, a, f64::cosh),
         UnaryOp::Tanh => map1(out, a, f64::tanh),
+        UnaryOp::Erf => map1(out, a, erf),
+        UnaryOp::Erfc => map1(out, a, erfc),
     }
 }
 

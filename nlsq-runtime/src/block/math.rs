@@ -116,6 +116,37 @@ pub fn ln(x: f64) -> f64 {
     }
 }
 
+/// The error function `erf x`: `libm::erf` (the port of musl's, after fdlibm: below one ulp
+/// of error), the one function the block code, the interpreter and the per-point code of a
+/// model with `erf` all call, so they agree bit for bit. It is not branch-free: one call per
+/// lane, like the `f64` methods other than [`exp`] and [`ln`].
+///
+/// ```
+/// use nlsq_runtime::block::erf;
+/// assert_eq!(erf(0.0), 0.0);
+/// assert!((erf(1.0) - 0.842_700_792_949_714_9).abs() <= f64::EPSILON);
+/// assert_eq!(erf(-7.0), -1.0);
+/// ```
+#[inline(always)]
+pub fn erf(x: f64) -> f64 {
+    libm::erf(x)
+}
+
+/// The complementary error function `erfc x = 1 − erf x`, computed directly (so it keeps its
+/// digits in the tail, where `1 − erf x` cancels): `libm::erfc`, as the interpreter's; see
+/// [`erf`].
+///
+/// ```
+/// use nlsq_runtime::block::erfc;
+/// assert_eq!(erfc(0.0), 1.0);
+/// assert!((erfc(10.0) / 2.088_487_583_762_545e-45 - 1.0).abs() <= 4.0 * f64::EPSILON);
+/// assert_eq!(erfc(-30.0), 2.0);
+/// ```
+#[inline(always)]
+pub fn erfc(x: f64) -> f64 {
+    libm::erfc(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

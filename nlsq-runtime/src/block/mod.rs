@@ -6,7 +6,9 @@
 //! them ([`Simd`]), so a model without library calls runs 4 or 8 points per instruction.
 //! Library calls would stop that, so `exp` and `ln` are replaced by [`exp`] and [`ln`] here:
 //! branch-free ports of fdlibm's algorithms, below one ulp of error like the system library's.
-//! Other functions (`sin`, `powf`, ...) stay the `f64` methods, one call per point.
+//! Other functions (`sin`, `powf`, ...) stay the `f64` methods, one call per point, and the
+//! error functions of expression strings are [`erf`] and [`erfc`] (`libm`'s), one call per
+//! point too.
 //!
 //! Models given at run time ([`crate::ExprModel`]) run on [`BlockTape`]s: the same operations
 //! in the same order with the same functions, one instruction per operation over the whole
@@ -30,7 +32,7 @@ mod simd;
 mod tape;
 
 pub use cache::{ModelTapes, TAPE_CACHE_ENTRIES, TapeCacheStats, tape_cache_stats, tapes_for};
-pub use math::{exp, ln};
+pub use math::{erf, erfc, exp, ln};
 pub use simd::Simd;
 pub use tape::BlockTape;
 
