@@ -229,7 +229,9 @@ pub fn trial(name: &str, lib: &LibraryModel, model: &ExprModel, case: &Case) -> 
             d = (d + PI).rem_euclid(2.0 * PI) - PI;
             d = d.abs();
         }
-        if !(d <= 5.0 * fit.perr[j] + 1e-6 * t.abs()) {
+        // Written so that a NaN perr fails.
+        let within = d <= 5.0 * fit.perr[j] + 1e-6 * t.abs();
+        if !within {
             let why = format!(
                 "{}: got {g}, truth {t}, perr {} (p0 {p0:?}, truth {truth:?}, popt {got:?})",
                 lib.param_names()[j],
