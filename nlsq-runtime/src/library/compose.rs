@@ -1,20 +1,4 @@
 //! Composite models: sums of library models, `"gaussian:g1 + gaussian:g2 + linear"`.
-//!
-//! # Starting values of a sum
-//!
-//! 1. The background parts (`constant`, `linear`, `polynomialN`) together form one
-//!    polynomial of the largest of their degrees. With other parts present it is fitted
-//!    robustly (to the outer 20 % of the points on each side for degree ≤ 1, then refitted
-//!    with sigma clipping: features that cover less than about half the points do not pull
-//!    it) and subtracted; alone, it is fitted exactly.
-//! 2. The other parts are estimated one after another in the order of the spec, each on what
-//!    the parts before it left: a peak takes the largest remaining feature outside the
-//!    regions (centre ± 2 widths) of the peaks found before it. Each estimate is subtracted
-//!    before the next part.
-//! 3. The background is fitted again, exactly, to the data minus the other parts.
-//!
-//! The polynomial goes to the first background part of the largest degree; other background
-//! parts start at zero (a sum of two backgrounds is degenerate anyway).
 
 use super::catalog::lookup;
 use super::error::{LibraryError, SpecProblem};
@@ -133,9 +117,24 @@ impl Composite {
         })
     }
 
-    /// Starting values for the sum (see the [module docs](self) for the rule), in the
-    /// order of [`Self::param_names`]. `x` holds [`Self::n_inputs`] columns of `y.len()`
-    /// values.
+    /// Starting values for the sum, in the order of [`Self::param_names`]. `x` holds
+    /// [`Self::n_inputs`] columns of `y.len()` values.
+    ///
+    /// # Starting values of a sum
+    ///
+    /// 1. The background parts (`constant`, `linear`, `polynomialN`) together form one
+    ///    polynomial of the largest of their degrees. With other parts present it is fitted
+    ///    robustly (to the outer 20 % of the points on each side for degree ≤ 1, then refitted
+    ///    with sigma clipping: features that cover less than about half the points do not pull
+    ///    it) and subtracted; alone, it is fitted exactly.
+    /// 2. The other parts are estimated one after another in the order of the spec, each on what
+    ///    the parts before it left: a peak takes the largest remaining feature outside the
+    ///    regions (centre ± 2 widths) of the peaks found before it. Each estimate is subtracted
+    ///    before the next part.
+    /// 3. The background is fitted again, exactly, to the data minus the other parts.
+    ///
+    /// The polynomial goes to the first background part of the largest degree; other background
+    /// parts start at zero (a sum of two backgrounds is degenerate anyway).
     pub fn estimate_p0(&self, x: &[&[f64]], y: &[f64]) -> Result<Vec<f64>, LibraryError> {
         check_shape(&self.spec, self.n_inputs, x, y)?;
         let s = Samples::new(x, y);

@@ -190,8 +190,8 @@ pub(crate) fn level_position(x: &[f64], f: &[f64], q: f64) -> f64 {
     x.first().copied().unwrap_or(0.0) + below
 }
 
-/// Least squares `min |A c - b|` by SVD of the column-equilibrated matrix; `None` when a
-/// coefficient is not finite.
+/// Least squares `min |A c - b|` by SVD of the column-equilibrated matrix; `None` when an
+/// entry or a coefficient is not finite or the SVD does not converge.
 pub(crate) fn lstsq(a: DMatrix<f64>, b: &[f64]) -> Option<Vec<f64>> {
     let mut a = a;
     let scale: Vec<f64> = a
@@ -204,8 +204,12 @@ pub(crate) fn lstsq(a: DMatrix<f64>, b: &[f64]) -> Option<Vec<f64>> {
     for (j, s) in scale.iter().enumerate() {
         a.column_mut(j).scale_mut(1.0 / s);
     }
+    // Non-finite entries would keep the SVD iterating; the iteration count is bounded too.
+    if a.iter().chain(b).any(|v| !v.is_finite()) || a.nrows() == 0 || a.ncols() == 0 {
+        return None;
+    }
     let b = DVector::from_column_slice(b);
-    let svd = a.svd(true, true);
+    let svd = a.try_svd(true, true, f64::EPSILON, 10_000)?;
     let tol = 1e-12 * svd.singular_values.max();
     let c = svd.solve(&b, tol).ok()?;
     let c: Vec<f64> = c.iter().zip(&scale).map(|(c, s)| c / s).collect();

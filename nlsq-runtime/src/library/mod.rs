@@ -29,7 +29,8 @@
 //! [`ERF_STEP_LISTED`] and [`erf_step`].
 //!
 //! Sums of models are built by [`compose`]: `"gaussian:g1 + gaussian:g2 + linear"` names
-//! the parameters `g1_amp`, `g1_mu`, ..., `slope`, `intercept`.
+//! the parameters `g1_amp`, `g1_mu`, ..., `slope`, `intercept`; [`Composite::estimate_p0`]
+//! gives the rule by which a sum's starting values are estimated.
 //!
 //! Estimators skip non-finite points, accept unsorted x, look at most at
 //! [`MAX_ESTIMATE_POINTS`] points (a deterministic subsample), use only non-iterative
