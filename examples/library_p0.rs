@@ -26,7 +26,8 @@ fn main() {
     for (k, name) in MODELS.iter().enumerate() {
         let s = run(name, trials, n, 0x5EED + k as u64);
         let range = library::get(name)
-            .map(|m| m.valid_range().to_string())
+            // A `|` in a cell (as in `|amp|`) would end it.
+            .map(|m| m.valid_range().replace('|', "\\|"))
             .unwrap_or_default();
         println!(
             "| {name} | {range} | {n} | {} | {:.1} | {} |",
