@@ -14,7 +14,8 @@ use nlsq::library::{self, LibraryModel};
 use nlsq::{CurveFit, ExprModel};
 use std::f64::consts::PI;
 
-/// The models measured, with the row label of the table (names as looked up).
+/// The models measured, with the row label of the table (names as looked up); `erf_step`
+/// too where `nlsq::library::erf_step_listed()`.
 pub const MODELS: [&str; 17] = [
     "gaussian",
     "lorentzian",
@@ -119,6 +120,16 @@ fn draw(name: &str, rng: &mut Rng, n: usize) -> (Vec<Vec<f64>>, Vec<f64>, f64) {
             // Noise 0.5 % of amp1 + amp2.
             let scale = (amp + amp2).abs() * 0.005 / noise_frac;
             (line(rng, 0.0), t, scale)
+        }
+        "erf_step" => {
+            let center = start + span * rng.uniform(0.2, 0.8);
+            let sigma = span * rng.uniform(0.02, 0.25) / (2.0 * 1.281_551_565_544_600_5);
+            let offset = rng.uniform(-1.0, 1.0) * amp.abs();
+            (
+                line(rng, start),
+                vec![amp, center, sigma, offset],
+                amp.abs(),
+            )
         }
         "logistic" => {
             let center = start + span * rng.uniform(0.2, 0.8);
@@ -253,7 +264,7 @@ pub fn canonical(name: &str, p: &[f64]) -> Vec<f64> {
     match name {
         "gaussian" | "lorentzian" | "pseudo_voigt" => p[2] = p[2].abs(),
         "gaussian2d" => (p[3], p[4]) = (p[3].abs(), p[4].abs()),
-        "logistic" if p[2] < 0.0 => p = vec![-p[0], p[1], -p[2], p[3] + p[0]],
+        "logistic" | "erf_step" if p[2] < 0.0 => p = vec![-p[0], p[1], -p[2], p[3] + p[0]],
         "exp_decay2" if p[1] > p[3] => p = vec![p[2], p[3], p[0], p[1], p[4]],
         "damped_sine" => {
             if p[2] < 0.0 {

@@ -182,7 +182,7 @@ pub(crate) fn level_position(x: &[f64], f: &[f64], q: f64) -> f64 {
                 (false, false) => 0.0,
                 // Linear in between: below q on the left part, or on the right part.
                 (true, false) => (q - f0) / (f1 - f0),
-                (false, true) => (f0 - q) / (f0 - f1),
+                (false, true) => (q - f1) / (f0 - f1),
             };
             frac * (xw[1] - xw[0])
         })
