@@ -23,8 +23,7 @@ fn main() {
     println!("|---|---|---:|---:|---:|---:|");
     let mut failures = Vec::new();
     let start = Instant::now();
-    let erf = library::erf_step_listed().then_some("erf_step");
-    for (k, name) in MODELS.iter().copied().chain(erf).enumerate() {
+    for (k, name) in MODELS.iter().copied().enumerate() {
         let s = run(name, trials, n, 0x5EED + k as u64);
         let range = library::get(name)
             // A `|` in a cell (as in `|amp|`) would end it.

@@ -192,7 +192,7 @@ fn composite_expression_and_names() {
 #[test]
 fn erf_step_estimator_is_close_to_the_truth() {
     use statrs::function::erf::erf;
-    let m = library::erf_step();
+    let m = library::get("erf_step").unwrap();
     assert_eq!(m.param_names(), ["amp", "center", "sigma", "offset"]);
     let mut rng = Rng::new(11);
     for _ in 0..100 {
@@ -209,25 +209,14 @@ fn erf_step_estimator_is_close_to_the_truth() {
         assert!((p[2] / sigma - 1.0).abs() < 0.3, "{ctx}");
         assert!((p[3] - offset).abs() < 0.1 * amp.abs(), "{ctx}");
     }
-    // Listed exactly when the model language compiles `erf`; otherwise the one error
-    // reachable through a library formula.
-    if library::erf_step_listed() {
-        assert_eq!(library::get("erf_step").unwrap().expr(), m.expr());
-        assert!(library::names().contains(&"erf_step"));
-    } else {
-        assert!(library::get("erf_step").is_err());
-        assert!(!library::names().contains(&"erf_step"));
-        assert!(matches!(m.model(), Err(LibraryError::Model { .. })));
-    }
+    assert!(library::names().contains(&"erf_step"));
+    assert!(m.model().is_ok());
 }
 
-/// Fits of `erf_step` from its p0, where the model language has `erf` (the estimator alone is
-/// tested above either way).
+/// Fits of `erf_step` from its p0.
 #[test]
 fn p0_erf_step() {
-    if library::erf_step_listed() {
-        success_rate("erf_step", 0xE8F);
-    }
+    success_rate("erf_step", 0xE8F);
 }
 
 /// Hostile inputs for every model: each ends in finite p0 or a typed error, quickly.
@@ -272,8 +261,7 @@ fn hostile_data_give_finite_p0_or_errors() {
             noise.clone(),
         ),
     ];
-    let mut models = library::models();
-    models.push(library::erf_step());
+    let models = library::models();
     for m in &models {
         for (what, xs, ys) in &cases {
             let start = Instant::now();

@@ -14,9 +14,8 @@ use nlsq::library::{self, LibraryModel};
 use nlsq::{CurveFit, ExprModel};
 use std::f64::consts::PI;
 
-/// The models measured, with the row label of the table (names as looked up); `erf_step`
-/// too where `nlsq::library::erf_step_listed()`.
-pub const MODELS: [&str; 17] = [
+/// The models measured, with the row label of the table (names as looked up).
+pub const MODELS: [&str; 18] = [
     "gaussian",
     "lorentzian",
     "pseudo_voigt",
@@ -34,6 +33,7 @@ pub const MODELS: [&str; 17] = [
     "michaelis_menten",
     "hill",
     "gaussian2d",
+    "erf_step",
 ];
 
 /// One random problem: predictor columns, observations, the truth and the noise's sigma.

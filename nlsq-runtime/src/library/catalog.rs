@@ -3,15 +3,6 @@
 use super::error::{LibraryError, SpecProblem};
 use super::model::{Estimator, LibraryModel};
 use super::{exponential, oscillation, peaks, polynomial, saturation, sigmoid, surface};
-use std::sync::OnceLock;
-
-/// Whether `erf_step` is listed and found by name: its formula needs `erf(x)`, which the
-/// model language gains on another branch, so it is listed exactly when the language compiles
-/// it (checked once per process). Its estimator works either way ([`erf_step`]).
-pub fn erf_step_listed() -> bool {
-    static LISTED: OnceLock<bool> = OnceLock::new();
-    *LISTED.get_or_init(|| erf_step().model().is_ok())
-}
 
 /// The largest degree of `polynomialN` / `polyN`.
 pub const MAX_POLYNOMIAL_DEGREE: usize = 12;
@@ -72,7 +63,6 @@ pub fn names() -> Vec<&'static str> {
     FIXED
         .iter()
         .copied()
-        .filter(|n| *n != "erf_step" || erf_step_listed())
         .chain(["polynomialN", "polyN"])
         .collect()
 }
@@ -158,9 +148,8 @@ fn polynomial_model(degree: usize) -> LibraryModel {
     m
 }
 
-/// The `erf_step` model, ready for when the model language has `erf` (see
-/// [`erf_step_listed`]); its estimator works today.
-pub fn erf_step() -> LibraryModel {
+/// The `erf_step` model (the Gaussian CDF, through `erf`).
+fn erf_step() -> LibraryModel {
     entry(
         "erf_step",
         "offset + 0.5 * amp * (1 + erf((x - center) / (SQRT_2 * sigma)))",
@@ -192,7 +181,7 @@ fn fixed(name: &str) -> Option<LibraryModel> {
         "michaelis_menten" => e("michaelis_menten", "vmax * x / (km + x)", &["vmax", "km"], "Michaelis-Menten saturation: vmax at x >> km, half of it at x = km", t::MM_P0, t::MM_RANGE, c(saturation::michaelis_menten)),
         "hill" => e("hill", "vmax * pow(x, n) / (pow(k, n) + pow(x, n))", &["vmax", "k", "n"], "Hill equation: saturation at vmax, half of it at x = k, Hill coefficient n", t::HILL_P0, t::HILL_RANGE, c(saturation::hill)),
         "gaussian2d" => e("gaussian2d", "amp * exp(-(x[0] - x0) * (x[0] - x0) / (2 * sigma_x * sigma_x) - (x[1] - y0) * (x[1] - y0) / (2 * sigma_y * sigma_y)) + offset", &["amp", "x0", "y0", "sigma_x", "sigma_y", "offset"], "axis-aligned 2-D Gaussian on predictors x[0], x[1] with a constant offset", t::GAUSS2D_P0, t::GAUSS2D_RANGE, c(surface::gaussian2d)),
-        "erf_step" if erf_step_listed() => erf_step(),
+        "erf_step" => erf_step(),
         _ => return None,
     })
 }

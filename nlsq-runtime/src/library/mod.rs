@@ -24,9 +24,7 @@
 //! | `michaelis_menten` | vmax, km | `vmax x/(km + x)` |
 //! | `hill` | vmax, k, n | `vmax xⁿ/(kⁿ + xⁿ)` |
 //! | `gaussian2d` | amp, x0, y0, sigma_x, sigma_y, offset | `amp exp(-(x[0]-x0)²/(2 sigma_x²) - (x[1]-y0)²/(2 sigma_y²)) + offset` |
-//!
-//! `erf_step` (amp, center, sigma, offset: `offset + amp/2 (1 + erf((x-center)/(√2 sigma)))`)
-//! is listed when the model language has `erf`: see [`erf_step_listed`] and [`erf_step`].
+//! | `erf_step` | amp, center, sigma, offset | `offset + amp/2 (1 + erf((x-center)/(√2 sigma)))` |
 //!
 //! Sums of models are built by [`compose`]: `"gaussian:g1 + gaussian:g2 + linear"` names
 //! the parameters `g1_amp`, `g1_mu`, ..., `slope`, `intercept`; [`Composite::estimate_p0`]
@@ -63,7 +61,7 @@ mod spec;
 mod surface;
 mod texts;
 
-pub use catalog::{MAX_POLYNOMIAL_DEGREE, erf_step, erf_step_listed, get, models, names};
+pub use catalog::{MAX_POLYNOMIAL_DEGREE, get, models, names};
 pub use compose::{Composite, compose};
 pub use error::{LibraryError, SpecProblem};
 pub use estimate::MAX_ESTIMATE_POINTS;
