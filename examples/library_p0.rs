@@ -13,7 +13,10 @@ use nlsq_testkit::library::{MODELS, run};
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let trials = args.first().copied().unwrap_or(1000);
     let n = args.get(1).copied().unwrap_or(200);
     println!("| model | documented range | points | trials | success % | median iterations |");
@@ -22,7 +25,9 @@ fn main() {
     let start = Instant::now();
     for (k, name) in MODELS.iter().enumerate() {
         let s = run(name, trials, n, 0x5EED + k as u64);
-        let range = library::get(name).map(|m| m.valid_range().to_string()).unwrap_or_default();
+        let range = library::get(name)
+            .map(|m| m.valid_range().to_string())
+            .unwrap_or_default();
         println!(
             "| {name} | {range} | {n} | {} | {:.1} | {} |",
             s.trials,

@@ -91,7 +91,10 @@ fn draw(name: &str, rng: &mut Rng, n: usize) -> (Vec<Vec<f64>>, Vec<f64>, f64) {
             let (w, extra) = match name {
                 "gaussian" => (log_uniform(rng, min_hwhm / 1.1774, span / 6.0), vec![]),
                 "lorentzian" => (log_uniform(rng, min_hwhm, span / 12.0), vec![]),
-                _ => (log_uniform(rng, min_hwhm, span / 12.0), vec![rng.uniform(0.0, 1.0)]),
+                _ => (
+                    log_uniform(rng, min_hwhm, span / 12.0),
+                    vec![rng.uniform(0.0, 1.0)],
+                ),
             };
             let mut t = vec![amp, mu, w];
             t.extend(extra);
@@ -100,7 +103,11 @@ fn draw(name: &str, rng: &mut Rng, n: usize) -> (Vec<Vec<f64>>, Vec<f64>, f64) {
         "exp_decay" | "exp_growth" => {
             let tau = log_uniform(rng, span / 20.0, 2.0 * span);
             let offset = rng.uniform(-1.0, 1.0) * amp.abs();
-            let a = if name == "exp_decay" { amp } else { amp * (-span / tau).exp() };
+            let a = if name == "exp_decay" {
+                amp
+            } else {
+                amp * (-span / tau).exp()
+            };
             (line(rng, 0.0), vec![a, tau, offset], amp.abs())
         }
         "exp_decay2" => {
@@ -117,7 +124,11 @@ fn draw(name: &str, rng: &mut Rng, n: usize) -> (Vec<Vec<f64>>, Vec<f64>, f64) {
             let center = start + span * rng.uniform(0.2, 0.8);
             let width = span * rng.uniform(0.02, 0.25) / (2.0 * 9f64.ln());
             let offset = rng.uniform(-1.0, 1.0) * amp.abs();
-            (line(rng, start), vec![amp, center, width, offset], amp.abs())
+            (
+                line(rng, start),
+                vec![amp, center, width, offset],
+                amp.abs(),
+            )
         }
         "power_law" => {
             let lo = log_uniform(rng, 1e-2, 1e2);
@@ -131,7 +142,13 @@ fn draw(name: &str, rng: &mut Rng, n: usize) -> (Vec<Vec<f64>>, Vec<f64>, f64) {
             let decay = rng.uniform(0.0, 2.0) / span;
             let lo = rng.uniform(0.0, 1.0) * span;
             let a = amp.abs() * (decay * lo).exp();
-            let t = vec![a, decay, periods / span, rng.uniform(-PI, PI), rng.uniform(-1.0, 1.0) * amp.abs()];
+            let t = vec![
+                a,
+                decay,
+                periods / span,
+                rng.uniform(-PI, PI),
+                rng.uniform(-1.0, 1.0) * amp.abs(),
+            ];
             (line(rng, lo), t, amp.abs())
         }
         "michaelis_menten" => {
@@ -151,14 +168,21 @@ fn draw(name: &str, rng: &mut Rng, n: usize) -> (Vec<Vec<f64>>, Vec<f64>, f64) {
             let wx = sx * rng.uniform(1.0 / 12.0, 0.2);
             let wy = sy * rng.uniform(1.0 / 12.0, 0.2);
             let offset = rng.uniform(-1.0, 1.0) * amp.abs();
-            let x = vec![uniform_points(rng, n, ox, ox + sx), uniform_points(rng, n, oy, oy + sy)];
+            let x = vec![
+                uniform_points(rng, n, ox, ox + sx),
+                uniform_points(rng, n, oy, oy + sy),
+            ];
             (x, vec![amp, x0, y0, wx, wy, offset], amp.abs())
         }
         poly => {
             let model = library::get(poly).expect("a polynomial");
             let k = model.param_names().len();
             let t: Vec<f64> = (0..k).map(|_| amp * rng.uniform(-1.0, 1.0)).collect();
-            let t = if poly == "linear" { vec![t[0] / span, t[1]] } else { t };
+            let t = if poly == "linear" {
+                vec![t[0] / span, t[1]]
+            } else {
+                t
+            };
             (line(rng, start), t, amp.abs())
         }
     };
@@ -178,7 +202,11 @@ pub struct Outcome {
 /// Estimates p0 for `case`, fits from it and applies the success rule.
 pub fn trial(name: &str, lib: &LibraryModel, model: &ExprModel, case: &Case) -> Outcome {
     let cols: Vec<&[f64]> = case.x.iter().map(Vec::as_slice).collect();
-    let fail = |why: String, iterations| Outcome { ok: false, iterations, why };
+    let fail = |why: String, iterations| Outcome {
+        ok: false,
+        iterations,
+        why,
+    };
     let p0 = match lib.estimate_p0(&cols, &case.y) {
         Ok(p) => p,
         Err(e) => return fail(format!("estimate: {e}"), 0),
@@ -188,7 +216,10 @@ pub fn trial(name: &str, lib: &LibraryModel, model: &ExprModel, case: &Case) -> 
         Err(e) => return fail(format!("fit: {e} (p0 {p0:?})"), 0),
     };
     if !fit.status.converged() {
-        return fail(format!("status {:?} (p0 {p0:?})", fit.status), fit.iterations);
+        return fail(
+            format!("status {:?} (p0 {p0:?})", fit.status),
+            fit.iterations,
+        );
     }
     let got = canonical(name, &fit.popt);
     let truth = canonical(name, &case.truth);
@@ -207,7 +238,11 @@ pub fn trial(name: &str, lib: &LibraryModel, model: &ExprModel, case: &Case) -> 
             return fail(why, fit.iterations);
         }
     }
-    Outcome { ok: true, iterations: fit.iterations, why: String::new() }
+    Outcome {
+        ok: true,
+        iterations: fit.iterations,
+        why: String::new(),
+    }
 }
 
 /// Parameters in canonical form (the same curve, one representative).

@@ -109,7 +109,9 @@ pub(crate) fn power_law(s: &Samples) -> Result<Vec<f64>, Reason> {
             x[0]
         ));
     }
-    let sign = if y.iter().sum::<f64>() < 0.0 {
+    // The sign of the large values: noise dominates a plain sum when the curve is steep.
+    let ymax = y.iter().fold(0.0f64, |a, b| a.max(b.abs()));
+    let sign = if y.iter().map(|v| v * (v / ymax).abs()).sum::<f64>() < 0.0 {
         -1.0
     } else {
         1.0
