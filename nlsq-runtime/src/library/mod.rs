@@ -28,6 +28,9 @@
 //! `erf_step` (amp, center, sigma, offset) waits for `erf` in the model language: see
 //! [`ERF_STEP_LISTED`] and [`erf_step`].
 //!
+//! Model texts, library names and sums as well as expressions, are resolved by [`resolve`]
+//! (the rule shared by the command line and the Python package).
+//!
 //! Sums of models are built by [`compose`]: `"gaussian:g1 + gaussian:g2 + linear"` names
 //! the parameters `g1_amp`, `g1_mu`, ..., `slope`, `intercept`.
 //!
@@ -56,6 +59,7 @@ mod model;
 mod oscillation;
 mod peaks;
 mod polynomial;
+mod resolve;
 mod saturation;
 mod sigmoid;
 mod spec;
@@ -67,3 +71,4 @@ pub use compose::{Composite, compose};
 pub use error::{LibraryError, SpecProblem};
 pub use estimate::MAX_ESTIMATE_POINTS;
 pub use model::LibraryModel;
+pub use resolve::{ResolveError, Resolved, is_composition, resolve};
