@@ -6,7 +6,10 @@
 //! GIL released, stops a fit on Ctrl-C, and turns the runtime's errors into the exceptions of
 //! `nlsq_rs._errors`.
 
+mod fallback;
 mod options;
+
+use fallback::CallableModel;
 
 use nlsq_runtime::batch::BatchFit;
 use nlsq_runtime::library::{self, ResolveError, Resolved};
@@ -379,8 +382,129 @@ impl PyFitResult {
     }
 }
 
+/// A Python callable as a model (the fallback; see [`fallback`]): `evaluate(p)` gives the `N`
+/// values, `jacobian(p)` the `N x P` derivatives.
+#[pyclass(module = "nlsq_rs._native", name = "Callable", frozen)]
+pub struct PyCallable {
+    evaluate: Py<PyAny>,
+    jacobian: Py<PyAny>,
+    name: String,
+    names: Vec<String>,
+    n: usize,
+}
+
+#[pymethods]
+impl PyCallable {
+    /// A callable model of `n` points with parameters `names`.
+    #[new]
+    fn new(
+        evaluate: Py<PyAny>,
+        jacobian: Py<PyAny>,
+        name: String,
+        names: Vec<String>,
+        n: usize,
+    ) -> Self {
+        PyCallable {
+            evaluate,
+            jacobian,
+            name,
+            names,
+            n,
+        }
+    }
+
+    /// The parameter names, in order.
+    #[getter]
+    fn param_names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+}
+
+/// Every option of one fit, checked.
+struct Options {
+    p0: Vec<f64>,
+    bounds: Option<(Vec<f64>, Vec<f64>)>,
+    cov: Option<nalgebra::DMatrix<f64>>,
+    absolute_sigma: bool,
+    loss: nlsq_runtime::Loss,
+    f_scale: f64,
+    method: Option<nlsq_runtime::Method>,
+    tols: [Option<f64>; 3],
+    max_nfev: Option<usize>,
+    x_scale: Option<Vec<f64>>,
+    x_scale_jac: bool,
+    nan_policy: nlsq_runtime::NanPolicy,
+    backend: nlsq_runtime::Backend,
+    precision: nlsq_runtime::Precision,
+}
+
+/// Runs the fit of `model` with the GIL released; returns the runtime's outcome and the
+/// exception a signal handler raised (Ctrl-C), if one stopped the fit.
+fn run<M: Model>(
+    py: Python<'_>,
+    model: &M,
+    cols: &[&[f64]],
+    y: &[f64],
+    sigma: Option<&[f64]>,
+    o: Options,
+) -> (Result<FitResult, FitError>, Option<PyErr>) {
+    let mut interrupt: Option<PyErr> = None;
+    let result = py.detach(|| {
+        let mut b = CurveFit::new(model)
+            .p0(o.p0)
+            .absolute_sigma(o.absolute_sigma)
+            .loss(o.loss)
+            .f_scale(o.f_scale)
+            .nan_policy(o.nan_policy)
+            .backend(o.backend)
+            .precision(o.precision)
+            .callback(|_| match Python::attach(|py| py.check_signals()) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    interrupt = Some(e);
+                    ControlFlow::Break(())
+                }
+            });
+        if let Some((l, u)) = o.bounds {
+            b = b.bounds(l, u);
+        }
+        if let Some(s) = sigma {
+            b = b.sigma(s);
+        }
+        if let Some(c) = o.cov {
+            b = b.sigma_covariance(c);
+        }
+        if let Some(m) = o.method {
+            b = b.method(m);
+        }
+        let [ftol, xtol, gtol] = o.tols;
+        if let Some(v) = ftol {
+            b = b.ftol(v);
+        }
+        if let Some(v) = xtol {
+            b = b.xtol(v);
+        }
+        if let Some(v) = gtol {
+            b = b.gtol(v);
+        }
+        if let Some(n) = o.max_nfev {
+            b = b.max_nfev(n);
+        }
+        if let Some(s) = o.x_scale {
+            b = b.x_scale(s);
+        }
+        if o.x_scale_jac {
+            b = b.x_scale_jac();
+        }
+        b.fit(cols, y)
+    });
+    (result, interrupt)
+}
+
 /// Runs one fit with the GIL released. Arguments are already normalised by the Python side:
-/// `x` is `(K, N)` C-contiguous float64, options are names or `None`.
+/// `x` is `(K, N)` C-contiguous float64, options are names or `None`. `model` is a [`PyModel`]
+/// or, for the fallback, a [`PyCallable`] (then `x` is the point index `0..N`, and the fit
+/// runs on the CPU).
 #[pyfunction]
 #[pyo3(signature = (model, x, y, p0, lower=None, upper=None, sigma=None, sigma_cov=None,
     absolute_sigma=false, loss="linear", f_scale=1.0, method=None, ftol=None, xtol=None,
@@ -389,7 +513,7 @@ impl PyFitResult {
 #[allow(clippy::too_many_arguments)]
 fn fit(
     py: Python<'_>,
-    model: &PyModel,
+    model: &Bound<'_, PyAny>,
     x: PyReadonlyArray2<'_, f64>,
     y: PyReadonlyArray1<'_, f64>,
     p0: Vec<f64>,
@@ -411,16 +535,7 @@ fn fit(
     backend: &str,
     precision: &str,
 ) -> PyResult<PyFitResult> {
-    let m = &model.resolved.model;
     let cols = columns(&x)?;
-    if cols.len() != m.n_inputs() {
-        return Err(bad(format!(
-            "xdata has {} predictor row(s), the model `{}` uses {}",
-            cols.len(),
-            model.spec,
-            m.n_inputs()
-        )));
-    }
     let y = slice(&y, "ydata")?;
     let sigma = sigma.as_ref().map(|s| slice(s, "sigma")).transpose()?;
     let cov = match &sigma_cov {
@@ -433,69 +548,88 @@ fn fit(
         }
         None => None,
     };
-    let loss = options::loss(loss).map_err(bad)?;
-    let method = options::method(method).map_err(bad)?;
-    let nan_policy = options::nan_policy(nan_policy).map_err(bad)?;
-    let backend = options::backend(backend).map_err(bad)?;
-    let precision = options::precision(precision).map_err(bad)?;
-    let mut interrupt: Option<PyErr> = None;
-    let result = py.detach(|| {
-        let mut b = CurveFit::new(m)
-            .p0(p0)
-            .absolute_sigma(absolute_sigma)
-            .loss(loss)
-            .f_scale(f_scale)
-            .nan_policy(nan_policy)
-            .backend(backend)
-            .precision(precision)
-            .callback(|_| match Python::attach(|py| py.check_signals()) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(e) => {
-                    interrupt = Some(e);
-                    ControlFlow::Break(())
-                }
-            });
-        if let (Some(l), Some(u)) = (lower, upper) {
-            b = b.bounds(l, u);
+    let mut o = Options {
+        p0,
+        bounds: lower.zip(upper),
+        cov,
+        absolute_sigma,
+        loss: options::loss(loss).map_err(bad)?,
+        f_scale,
+        method: options::method(method).map_err(bad)?,
+        tols: [ftol, xtol, gtol],
+        max_nfev,
+        x_scale,
+        x_scale_jac,
+        nan_policy: options::nan_policy(nan_policy).map_err(bad)?,
+        backend: options::backend(backend).map_err(bad)?,
+        precision: options::precision(precision).map_err(bad)?,
+    };
+    let (result, interrupt, python_error) = if let Ok(m) = model.cast::<PyModel>() {
+        let m = m.get();
+        let em = &m.resolved.model;
+        if cols.len() != em.n_inputs() {
+            return Err(bad(format!(
+                "xdata has {} predictor row(s), the model `{}` uses {}",
+                cols.len(),
+                m.name,
+                em.n_inputs()
+            )));
         }
-        if let Some(s) = sigma {
-            b = b.sigma(s);
+        let (r, i) = run(py, em, &cols, y, sigma, o);
+        (
+            r.map(|mut r| {
+                r.model.clone_from(&m.name);
+                r
+            }),
+            i,
+            None,
+        )
+    } else if let Ok(c) = model.cast::<PyCallable>() {
+        let c = c.get();
+        if !matches!(
+            o.backend,
+            nlsq_runtime::Backend::Auto | nlsq_runtime::Backend::Cpu
+        ) {
+            return Err(bad(format!(
+                "`{}` is not translated into the model language: the fallback that calls it \
+                 runs on the CPU only, not on backend {backend:?}",
+                c.name
+            )));
         }
-        if let Some(c) = cov {
-            b = b.sigma_covariance(c);
-        }
-        if let Some(mth) = method {
-            b = b.method(mth);
-        }
-        if let Some(v) = ftol {
-            b = b.ftol(v);
-        }
-        if let Some(v) = xtol {
-            b = b.xtol(v);
-        }
-        if let Some(v) = gtol {
-            b = b.gtol(v);
-        }
-        if let Some(n) = max_nfev {
-            b = b.max_nfev(n);
-        }
-        if let Some(s) = x_scale {
-            b = b.x_scale(s);
-        }
-        if x_scale_jac {
-            b = b.x_scale_jac();
-        }
-        b.fit(cols.as_slice(), y)
-    });
-    // Ctrl-C (KeyboardInterrupt), or whatever a signal handler raised, as it is.
-    if let Some(e) = interrupt {
+        o.backend = nlsq_runtime::Backend::Cpu;
+        let id = model.as_ptr() as usize as u64;
+        let cm = Python::attach(|py| {
+            CallableModel::new(
+                c.name.clone(),
+                c.names.clone(),
+                c.n,
+                c.evaluate.clone_ref(py),
+                c.jacobian.clone_ref(py),
+                id,
+            )
+        });
+        let (r, i) = run(py, &cm, &cols, y, sigma, o);
+        let r = r.map(|mut r| {
+            r.backend = format!(
+                "cpu (Python callable `{}`, not translated: vectorized calls, finite-difference \
+                 or user Jacobian)",
+                c.name
+            );
+            r
+        });
+        (r, i, cm.take_error())
+    } else {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "model must be an nlsq_rs._native.Model or Callable",
+        ));
+    };
+    // Ctrl-C (KeyboardInterrupt), or whatever a signal handler raised, as it is; then an
+    // exception of the user's Python model function.
+    if let Some(e) = interrupt.or(python_error) {
         return Err(e);
     }
     match result {
-        Ok(mut inner) => {
-            inner.model.clone_from(&model.name);
-            Ok(PyFitResult { inner })
-        }
+        Ok(inner) => Ok(PyFitResult { inner }),
         Err(e) => Err(fit_error(py, &e)),
     }
 }
@@ -629,6 +763,7 @@ fn library_names() -> Vec<&'static str> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyModel>()?;
     m.add_class::<PyFitResult>()?;
+    m.add_class::<PyCallable>()?;
     m.add_function(wrap_pyfunction!(fit, m)?)?;
     m.add_function(wrap_pyfunction!(batch_fit, m)?)?;
     m.add_function(wrap_pyfunction!(library_names, m)?)?;

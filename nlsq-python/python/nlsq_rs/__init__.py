@@ -18,7 +18,7 @@ import weakref
 
 import numpy as np
 
-from . import _native
+from . import _fallback, _native
 from ._errors import (
     BackendError,
     ConvergenceError,
@@ -92,9 +92,8 @@ def compile_model(f):
         return cached
     if getattr(f, "__code__", None) is None:
         raise TranslationError(
-            "%r is a callable without Python source (a ufunc, a partial, an object): nlsq_rs "
-            "translates functions written with numpy/math operations; the fallback that calls "
-            "arbitrary callables is not implemented yet, so pass the model as a string" % (f,))
+            "%r is a callable without Python source (a ufunc, a partial, an object): only "
+            "functions written with numpy/math operations translate" % (f,))
     t = translate(f)
     model = _native.Model(t.expression, t.params, t.name)
     try:
@@ -155,9 +154,28 @@ def _feasible(lb, ub, n):
     return p
 
 
+def _model(f, fallback):
+    """The compiled model of ``f``, or ``(None, reason)`` when ``f`` goes to the fallback."""
+    if fallback not in (None, True, False):
+        raise ValueError("fallback must be None (when translation fails), True or False")
+    if isinstance(f, (str, _native.Model)) or not callable(f):
+        if fallback is True:
+            raise ValueError("fallback=True needs a Python callable")
+        return compile_model(f), None
+    if fallback is True:
+        return None, "fallback=True"
+    try:
+        return compile_model(f), None
+    except TranslationError as e:
+        if fallback is False:
+            raise
+        return None, str(e)
+
+
 def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
              nan_policy, kwargs):
     """scipy's argument conventions to the native fit's arguments."""
+    fallback = kwargs.pop("fallback", None)
     unknown = set(kwargs) - _FIT_KWARGS - _IGNORED_KWARGS
     if unknown:
         raise TypeError("unexpected keyword argument(s): %s" % ", ".join(sorted(unknown)))
@@ -170,22 +188,41 @@ def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, m
                          "use 'omit' to drop them or 'raise' to refuse them")
     if method not in (None, "lm", "trf", "dogbox"):
         raise ValueError("method must be None, 'lm', 'trf' or 'dogbox', not %r" % (method,))
-    model = compile_model(f)
+    model, why = _model(f, fallback)
     y = np.asarray(ydata, dtype=np.float64)
     if y.ndim != 1:
         raise ValueError("ydata must be a 1-D array of M values, not %d-D" % y.ndim)
     y = np.ascontiguousarray(y)
-    x = _as_x(xdata, y.shape[0])
+    n = y.shape[0]
+    if model is None:
+        names = _fallback.param_names(f, p0)
+        try:
+            xcheck = np.asarray(xdata, dtype=np.float64)
+        except (TypeError, ValueError):
+            xcheck = None  # scipy lets xdata be any object the function understands
+        if xcheck is not None and xcheck.ndim >= 1 and xcheck.shape[-1] != n:
+            raise ValueError("xdata has %d points, ydata %d" % (xcheck.shape[-1], n))
+        funcs = _fallback.Functions(f, xdata, n, len(names), jac)
+        model = _Fallback(_native.Callable(funcs.evaluate, funcs.jacobian, funcs.name, names, n),
+                          funcs, why)
+        x = np.arange(n, dtype=np.float64).reshape(1, -1)
+    else:
+        x = xcheck = _as_x(xdata, n)
     if check_finite is None:
         check_finite = nan_policy is None
-    if check_finite and not (np.isfinite(x).all() and np.isfinite(y).all()):
+    finite_x = xcheck is None or xcheck.ndim == 0 or np.isfinite(xcheck).all()
+    if check_finite and not (finite_x and np.isfinite(y).all()):
         raise ValueError("array must not contain infs or NaNs (check_finite=True); use "
                          "nan_policy='omit' to drop such points")
+    if isinstance(model, _Fallback) and not finite_x and nan_policy == "omit":
+        # The engine sees point indices: points whose x is not finite are dropped through y.
+        y = y.copy()
+        y[~np.isfinite(xcheck).reshape(-1, n).all(axis=0)] = np.nan
     npar = len(model.param_names)
     lb, ub = _bounds(bounds, npar)
     p0_source = "given"
     if p0 is None:
-        if model.is_library:
+        if getattr(model, "is_library", False):
             p0 = np.asarray(model.estimate_p0(x, y))
             p0_source = "library estimate"
             if lb is not None:
@@ -243,8 +280,29 @@ def _run(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, metho
     model, x, y, p0, p0_source, native = _prepare(
         f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
         nan_policy, kwargs)
-    r = _native.fit(model, x, y, p0.tolist(), **native)
+    r = _native.fit(model.native if isinstance(model, _Fallback) else model, x, y, p0.tolist(),
+                    **native)
     return FitResult(r, model, p0, p0_source), (model, x, y, native)
+
+
+class _Fallback:
+    """A Python callable fitted through the fallback (see :mod:`nlsq_rs._fallback`)."""
+
+    is_library = False
+    expression = None
+
+    def __init__(self, native, funcs, reason):
+        self.native = native
+        self.funcs = funcs
+        self.reason = reason
+        self.param_names = native.param_names
+        self.name = funcs.name
+        self.spec = self.name
+
+    def predict(self, x, p):
+        if x is None:
+            return self.funcs.evaluate(list(p))
+        return np.asarray(self.funcs.f(x, *p), dtype=np.float64)
 
 
 def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_finite=None,
@@ -264,9 +322,13 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     (``'lm'`` unbounded, ``'trf'`` bounded or with a robust loss, ``'dogbox'``), and through
     ``kwargs``: ``loss``, ``f_scale``, ``ftol``, ``xtol``, ``gtol``, ``max_nfev`` (or
     ``maxfev``), ``x_scale``. ``nan_policy``: ``'raise'`` or ``'omit'``; ``'propagate'`` is a
-    ``ValueError``. ``jac`` is accepted and not used: derivatives are exact. Extra keywords:
-    ``backend`` (``'auto'``, ``'cpu'``, ``'cuda'``, ``'wgpu'``) and ``precision`` (``'f64'``,
-    ``'f32'`` on GPUs). The default tolerances are 1e-12 (scipy: 1e-8), see the README.
+    ``ValueError``. ``jac`` is not needed by compiled models (their derivatives are exact); a
+    Python callable that does not translate falls back to vectorized calls on the CPU with
+    ``jac`` (a callable, ``'2-point'`` (default) or ``'3-point'``) for its derivatives (see
+    ``FitResult.fallback``; ``fallback=False`` raises :class:`TranslationError` instead,
+    ``fallback=True`` skips translation). Extra keywords: ``backend`` (``'auto'``, ``'cpu'``,
+    ``'cuda'``, ``'wgpu'``) and ``precision`` (``'f64'``, ``'f32'`` on GPUs). The default
+    tolerances are 1e-12 (scipy: 1e-8), see the README.
 
     Returns ``(popt, pcov)``, or with ``full_output=True`` ``(popt, pcov, infodict, mesg, ier)``
     with ``infodict`` holding ``nfev``, ``njev``, ``fvec`` (the weighted residuals at popt),
@@ -296,7 +358,10 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
 
 
 def _weighted_residuals(model, x, y, popt, native, omit):
-    r = model.predict(x, list(popt)) - y
+    if isinstance(model, _Fallback):
+        r = model.predict(None, popt) - y
+    else:
+        r = model.predict(x, list(popt)) - y
     keep = None
     if omit:
         keep = np.isfinite(r) & np.isfinite(x).all(axis=0)
@@ -311,12 +376,12 @@ def _weighted_residuals(model, x, y, popt, native, omit):
 
 
 def fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_finite=None,
-        bounds=(-np.inf, np.inf), method=None, *, nan_policy=None, **kwargs):
+        bounds=(-np.inf, np.inf), method=None, jac=None, *, nan_policy=None, **kwargs):
     """Fits like :func:`curve_fit` and returns a :class:`FitResult` (popt, pcov, perr, ci95,
     chi2, r_squared, aic, bic, status, message, backend, data_plan, ...). A fit that stops
     without converging is returned with ``success == False`` rather than raised."""
     result, _ = _run(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method,
-                     None, nan_policy, kwargs)
+                     jac, nan_policy, kwargs)
     return result
 
 
@@ -366,6 +431,10 @@ class FitResult:
             setattr(self, name, native.count(name))
         self.model = model.name
         self.expression = model.expression
+        #: Whether the model was a Python callable fitted through the fallback (vectorized
+        #: calls, finite differences or the user's jac, CPU), and why it was not translated.
+        self.fallback = isinstance(model, _Fallback)
+        self.fallback_reason = model.reason if self.fallback else None
 
     @property
     def params(self):
@@ -374,6 +443,8 @@ class FitResult:
 
     def predict(self, x):
         """The fitted model at ``x`` (``(M,)`` or ``(k, M)``)."""
+        if self.fallback:
+            return self._model.predict(x, self.popt)
         xa = np.asarray(x, dtype=np.float64)
         shape = xa.shape if xa.ndim <= 1 else xa.shape[1:]
         xa = np.ascontiguousarray(xa.reshape(1, -1) if xa.ndim <= 1 else xa.reshape(xa.shape[0], -1))
@@ -386,6 +457,8 @@ class FitResult:
         d["expression"] = self.expression
         d["p0"] = [float(v) for v in self.p0]
         d["p0_source"] = self.p0_source
+        d["fallback"] = self.fallback
+        d["fallback_reason"] = self.fallback_reason
         return d
 
     def to_json(self, **kwargs):
@@ -496,7 +569,7 @@ def batch_fit(f, y, x=None, p0=None, *, lengths=None, bounds=None, sigma=None, w
 
     Returns a :class:`BatchResult`; per-fit failures are states, not exceptions.
     """
-    model = compile_model(f)
+    model = compile_model(f)  # a TranslationError for untranslatable functions: no fallback here
     names = model.param_names
     npar = len(names)
     k = model.n_inputs
