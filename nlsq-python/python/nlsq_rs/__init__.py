@@ -491,7 +491,7 @@ class FitResult:
                     self.nfev, num(self.chi2), num(self.r_squared), num(self.aic),
                     num(self.bic)))
         table = ("<table><thead><tr><th>parameter</th><th>value</th><th>std error</th>"
-                 "<th>95% confidence interval</th></tr></thead><tbody>%s</tbody></table>"
+                 "<th>95%% confidence interval</th></tr></thead><tbody>%s</tbody></table>"
                  % "".join(rows))
         return head + table
 
