@@ -26,6 +26,9 @@ struct Cache {
     jac: Option<Arc<Vec<f64>>>,
 }
 
+/// Values and (when asked for) the Jacobian at some parameters.
+type Arrays = (Arc<Vec<f64>>, Option<Arc<Vec<f64>>>);
+
 /// A model computed by Python callables (see the [module docs](self)).
 pub struct CallableModel {
     name: String,
@@ -81,7 +84,7 @@ impl CallableModel {
     }
 
     /// Values (and with `grad` the Jacobian) at `p`, from the cache or from Python.
-    fn arrays(&self, p: &[f64], grad: bool) -> Option<(Arc<Vec<f64>>, Option<Arc<Vec<f64>>>)> {
+    fn arrays(&self, p: &[f64], grad: bool) -> Option<Arrays> {
         if self.failed() {
             return None;
         }

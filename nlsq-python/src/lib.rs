@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! `nlsq_rs._native`: the Rust half of the `nlsq_rs` Python package.
 //!
 //! The Python half (`python/nlsq_rs`) handles scipy's argument conventions, translates Python
@@ -6,8 +7,8 @@
 //! GIL released, stops a fit on Ctrl-C, and turns the runtime's errors into the exceptions of
 //! `nlsq_rs._errors`.
 
-mod fallback;
-mod options;
+pub mod fallback;
+pub mod options;
 
 use fallback::CallableModel;
 
@@ -511,7 +512,7 @@ fn run<M: Model>(
     gtol=None, max_nfev=None, x_scale=None, x_scale_jac=false, nan_policy="raise",
     backend="auto", precision="f64"))]
 #[allow(clippy::too_many_arguments)]
-fn fit(
+pub fn fit(
     py: Python<'_>,
     model: &Bound<'_, PyAny>,
     x: PyReadonlyArray2<'_, f64>,
@@ -643,7 +644,7 @@ fn fit(
     tolerance=None, step_tolerance=None, max_iterations=None, covariance=true,
     backend="auto", precision="f64"))]
 #[allow(clippy::too_many_arguments)]
-fn batch_fit<'py>(
+pub fn batch_fit<'py>(
     py: Python<'py>,
     model: &PyModel,
     y: PyReadonlyArray1<'py, f64>,
@@ -754,7 +755,7 @@ fn batch_fit<'py>(
 
 /// The names of the model library.
 #[pyfunction]
-fn library_names() -> Vec<&'static str> {
+pub fn library_names() -> Vec<&'static str> {
     library::names()
 }
 
