@@ -32,6 +32,7 @@ import linecache
 import math
 import numbers
 import textwrap
+import threading
 
 from ._errors import TranslationError
 
@@ -108,16 +109,18 @@ class Translation:
         return "Translation(%r, params=%r)" % (self.expression, self.params)
 
 
-_WHERE = {"file": None, "offset": 0}
+# Where the function being translated lives (per thread): its file and the line offset of the
+# parsed source, for error messages.
+_WHERE = threading.local()
 
 
 def _fail(node, what, hint=""):
     line = getattr(node, "lineno", None)
     where = ""
     if line:
-        line += _WHERE["offset"]
-        where = " (%s, line %d)" % (_WHERE["file"], line) if _WHERE["file"] else \
-            " (line %d)" % line
+        line += getattr(_WHERE, "offset", 0)
+        file = getattr(_WHERE, "file", None)
+        where = " (%s, line %d)" % (file, line) if file else " (line %d)" % line
     raise TranslationError(
         "cannot translate %s%s into the nlsq model language%s" % (what, where, hint and "; " + hint)
     )
@@ -149,7 +152,7 @@ def _find_node(func):
         try:
             src_lines, start = inspect.getsourcelines(func)
             tree = ast.parse(textwrap.dedent("".join(src_lines)))
-            _WHERE["offset"] = max(start, 1) - 1
+            _WHERE.offset = max(start, 1) - 1
         except (OSError, TypeError, SyntaxError) as e:
             raise TranslationError(
                 "cannot read the source of %r (%s): pass the model as a string instead" % (func, e)
@@ -181,7 +184,7 @@ def _find_node(func):
                 % e
             ) from None
     for tree, offset in trees:
-        _WHERE["offset"] = offset
+        _WHERE.offset = offset
         candidates = [n for n in _lambda_nodes(tree) if n.lineno + offset == code.co_firstlineno]
         if len(candidates) > 1:
             candidates = [n for n in candidates if _same_code(n, func)] or candidates
@@ -489,7 +492,7 @@ def translate(func):
             raise TranslationError(
                 "parameter name `%s` is reserved in the model language (a keyword, `x`, `pi` or "
                 "a `v_` name): rename it" % p)
-    _WHERE["file"], _WHERE["offset"] = code.co_filename, 0
+    _WHERE.file, _WHERE.offset = code.co_filename, 0
     node = _find_node(func)
     w = _Writer(func, xname, params)
     if isinstance(node, ast.Lambda):
