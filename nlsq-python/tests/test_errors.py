@@ -47,7 +47,12 @@ CASES = [
     ("sigma shape", dict(sigma=np.ones(5)), ValueError, "sigma has shape"),
     ("sigma zero", dict(sigma=np.zeros(30)), InvalidInputError, "sigma"),
     ("sigma covariance not PD", dict(sigma=-np.eye(30)), InvalidInputError, "sigma"),
-    ("check_finite", dict(ydata=np.where(X > 2, np.nan, Y)), ValueError, "infs or NaNs"),
+    ("check_finite", dict(ydata=np.where(X > 2, np.nan, Y)), InvalidInputError,
+     "y[15] is NaN"),
+    ("check_finite x", dict(xdata=np.where(X > 2, np.inf, X)), InvalidInputError,
+     "x[15] is inf"),
+    ("check_finite fallback", dict(f=lambda x, a, b, c: exp_decay(x, a, b, c) + 0 * sum(
+        [0 for _ in range(1)]), ydata=np.where(X > 2, np.nan, Y)), ValueError, "infs or NaNs"),
     ("nan_policy raise", dict(ydata=np.where(X > 2, np.nan, Y), nan_policy="raise"),
      InvalidInputError, "must be finite"),
     ("nan without check", dict(ydata=np.where(X > 2, np.nan, Y), check_finite=False),

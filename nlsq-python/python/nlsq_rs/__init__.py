@@ -116,9 +116,19 @@ def _as_x(xdata, n):
     return np.ascontiguousarray(x)
 
 
+_SCALARS = (int, float, np.integer, np.floating)
+
+
 def _bounds(bounds, n):
     if bounds is None:
         return None, None
+    if type(bounds) is tuple and len(bounds) == 2 and isinstance(bounds[0], _SCALARS) and \
+            isinstance(bounds[1], _SCALARS):
+        # The common case (scipy's default (-inf, inf), or one pair for every parameter).
+        lo, hi = float(bounds[0]), float(bounds[1])
+        if lo == -math.inf and hi == math.inf:
+            return None, None
+        return np.full(n, lo), np.full(n, hi)
     if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
         lb, ub = bounds.lb, bounds.ub
     else:
@@ -210,10 +220,15 @@ def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, m
         x = xcheck = _as_x(xdata, n)
     if check_finite is None:
         check_finite = nan_policy is None
-    finite_x = xcheck is None or xcheck.ndim == 0 or np.isfinite(xcheck).all()
-    if check_finite and not (finite_x and np.isfinite(y).all()):
-        raise ValueError("array must not contain infs or NaNs (check_finite=True); use "
-                         "nan_policy='omit' to drop such points")
+    # Compiled models: the engine checks x and y in its one pass over the inputs (a NaN or an
+    # infinity is an InvalidInputError, a ValueError, naming the first one) unless
+    # nan_policy='omit'. The fallback's engine sees point indices, so x is checked here.
+    finite_x = True
+    if isinstance(model, _Fallback) and xcheck is not None and xcheck.ndim > 0:
+        finite_x = bool(np.isfinite(xcheck).all())
+        if check_finite and not (finite_x and np.isfinite(y).all()):
+            raise ValueError("array must not contain infs or NaNs (check_finite=True); use "
+                             "nan_policy='omit' to drop such points")
     if isinstance(model, _Fallback) and not finite_x and nan_policy == "omit":
         # The engine sees point indices: points whose x is not finite are dropped through y.
         y = y.copy()
@@ -334,6 +349,10 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     with ``infodict`` holding ``nfev``, ``njev``, ``fvec`` (the weighted residuals at popt),
     ``iterations`` and ``result`` (the :class:`FitResult`).
 
+    ``check_finite``: NaN or infinite data are always refused (an :class:`InvalidInputError`
+    naming the first) unless ``nan_policy='omit'``; scipy's ``check_finite=False`` with NaN data
+    would propagate them into the result instead.
+
     Raises ``ValueError``/``TypeError`` for bad input (:class:`InvalidInputError`,
     :class:`ModelError`, :class:`TranslationError`), :class:`ConvergenceError` (a
     ``RuntimeError``) when the solver stops without converging, :class:`NumericalError`,
@@ -405,36 +424,44 @@ class FitResult:
     ``to_json()`` give the engine's JSON report plus the Python-side fields.
     """
 
+    # Read from the engine's result on first use (a fit that only needs popt and pcov, such
+    # as curve_fit, does not pay for the rest).
+    _FIELDS = ("popt", "pcov", "perr", "ci95", "active_mask", "status", "message", "success",
+               "backend", "data_plan", "method", "loss", "covariance_indeterminate",
+               "covariance_issue")
+
     def __init__(self, native, model, p0, p0_source):
         self._native = native
         self._model = model
         self.p0 = np.asarray(p0, dtype=np.float64)
         self.p0_source = p0_source
-        self.popt = native.popt
-        self.pcov = native.pcov
-        self.perr = native.perr
-        self.ci95 = native.ci95
-        self.active_mask = native.active_mask
-        self.param_names = list(native.param_names)
-        self.status = native.status
-        self.message = native.message
-        self.success = native.success
-        self.backend = native.backend
-        self.data_plan = native.data_plan
-        self.method = native.method
-        self.loss = native.loss
-        self.covariance_indeterminate = native.covariance_indeterminate
-        self.covariance_issue = native.covariance_issue
-        for name in _STATS:
-            setattr(self, name, native.stat(name))
-        for name in _COUNTS:
-            setattr(self, name, native.count(name))
         self.model = model.name
         self.expression = model.expression
         #: Whether the model was a Python callable fitted through the fallback (vectorized
         #: calls, finite differences or the user's jac, CPU), and why it was not translated.
         self.fallback = isinstance(model, _Fallback)
         self.fallback_reason = model.reason if self.fallback else None
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        native = self._native
+        if name in FitResult._FIELDS:
+            value = getattr(native, name)
+        elif name == "param_names":
+            value = list(native.param_names)
+        elif name in _STATS:
+            value = native.stat(name)
+        elif name in _COUNTS:
+            value = native.count(name)
+        else:
+            raise AttributeError("'FitResult' object has no attribute %r" % name)
+        self.__dict__[name] = value
+        return value
+
+    def __dir__(self):
+        return sorted(set(object.__dir__(self)) | set(FitResult._FIELDS) | set(_STATS) |
+                      set(_COUNTS) | {"param_names"})
 
     @property
     def params(self):
