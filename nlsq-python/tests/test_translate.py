@@ -260,3 +260,14 @@ def test_untranslatable_raise_type_error(f, needle):
     if f not in (no_params, varargs, np.exp, reserved):
         with pytest.raises(TranslationError):
             nlsq_rs.curve_fit(f, X, X, p0=[1.0], fallback=False)
+
+
+def test_lambda_spanning_lines_inside_a_call():
+    x = np.linspace(0, 3, 40)
+    y = 2 * np.exp(-0.7 * x)
+    r = nlsq_rs.fit(
+        lambda x, a, b: a * np.exp(
+            -b * x),
+        x, y, p0=[1.0, 1.0])
+    assert not r.fallback and r.model.startswith("lambda x, a, b:")
+    np.testing.assert_allclose(r.popt, [2, 0.7], rtol=1e-10)

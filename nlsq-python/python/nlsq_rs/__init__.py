@@ -104,6 +104,7 @@ def compile_model(f):
 
 
 def _as_x(xdata, n):
+    """xdata as a C-contiguous (k, n) float64 array."""
     x = np.asarray(xdata, dtype=np.float64)
     if x.ndim == 0:
         raise ValueError("xdata must be an array of M points (or (k, M) for k predictors)")
@@ -120,6 +121,7 @@ _SCALARS = (int, float, np.integer, np.floating)
 
 
 def _bounds(bounds, n):
+    """scipy's bounds as (lower, upper) arrays of n values, or (None, None) when unbounded."""
     if bounds is None:
         return None, None
     if type(bounds) is tuple and len(bounds) == 2 and isinstance(bounds[0], _SCALARS) and \
@@ -292,6 +294,7 @@ def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, m
 
 def _run(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
          nan_policy, kwargs):
+    """Validates the arguments, runs the fit and wraps the result."""
     model, x, y, p0, p0_source, native = _prepare(
         f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
         nan_policy, kwargs)
@@ -315,6 +318,7 @@ class _Fallback:
         self.spec = self.name
 
     def predict(self, x, p):
+        """The callable's values at p, on xdata (x None) or on x."""
         if x is None:
             return self.funcs.evaluate(list(p))
         return np.asarray(self.funcs.f(x, *p), dtype=np.float64)
@@ -377,6 +381,7 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
 
 
 def _weighted_residuals(model, x, y, popt, native, omit):
+    """scipy's fvec: the residuals at popt, whitened by sigma (1-D or 2-D)."""
     if isinstance(model, _Fallback):
         r = model.predict(None, popt) - y
     else:
@@ -443,6 +448,7 @@ class FitResult:
         self.fallback_reason = model.reason if self.fallback else None
 
     def __getattr__(self, name):
+        """Reads an engine field on first use and keeps it."""
         if name.startswith("_"):
             raise AttributeError(name)
         native = self._native
@@ -460,6 +466,7 @@ class FitResult:
         return value
 
     def __dir__(self):
+        """The attributes, the lazily read ones included."""
         return sorted(set(object.__dir__(self)) | set(FitResult._FIELDS) | set(_STATS) |
                       set(_COUNTS) | {"param_names"})
 
@@ -493,13 +500,17 @@ class FitResult:
         return json.dumps(self.to_dict(), **kwargs)
 
     def __repr__(self):
+        """The summary."""
         return str(self._native).rstrip("\n")
 
     def _repr_html_(self):
+        """The summary as an HTML table (Jupyter)."""
         def esc(s):
+            """HTML-escaped text."""
             return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
         def num(v):
+            """A number to 6 significant digits."""
             return "%.6g" % v if math.isfinite(v) else esc(v)
 
         rows = []
@@ -564,12 +575,14 @@ class BatchResult:
         return {name: int(np.count_nonzero(self.states == k)) for k, name in enumerate(STATE_NAMES)}
 
     def __repr__(self):
+        """The summary."""
         counts = ", ".join("%s %d" % kv for kv in self.state_counts().items() if kv[1])
         return "BatchResult(%d fits of %s on %s: %s)" % (
             self.n_fits, ", ".join(self.param_names), self.backend, counts)
 
 
 def _per_fit(v, n_fits, npar, what):
+    """A per-fit parameter array, flat: P values shared, or n_fits * P."""
     a = np.asarray(v, dtype=np.float64)
     if a.shape == (npar,) or a.shape == ():
         return np.ascontiguousarray(np.broadcast_to(a, (npar,)))

@@ -52,6 +52,7 @@ class Functions:
         self._last = (None, None)
 
     def evaluate(self, p):
+        """f(xdata, *p) as N float64 values (the last result is kept)."""
         key = tuple(p)
         if self._last[0] == key:
             return self._last[1]
@@ -66,6 +67,7 @@ class Functions:
         return v
 
     def jacobian(self, p):
+        """The (N, P) derivatives: the user's jac, or finite differences."""
         p = np.asarray(p, dtype=np.float64)
         if callable(self.jac):
             J = np.asarray(self.jac(self.x, *p), dtype=np.float64)

@@ -106,6 +106,7 @@ class Translation:
         self.name = name
 
     def __repr__(self):
+        """The expression and parameters."""
         return "Translation(%r, params=%r)" % (self.expression, self.params)
 
 
@@ -115,6 +116,7 @@ _WHERE = threading.local()
 
 
 def _fail(node, what, hint=""):
+    """Raises the TranslationError for `what` at node's line."""
     line = getattr(node, "lineno", None)
     where = ""
     if line:
@@ -127,6 +129,7 @@ def _fail(node, what, hint=""):
 
 
 def _lambda_nodes(tree):
+    """Every lambda in the tree."""
     return [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
 
 
@@ -217,6 +220,7 @@ class _Writer:
 
     # -- names -----------------------------------------------------------------------------
     def local(self, name):
+        """The model-language name of a local variable (prefixed: no clash with keywords)."""
         return "v_" + name
 
     def module_of(self, node):
@@ -254,6 +258,7 @@ class _Writer:
 
     # -- expressions -----------------------------------------------------------------------
     def expr(self, n):
+        """The model-language text of a value expression."""
         if isinstance(n, ast.Constant):
             v = n.value
             if isinstance(v, bool) or not isinstance(v, (int, float)):
@@ -287,6 +292,7 @@ class _Writer:
         _fail(n, "`%s` (%s)" % (_src(n), type(n).__name__))
 
     def number(self, n, v):
+        """A finite number literal."""
         v = float(v)
         if not math.isfinite(v):
             _fail(n, "the non-finite constant %r" % v)
@@ -294,6 +300,7 @@ class _Writer:
         return "(%s)" % r if v < 0 else r
 
     def name(self, n):
+        """A name: x, a parameter, a local or a numeric global."""
         i = n.id
         if i in self.locals:
             return self.local(i)
@@ -309,6 +316,7 @@ class _Writer:
               "it is not an argument, a local or a numeric global of the function")
 
     def binop(self, n):
+        """+ - * / and ** (integer powers as powi, 0.5 as sqrt)."""
         a = self.expr(n.left)
         op = n.op
         if isinstance(op, ast.Pow):
@@ -332,6 +340,7 @@ class _Writer:
         return "(%s %s %s)" % (a, sym, self.expr(n.right))
 
     def call(self, n):
+        """A numpy/math function call, np.where included."""
         if n.keywords:
             _fail(n, "keyword arguments in `%s`" % _src(n))
         name = self.function_name(n.func)
@@ -362,6 +371,7 @@ class _Writer:
         return "%s(%s)" % (target, ", ".join(self.expr(a) for a in args))
 
     def subscript(self, n):
+        """x[k] with a constant k."""
         base = n.value
         idx = n.slice
         if isinstance(idx, ast.Index):  # Python 3.8 compatibility
@@ -377,6 +387,7 @@ class _Writer:
         return "x[%d]" % k
 
     def cond(self, n):
+        """A condition: comparisons joined by and/or/not (or & | ~)."""
         if isinstance(n, ast.Compare):
             parts = []
             left = n.left
@@ -406,6 +417,7 @@ class _Writer:
 
     # -- statements ------------------------------------------------------------------------
     def body(self, stmts):
+        """A def's body: its let statements and the returned value."""
         lets = []
         for i, s in enumerate(stmts):
             last = i == len(stmts) - 1
@@ -442,6 +454,7 @@ class _Writer:
         _fail(stmts[-1] if stmts else None, "a function without a final return")
 
     def assign(self, target, value, stmt):
+        """The let statements of one assignment."""
         if isinstance(target, ast.Name):
             code = self.expr(value)
             self.locals.add(target.id)
@@ -460,6 +473,7 @@ class _Writer:
 
 
 def _src(node):
+    """The Python source of a node, for messages."""
     try:
         return ast.unparse(node)
     except Exception:  # pragma: no cover - ast.unparse handles every node it made
