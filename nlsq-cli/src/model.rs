@@ -1,8 +1,5 @@
-//! From the `--model` text to a model: a library model, a sum of them, or an expression.
-//!
-//! Text made only of names, each with an optional `:prefix`, joined by `+`
-//! (`gaussian:g1 + gaussian:g2 + linear`) is a library composition; anything else is an
-//! expression in `x` (or `x[0]`, `x[1]`, ... for several predictors).
+//! From the `--model` text to a model: a library model, a sum of them, or an expression, by
+//! the rule of [`library::resolve`] (shared with the Python package).
 
 use crate::error::CliError;
 use nlsq::ExprModel;
@@ -18,44 +15,13 @@ pub struct ModelChoice {
     pub library: Option<Composite>,
 }
 
-/// Compiles the `--model` text.
+/// Compiles the `--model` text, by the runtime's rule ([`library::resolve`]).
 pub fn resolve(spec: &str) -> Result<ModelChoice, CliError> {
-    if is_composition(spec) {
-        let c = library::compose(spec).map_err(|e| CliError::Model(e.to_string()))?;
-        let model = c.model().map_err(|e| CliError::Model(e.to_string()))?;
-        return Ok(ModelChoice {
-            model,
-            names: c.param_names().to_vec(),
-            library: Some(c),
-        });
-    }
-    let model = ExprModel::parse(spec).map_err(|e| CliError::Model(e.to_string()))?;
-    let names = nlsq::Model::param_names(&model)
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let r = library::resolve(spec).map_err(|e| CliError::Model(e.to_string()))?;
     Ok(ModelChoice {
-        model,
-        names,
-        library: None,
-    })
-}
-
-/// Whether `spec` is `name[:prefix] (+ name[:prefix])*` with no part naming `x`.
-fn is_composition(spec: &str) -> bool {
-    let ident = |s: &str| {
-        let mut c = s.chars();
-        c.next()
-            .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
-            && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-    };
-    spec.split('+').all(|part| {
-        let part = part.trim();
-        let (name, prefix) = match part.split_once(':') {
-            Some((n, p)) => (n.trim(), Some(p.trim())),
-            None => (part, None),
-        };
-        ident(name) && name != "x" && prefix.is_none_or(ident)
+        model: r.model,
+        names: r.names,
+        library: r.library,
     })
 }
 
@@ -77,13 +43,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn compositions_and_expressions() {
-        assert!(is_composition("gaussian"));
-        assert!(is_composition("gaussian:g1 + gaussian:g2 + linear"));
-        assert!(is_composition("gausian"));
-        assert!(!is_composition("a*exp(-b*x)+c"));
-        assert!(!is_composition("a + x"));
-        assert!(!is_composition("gaussian:1"));
+    fn resolves_through_the_runtime() {
         let m = resolve("gaussian:g1 + constant").unwrap();
         assert_eq!(m.names, ["g1_amp", "g1_mu", "g1_sigma", "c"]);
         let e = resolve("gausian").err().unwrap().to_string();

@@ -26,6 +26,9 @@
 //! | `gaussian2d` | amp, x0, y0, sigma_x, sigma_y, offset | `amp exp(-(x[0]-x0)²/(2 sigma_x²) - (x[1]-y0)²/(2 sigma_y²)) + offset` |
 //! | `erf_step` | amp, center, sigma, offset | `offset + amp/2 (1 + erf((x-center)/(√2 sigma)))` |
 //!
+//! Model texts, library names and sums as well as expressions, are resolved by [`resolve`]
+//! (the rule shared by the command line and the Python package).
+//!
 //! Sums of models are built by [`compose`]: `"gaussian:g1 + gaussian:g2 + linear"` names
 //! the parameters `g1_amp`, `g1_mu`, ..., `slope`, `intercept`; [`Composite::estimate_p0`]
 //! gives the rule by which a sum's starting values are estimated.
@@ -55,6 +58,7 @@ mod model;
 mod oscillation;
 mod peaks;
 mod polynomial;
+mod resolve;
 mod saturation;
 mod sigmoid;
 mod spec;
@@ -66,3 +70,4 @@ pub use compose::{Composite, compose};
 pub use error::{LibraryError, SpecProblem};
 pub use estimate::MAX_ESTIMATE_POINTS;
 pub use model::LibraryModel;
+pub use resolve::{ResolveError, Resolved, is_composition, resolve};

@@ -1,0 +1,707 @@
+"""nlsq_rs: scipy-compatible curve fitting on the nlsq Rust engine.
+
+``nlsq_rs.curve_fit`` is a drop-in for ``scipy.optimize.curve_fit``; the model is a string in
+the nlsq model language (``"a*exp(-b*x)+c"``), a model-library name or sum
+(``"gaussian:g1 + gaussian:g2 + linear"``), or a Python function written with numpy/math
+operations, which is translated (not called) into the model language and compiled with exact
+derivatives. ``nlsq_rs.fit`` returns a :class:`FitResult` with statistics and a summary;
+``nlsq_rs.batch_fit`` runs many small fits at once.
+
+The import name is ``nlsq_rs`` (distribution ``nlsq-rs``) so that it installs beside the JAX
+library ``nlsq`` from PyPI.
+"""
+
+import json
+import math
+import warnings
+import weakref
+
+import numpy as np
+
+from . import _fallback, _native
+from ._errors import (
+    BackendError,
+    ConvergenceError,
+    FitError,
+    InvalidInputError,
+    ModelError,
+    NumericalError,
+    OptimizeWarning,
+    TranslationError,
+)
+from ._translate import Translation, translate
+
+__all__ = [
+    "curve_fit",
+    "fit",
+    "batch_fit",
+    "compile_model",
+    "translate",
+    "library_names",
+    "FitResult",
+    "BatchResult",
+    "Translation",
+    "FitError",
+    "InvalidInputError",
+    "ModelError",
+    "TranslationError",
+    "ConvergenceError",
+    "NumericalError",
+    "BackendError",
+    "OptimizeWarning",
+]
+__version__ = _native.VERSION
+
+_FUNCTION_MODELS = weakref.WeakKeyDictionary()
+_FIT_KWARGS = {
+    "loss", "f_scale", "ftol", "xtol", "gtol", "max_nfev", "maxfev", "x_scale", "backend",
+    "precision",
+}
+# scipy options that choose how scipy approximates derivatives or prints: nlsq's derivatives
+# are exact and it prints nothing, so they are accepted and have no effect.
+_IGNORED_KWARGS = {"diff_step", "tr_solver", "tr_options", "verbose", "epsfcn", "factor", "diag",
+                   "col_deriv", "lsmr_maxiter"}
+
+
+def library_names():
+    """The names of the model library (``gaussian``, ``exp_decay``, ``linear``, ...)."""
+    return list(_native.library_names())
+
+
+def compile_model(f):
+    """The compiled model for ``f``: a model string, a library name or sum, or a translatable
+    Python function (see :mod:`nlsq_rs._translate`). Compiled models are cached (by text,
+    and by function object for functions: numeric globals a function reads are taken at its
+    first use).
+
+    Raises :class:`ModelError` (a ``ValueError``) for a text the engine rejects and
+    :class:`TranslationError` (a ``TypeError``) for a function it cannot translate.
+    """
+    if isinstance(f, _native.Model):
+        return f
+    if isinstance(f, str):
+        return _native.Model(f)
+    if not callable(f):
+        raise TypeError("f must be a model string, a library name or a Python function, not %r"
+                        % type(f).__name__)
+    try:
+        cached = _FUNCTION_MODELS.get(f)
+    except TypeError:
+        cached = None
+    if cached is not None:
+        return cached
+    if getattr(f, "__code__", None) is None:
+        raise TranslationError(
+            "%r is a callable without Python source (a ufunc, a partial, an object): only "
+            "functions written with numpy/math operations translate" % (f,))
+    t = translate(f)
+    model = _native.Model(t.expression, t.params, t.name)
+    try:
+        _FUNCTION_MODELS[f] = model
+    except TypeError:
+        pass
+    return model
+
+
+def _as_x(xdata, n):
+    """xdata as a C-contiguous (k, n) float64 array."""
+    x = np.asarray(xdata, dtype=np.float64)
+    if x.ndim == 0:
+        raise ValueError("xdata must be an array of M points (or (k, M) for k predictors)")
+    if x.ndim == 1:
+        x = x.reshape(1, -1)
+    elif x.ndim > 2:
+        raise ValueError("xdata must be 1-D (M,) or 2-D (k, M), not %d-D" % x.ndim)
+    if x.shape[1] != n:
+        raise ValueError("xdata has %d points, ydata %d" % (x.shape[1], n))
+    return np.ascontiguousarray(x)
+
+
+_SCALARS = (int, float, np.integer, np.floating)
+
+
+def _bounds(bounds, n):
+    """scipy's bounds as (lower, upper) arrays of n values, or (None, None) when unbounded."""
+    if bounds is None:
+        return None, None
+    if type(bounds) is tuple and len(bounds) == 2 and isinstance(bounds[0], _SCALARS) and \
+            isinstance(bounds[1], _SCALARS):
+        # The common case (scipy's default (-inf, inf), or one pair for every parameter).
+        lo, hi = float(bounds[0]), float(bounds[1])
+        if lo == -math.inf and hi == math.inf:
+            return None, None
+        return np.full(n, lo), np.full(n, hi)
+    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
+        lb, ub = bounds.lb, bounds.ub
+    else:
+        try:
+            lb, ub = bounds
+        except (TypeError, ValueError):
+            raise ValueError("bounds must be a (lower, upper) pair or an object with lb and ub "
+                             "(scipy.optimize.Bounds)") from None
+    try:
+        lb = np.broadcast_to(np.asarray(lb, dtype=np.float64), (n,)).copy()
+        ub = np.broadcast_to(np.asarray(ub, dtype=np.float64), (n,)).copy()
+    except ValueError:
+        raise ValueError("bounds must be scalars or arrays of %d values (one per parameter)" % n) \
+            from None
+    if np.all(np.isneginf(lb)) and np.all(np.isposinf(ub)):
+        return None, None
+    return lb, ub
+
+
+def _feasible(lb, ub, n):
+    """scipy's starting point without p0: 1, or inside the bounds."""
+    p = np.ones(n)
+    if lb is None:
+        return p
+    for j in range(n):
+        lo, hi = lb[j], ub[j]
+        if np.isfinite(lo) and np.isfinite(hi):
+            p[j] = 0.5 * (lo + hi)
+        elif np.isfinite(lo):
+            p[j] = lo + 1
+        elif np.isfinite(hi):
+            p[j] = hi - 1
+    return p
+
+
+def _model(f, fallback):
+    """The compiled model of ``f``, or ``(None, reason)`` when ``f`` goes to the fallback."""
+    if fallback not in (None, True, False):
+        raise ValueError("fallback must be None (when translation fails), True or False")
+    if isinstance(f, (str, _native.Model)) or not callable(f):
+        if fallback is True:
+            raise ValueError("fallback=True needs a Python callable")
+        return compile_model(f), None
+    if fallback is True:
+        return None, "fallback=True"
+    try:
+        return compile_model(f), None
+    except TranslationError as e:
+        if fallback is False:
+            raise
+        return None, str(e)
+
+
+def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
+             nan_policy, kwargs):
+    """scipy's argument conventions to the native fit's arguments."""
+    fallback = kwargs.pop("fallback", None)
+    unknown = set(kwargs) - _FIT_KWARGS - _IGNORED_KWARGS
+    if unknown:
+        raise TypeError("unexpected keyword argument(s): %s" % ", ".join(sorted(unknown)))
+    if jac is not None and not callable(jac) and jac not in ("2-point", "3-point", "cs"):
+        raise ValueError("jac must be None, a callable or '2-point', '3-point', 'cs'")
+    if nan_policy not in (None, "raise", "omit", "propagate"):
+        raise ValueError("nan_policy must be None, 'raise', 'omit' or 'propagate'")
+    if nan_policy == "propagate":
+        raise ValueError("nan_policy='propagate' is not supported: nlsq_rs never fits NaN values; "
+                         "use 'omit' to drop them or 'raise' to refuse them")
+    if method not in (None, "lm", "trf", "dogbox"):
+        raise ValueError("method must be None, 'lm', 'trf' or 'dogbox', not %r" % (method,))
+    model, why = _model(f, fallback)
+    y = np.asarray(ydata, dtype=np.float64)
+    if y.ndim != 1:
+        raise ValueError("ydata must be a 1-D array of M values, not %d-D" % y.ndim)
+    y = np.ascontiguousarray(y)
+    n = y.shape[0]
+    if model is None:
+        names = _fallback.param_names(f, p0)
+        try:
+            xcheck = np.asarray(xdata, dtype=np.float64)
+        except (TypeError, ValueError):
+            xcheck = None  # scipy lets xdata be any object the function understands
+        if xcheck is not None and xcheck.ndim >= 1 and xcheck.shape[-1] != n:
+            raise ValueError("xdata has %d points, ydata %d" % (xcheck.shape[-1], n))
+        funcs = _fallback.Functions(f, xdata, n, len(names), jac)
+        model = _Fallback(_native.Callable(funcs.evaluate, funcs.jacobian, funcs.name, names, n),
+                          funcs, why)
+        x = np.arange(n, dtype=np.float64).reshape(1, -1)
+    else:
+        x = xcheck = _as_x(xdata, n)
+    if check_finite is None:
+        check_finite = nan_policy is None
+    # Compiled models: the engine checks x and y in its one pass over the inputs (a NaN or an
+    # infinity is an InvalidInputError, a ValueError, naming the first one) unless
+    # nan_policy='omit'. The fallback's engine sees point indices, so x is checked here.
+    finite_x = True
+    if isinstance(model, _Fallback) and xcheck is not None and xcheck.ndim > 0:
+        finite_x = bool(np.isfinite(xcheck).all())
+        if check_finite and not (finite_x and np.isfinite(y).all()):
+            raise ValueError("array must not contain infs or NaNs (check_finite=True); use "
+                             "nan_policy='omit' to drop such points")
+    if isinstance(model, _Fallback) and not finite_x and nan_policy == "omit":
+        # The engine sees point indices: points whose x is not finite are dropped through y.
+        y = y.copy()
+        y[~np.isfinite(xcheck).reshape(-1, n).all(axis=0)] = np.nan
+    npar = len(model.param_names)
+    lb, ub = _bounds(bounds, npar)
+    p0_source = "given"
+    if p0 is None:
+        if getattr(model, "is_library", False):
+            p0 = np.asarray(model.estimate_p0(x, y))
+            p0_source = "library estimate"
+            if lb is not None:
+                p0 = np.clip(p0, lb, ub)
+        else:
+            p0 = _feasible(lb, ub, npar)
+            p0_source = "default"
+    p0 = np.atleast_1d(np.asarray(p0, dtype=np.float64))
+    if p0.ndim != 1 or p0.shape[0] != npar:
+        raise ValueError("p0 has %d values, the model has %d parameters (%s)"
+                         % (p0.size, npar, ", ".join(model.param_names)))
+    s1 = s2 = None
+    if sigma is not None:
+        s = np.asarray(sigma, dtype=np.float64)
+        if s.shape == (y.shape[0],):
+            s1 = np.ascontiguousarray(s)
+        elif s.shape == (y.shape[0], y.shape[0]):
+            s2 = np.ascontiguousarray(s)
+        else:
+            raise ValueError("sigma has shape %s: it must be (M,) or (M, M) with M = %d"
+                             % (s.shape, y.shape[0]))
+    max_nfev = kwargs.get("max_nfev", kwargs.get("maxfev"))
+    x_scale = kwargs.get("x_scale")
+    x_scale_jac = isinstance(x_scale, str)
+    if x_scale_jac:
+        if x_scale != "jac":
+            raise ValueError("x_scale must be 'jac' or positive numbers")
+        x_scale = None
+    elif x_scale is not None:
+        x_scale = [float(v) for v in np.broadcast_to(np.asarray(x_scale, float), (npar,))]
+    native = dict(
+        lower=None if lb is None else lb.tolist(),
+        upper=None if ub is None else ub.tolist(),
+        sigma=s1,
+        sigma_cov=s2,
+        absolute_sigma=bool(absolute_sigma),
+        loss=kwargs.get("loss", "linear"),
+        f_scale=float(kwargs.get("f_scale", 1.0)),
+        method=method,
+        ftol=kwargs.get("ftol"),
+        xtol=kwargs.get("xtol"),
+        gtol=kwargs.get("gtol"),
+        max_nfev=None if max_nfev is None else int(max_nfev),
+        x_scale=x_scale,
+        x_scale_jac=x_scale_jac,
+        nan_policy="omit" if nan_policy == "omit" else "raise",
+        backend=kwargs.get("backend", "auto"),
+        precision=kwargs.get("precision", "f64"),
+    )
+    return model, x, y, p0, p0_source, native
+
+
+def _run(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
+         nan_policy, kwargs):
+    """Validates the arguments, runs the fit and wraps the result."""
+    model, x, y, p0, p0_source, native = _prepare(
+        f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
+        nan_policy, kwargs)
+    r = _native.fit(model.native if isinstance(model, _Fallback) else model, x, y, p0.tolist(),
+                    **native)
+    return FitResult(r, model, p0, p0_source), (model, x, y, native)
+
+
+class _Fallback:
+    """A Python callable fitted through the fallback (see :mod:`nlsq_rs._fallback`)."""
+
+    is_library = False
+    expression = None
+
+    def __init__(self, native, funcs, reason):
+        self.native = native
+        self.funcs = funcs
+        self.reason = reason
+        self.param_names = native.param_names
+        self.name = funcs.name
+        self.spec = self.name
+
+    def predict(self, x, p):
+        """The callable's values at p, on xdata (x None) or on x."""
+        if x is None:
+            return self.funcs.evaluate(list(p))
+        return np.asarray(self.funcs.f(x, *p), dtype=np.float64)
+
+
+def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_finite=None,
+              bounds=(-np.inf, np.inf), method=None, jac=None, *, full_output=False,
+              nan_policy=None, **kwargs):
+    """Fits ``f(x, *p)`` to ``ydata``, as ``scipy.optimize.curve_fit``.
+
+    ``f`` is a model string (``"a*exp(-b*x)+c"``), a library name or sum (``"gaussian"``,
+    ``"gaussian:g1 + gaussian:g2 + linear"``; p0 is then estimated from the data when not
+    given), or a Python function of numpy/math operations, translated into the model language
+    (``lambda x, a, b: a * np.exp(-b * x)``). ``xdata`` is ``(M,)`` or ``(k, M)`` (the model then
+    reads ``x[0]``, ``x[1]``, ...).
+
+    scipy's arguments keep their meaning: ``p0`` (default: ones, or inside the bounds),
+    ``sigma`` ``(M,)`` standard deviations or ``(M, M)`` covariance, ``absolute_sigma``,
+    ``check_finite``, ``bounds`` (a pair of scalars/arrays or a ``Bounds``), ``method``
+    (``'lm'`` unbounded, ``'trf'`` bounded or with a robust loss, ``'dogbox'``), and through
+    ``kwargs``: ``loss``, ``f_scale``, ``ftol``, ``xtol``, ``gtol``, ``max_nfev`` (or
+    ``maxfev``), ``x_scale``. ``nan_policy``: ``'raise'`` or ``'omit'``; ``'propagate'`` is a
+    ``ValueError``. ``jac`` is not needed by compiled models (their derivatives are exact); a
+    Python callable that does not translate falls back to vectorized calls on the CPU with
+    ``jac`` (a callable, ``'2-point'`` (default) or ``'3-point'``) for its derivatives (see
+    ``FitResult.fallback``; ``fallback=False`` raises :class:`TranslationError` instead,
+    ``fallback=True`` skips translation). Extra keywords: ``backend`` (``'auto'``, ``'cpu'``,
+    ``'cuda'``, ``'wgpu'``) and ``precision`` (``'f64'``, ``'f32'`` on GPUs). The default
+    tolerances are 1e-12 (scipy: 1e-8), see the README.
+
+    Returns ``(popt, pcov)``, or with ``full_output=True`` ``(popt, pcov, infodict, mesg, ier)``
+    with ``infodict`` holding ``nfev``, ``njev``, ``fvec`` (the weighted residuals at popt),
+    ``iterations`` and ``result`` (the :class:`FitResult`).
+
+    ``check_finite``: NaN or infinite data are always refused (an :class:`InvalidInputError`
+    naming the first) unless ``nan_policy='omit'``; scipy's ``check_finite=False`` with NaN data
+    would propagate them into the result instead.
+
+    Raises ``ValueError``/``TypeError`` for bad input (:class:`InvalidInputError`,
+    :class:`ModelError`, :class:`TranslationError`), :class:`ConvergenceError` (a
+    ``RuntimeError``) when the solver stops without converging, :class:`NumericalError`,
+    :class:`BackendError`; ``KeyboardInterrupt`` on Ctrl-C. Warns :class:`OptimizeWarning`
+    when the covariance cannot be estimated.
+    """
+    result, (model, x, y, native) = _run(f, xdata, ydata, p0, sigma, absolute_sigma,
+                                         check_finite, bounds, method, jac, nan_policy, kwargs)
+    if not result.success:
+        raise ConvergenceError("Optimal parameters not found: " + result.message, result)
+    if result.covariance_indeterminate:
+        warnings.warn("Covariance of the parameters could not be estimated: %s"
+                      % (result.covariance_issue or "unknown reason"), OptimizeWarning,
+                      stacklevel=2)
+    popt, pcov = result.popt, result.pcov
+    if not full_output:
+        return popt, pcov
+    fvec = _weighted_residuals(model, x, y, popt, native, nan_policy == "omit")
+    info = {"nfev": result.nfev, "njev": result.njev, "fvec": fvec,
+            "iterations": result.iterations, "result": result}
+    return popt, pcov, info, result.message, result.status
+
+
+def _weighted_residuals(model, x, y, popt, native, omit):
+    """scipy's fvec: the residuals at popt, whitened by sigma (1-D or 2-D)."""
+    if isinstance(model, _Fallback):
+        r = model.predict(None, popt) - y
+    else:
+        r = model.predict(x, list(popt)) - y
+    keep = None
+    if omit:
+        keep = np.isfinite(r) & np.isfinite(x).all(axis=0)
+        r = r[keep]
+    if native["sigma"] is not None:
+        s = native["sigma"] if keep is None else native["sigma"][keep]
+        return r / s
+    if native["sigma_cov"] is not None:
+        c = native["sigma_cov"] if keep is None else native["sigma_cov"][np.ix_(keep, keep)]
+        return np.linalg.solve(np.linalg.cholesky(c), r)
+    return r
+
+
+def fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_finite=None,
+        bounds=(-np.inf, np.inf), method=None, jac=None, *, nan_policy=None, **kwargs):
+    """Fits like :func:`curve_fit` and returns a :class:`FitResult` (popt, pcov, perr, ci95,
+    chi2, r_squared, aic, bic, status, message, backend, data_plan, ...). A fit that stops
+    without converging is returned with ``success == False`` rather than raised."""
+    result, _ = _run(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method,
+                     jac, nan_policy, kwargs)
+    return result
+
+
+_STATS = ("cost", "sum_rho", "chi2", "reduced_chi2", "r_squared", "rmse", "aic", "bic",
+          "optimality", "f_scale", "wall_time_s")
+_COUNTS = ("n_points", "n_omitted", "dof", "nfev", "njev", "iterations")
+
+
+class FitResult:
+    """The result of :func:`fit` (and ``infodict['result']`` of :func:`curve_fit`).
+
+    Arrays: ``popt``, ``pcov``, ``perr``, ``ci95`` ``(P, 2)``, ``active_mask``. Statistics:
+    ``cost``, ``chi2``, ``reduced_chi2``, ``r_squared``, ``rmse``, ``aic``, ``bic``,
+    ``optimality``. Counts: ``n_points``, ``n_omitted``, ``dof``, ``nfev``, ``njev``,
+    ``iterations``. Solver: ``status`` (scipy's code), ``message``, ``success``, ``method``,
+    ``loss``, ``f_scale``. Where it ran: ``backend`` and ``data_plan`` (with why). Model:
+    ``param_names``, ``model`` (the text given), ``expression`` (the compiled model language),
+    ``p0`` and ``p0_source`` (given, library estimate or default).
+
+    ``repr()`` is the engine's summary table; in Jupyter an HTML table; ``to_dict()`` and
+    ``to_json()`` give the engine's JSON report plus the Python-side fields.
+    """
+
+    # Read from the engine's result on first use (a fit that only needs popt and pcov, such
+    # as curve_fit, does not pay for the rest).
+    _FIELDS = ("popt", "pcov", "perr", "ci95", "active_mask", "status", "message", "success",
+               "backend", "data_plan", "method", "loss", "covariance_indeterminate",
+               "covariance_issue")
+
+    def __init__(self, native, model, p0, p0_source):
+        self._native = native
+        self._model = model
+        self.p0 = np.asarray(p0, dtype=np.float64)
+        self.p0_source = p0_source
+        self.model = model.name
+        self.expression = model.expression
+        #: Whether the model was a Python callable fitted through the fallback (vectorized
+        #: calls, finite differences or the user's jac, CPU), and why it was not translated.
+        self.fallback = isinstance(model, _Fallback)
+        self.fallback_reason = model.reason if self.fallback else None
+
+    def __getattr__(self, name):
+        """Reads an engine field on first use and keeps it."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        native = self._native
+        if name in FitResult._FIELDS:
+            value = getattr(native, name)
+        elif name == "param_names":
+            value = list(native.param_names)
+        elif name in _STATS:
+            value = native.stat(name)
+        elif name in _COUNTS:
+            value = native.count(name)
+        else:
+            raise AttributeError("'FitResult' object has no attribute %r" % name)
+        self.__dict__[name] = value
+        return value
+
+    def __dir__(self):
+        """The attributes, the lazily read ones included."""
+        return sorted(set(object.__dir__(self)) | set(FitResult._FIELDS) | set(_STATS) |
+                      set(_COUNTS) | {"param_names"})
+
+    @property
+    def params(self):
+        """The best-fit parameters by name."""
+        return dict(zip(self.param_names, self.popt.tolist()))
+
+    def predict(self, x):
+        """The fitted model at ``x`` (``(M,)`` or ``(k, M)``)."""
+        if self.fallback:
+            return self._model.predict(x, self.popt)
+        xa = np.asarray(x, dtype=np.float64)
+        shape = xa.shape if xa.ndim <= 1 else xa.shape[1:]
+        xa = np.ascontiguousarray(xa.reshape(1, -1) if xa.ndim <= 1 else xa.reshape(xa.shape[0], -1))
+        return self._model.predict(xa, self.popt.tolist()).reshape(shape)
+
+    def to_dict(self):
+        """The engine's report as a dict (non-finite numbers as strings "inf"/"nan", as in the
+        JSON), plus ``expression``, ``p0`` and ``p0_source``."""
+        d = json.loads(self._native.to_json())
+        d["expression"] = self.expression
+        d["p0"] = [float(v) for v in self.p0]
+        d["p0_source"] = self.p0_source
+        d["fallback"] = self.fallback
+        d["fallback_reason"] = self.fallback_reason
+        return d
+
+    def to_json(self, **kwargs):
+        """:meth:`to_dict` as JSON text (keyword arguments go to ``json.dumps``)."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def __repr__(self):
+        """The summary."""
+        return str(self._native).rstrip("\n")
+
+    def _repr_html_(self):
+        """The summary as an HTML table (Jupyter)."""
+        def esc(s):
+            """HTML-escaped text."""
+            return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+        def num(v):
+            """A number to 6 significant digits."""
+            return "%.6g" % v if math.isfinite(v) else esc(v)
+
+        rows = []
+        for j, name in enumerate(self.param_names):
+            bound = {-1: " (at lower bound)", 1: " (at upper bound)"}.get(
+                int(self.active_mask[j]) if len(self.active_mask) > j else 0, "")
+            rows.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>[%s, %s]%s</td></tr>" % (
+                esc(name), num(self.popt[j]), num(self.perr[j]), num(self.ci95[j][0]),
+                num(self.ci95[j][1]), esc(bound)))
+        head = ("<p><b>nlsq fit of <code>%s</code></b>: method %s, loss %s, backend %s<br>"
+                "%s (status %d, %s); %d points, %d dof; %d passes; "
+                "&chi;&sup2; = %s, R&sup2; = %s, AIC = %s, BIC = %s</p>" % (
+                    esc(self.model), esc(self.method), esc(self.loss), esc(self.backend),
+                    esc(self.message), self.status,
+                    "converged" if self.success else "NOT converged", self.n_points, self.dof,
+                    self.nfev, num(self.chi2), num(self.r_squared), num(self.aic),
+                    num(self.bic)))
+        table = ("<table><thead><tr><th>parameter</th><th>value</th><th>std error</th>"
+                 "<th>95%% confidence interval</th></tr></thead><tbody>%s</tbody></table>"
+                 % "".join(rows))
+        return head + table
+
+
+STATE_NAMES = ("converged", "max_iterations", "singular", "non_finite", "invalid_input")
+
+
+class BatchResult:
+    """The result of :func:`batch_fit`, as numpy arrays, fit-major.
+
+    ``params`` ``(n_fits, P)``; ``perr`` ``(n_fits, P)`` and ``covariance`` ``(n_fits, P, P)``
+    (``None`` without ``covariance=True``; NaN for fits that did not converge); ``states``
+    ``(n_fits,)`` uint8 codes named by :data:`STATE_NAMES` (0 converged, 1 max iterations,
+    2 singular, 3 non-finite, 4 invalid input); ``converged`` (bool); ``chi2``;
+    ``iterations``; ``param_names``; ``backend``, ``precision`` and ``reason`` (why that
+    backend).
+    """
+
+    def __init__(self, d, param_names):
+        self.params = d["params"]
+        self.perr = d.get("perr")
+        self.covariance = d.get("covariance")
+        self.states = d["states"]
+        self.chi2 = d["chi2"]
+        self.iterations = d["iterations"]
+        self.backend = d["backend"]
+        self.precision = d["precision"]
+        self.reason = d["reason"]
+        self.param_names = list(param_names)
+
+    @property
+    def converged(self):
+        """Whether each fit converged."""
+        return self.states == 0
+
+    @property
+    def n_fits(self):
+        """The number of fits."""
+        return self.params.shape[0]
+
+    def state_counts(self):
+        """How many fits ended in each state, by name."""
+        return {name: int(np.count_nonzero(self.states == k)) for k, name in enumerate(STATE_NAMES)}
+
+    def __repr__(self):
+        """The summary."""
+        counts = ", ".join("%s %d" % kv for kv in self.state_counts().items() if kv[1])
+        return "BatchResult(%d fits of %s on %s: %s)" % (
+            self.n_fits, ", ".join(self.param_names), self.backend, counts)
+
+
+def _per_fit(v, n_fits, npar, what):
+    """A per-fit parameter array, flat: P values shared, or n_fits * P."""
+    a = np.asarray(v, dtype=np.float64)
+    if a.shape == (npar,) or a.shape == ():
+        return np.ascontiguousarray(np.broadcast_to(a, (npar,)))
+    if a.shape == (n_fits, npar):
+        return np.ascontiguousarray(a).ravel()
+    raise ValueError("%s must have shape (%d,) or (%d, %d), not %s"
+                     % (what, npar, n_fits, npar, a.shape))
+
+
+def batch_fit(f, y, x=None, p0=None, *, lengths=None, bounds=None, sigma=None, weights=None,
+              fixed=None, estimator="lse", tol=None, xtol=None, max_iterations=None,
+              covariance=True, backend="auto", precision="f64"):
+    """Many independent fits of one model (Gpufit's use case), in one call.
+
+    ``y``: ``(n_fits, n)`` (equal lengths; zero-copy when C-contiguous float64) or 1-D, all
+    fits' points one after another, with ``lengths`` per fit. ``x``: ``None`` (point ``i`` at
+    ``x = i``), ``(n,)`` shared by every fit (``(k, n)`` for k predictors), or one value per
+    point, shaped like ``y`` (``y.shape + (k,)`` for k predictors). ``p0``: ``(P,)`` for all
+    fits or ``(n_fits, P)``; estimated per fit for a library model when ``None``. ``bounds``:
+    a (lower, upper) pair of ``(P,)`` or ``(n_fits, P)``. ``sigma`` (standard deviations, like
+    ``y``) or ``weights`` (``1/sigma²``). ``fixed``: ``P`` booleans. ``estimator``: ``'lse'``
+    or ``'poisson'``. ``tol``: relative χ² tolerance (default 1e-4, Gpufit's), ``xtol``: an
+    optional step tolerance, ``max_iterations`` (default 25).
+
+    Returns a :class:`BatchResult`; per-fit failures are states, not exceptions.
+    """
+    model = compile_model(f)  # a TranslationError for untranslatable functions: no fallback here
+    names = model.param_names
+    npar = len(names)
+    k = model.n_inputs
+    ya = np.asarray(y, dtype=np.float64)
+    if ya.ndim == 2:
+        if lengths is not None:
+            raise ValueError("lengths is for 1-D y; a 2-D y has equal lengths")
+        n_fits, n = ya.shape
+        flat = np.ascontiguousarray(ya).reshape(-1)
+        equal, lens = n, None
+        starts = np.arange(n_fits) * n
+        sizes = np.full(n_fits, n)
+    elif ya.ndim == 1:
+        if lengths is None:
+            raise ValueError("a 1-D y needs lengths (points per fit); or pass y as (n_fits, n)")
+        lens = [int(v) for v in np.asarray(lengths).ravel()]
+        if any(v < 0 for v in lens):
+            raise ValueError("lengths must be non-negative")
+        flat = np.ascontiguousarray(ya)
+        n_fits, equal = len(lens), None
+        sizes = np.asarray(lens)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if lens else np.zeros(0, int)
+    else:
+        raise ValueError("y must be (n_fits, n) or 1-D with lengths, not %d-D" % ya.ndim)
+    x_shared = x_pp = None
+    if x is not None:
+        xa = np.asarray(x, dtype=np.float64)
+        if k == 1 and xa.ndim == 1:
+            x_shared = np.ascontiguousarray(xa)
+        elif k > 1 and xa.ndim == 2 and xa.shape[0] == k and xa.shape != ya.shape + (k,):
+            x_shared = np.ascontiguousarray(xa.T).ravel()
+        elif xa.shape == ya.shape or xa.shape == ya.shape + (k,):
+            if k == 1 and xa.shape != ya.shape:
+                raise ValueError("x per point must have y's shape %s" % (ya.shape,))
+            x_pp = np.ascontiguousarray(xa).ravel()
+        else:
+            raise ValueError("x has shape %s: use (n,) shared, (k, n) shared for k predictors, "
+                             "or y's shape (+ (k,)) per point" % (xa.shape,))
+    if p0 is None:
+        if not model.is_library:
+            raise ValueError("p0 is needed for a model that is not from the model library")
+        rows = []
+        for i in range(n_fits):
+            s, m = int(starts[i]), int(sizes[i])
+            yi = flat[s:s + m]
+            if x_pp is not None:
+                xi = x_pp[s * k:(s + m) * k].reshape(m, k).T
+            elif x_shared is not None:
+                xi = x_shared[:m * k].reshape(m, k).T
+            else:
+                xi = np.arange(m, dtype=np.float64).reshape(1, m)
+            rows.append(model.estimate_p0(np.ascontiguousarray(xi), yi))
+        p0a = np.asarray(rows, dtype=np.float64).reshape(n_fits, npar)
+        p0f = np.ascontiguousarray(p0a).ravel()
+    else:
+        p0f = _per_fit(p0, n_fits, npar, "p0")
+    lo = hi = None
+    if bounds is not None:
+        if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
+            lb, ub = bounds.lb, bounds.ub
+        else:
+            try:
+                lb, ub = bounds
+            except (TypeError, ValueError):
+                raise ValueError("bounds must be a (lower, upper) pair") from None
+        lo = _per_fit(lb, n_fits, npar, "lower bounds")
+        hi = _per_fit(ub, n_fits, npar, "upper bounds")
+        if lo.size != hi.size:
+            lo = np.ascontiguousarray(np.broadcast_to(lo.reshape(-1, npar), (n_fits, npar))).ravel()
+            hi = np.ascontiguousarray(np.broadcast_to(hi.reshape(-1, npar), (n_fits, npar))).ravel()
+        if p0 is None:
+            p0f = np.clip(p0f.reshape(n_fits, npar), lo.reshape(-1, npar),
+                          hi.reshape(-1, npar)).ravel()
+    if sigma is not None and weights is not None:
+        raise ValueError("give sigma or weights, not both")
+    w = None
+    if sigma is not None:
+        s = np.asarray(sigma, dtype=np.float64)
+        if s.shape != ya.shape:
+            raise ValueError("sigma must have y's shape %s" % (ya.shape,))
+        w = np.ascontiguousarray(1.0 / (s * s)).ravel()
+    elif weights is not None:
+        wa = np.asarray(weights, dtype=np.float64)
+        if wa.shape != ya.shape:
+            raise ValueError("weights must have y's shape %s" % (ya.shape,))
+        w = np.ascontiguousarray(wa).ravel()
+    fx = None
+    if fixed is not None:
+        fx = [bool(v) for v in np.asarray(fixed).ravel()]
+    d = _native.batch_fit(model, flat, lengths=lens, equal=equal, x_shared=x_shared,
+                          x_per_point=x_pp, p0=p0f, lower=lo, upper=hi, weights=w, fixed=fx,
+                          estimator=estimator, tolerance=tol, step_tolerance=xtol,
+                          max_iterations=max_iterations, covariance=bool(covariance),
+                          backend=backend, precision=precision)
+    return BatchResult(d, names)

@@ -1,0 +1,161 @@
+"""Type stubs of nlsq_rs: scipy-compatible curve fitting on the nlsq Rust engine."""
+
+from typing import Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple, Union, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _native
+from ._errors import (
+    BackendError as BackendError,
+    ConvergenceError as ConvergenceError,
+    FitError as FitError,
+    InvalidInputError as InvalidInputError,
+    ModelError as ModelError,
+    NumericalError as NumericalError,
+    OptimizeWarning as OptimizeWarning,
+    TranslationError as TranslationError,
+)
+from ._translate import Translation as Translation, translate as translate
+
+__version__: str
+STATE_NAMES: Tuple[str, ...]
+
+ModelLike = Union[str, Callable[..., Any], _native.Model]
+ArrayLike = npt.ArrayLike
+BoundsLike = Any  # a (lower, upper) pair of scalars/arrays, or an object with lb and ub
+
+def library_names() -> List[str]: ...
+def compile_model(f: ModelLike) -> _native.Model: ...
+
+class FitResult:
+    popt: npt.NDArray[np.float64]
+    pcov: npt.NDArray[np.float64]
+    perr: npt.NDArray[np.float64]
+    ci95: npt.NDArray[np.float64]
+    active_mask: npt.NDArray[np.int8]
+    param_names: List[str]
+    status: int
+    message: str
+    success: bool
+    backend: str
+    data_plan: str
+    method: str
+    loss: str
+    covariance_indeterminate: bool
+    covariance_issue: Optional[str]
+    cost: float
+    sum_rho: float
+    chi2: float
+    reduced_chi2: float
+    r_squared: float
+    rmse: float
+    aic: float
+    bic: float
+    optimality: float
+    f_scale: float
+    wall_time_s: float
+    n_points: int
+    n_omitted: int
+    dof: int
+    nfev: int
+    njev: int
+    iterations: int
+    model: str
+    expression: Optional[str]
+    p0: npt.NDArray[np.float64]
+    p0_source: str
+    fallback: bool
+    fallback_reason: Optional[str]
+    @property
+    def params(self) -> Dict[str, float]: ...
+    def predict(self, x: ArrayLike) -> npt.NDArray[np.float64]: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+    def to_json(self, **kwargs: Any) -> str: ...
+    def _repr_html_(self) -> str: ...
+
+class BatchResult:
+    params: npt.NDArray[np.float64]
+    perr: Optional[npt.NDArray[np.float64]]
+    covariance: Optional[npt.NDArray[np.float64]]
+    states: npt.NDArray[np.uint8]
+    chi2: npt.NDArray[np.float64]
+    iterations: npt.NDArray[np.uint32]
+    backend: str
+    precision: str
+    reason: str
+    param_names: List[str]
+    @property
+    def converged(self) -> npt.NDArray[np.bool_]: ...
+    @property
+    def n_fits(self) -> int: ...
+    def state_counts(self) -> Dict[str, int]: ...
+
+@overload
+def curve_fit(
+    f: ModelLike,
+    xdata: Any,
+    ydata: ArrayLike,
+    p0: Optional[ArrayLike] = ...,
+    sigma: Optional[ArrayLike] = ...,
+    absolute_sigma: bool = ...,
+    check_finite: Optional[bool] = ...,
+    bounds: BoundsLike = ...,
+    method: Optional[str] = ...,
+    jac: Any = ...,
+    *,
+    full_output: Literal[False] = ...,
+    nan_policy: Optional[str] = ...,
+    **kwargs: Any,
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+@overload
+def curve_fit(
+    f: ModelLike,
+    xdata: Any,
+    ydata: ArrayLike,
+    p0: Optional[ArrayLike] = ...,
+    sigma: Optional[ArrayLike] = ...,
+    absolute_sigma: bool = ...,
+    check_finite: Optional[bool] = ...,
+    bounds: BoundsLike = ...,
+    method: Optional[str] = ...,
+    jac: Any = ...,
+    *,
+    full_output: Literal[True],
+    nan_policy: Optional[str] = ...,
+    **kwargs: Any,
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], Dict[str, Any], str, int]: ...
+def fit(
+    f: ModelLike,
+    xdata: Any,
+    ydata: ArrayLike,
+    p0: Optional[ArrayLike] = ...,
+    sigma: Optional[ArrayLike] = ...,
+    absolute_sigma: bool = ...,
+    check_finite: Optional[bool] = ...,
+    bounds: BoundsLike = ...,
+    method: Optional[str] = ...,
+    jac: Any = ...,
+    *,
+    nan_policy: Optional[str] = ...,
+    **kwargs: Any,
+) -> FitResult: ...
+def batch_fit(
+    f: ModelLike,
+    y: ArrayLike,
+    x: Optional[ArrayLike] = ...,
+    p0: Optional[ArrayLike] = ...,
+    *,
+    lengths: Optional[Sequence[int]] = ...,
+    bounds: Optional[BoundsLike] = ...,
+    sigma: Optional[ArrayLike] = ...,
+    weights: Optional[ArrayLike] = ...,
+    fixed: Optional[Sequence[bool]] = ...,
+    estimator: str = ...,
+    tol: Optional[float] = ...,
+    xtol: Optional[float] = ...,
+    max_iterations: Optional[int] = ...,
+    covariance: bool = ...,
+    backend: str = ...,
+    precision: str = ...,
+) -> BatchResult: ...
