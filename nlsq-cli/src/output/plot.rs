@@ -143,16 +143,21 @@ impl Figure {
         Ok(())
     }
 
-    fn main_panel<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        let (x0, x1) = range(
+    /// The abscissa range both panels share: the data's and the curve's.
+    fn x_range(&self) -> (f64, f64) {
+        range(
             self.data
                 .iter()
                 .map(|p| p.0)
                 .chain(self.curve.iter().map(|c| c.0)),
-        );
+        )
+    }
+
+    fn main_panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let (x0, x1) = self.x_range();
         let finite = |v: f64| v.is_finite().then_some(v);
         let (y0, y1) = range(
             self.data.iter().map(|p| p.1).chain(
@@ -204,12 +209,7 @@ impl Figure {
         &self,
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        let (x0, x1) = range(
-            self.data
-                .iter()
-                .map(|p| p.0)
-                .chain(self.curve.iter().map(|c| c.0)),
-        );
+        let (x0, x1) = self.x_range();
         let (r0, r1) = range(self.residuals.iter().map(|p| p.1).chain([0.0]));
         let mut chart = ChartBuilder::on(area)
             .margin(12)
