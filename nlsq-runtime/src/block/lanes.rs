@@ -23,8 +23,39 @@ use std::cell::RefCell;
 struct Scratch {
     slots: Vec<Lanes>,
     uniform: Vec<f64>,
-    /// The run's table of blocks (see [`BlockTape`]), rebuilt by every run.
+    /// The run's table of blocks (see [`BlockTape`]): the slot entries stay while the same
+    /// tape runs again; the outputs' and predictors' entries are rewritten by every run.
     table: Vec<*mut Lanes>,
+    /// The [`BlockTape::id`] the table's slot entries and `uniform` belong to (0: none).
+    tape: u64,
+    /// The parameters `uniform` was computed at.
+    p: Vec<f64>,
+}
+
+impl Scratch {
+    /// Readies the slot table and the uniform values for `tape` at `p`, recomputing only what
+    /// changed since the last run on this thread: a pass runs one tape at one `p` over many
+    /// blocks, and this set-up would otherwise cost as much as a short tape's instructions.
+    fn prepare(&mut self, tape: &BlockTape, p: &[f64]) {
+        if self.tape != tape.id {
+            if self.slots.len() < tape.n_slots {
+                self.slots.resize(tape.n_slots, [0.0; BLOCK]);
+            }
+            self.table.clear();
+            let slots = self.slots[..tape.n_slots].iter_mut();
+            self.table.extend(slots.map(|b| b as *mut Lanes));
+            self.tape = tape.id;
+            self.p.clear();
+            tape.run_uniform(p, &mut self.uniform);
+            self.p.extend_from_slice(p);
+        } else if self.p.as_slice() != p {
+            // NaN parameters compare unequal, so they are always recomputed (to NaN).
+            tape.run_uniform(p, &mut self.uniform);
+            self.p.clear();
+            self.p.extend_from_slice(p);
+        }
+        self.table.truncate(tape.n_slots);
+    }
 }
 
 thread_local! {
@@ -42,14 +73,9 @@ impl BlockTape {
     pub fn run(&self, simd: Simd, x: &[&Lanes], p: &[f64], first: &mut Lanes, rest: &mut [Lanes]) {
         assert!(x.len() >= self.n_inputs && rest.len() + 1 >= self.n_outputs);
         SCRATCH.with_borrow_mut(|s| {
-            if s.slots.len() < self.n_slots {
-                s.slots.resize(self.n_slots, [0.0; BLOCK]);
-            }
-            self.run_uniform(p, &mut s.uniform);
+            s.prepare(self, p);
             let rest = &mut rest[..self.n_outputs.saturating_sub(1)];
             let t = &mut s.table;
-            t.clear();
-            t.extend(s.slots[..self.n_slots].iter_mut().map(|b| b as *mut Lanes));
             t.push(first as *mut Lanes);
             t.extend(rest.iter_mut().map(|b| b as *mut Lanes));
             t.extend(
@@ -58,21 +84,19 @@ impl BlockTape {
                     .map(|&b| (b as *const Lanes).cast_mut()),
             );
             // SAFETY: the table points to distinct live blocks (this thread's scratch slots,
-            // the caller's output blocks, which it lends mutably, and its predictor blocks,
-            // which it lends shared and no instruction writes: destinations are slots or
-            // outputs); nothing else touches them until the run ends.
+            // which `prepare` keeps in step with `slots`, the caller's output blocks, which it
+            // lends mutably, and its predictor blocks, which it lends shared and no
+            // instruction writes: destinations are slots or outputs); nothing else touches
+            // them until the run ends.
             unsafe { self.run_instrs(simd, t, &s.uniform) };
             for &(o, fill) in &self.fills {
-                let value = |i: u32| {
+                let dst = t[self.n_slots + o as usize];
+                match fill {
                     // SAFETY: as above; a fill copies from a block other than its own output.
-                    unsafe { *t[i as usize] }
-                };
-                let block = match fill {
-                    Fill::Copy(i) => value(i),
-                    Fill::Uniform(u) => [s.uniform[u as usize]; BLOCK],
-                };
-                // SAFETY: as above.
-                unsafe { *t[self.n_slots + o as usize] = block };
+                    Fill::Copy(i) => unsafe { *dst = *t[i as usize] },
+                    // SAFETY: as above.
+                    Fill::Uniform(u) => unsafe { (*dst).fill(s.uniform[u as usize]) },
+                }
             }
         });
     }

@@ -17,6 +17,7 @@ use super::draft::{Arg, DraftOp, Fused};
 use super::fuse::fuse;
 use kernels_gen::ir::{Graph, Node, NodeId};
 use kernels_gen::schedule::Schedule;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Where an instruction reads an operand: an entry of the run's table of blocks (see
 /// [`BlockTape`]), or, for one operand of an arithmetic operation or comparison, a uniform
@@ -73,6 +74,15 @@ pub struct BlockTape {
     pub(crate) n_slots: usize,
     pub(crate) n_outputs: usize,
     pub(crate) n_inputs: usize,
+    /// This program's identity (clones share it): a thread's scratch keeps the uniform values
+    /// and slot table of the last program it ran (see `lanes.rs`).
+    pub(crate) id: u64,
+}
+
+/// A new [`BlockTape::id`], never 0 (0 marks a scratch that has run no tape).
+fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// What a scheduled node became.
@@ -300,6 +310,7 @@ impl Draft {
             n_slots: table.n_slots,
             n_outputs: table.n_outputs,
             n_inputs,
+            id: next_id(),
         }
     }
 }
