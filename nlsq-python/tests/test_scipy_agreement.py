@@ -207,6 +207,18 @@ def test_default_p0_and_scipy_defaults():
     np.testing.assert_allclose(ours, ref, rtol=1e-6)
 
 
+def test_leastsq_tolerances_with_gtol_zero():
+    """scipy's 'lm' (leastsq) takes gtol=0, its default, for "test off": so does nlsq_rs,
+    and with leastsq's tolerances both stop at the same optimum."""
+    y = data(exp_decay, (2.5, 1.3, 0.5), X)
+    tols = dict(ftol=1.49012e-8, xtol=1.49012e-8, gtol=0.0)
+    ref, _ = scipy_curve_fit(exp_decay, X, y, p0=[1, 1, 0], method="lm", **tols)
+    ours, _ = nlsq_rs.curve_fit(exp_decay, X, y, p0=[1, 1, 0], method="lm", **tols)
+    np.testing.assert_allclose(ours, ref, rtol=1e-6)
+    r = nlsq_rs.fit(exp_decay, X, y, p0=[1, 1, 0], gtol=0.0)
+    assert r.success and r.method == "lm"
+
+
 def test_default_p0_inside_bounds_like_scipy():
     y = data(gaussian, (3, 2.2, 0.6), X)
     bounds = ([0, 1, 0.1], [6, 4, 2])

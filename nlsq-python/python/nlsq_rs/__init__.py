@@ -270,6 +270,10 @@ def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, m
         x_scale = None
     elif x_scale is not None:
         x_scale = [float(v) for v in np.broadcast_to(np.asarray(x_scale, float), (npar,))]
+    tols = [kwargs.get(k) for k in ("ftol", "xtol", "gtol")]
+    # 0 means "this test off" in scipy's 'lm'; all three off is refused by the engine.
+    zero_to_eps = (method == "lm" or (method is None and lb is None)) and \
+        not all(t is not None and float(t) == 0.0 for t in tols)
     native = dict(
         lower=None if lb is None else lb.tolist(),
         upper=None if ub is None else ub.tolist(),
@@ -279,9 +283,9 @@ def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, m
         loss=kwargs.get("loss", "linear"),
         f_scale=float(kwargs.get("f_scale", 1.0)),
         method=method,
-        ftol=kwargs.get("ftol"),
-        xtol=kwargs.get("xtol"),
-        gtol=kwargs.get("gtol"),
+        ftol=_tolerance(tols[0], zero_to_eps),
+        xtol=_tolerance(tols[1], zero_to_eps),
+        gtol=_tolerance(tols[2], zero_to_eps),
         max_nfev=None if max_nfev is None else int(max_nfev),
         x_scale=x_scale,
         x_scale_jac=x_scale_jac,
@@ -289,7 +293,36 @@ def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, m
         backend=kwargs.get("backend", "auto"),
         precision=kwargs.get("precision", "f64"),
     )
+    # Only what differs from the native defaults crosses (each keyword costs a lookup there).
+    native = {k: v for k, v in native.items() if not _is_native_default(k, v)}
     return model, x, y, p0, p0_source, native
+
+
+# The native fit's defaults for its keyword arguments that are not None.
+_NATIVE_DEFAULTS = {"absolute_sigma": False, "loss": "linear", "f_scale": 1.0,
+                    "x_scale_jac": False, "nan_policy": "raise", "backend": "auto",
+                    "precision": "f64"}
+
+
+def _is_native_default(key, value):
+    """Whether ``value`` is what the native fit assumes for ``key`` when it is left out."""
+    if value is None:
+        return True
+    default = _NATIVE_DEFAULTS.get(key)
+    return type(value) is type(default) and value == default
+
+
+def _tolerance(tol, zero_to_eps):
+    """A tolerance for the engine. scipy's ``leastsq`` (``curve_fit``'s 'lm') takes 0 for
+    "this test off" (its ``gtol`` default); the engine's 'lm' needs every tolerance at least
+    machine epsilon, the smallest relative change f64 can show, so with ``zero_to_eps`` 0
+    becomes that."""
+    if tol is None:
+        return None
+    tol = float(tol)
+    if zero_to_eps and tol == 0.0:
+        return float(np.finfo(np.float64).eps)
+    return tol
 
 
 def _run(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
@@ -390,11 +423,12 @@ def _weighted_residuals(model, x, y, popt, native, omit):
     if omit:
         keep = np.isfinite(r) & np.isfinite(x).all(axis=0)
         r = r[keep]
-    if native["sigma"] is not None:
-        s = native["sigma"] if keep is None else native["sigma"][keep]
+    sigma, sigma_cov = native.get("sigma"), native.get("sigma_cov")
+    if sigma is not None:
+        s = sigma if keep is None else sigma[keep]
         return r / s
-    if native["sigma_cov"] is not None:
-        c = native["sigma_cov"] if keep is None else native["sigma_cov"][np.ix_(keep, keep)]
+    if sigma_cov is not None:
+        c = sigma_cov if keep is None else sigma_cov[np.ix_(keep, keep)]
         return np.linalg.solve(np.linalg.cholesky(c), r)
     return r
 
