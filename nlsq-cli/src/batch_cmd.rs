@@ -7,12 +7,13 @@ use crate::fit_cmd::{backend, precision};
 use crate::input::{
     self, DataSpec,
     columns::{ColRef, Selection},
+    table::npy_values,
 };
 use crate::model::{self, ModelChoice};
 use crate::output::batch as out;
 use crate::params;
 use nlsq::batch::{BatchFit, BatchResult, Estimator, FitState};
-use nlsq::stream::NpyHeader;
+use nlsq::stream::ColumnBytes;
 use std::path::Path;
 
 /// Many data sets: every fit's points one after another.
@@ -166,8 +167,8 @@ fn read(args: &BatchArgs) -> Result<Groups, CliError> {
 /// A `(fits, points)` array of f8/f4, C or Fortran order.
 fn read_matrix(path: &Path, grid: Option<&Path>) -> Result<Groups, CliError> {
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
-    let (shape, values) = npy_values(&origin, &bytes)?;
+    let bytes = ColumnBytes::map(path).map_err(|e| CliError::io(path, e))?;
+    let (shape, values) = npy_values(&origin, bytes)?;
     let (fits, n, y) = match shape.as_slice() {
         [f, n] => (*f, *n, values),
         s => {
@@ -180,8 +181,8 @@ fn read_matrix(path: &Path, grid: Option<&Path>) -> Result<Groups, CliError> {
     let grid = match grid {
         Some(p) => {
             let o = p.display().to_string();
-            let b = std::fs::read(p).map_err(|e| CliError::io(p, e))?;
-            let (s, g) = npy_values(&o, &b)?;
+            let b = ColumnBytes::map(p).map_err(|e| CliError::io(p, e))?;
+            let (s, g) = npy_values(&o, b)?;
             if s.as_slice() != [n] {
                 return Err(CliError::data(
                     &o,
@@ -199,40 +200,6 @@ fn read_matrix(path: &Path, grid: Option<&Path>) -> Result<Groups, CliError> {
         grid: Some(grid),
         y,
     })
-}
-
-/// An `.npy` array's shape and values in C order.
-pub fn npy_values(origin: &str, bytes: &[u8]) -> Result<(Vec<usize>, Vec<f64>), CliError> {
-    let h = NpyHeader::parse(bytes).map_err(|m| CliError::data(origin, m))?;
-    let n = h
-        .elements()
-        .ok_or_else(|| CliError::data(origin, "the shape overflows"))?;
-    let size = h.dtype.size();
-    let data = &bytes[h.data_offset..];
-    if n.checked_mul(size) != Some(data.len()) {
-        return Err(CliError::data(
-            origin,
-            format!(
-                "the header announces {n} values, the file holds {} bytes",
-                data.len()
-            ),
-        ));
-    }
-    let mut v: Vec<f64> = match size {
-        8 => data
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-            .collect(),
-        _ => data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap_or([0; 4])) as f64)
-            .collect(),
-    };
-    if h.fortran_order && h.shape.len() == 2 {
-        let (r, c) = (h.shape[0], h.shape[1]);
-        v = (0..r * c).map(|k| v[(k % c) * r + k / c]).collect();
-    }
-    Ok((h.shape, v))
 }
 
 /// A long table: a group column (names or numbers), x and y; fits in order of their group's

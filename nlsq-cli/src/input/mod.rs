@@ -9,11 +9,12 @@ pub mod text;
 
 use crate::error::CliError;
 use columns::{ColRef, Resolved, Selection, column_name};
+use nlsq::stream::ColumnBytes;
 use nlsq::stream::{DataSource, RawType};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use table::{Bytes, Table, TableSource};
+use table::Table;
 use text::{TextInput, TextKind, TextSource};
 
 /// A data format, from `--format` or the file's extension.
@@ -107,9 +108,9 @@ pub fn open(spec: &DataSpec) -> Result<Dataset, CliError> {
         (None, Some(b)) if b.starts_with(b"\x93NUMPY") => Some(Format::Npy),
         (None, _) => None,
     };
-    let bytes = |stdin: Option<Vec<u8>>| -> Result<Bytes, CliError> {
+    let bytes = |stdin: Option<Vec<u8>>| -> Result<ColumnBytes, CliError> {
         match stdin {
-            Some(v) => Ok(Bytes::Owned(v)),
+            Some(v) => Ok(ColumnBytes::Owned(v)),
             None => map_file(&spec.path),
         }
     };
@@ -170,12 +171,8 @@ pub fn read_labelled(
     text::read_labelled(&origin, kind, &input, &shape, label, &cols)
 }
 
-fn map_file(path: &Path) -> Result<Bytes, CliError> {
-    let file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
-    // SAFETY: the map is read-only; a file changed by another process while it is mapped
-    // gives wrong values, not undefined behaviour in this process's own memory.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| CliError::io(path, e))?;
-    Ok(Bytes::Map(map))
+fn map_file(path: &Path) -> Result<ColumnBytes, CliError> {
+    ColumnBytes::map(path).map_err(|e| CliError::io(path, e))
 }
 
 fn open_table(spec: &DataSpec, table: Table) -> Result<Dataset, CliError> {
@@ -184,7 +181,7 @@ fn open_table(spec: &DataSpec, table: Table) -> Result<Dataset, CliError> {
         .resolve(&table.names, table.columns.len(), &table.origin)?;
     let (x_names, y_name) = names(&table.names, &cols);
     Ok(Dataset {
-        source: Box::new(TableSource::new(&table, &cols)),
+        source: Box::new(table::table_source(&table, &cols)?),
         x_names,
         y_name,
     })

@@ -1,8 +1,9 @@
 //! `.npz` archives (`np.savez`, `np.savez_compressed`): each array a table of its own, joined
 //! side by side; the arrays are decompressed into memory.
 
-use super::table::{Bytes, Table, npy_table};
+use super::table::{Table, npy_table};
 use crate::error::CliError;
+use nlsq::stream::ColumnBytes;
 use std::io::Read;
 use std::path::Path;
 
@@ -35,7 +36,7 @@ pub fn read(path: &Path, origin: &str) -> Result<Table, CliError> {
             .map_err(|e| CliError::data(origin, format!("array `{name}`: {e}")))?;
         match npy_table(
             &format!("{origin}:{name}"),
-            Bytes::Owned(bytes),
+            ColumnBytes::Owned(bytes),
             Some(&name),
         ) {
             Ok(t) if table.columns.is_empty() || t.rows() == table.rows() => table.append(t)?,

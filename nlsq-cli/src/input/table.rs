@@ -1,56 +1,10 @@
-//! Binary tables (`.npy`, `.npz`, raw `f64`/`f32`): columns of little-endian floats at a fixed
-//! stride in a memory-mapped file or in memory, served as a re-iterable [`DataSource`].
+//! Binary tables (`.npy`, `.npz`, raw `f64`/`f32`): the runtime's strided [`Column`]s over a
+//! memory-mapped file or bytes in memory, served as a re-iterable [`ColumnSource`].
 
 use super::columns::Resolved;
 use crate::error::CliError;
-use nlsq::FitError;
-use nlsq::stream::{Chunk, DataSource, NpyHeader, RawType};
+use nlsq::stream::{Column, ColumnBytes, ColumnSource, NpyHeader, RawType};
 use std::sync::Arc;
-
-/// The bytes behind a table.
-pub enum Bytes {
-    /// A memory-mapped file.
-    Map(memmap2::Mmap),
-    /// Bytes in memory (standard input, a decompressed `.npz` member).
-    Owned(Vec<u8>),
-}
-
-impl Bytes {
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            Bytes::Map(m) => m,
-            Bytes::Owned(v) => v,
-        }
-    }
-}
-
-/// One column: `len` elements of `ty`, the first at byte `offset`, then every `stride` bytes.
-#[derive(Clone)]
-pub struct Column {
-    bytes: Arc<Bytes>,
-    offset: usize,
-    stride: usize,
-    ty: RawType,
-    len: usize,
-}
-
-impl Column {
-    /// Appends elements `range` to `out`.
-    fn read(&self, range: std::ops::Range<usize>, out: &mut Vec<f64>) {
-        let b = self.bytes.as_slice();
-        let at = |i: usize| self.offset + i * self.stride;
-        match self.ty {
-            RawType::F64 => out.extend(range.map(|i| {
-                let p = at(i);
-                f64::from_le_bytes(b[p..p + 8].try_into().unwrap_or([0; 8]))
-            })),
-            RawType::F32 => out.extend(range.map(|i| {
-                let p = at(i);
-                f32::from_le_bytes(b[p..p + 4].try_into().unwrap_or([0; 4])) as f64
-            })),
-        }
-    }
-}
 
 /// Named columns of one length.
 pub struct Table {
@@ -65,7 +19,7 @@ pub struct Table {
 impl Table {
     /// Rows (0 for no columns).
     pub fn rows(&self) -> usize {
-        self.columns.first().map_or(0, |c| c.len)
+        self.columns.first().map_or(0, |c| c.len())
     }
 
     /// Appends the columns of another table (the arrays of an `.npz`), which must have as
@@ -91,7 +45,7 @@ impl Table {
 /// A table of raw little-endian elements, rows of `columns` elements one after another.
 pub fn raw_table(
     origin: &str,
-    bytes: Bytes,
+    bytes: ColumnBytes,
     ty: RawType,
     columns: usize,
 ) -> Result<Table, CliError> {
@@ -113,14 +67,9 @@ pub fn raw_table(
     }
     let bytes = Arc::new(bytes);
     let cols = (0..columns)
-        .map(|j| Column {
-            bytes: bytes.clone(),
-            offset: j * ty.size(),
-            stride: row,
-            ty,
-            len: size / row,
-        })
-        .collect();
+        .map(|j| Column::new(origin, bytes.clone(), j * ty.size(), row, ty, size / row))
+        .collect::<Result<_, _>>()
+        .map_err(|e| CliError::data(origin, e.to_string()))?;
     Ok(Table {
         origin: origin.into(),
         names: Vec::new(),
@@ -135,11 +84,8 @@ fn type_name(ty: RawType) -> &'static str {
     }
 }
 
-/// A `.npy` array as a table: `(N,)` is one column; a 2-D array's smaller dimension is its
-/// columns (`(N, C)` from `np.column_stack`, or `(C, N)` from `np.vstack`; a square array is
-/// `(N, C)`), in C or Fortran order. `name` names the columns (`name`, or `name[j]`) when
-/// given (the arrays of an `.npz`).
-pub fn npy_table(origin: &str, bytes: Bytes, name: Option<&str>) -> Result<Table, CliError> {
+/// The header of the `.npy` bytes and its element count, checked against the bytes present.
+fn npy_header(origin: &str, bytes: &ColumnBytes) -> Result<(NpyHeader, usize), CliError> {
     let h = NpyHeader::parse(bytes.as_slice()).map_err(|m| CliError::data(origin, m))?;
     let elements = h
         .elements()
@@ -154,6 +100,31 @@ pub fn npy_table(origin: &str, bytes: Bytes, name: Option<&str>) -> Result<Table
             ),
         ));
     }
+    Ok((h, elements))
+}
+
+/// A `.npy` array's shape and its values in C order.
+pub fn npy_values(origin: &str, bytes: ColumnBytes) -> Result<(Vec<usize>, Vec<f64>), CliError> {
+    let (h, n) = npy_header(origin, &bytes)?;
+    let size = h.dtype.size();
+    let all = Column::new(origin, Arc::new(bytes), h.data_offset, size, h.dtype, n)
+        .map_err(|e| CliError::data(origin, e.to_string()))?;
+    let mut v = Vec::with_capacity(n);
+    all.read(0..n, &mut v);
+    if h.fortran_order && h.shape.len() == 2 {
+        let (r, c) = (h.shape[0], h.shape[1]);
+        v = (0..r * c).map(|k| v[(k % c) * r + k / c]).collect();
+    }
+    Ok((h.shape, v))
+}
+
+/// A `.npy` array as a table: `(N,)` is one column; a 2-D array's smaller dimension is its
+/// columns (`(N, C)` from `np.column_stack`, or `(C, N)` from `np.vstack`; a square array is
+/// `(N, C)`), in C or Fortran order. `name` names the columns (`name`, or `name[j]`) when
+/// given (the arrays of an `.npz`).
+pub fn npy_table(origin: &str, bytes: ColumnBytes, name: Option<&str>) -> Result<Table, CliError> {
+    let (h, elements) = npy_header(origin, &bytes)?;
+    let size = h.dtype.size();
     if elements == 0 {
         return Err(CliError::data(
             origin,
@@ -176,14 +147,12 @@ pub fn npy_table(origin: &str, bytes: Bytes, name: Option<&str>) -> Result<Table
     };
     let bytes = Arc::new(bytes);
     let columns = (0..c)
-        .map(|j| Column {
-            bytes: bytes.clone(),
-            offset: h.data_offset + j * col_step * size,
-            stride: row_step * size,
-            ty: h.dtype,
-            len: n,
+        .map(|j| {
+            let offset = h.data_offset + j * col_step * size;
+            Column::new(origin, bytes.clone(), offset, row_step * size, h.dtype, n)
         })
-        .collect();
+        .collect::<Result<_, _>>()
+        .map_err(|e| CliError::data(origin, e.to_string()))?;
     let names = match name {
         Some(a) if c == 1 => vec![a.to_string()],
         Some(a) => (0..c).map(|j| format!("{a}[{j}]")).collect(),
@@ -196,70 +165,15 @@ pub fn npy_table(origin: &str, bytes: Bytes, name: Option<&str>) -> Result<Table
     })
 }
 
-/// The chosen columns of a table as a [`DataSource`].
-pub struct TableSource {
-    origin: String,
-    x: Vec<Column>,
-    y: Column,
-    sigma: Option<Column>,
-    pos: usize,
-}
-
-impl TableSource {
-    /// Serves the columns `cols` of `table`.
-    pub fn new(table: &Table, cols: &Resolved) -> Self {
-        TableSource {
-            origin: table.origin.clone(),
-            x: cols.x.iter().map(|&j| table.columns[j].clone()).collect(),
-            y: table.columns[cols.y].clone(),
-            sigma: cols.sigma.map(|j| table.columns[j].clone()),
-            pos: 0,
-        }
-    }
-}
-
-impl DataSource for TableSource {
-    fn origin(&self) -> String {
-        self.origin.clone()
-    }
-    fn n_inputs(&self) -> usize {
-        self.x.len()
-    }
-    fn has_sigma(&self) -> bool {
-        self.sigma.is_some()
-    }
-    fn len_hint(&self) -> Option<u64> {
-        Some(self.y.len as u64)
-    }
-    fn reiterable(&self) -> bool {
-        true
-    }
-    fn rewind(&mut self) -> Result<(), FitError> {
-        self.pos = 0;
-        Ok(())
-    }
-    fn next_chunk(&mut self, chunk: &mut Chunk, max_points: usize) -> Result<bool, FitError> {
-        let end = (self.pos + max_points).min(self.y.len);
-        let range = self.pos..end;
-        chunk.x.resize_with(self.x.len(), Vec::new);
-        for (c, col) in chunk.x.iter_mut().zip(&self.x) {
-            c.clear();
-            col.read(range.clone(), c);
-        }
-        chunk.y.clear();
-        self.y.read(range.clone(), &mut chunk.y);
-        chunk.sigma = self.sigma.as_ref().map(|s| {
-            let mut v = chunk.sigma.take().unwrap_or_default();
-            v.clear();
-            s.read(range.clone(), &mut v);
-            v
-        });
-        self.pos = end;
-        Ok(!range.is_empty())
-    }
-    fn cursor(&self) -> u64 {
-        self.pos as u64
-    }
+/// The chosen columns of a table as a re-iterable source.
+pub fn table_source(table: &Table, cols: &Resolved) -> Result<ColumnSource, CliError> {
+    let col = |j: usize| table.columns[j].clone();
+    ColumnSource::new(
+        cols.x.iter().map(|&j| col(j)).collect(),
+        col(cols.y),
+        cols.sigma.map(col),
+    )
+    .map_err(|e| CliError::data(&table.origin, e.to_string()))
 }
 
 #[cfg(test)]
@@ -289,7 +203,7 @@ mod tests {
             .iter()
             .map(|c| {
                 let mut v = Vec::new();
-                c.read(0..c.len, &mut v);
+                c.read(0..c.len(), &mut v);
                 v
             })
             .collect()
@@ -300,28 +214,30 @@ mod tests {
         let d = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let want = vec![vec![1.0, 3.0, 5.0], vec![2.0, 4.0, 6.0]];
         // (3, 2) C order: rows of two.
-        let t = npy_table("t", Bytes::Owned(npy("(3, 2)", false, &d)), None).unwrap();
+        let t = npy_table("t", ColumnBytes::Owned(npy("(3, 2)", false, &d)), None).unwrap();
         assert_eq!(columns(&t), want);
         // (2, 3) C order: each column contiguous.
-        let t = npy_table("t", Bytes::Owned(npy("(2, 3)", false, &d)), None).unwrap();
+        let t = npy_table("t", ColumnBytes::Owned(npy("(2, 3)", false, &d)), None).unwrap();
         assert_eq!(columns(&t), vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
         // (3, 2) Fortran order: each column contiguous.
-        let t = npy_table("t", Bytes::Owned(npy("(3, 2)", true, &d)), None).unwrap();
+        let t = npy_table("t", ColumnBytes::Owned(npy("(3, 2)", true, &d)), None).unwrap();
         assert_eq!(columns(&t), vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
         // (2, 3) Fortran order: rows of two.
-        let t = npy_table("t", Bytes::Owned(npy("(2, 3)", true, &d)), Some("a")).unwrap();
+        let t = npy_table("t", ColumnBytes::Owned(npy("(2, 3)", true, &d)), Some("a")).unwrap();
         assert_eq!(columns(&t), want);
         assert_eq!(t.names, ["a[0]", "a[1]"]);
         let raw: Vec<u8> = d.iter().flat_map(|x| x.to_le_bytes()).collect();
-        let t = raw_table("r", Bytes::Owned(raw.clone()), RawType::F64, 2).unwrap();
+        let t = raw_table("r", ColumnBytes::Owned(raw.clone()), RawType::F64, 2).unwrap();
         assert_eq!(columns(&t), want);
-        let e = raw_table("r", Bytes::Owned(raw), RawType::F64, 4)
+        let e = raw_table("r", ColumnBytes::Owned(raw), RawType::F64, 4)
             .err()
             .unwrap();
         assert!(e.to_string().contains("whole number of rows"), "{e}");
         let mut short = npy("(3, 2)", false, &d);
         short.pop();
-        let e = npy_table("t", Bytes::Owned(short), None).err().unwrap();
+        let e = npy_table("t", ColumnBytes::Owned(short), None)
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("holds 47 bytes"), "{e}");
     }
 }

@@ -25,6 +25,7 @@
 //! println!("{}", fit.data_plan);
 //! ```
 
+mod column;
 mod csv_source;
 mod fn_source;
 mod npy;
@@ -33,10 +34,11 @@ mod raw;
 mod reader;
 mod slice;
 
+pub use column::{Column, ColumnBytes, ColumnSource, RawType};
 pub use csv_source::CsvSource;
 pub use fn_source::{FnSource, OnePassSource};
 pub use npy::{NpyFile, NpyHeader};
-pub use raw::{RawFile, RawType};
+pub use raw::RawFile;
 pub use reader::{ChunkReader, StreamStats};
 pub use slice::SliceSource;
 

@@ -6,8 +6,8 @@
 //! magic string, a truncated or malformed header, another dtype, a file whose size does not
 //! match its header — is a [`FitError::Source`].
 
+use super::column::{Column, RawType, check_column_lengths, column_data_source};
 use super::io_error;
-use super::raw::{MappedColumn, RawType, check_column_lengths, mapped_data_source};
 use crate::error::FitError;
 use std::io::Read;
 use std::path::Path;
@@ -153,7 +153,7 @@ fn read_header(path: &Path) -> Result<NpyHeader, FitError> {
 }
 
 /// Maps `path` as an array with the columns its header describes (`K` of them for `x`).
-fn open_columns(path: &Path, what: &str) -> Result<Vec<MappedColumn>, FitError> {
+fn open_columns(path: &Path, what: &str) -> Result<Vec<Column>, FitError> {
     let h = read_header(path)?;
     let origin = path.display().to_string();
     let bad = |message: String| FitError::Source {
@@ -182,7 +182,7 @@ fn open_columns(path: &Path, what: &str) -> Result<Vec<MappedColumn>, FitError> 
     if k == 0 {
         return Err(bad("the array has no predictor columns".into()));
     }
-    let col = MappedColumn::open(path, h.data_offset, h.dtype, Some(elements))?;
+    let col = Column::map_file(path, h.data_offset, h.dtype, Some(elements))?;
     Ok(col.split(k))
 }
 
@@ -194,9 +194,9 @@ fn open_columns(path: &Path, what: &str) -> Result<Vec<MappedColumn>, FitError> 
 /// let source = NpyFile::new("x.npy", "y.npy").unwrap();
 /// ```
 pub struct NpyFile {
-    xs: Vec<MappedColumn>,
-    y: MappedColumn,
-    sigma: Option<MappedColumn>,
+    xs: Vec<Column>,
+    y: Column,
+    sigma: Option<Column>,
     pos: usize,
 }
 
@@ -223,7 +223,7 @@ impl NpyFile {
     }
 }
 
-mapped_data_source!(NpyFile);
+column_data_source!(NpyFile);
 
 #[cfg(test)]
 mod tests {
