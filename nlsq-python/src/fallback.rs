@@ -12,8 +12,9 @@
 //! which ends the fit; [`CallableModel::take_error`] hands the exception back to be raised.
 
 use nlsq_runtime::block::BLOCK;
-use nlsq_runtime::{Model, ModelHash, Precision};
+use nlsq_runtime::{Backend, Model, ModelHash, Precision};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -149,6 +150,26 @@ impl CallableModel {
     fn index(x: &[f64]) -> usize {
         x.first().map_or(0, |v| *v as usize)
     }
+}
+
+/// The backend of a fallback fit of `name`: the CPU for `Auto` and `Cpu`; an error naming
+/// `asked` (the backend as Python named it) for a device, where there is no kernel to run.
+pub fn cpu_backend(name: &str, backend: Backend, asked: &str) -> PyResult<Backend> {
+    match backend {
+        Backend::Auto | Backend::Cpu => Ok(Backend::Cpu),
+        _ => Err(PyValueError::new_err(format!(
+            "`{name}` is not translated into the model language: the fallback that calls it \
+             runs on the CPU only, not on backend {asked:?}"
+        ))),
+    }
+}
+
+/// What a fallback fit of `name` reports as its backend.
+pub fn backend_note(name: &str) -> String {
+    format!(
+        "cpu (Python callable `{name}`, not translated: vectorized calls, finite-difference \
+         or user Jacobian)"
+    )
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
