@@ -1,13 +1,16 @@
 //! Batch fits: the [`batch_fit`] pyfunction, which runs the runtime's `BatchFit` with the GIL
-//! released and returns its result as numpy arrays.
+//! released and returns its result as numpy arrays, for a compiled model or a Python callable
+//! (the [fallback], on the CPU).
 
 use crate::arrays::{opt_slice, slice};
 use crate::errors::{bad, fit_error};
-use crate::model::PyModel;
+use crate::fallback::{self, CallableModel, Points};
+use crate::model::{PyCallable, PyModel};
 use crate::options;
 use nlsq_runtime::batch::{BatchFit, BatchResult, Estimator};
 use nlsq_runtime::{Backend, FitError, Model, Precision};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -81,6 +84,70 @@ fn run<M: Model>(model: M, a: &Arrays<'_>, s: &Settings) -> Result<BatchResult, 
     b.fit()
 }
 
+/// Runs the batch of a Python callable through the fallback, on the CPU (`backend` as Python
+/// named it, for the error on a device backend; `id` tells the callable apart in model
+/// hashes). The engine's predictor is each point's index in the flat data (the real `x`
+/// stays in Python, so `a` has none); the callable is called once per fit and parameter
+/// vector, `evaluate(fit, p)` and `jacobian(fit, p)`. A Python exception is raised rather than
+/// the outcome.
+fn run_callable(
+    py: Python<'_>,
+    c: &PyCallable,
+    id: u64,
+    a: &Arrays<'_>,
+    mut s: Settings,
+    backend: &str,
+) -> PyResult<BatchResult> {
+    s.backend = fallback::cpu_backend(&c.name, s.backend, backend)?;
+    if a.x_shared.is_some() || a.x_per_point.is_some() {
+        return Err(bad(format!(
+            "`{}` is a Python callable: its x stays on the Python side, not in the batch",
+            c.name
+        )));
+    }
+    if c.n != a.y.len() {
+        return Err(bad(format!(
+            "the callable `{}` is for {} points, the batch has {}",
+            c.name,
+            c.n,
+            a.y.len()
+        )));
+    }
+    // Without lengths (or with equal length 0) there are no fits: the engine says why.
+    let points = match (a.lengths, a.equal) {
+        (Some(l), _) => Points::batch(l.iter().copied()),
+        (None, Some(n)) => Points::batch(std::iter::repeat_n(
+            n,
+            a.y.len().checked_div(n).unwrap_or(0),
+        )),
+        (None, None) => Points::batch([]),
+    };
+    let index: Vec<f64> = (0..a.y.len()).map(|i| i as f64).collect();
+    let a = Arrays {
+        x_per_point: Some(&index),
+        ..*a
+    };
+    let cm = CallableModel::with_points(
+        c.name.clone(),
+        c.names.clone(),
+        points,
+        c.evaluate.clone_ref(py),
+        c.jacobian.clone_ref(py),
+        id,
+    );
+    let r = py.detach(|| run(&cm, &a, &s));
+    if let Some(e) = cm.take_error() {
+        return Err(e);
+    }
+    let mut r = r.map_err(|e| fit_error(py, &e))?;
+    r.reason = format!(
+        "Python callable `{}` (not translated): vectorized calls per fit, finite-difference or \
+         user Jacobian, on the CPU only; {}",
+        c.name, r.reason
+    );
+    Ok(r)
+}
+
 /// The result as a dict of numpy arrays (`params` `(n_fits, P)`, `states`, `chi2`,
 /// `iterations`, with covariances `covariance` `(n_fits, P, P)` and `perr`) and of where it
 /// ran (`backend`, `precision`, `reason`).
@@ -112,7 +179,9 @@ fn to_dict(py: Python<'_>, r: BatchResult) -> PyResult<Bound<'_, PyDict>> {
 
 /// Runs a batch of fits with the GIL released; returns a dict of numpy arrays. `y` is flat,
 /// fit after fit; `lengths` per fit or `equal` for all; `x_shared` or `x_per_point` are
-/// point-major predictors; per-fit arrays are flat, `P` or `n_fits * P` values.
+/// point-major predictors; per-fit arrays are flat, `P` or `n_fits * P` values. `model` is a
+/// [`PyModel`] or, for the fallback, a [`PyCallable`] for all the batch's points (then without
+/// `x`: the callable is called per fit, `evaluate(fit, p)`, on the CPU).
 #[pyfunction]
 #[pyo3(signature = (model, y, lengths=None, equal=None, x_shared=None, x_per_point=None,
     p0=None, lower=None, upper=None, weights=None, fixed=None, estimator="lse",
@@ -121,7 +190,7 @@ fn to_dict(py: Python<'_>, r: BatchResult) -> PyResult<Bound<'_, PyDict>> {
 #[allow(clippy::too_many_arguments)]
 pub fn batch_fit<'py>(
     py: Python<'py>,
-    model: &PyModel,
+    model: &Bound<'py, PyAny>,
     y: PyReadonlyArray1<'py, f64>,
     lengths: Option<Vec<usize>>,
     equal: Option<usize>,
@@ -164,9 +233,17 @@ pub fn batch_fit<'py>(
         backend: options::backend(backend).map_err(bad)?,
         precision: options::precision(precision).map_err(bad)?,
     };
-    let m = &model.resolved.model;
-    let r = py
-        .detach(|| run(m, &a, &s))
-        .map_err(|e| fit_error(py, &e))?;
+    let r = if let Ok(m) = model.cast::<PyModel>() {
+        let m = &m.get().resolved.model;
+        py.detach(|| run(m, &a, &s))
+            .map_err(|e| fit_error(py, &e))?
+    } else if let Ok(c) = model.cast::<PyCallable>() {
+        let id = model.as_ptr() as usize as u64;
+        run_callable(py, c.get(), id, &a, s, backend)?
+    } else {
+        return Err(PyTypeError::new_err(
+            "model must be an nlsq_rs._native.Model or Callable",
+        ));
+    };
     to_dict(py, r)
 }

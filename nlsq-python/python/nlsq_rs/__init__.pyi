@@ -85,6 +85,8 @@ class BatchResult:
     precision: str
     reason: str
     param_names: List[str]
+    fallback: bool
+    fallback_reason: Optional[str]
     @property
     def converged(self) -> npt.NDArray[np.bool_]: ...
     @property
@@ -158,4 +160,6 @@ def batch_fit(
     covariance: bool = ...,
     backend: str = ...,
     precision: str = ...,
+    jac: Any = ...,
+    fallback: Optional[bool] = ...,
 ) -> BatchResult: ...
