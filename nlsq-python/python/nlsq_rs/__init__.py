@@ -678,7 +678,8 @@ def _batch_p0(model, p0, layout, npar, k, x_shared, x_pp):
         s, m = int(layout.starts[i]), int(layout.sizes[i])
         xi = np.ascontiguousarray(_fit_x(layout, i, k, x_shared, x_pp))
         rows.append(model.estimate_p0(xi, layout.flat[s:s + m]))
-    return np.ascontiguousarray(np.asarray(rows, dtype=np.float64).reshape(layout.n_fits, npar)).ravel()
+    p0 = np.asarray(rows, dtype=np.float64).reshape(layout.n_fits, npar)
+    return np.ascontiguousarray(p0).ravel()
 
 
 def _batch_bounds(bounds, p0f, estimated, n_fits, npar):
@@ -764,7 +765,9 @@ def batch_fit(f, y, x=None, p0=None, *, lengths=None, bounds=None, sigma=None, w
     finite differences), on the CPU only (``backend='cuda'``/``'wgpu'`` is a ``ValueError``;
     ``'auto'`` picks the CPU); ``BatchResult.fallback`` says so, and an exception the callable
     raises propagates. ``fallback=False`` raises :class:`TranslationError` instead,
-    ``fallback=True`` skips translation.
+    ``fallback=True`` skips translation. A callable does not declare its number of predictors
+    k: it is read from ``x``'s shape (``y.shape + (k,)`` per point, ``(k, n)`` shared; an
+    ``x`` shaped like ``y`` is one predictor per point).
 
     ``y``: ``(n_fits, n)`` (equal lengths; zero-copy when C-contiguous float64) or 1-D, all
     fits' points one after another, with ``lengths`` per fit. ``x``: ``None`` (point ``i`` at

@@ -26,7 +26,12 @@ class BatchFunctions:
     npar: int
     jac: Any
     def __init__(
-        self, f: Callable[..., Any], x_of: Callable[[int], Any], sizes: Any, npar: int, jac: Any = ...
+        self,
+        f: Callable[..., Any],
+        x_of: Callable[[int], Any],
+        sizes: Any,
+        npar: int,
+        jac: Any = ...,
     ) -> None: ...
     def functions(self, i: int) -> Functions: ...
     def evaluate(self, i: int, p: Sequence[float]) -> npt.NDArray[np.float64]: ...
