@@ -110,7 +110,7 @@ def test_batch_errors(kwargs, exc, needle):
     assert needle in str(e.value), str(e.value)
 
 
-def test_batch_needs_p0_for_expressions_and_refuses_the_fallback():
+def test_batch_needs_p0_for_expressions_and_refuses_the_fallback_on_request():
     with pytest.raises(ValueError, match="p0 is needed"):
         nlsq_rs.batch_fit("a*exp(-b*x)", np.zeros((2, 5)))
 
@@ -120,4 +120,6 @@ def test_batch_needs_p0_for_expressions_and_refuses_the_fallback():
         return a * x
 
     with pytest.raises(nlsq_rs.TranslationError):
-        nlsq_rs.batch_fit(loopy, np.zeros((2, 5)), p0=[1.0])
+        nlsq_rs.batch_fit(loopy, np.zeros((2, 5)), p0=[1.0], fallback=False)
+    with pytest.raises(ValueError, match="p0 is needed"):
+        nlsq_rs.batch_fit(loopy, np.zeros((2, 5)))

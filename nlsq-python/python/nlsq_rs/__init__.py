@@ -579,10 +579,11 @@ class BatchResult:
     ``(n_fits,)`` uint8 codes named by :data:`STATE_NAMES` (0 converged, 1 max iterations,
     2 singular, 3 non-finite, 4 invalid input); ``converged`` (bool); ``chi2``;
     ``iterations``; ``param_names``; ``backend``, ``precision`` and ``reason`` (why that
-    backend).
+    backend); ``fallback`` and ``fallback_reason`` (whether the model was a Python callable
+    fitted through the fallback, and why it was not translated).
     """
 
-    def __init__(self, d, param_names):
+    def __init__(self, d, param_names, fallback_reason=None):
         self.params = d["params"]
         self.perr = d.get("perr")
         self.covariance = d.get("covariance")
@@ -593,6 +594,8 @@ class BatchResult:
         self.precision = d["precision"]
         self.reason = d["reason"]
         self.param_names = list(param_names)
+        self.fallback = fallback_reason is not None
+        self.fallback_reason = fallback_reason
 
     @property
     def converged(self):
@@ -611,8 +614,9 @@ class BatchResult:
     def __repr__(self):
         """The summary."""
         counts = ", ".join("%s %d" % kv for kv in self.state_counts().items() if kv[1])
-        return "BatchResult(%d fits of %s on %s: %s)" % (
-            self.n_fits, ", ".join(self.param_names), self.backend, counts)
+        return "BatchResult(%d fits of %s on %s%s: %s)" % (
+            self.n_fits, ", ".join(self.param_names), self.backend,
+            " (Python callable, not translated)" if self.fallback else "", counts)
 
 
 def _per_fit(v, n_fits, npar, what):
@@ -626,10 +630,178 @@ def _per_fit(v, n_fits, npar, what):
                      % (what, npar, n_fits, npar, a.shape))
 
 
+class _Layout:
+    """Where each fit's points lie in the flat data: ``flat`` (y, fit after fit), ``lengths``
+    (per fit, for a 1-D y) or ``equal`` (for a 2-D y), ``starts`` and ``sizes``."""
+
+    def __init__(self, ya, lengths):
+        if ya.ndim == 2:
+            if lengths is not None:
+                raise ValueError("lengths is for 1-D y; a 2-D y has equal lengths")
+            n_fits, n = ya.shape
+            self.flat = np.ascontiguousarray(ya).reshape(-1)
+            self.equal, self.lengths = n, None
+            self.starts = np.arange(n_fits) * n
+            self.sizes = np.full(n_fits, n)
+        elif ya.ndim == 1:
+            if lengths is None:
+                raise ValueError("a 1-D y needs lengths (points per fit); or pass y as (n_fits, n)")
+            lens = [int(v) for v in np.asarray(lengths).ravel()]
+            if any(v < 0 for v in lens):
+                raise ValueError("lengths must be non-negative")
+            self.flat = np.ascontiguousarray(ya)
+            self.equal, self.lengths = None, lens
+            self.sizes = np.asarray(lens, dtype=np.int64)
+            self.starts = (np.concatenate([[0], np.cumsum(self.sizes)[:-1]]) if lens
+                           else np.zeros(0, np.int64))
+        else:
+            raise ValueError("y must be (n_fits, n) or 1-D with lengths, not %d-D" % ya.ndim)
+        self.n_fits = len(self.starts)
+
+
+def _batch_x(x, ya, k):
+    """x as the engine takes it, point-major: ``(x_shared, x_per_point)``, one of them or
+    neither ``None``."""
+    if x is None:
+        return None, None
+    xa = np.asarray(x, dtype=np.float64)
+    if k == 1 and xa.ndim == 1:
+        return np.ascontiguousarray(xa), None
+    if k > 1 and xa.ndim == 2 and xa.shape[0] == k and xa.shape != ya.shape + (k,):
+        return np.ascontiguousarray(xa.T).ravel(), None
+    if xa.shape == ya.shape or xa.shape == ya.shape + (k,):
+        if k == 1 and xa.shape != ya.shape:
+            raise ValueError("x per point must have y's shape %s" % (ya.shape,))
+        return None, np.ascontiguousarray(xa).ravel()
+    raise ValueError("x has shape %s: use (n,) shared, (k, n) shared for k predictors, "
+                     "or y's shape (+ (k,)) per point" % (xa.shape,))
+
+
+def _callable_inputs(x, ya):
+    """The number of predictors k of a Python callable's x (a compiled model knows its own):
+    the last axis of an x shaped ``y.shape + (k,)`` (per point), the first of a 2-D x
+    ``(k, n)`` not shaped like y (shared); else 1."""
+    if x is None:
+        return 1
+    xa = np.asarray(x, dtype=np.float64)
+    if xa.ndim == ya.ndim + 1 and xa.shape[:-1] == ya.shape:
+        return xa.shape[-1]
+    if xa.ndim == 2 and xa.shape != ya.shape:
+        return xa.shape[0]
+    return 1
+
+
+def _fit_x(layout, i, k, x_shared, x_pp):
+    """Fit ``i``'s predictors, ``(k, m)``: its slice of x, or the point index without x."""
+    s, m = int(layout.starts[i]), int(layout.sizes[i])
+    if x_pp is not None:
+        return x_pp[s * k:(s + m) * k].reshape(m, k).T
+    if x_shared is not None:
+        return x_shared[:m * k].reshape(m, k).T
+    return np.arange(m, dtype=np.float64).reshape(1, m)
+
+
+def _batch_p0(model, p0, layout, npar, k, x_shared, x_pp):
+    """p0 flat (``P`` or ``n_fits * P``); estimated per fit for a library model."""
+    if p0 is not None:
+        return _per_fit(p0, layout.n_fits, npar, "p0")
+    if not getattr(model, "is_library", False):
+        raise ValueError("p0 is needed for a model that is not from the model library")
+    rows = []
+    for i in range(layout.n_fits):
+        s, m = int(layout.starts[i]), int(layout.sizes[i])
+        xi = np.ascontiguousarray(_fit_x(layout, i, k, x_shared, x_pp))
+        rows.append(model.estimate_p0(xi, layout.flat[s:s + m]))
+    p0 = np.asarray(rows, dtype=np.float64).reshape(layout.n_fits, npar)
+    return np.ascontiguousarray(p0).ravel()
+
+
+def _batch_bounds(bounds, p0f, estimated, n_fits, npar):
+    """``(lower, upper, p0)`` flat: bounds per fit or shared (``None`` without), and p0
+    clipped into them when it was ``estimated``."""
+    if bounds is None:
+        return None, None, p0f
+    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
+        lb, ub = bounds.lb, bounds.ub
+    else:
+        try:
+            lb, ub = bounds
+        except (TypeError, ValueError):
+            raise ValueError("bounds must be a (lower, upper) pair") from None
+    lo = _per_fit(lb, n_fits, npar, "lower bounds")
+    hi = _per_fit(ub, n_fits, npar, "upper bounds")
+    if lo.size != hi.size:
+        lo = np.ascontiguousarray(np.broadcast_to(lo.reshape(-1, npar), (n_fits, npar))).ravel()
+        hi = np.ascontiguousarray(np.broadcast_to(hi.reshape(-1, npar), (n_fits, npar))).ravel()
+    if estimated:
+        p0f = np.clip(p0f.reshape(n_fits, npar), lo.reshape(-1, npar), hi.reshape(-1, npar)).ravel()
+    return lo, hi, p0f
+
+
+def _batch_weights(sigma, weights, ya):
+    """The weights ``1/sigma²`` (or as given), flat, or ``None``."""
+    if sigma is not None and weights is not None:
+        raise ValueError("give sigma or weights, not both")
+    if sigma is not None:
+        s = np.asarray(sigma, dtype=np.float64)
+        if s.shape != ya.shape:
+            raise ValueError("sigma must have y's shape %s" % (ya.shape,))
+        return np.ascontiguousarray(1.0 / (s * s)).ravel()
+    if weights is not None:
+        wa = np.asarray(weights, dtype=np.float64)
+        if wa.shape != ya.shape:
+            raise ValueError("weights must have y's shape %s" % (ya.shape,))
+        return np.ascontiguousarray(wa).ravel()
+    return None
+
+
+def _batch_callable(f, jac, names, layout, k, x_shared, x_pp):
+    """The fallback of a batch: the native callable (called per fit with that fit's x, see
+    :class:`nlsq_rs._fallback.BatchFunctions`) and y, with a NaN in each fit whose x is not
+    finite (the engine sees point indices; such a fit ends ``non_finite``, as with a compiled
+    model)."""
+    longest = int(layout.sizes.max()) if layout.n_fits else 0
+    if x_shared is not None and x_shared.size // k < longest:
+        raise ValueError("x has %d points, the longest fit %d" % (x_shared.size // k, longest))
+
+    def x_of(i):
+        """Fit i's x as the callable takes it: (m,), or (k, m) for k predictors."""
+        xi = _fit_x(layout, i, k, x_shared, x_pp)
+        return np.ascontiguousarray(xi[0] if k == 1 else xi)
+
+    flat = layout.flat
+    if x_pp is not None or x_shared is not None:
+        xs = x_pp if x_pp is not None else x_shared
+        bad = np.concatenate([[0], np.cumsum(~np.isfinite(xs.reshape(-1, k)).all(axis=1))])
+        if x_pp is not None:
+            nonfinite = bad[layout.starts + layout.sizes] > bad[layout.starts]
+        else:
+            nonfinite = bad[layout.sizes] > 0
+        if nonfinite.any():
+            flat = flat.copy()
+            flat[layout.starts[nonfinite]] = np.nan
+    funcs = _fallback.BatchFunctions(f, x_of, layout.sizes, len(names), jac)
+    return _native.Callable(funcs.evaluate, funcs.jacobian, funcs.name, names, flat.size), flat
+
+
 def batch_fit(f, y, x=None, p0=None, *, lengths=None, bounds=None, sigma=None, weights=None,
               fixed=None, estimator="lse", tol=None, xtol=None, max_iterations=None,
-              covariance=True, backend="auto", precision="f64"):
+              covariance=True, backend="auto", precision="f64", jac=None, fallback=None):
     """Many independent fits of one model (Gpufit's use case), in one call.
+
+    ``f``: as for :func:`curve_fit`, a model string, a library name or sum, or a Python
+    function, translated into the model language. A callable that does not translate runs
+    through the fallback in the same engine (same estimator, tolerances, bounds, fixed
+    parameters, weights and states): it is called once per fit and parameter vector,
+    vectorized over that fit's points, ``f(x_fit, *p)`` (``x_fit``: the fit's ``(m,)`` points,
+    ``(k, m)`` for k predictors, or ``arange(m)`` without ``x``), with derivatives from ``jac``
+    (a callable ``jac(x_fit, *p)`` -> ``(m, P)``, ``'2-point'`` (default) or ``'3-point'``
+    finite differences), on the CPU only (``backend='cuda'``/``'wgpu'`` is a ``ValueError``;
+    ``'auto'`` picks the CPU); ``BatchResult.fallback`` says so, and an exception the callable
+    raises propagates. ``fallback=False`` raises :class:`TranslationError` instead,
+    ``fallback=True`` skips translation. A callable does not declare its number of predictors
+    k: it is read from ``x``'s shape (``y.shape + (k,)`` per point, ``(k, n)`` shared; an
+    ``x`` shaped like ``y`` is one predictor per point).
 
     ``y``: ``(n_fits, n)`` (equal lengths; zero-copy when C-contiguous float64) or 1-D, all
     fits' points one after another, with ``lengths`` per fit. ``x``: ``None`` (point ``i`` at
@@ -643,99 +815,30 @@ def batch_fit(f, y, x=None, p0=None, *, lengths=None, bounds=None, sigma=None, w
 
     Returns a :class:`BatchResult`; per-fit failures are states, not exceptions.
     """
-    model = compile_model(f)  # a TranslationError for untranslatable functions: no fallback here
-    names = model.param_names
-    npar = len(names)
-    k = model.n_inputs
+    if jac is not None and not callable(jac) and jac not in ("2-point", "3-point", "cs"):
+        raise ValueError("jac must be None, a callable or '2-point', '3-point', 'cs'")
+    model, why = _model(f, fallback)
     ya = np.asarray(y, dtype=np.float64)
-    if ya.ndim == 2:
-        if lengths is not None:
-            raise ValueError("lengths is for 1-D y; a 2-D y has equal lengths")
-        n_fits, n = ya.shape
-        flat = np.ascontiguousarray(ya).reshape(-1)
-        equal, lens = n, None
-        starts = np.arange(n_fits) * n
-        sizes = np.full(n_fits, n)
-    elif ya.ndim == 1:
-        if lengths is None:
-            raise ValueError("a 1-D y needs lengths (points per fit); or pass y as (n_fits, n)")
-        lens = [int(v) for v in np.asarray(lengths).ravel()]
-        if any(v < 0 for v in lens):
-            raise ValueError("lengths must be non-negative")
-        flat = np.ascontiguousarray(ya)
-        n_fits, equal = len(lens), None
-        sizes = np.asarray(lens)
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if lens else np.zeros(0, int)
+    layout = _Layout(ya, lengths)
+    if model is None:
+        names = _fallback.param_names(f, p0)
+        k = _callable_inputs(x, ya)
     else:
-        raise ValueError("y must be (n_fits, n) or 1-D with lengths, not %d-D" % ya.ndim)
-    x_shared = x_pp = None
-    if x is not None:
-        xa = np.asarray(x, dtype=np.float64)
-        if k == 1 and xa.ndim == 1:
-            x_shared = np.ascontiguousarray(xa)
-        elif k > 1 and xa.ndim == 2 and xa.shape[0] == k and xa.shape != ya.shape + (k,):
-            x_shared = np.ascontiguousarray(xa.T).ravel()
-        elif xa.shape == ya.shape or xa.shape == ya.shape + (k,):
-            if k == 1 and xa.shape != ya.shape:
-                raise ValueError("x per point must have y's shape %s" % (ya.shape,))
-            x_pp = np.ascontiguousarray(xa).ravel()
-        else:
-            raise ValueError("x has shape %s: use (n,) shared, (k, n) shared for k predictors, "
-                             "or y's shape (+ (k,)) per point" % (xa.shape,))
-    if p0 is None:
-        if not model.is_library:
-            raise ValueError("p0 is needed for a model that is not from the model library")
-        rows = []
-        for i in range(n_fits):
-            s, m = int(starts[i]), int(sizes[i])
-            yi = flat[s:s + m]
-            if x_pp is not None:
-                xi = x_pp[s * k:(s + m) * k].reshape(m, k).T
-            elif x_shared is not None:
-                xi = x_shared[:m * k].reshape(m, k).T
-            else:
-                xi = np.arange(m, dtype=np.float64).reshape(1, m)
-            rows.append(model.estimate_p0(np.ascontiguousarray(xi), yi))
-        p0a = np.asarray(rows, dtype=np.float64).reshape(n_fits, npar)
-        p0f = np.ascontiguousarray(p0a).ravel()
-    else:
-        p0f = _per_fit(p0, n_fits, npar, "p0")
-    lo = hi = None
-    if bounds is not None:
-        if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
-            lb, ub = bounds.lb, bounds.ub
-        else:
-            try:
-                lb, ub = bounds
-            except (TypeError, ValueError):
-                raise ValueError("bounds must be a (lower, upper) pair") from None
-        lo = _per_fit(lb, n_fits, npar, "lower bounds")
-        hi = _per_fit(ub, n_fits, npar, "upper bounds")
-        if lo.size != hi.size:
-            lo = np.ascontiguousarray(np.broadcast_to(lo.reshape(-1, npar), (n_fits, npar))).ravel()
-            hi = np.ascontiguousarray(np.broadcast_to(hi.reshape(-1, npar), (n_fits, npar))).ravel()
-        if p0 is None:
-            p0f = np.clip(p0f.reshape(n_fits, npar), lo.reshape(-1, npar),
-                          hi.reshape(-1, npar)).ravel()
-    if sigma is not None and weights is not None:
-        raise ValueError("give sigma or weights, not both")
-    w = None
-    if sigma is not None:
-        s = np.asarray(sigma, dtype=np.float64)
-        if s.shape != ya.shape:
-            raise ValueError("sigma must have y's shape %s" % (ya.shape,))
-        w = np.ascontiguousarray(1.0 / (s * s)).ravel()
-    elif weights is not None:
-        wa = np.asarray(weights, dtype=np.float64)
-        if wa.shape != ya.shape:
-            raise ValueError("weights must have y's shape %s" % (ya.shape,))
-        w = np.ascontiguousarray(wa).ravel()
-    fx = None
-    if fixed is not None:
-        fx = [bool(v) for v in np.asarray(fixed).ravel()]
-    d = _native.batch_fit(model, flat, lengths=lens, equal=equal, x_shared=x_shared,
-                          x_per_point=x_pp, p0=p0f, lower=lo, upper=hi, weights=w, fixed=fx,
-                          estimator=estimator, tolerance=tol, step_tolerance=xtol,
-                          max_iterations=max_iterations, covariance=bool(covariance),
-                          backend=backend, precision=precision)
-    return BatchResult(d, names)
+        names = model.param_names
+        k = model.n_inputs
+    npar = len(names)
+    x_shared, x_pp = _batch_x(x, ya, k)
+    p0f = _batch_p0(model, p0, layout, npar, k, x_shared, x_pp)
+    lo, hi, p0f = _batch_bounds(bounds, p0f, p0 is None, layout.n_fits, npar)
+    w = _batch_weights(sigma, weights, ya)
+    fx = None if fixed is None else [bool(v) for v in np.asarray(fixed).ravel()]
+    flat = layout.flat
+    if model is None:
+        model, flat = _batch_callable(f, jac, names, layout, k, x_shared, x_pp)
+        x_shared = x_pp = None  # they stay on this side; the engine sees point indices
+    d = _native.batch_fit(model, flat, lengths=layout.lengths, equal=layout.equal,
+                          x_shared=x_shared, x_per_point=x_pp, p0=p0f, lower=lo, upper=hi,
+                          weights=w, fixed=fx, estimator=estimator, tolerance=tol,
+                          step_tolerance=xtol, max_iterations=max_iterations,
+                          covariance=bool(covariance), backend=backend, precision=precision)
+    return BatchResult(d, names, why)

@@ -4,6 +4,7 @@ from typing import Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import TypedDict, Unpack
 
 from . import _native
 from ._errors import (
@@ -24,6 +25,34 @@ STATE_NAMES: Tuple[str, ...]
 ModelLike = Union[str, Callable[..., Any], _native.Model]
 ArrayLike = npt.ArrayLike
 BoundsLike = Any  # a (lower, upper) pair of scalars/arrays, or an object with lb and ub
+JacLike = Union[None, str, Callable[..., Any]]  # a callable jac(x, *p), '2-point', '3-point'
+
+class FitOptions(TypedDict, total=False):
+    """The keyword options of :func:`curve_fit` and :func:`fit` beyond scipy's named ones
+    (written once here; ``typing_extensions`` is read by type checkers only, stubs are not
+    run)."""
+
+    loss: str
+    f_scale: float
+    ftol: Optional[float]
+    xtol: Optional[float]
+    gtol: Optional[float]
+    max_nfev: Optional[int]
+    maxfev: Optional[int]
+    x_scale: Union[str, float, ArrayLike]
+    backend: str
+    precision: str
+    fallback: Optional[bool]
+    # scipy's options on how it approximates derivatives or prints: accepted, no effect.
+    diff_step: Any
+    tr_solver: Any
+    tr_options: Any
+    verbose: Any
+    epsfcn: Any
+    factor: Any
+    diag: Any
+    col_deriv: Any
+    lsmr_maxiter: Any
 
 def library_names() -> List[str]: ...
 def compile_model(f: ModelLike) -> _native.Model: ...
@@ -85,6 +114,8 @@ class BatchResult:
     precision: str
     reason: str
     param_names: List[str]
+    fallback: bool
+    fallback_reason: Optional[str]
     @property
     def converged(self) -> npt.NDArray[np.bool_]: ...
     @property
@@ -102,11 +133,11 @@ def curve_fit(
     check_finite: Optional[bool] = ...,
     bounds: BoundsLike = ...,
     method: Optional[str] = ...,
-    jac: Any = ...,
+    jac: JacLike = ...,
     *,
     full_output: Literal[False] = ...,
     nan_policy: Optional[str] = ...,
-    **kwargs: Any,
+    **kwargs: Unpack[FitOptions],
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 @overload
 def curve_fit(
@@ -119,11 +150,11 @@ def curve_fit(
     check_finite: Optional[bool] = ...,
     bounds: BoundsLike = ...,
     method: Optional[str] = ...,
-    jac: Any = ...,
+    jac: JacLike = ...,
     *,
     full_output: Literal[True],
     nan_policy: Optional[str] = ...,
-    **kwargs: Any,
+    **kwargs: Unpack[FitOptions],
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], Dict[str, Any], str, int]: ...
 def fit(
     f: ModelLike,
@@ -135,10 +166,10 @@ def fit(
     check_finite: Optional[bool] = ...,
     bounds: BoundsLike = ...,
     method: Optional[str] = ...,
-    jac: Any = ...,
+    jac: JacLike = ...,
     *,
     nan_policy: Optional[str] = ...,
-    **kwargs: Any,
+    **kwargs: Unpack[FitOptions],
 ) -> FitResult: ...
 def batch_fit(
     f: ModelLike,
@@ -158,4 +189,6 @@ def batch_fit(
     covariance: bool = ...,
     backend: str = ...,
     precision: str = ...,
+    jac: JacLike = ...,
+    fallback: Optional[bool] = ...,
 ) -> BatchResult: ...

@@ -5,7 +5,8 @@ derivatives come from the user's ``jac(xdata, *p)`` (an ``(M, P)`` array) or fro
 differences (scipy's ``'2-point'`` rule by default, ``'3-point'`` on request): one call per
 pass for the values and ``P`` (or ``2P``) for the Jacobian. The fit itself (solver, bounds,
 losses, sigma, covariance, statistics) is the same engine's, on the CPU; the result says it
-ran this way (``FitResult.fallback``).
+ran this way (``FitResult.fallback``). In a batch (:class:`BatchFunctions`) the same calls are
+made per fit, on that fit's x, and ``BatchResult.fallback`` says so.
 """
 
 import inspect
@@ -92,3 +93,33 @@ class Functions:
             else:
                 J[:, j] = (fp - f0) / h
         return J
+
+
+class BatchFunctions:
+    """``evaluate(i, p)`` and ``jacobian(i, p)`` of fit ``i`` of a batch for the engine, on
+    ``x_of(i)``, that fit's ``sizes[i]`` points (see :class:`Functions`; the one of the last
+    fit asked for is kept, so that the Jacobian's finite differences reuse its values)."""
+
+    def __init__(self, f, x_of, sizes, npar, jac=None):
+        self.f = f
+        self.name = getattr(f, "__name__", None) or type(f).__name__
+        self.x_of = x_of
+        self.sizes = sizes
+        self.npar = npar
+        self.jac = jac
+        self._fit = (None, None)
+
+    def functions(self, i):
+        """The :class:`Functions` of fit ``i``."""
+        if self._fit[0] != i:
+            self._fit = (i, Functions(self.f, self.x_of(i), int(self.sizes[i]), self.npar,
+                                      self.jac))
+        return self._fit[1]
+
+    def evaluate(self, i, p):
+        """Fit ``i``'s values at ``p``."""
+        return self.functions(i).evaluate(p)
+
+    def jacobian(self, i, p):
+        """Fit ``i``'s ``(m, P)`` derivatives at ``p``."""
+        return self.functions(i).jacobian(p)

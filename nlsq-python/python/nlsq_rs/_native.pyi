@@ -1,6 +1,7 @@
 """The Rust extension of nlsq_rs (PyO3): compiled models, fits and batch fits."""
 
-from typing import Any, Callable, Dict, List, Optional, Sequence
+import typing
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -27,13 +28,15 @@ class Model:
     def predict(self, x: npt.NDArray[np.float64], p: Sequence[float]) -> npt.NDArray[np.float64]: ...
 
 class Callable:
-    """A Python callable as a model (the fallback): ``evaluate(p)`` -> ``(N,)``,
-    ``jacobian(p)`` -> ``(N, P)``."""
+    """A Python callable as a model (the fallback) of ``n`` points: for one fit
+    ``evaluate(p)`` -> ``(n,)`` and ``jacobian(p)`` -> ``(n, P)``; in a batch (``n``: all its
+    points), per fit ``i`` of ``m`` points, ``evaluate(i, p)`` -> ``(m,)`` and
+    ``jacobian(i, p)`` -> ``(m, P)``."""
 
     def __init__(
         self,
-        evaluate: "Callable[[List[float]], npt.NDArray[np.float64]]",
-        jacobian: "Callable[[List[float]], npt.NDArray[np.float64]]",
+        evaluate: typing.Callable[..., npt.NDArray[np.float64]],
+        jacobian: typing.Callable[..., npt.NDArray[np.float64]],
         name: str,
         names: Sequence[str],
         n: int,
@@ -102,7 +105,7 @@ def fit(
     precision: str = ...,
 ) -> NativeFitResult: ...
 def batch_fit(
-    model: Model,
+    model: Union[Model, Callable],
     y: npt.NDArray[np.float64],
     lengths: Optional[Sequence[int]] = ...,
     equal: Optional[int] = ...,

@@ -1,0 +1,221 @@
+//! One fit: the [`fit`] pyfunction, which runs the runtime's `CurveFit` on a compiled model or
+//! on a Python callable (the [fallback]) with the GIL released, and stops on
+//! Ctrl-C.
+
+use crate::arrays::{columns, matrix, slice};
+use crate::errors::{bad, fit_error};
+use crate::fallback::{self, CallableModel};
+use crate::model::{PyCallable, PyModel};
+use crate::options;
+use crate::result::PyFitResult;
+use nlsq_runtime::Precision;
+use nlsq_runtime::{Backend, CurveFit, FitError, FitResult, Loss, Method, Model, NanPolicy};
+use numpy::{PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use std::ops::ControlFlow;
+
+/// Every option of one fit, checked.
+struct Options {
+    p0: Vec<f64>,
+    bounds: Option<(Vec<f64>, Vec<f64>)>,
+    cov: Option<nalgebra::DMatrix<f64>>,
+    absolute_sigma: bool,
+    loss: Loss,
+    f_scale: f64,
+    method: Option<Method>,
+    tols: [Option<f64>; 3],
+    max_nfev: Option<usize>,
+    x_scale: Option<Vec<f64>>,
+    x_scale_jac: bool,
+    nan_policy: NanPolicy,
+    backend: Backend,
+    precision: Precision,
+}
+
+/// The data of one fit: predictor columns, observations and their standard deviations.
+struct Data<'a> {
+    cols: Vec<&'a [f64]>,
+    y: &'a [f64],
+    sigma: Option<&'a [f64]>,
+}
+
+/// The runtime's outcome of a fit, and the Python exception that stopped it, if any (Ctrl-C
+/// or whatever a signal handler raised, else an exception of the user's model function): that
+/// one is raised instead of the outcome.
+type Outcome = (Result<FitResult, FitError>, Option<PyErr>);
+
+/// Runs the fit of `model` with the GIL released; returns the runtime's outcome and the
+/// exception a signal handler raised (Ctrl-C), if one stopped the fit.
+fn run<M: Model>(py: Python<'_>, model: &M, data: &Data<'_>, o: Options) -> Outcome {
+    let mut interrupt: Option<PyErr> = None;
+    let result = py.detach(|| {
+        let mut b = CurveFit::new(model)
+            .p0(o.p0)
+            .absolute_sigma(o.absolute_sigma)
+            .loss(o.loss)
+            .f_scale(o.f_scale)
+            .nan_policy(o.nan_policy)
+            .backend(o.backend)
+            .precision(o.precision)
+            .callback(|_| match Python::attach(|py| py.check_signals()) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    interrupt = Some(e);
+                    ControlFlow::Break(())
+                }
+            });
+        if let Some((l, u)) = o.bounds {
+            b = b.bounds(l, u);
+        }
+        if let Some(s) = data.sigma {
+            b = b.sigma(s);
+        }
+        if let Some(c) = o.cov {
+            b = b.sigma_covariance(c);
+        }
+        if let Some(m) = o.method {
+            b = b.method(m);
+        }
+        let [ftol, xtol, gtol] = o.tols;
+        if let Some(v) = ftol {
+            b = b.ftol(v);
+        }
+        if let Some(v) = xtol {
+            b = b.xtol(v);
+        }
+        if let Some(v) = gtol {
+            b = b.gtol(v);
+        }
+        if let Some(n) = o.max_nfev {
+            b = b.max_nfev(n);
+        }
+        if let Some(s) = o.x_scale {
+            b = b.x_scale(s);
+        }
+        if o.x_scale_jac {
+            b = b.x_scale_jac();
+        }
+        b.fit(data.cols.as_slice(), data.y)
+    });
+    (result, interrupt)
+}
+
+/// The fit of a compiled model; the result names it as the model's `name`.
+fn fit_compiled(py: Python<'_>, m: &PyModel, data: &Data<'_>, o: Options) -> PyResult<Outcome> {
+    let em = &m.resolved.model;
+    if data.cols.len() != em.n_inputs() {
+        return Err(bad(format!(
+            "xdata has {} predictor row(s), the model `{}` uses {}",
+            data.cols.len(),
+            m.name,
+            em.n_inputs()
+        )));
+    }
+    let (r, interrupt) = run(py, em, data, o);
+    let r = r.map(|mut r| {
+        r.model.clone_from(&m.name);
+        r
+    });
+    Ok((r, interrupt))
+}
+
+/// The fit of a Python callable through the fallback, on the CPU (`backend` as Python named
+/// it, for the error on a device backend); `id` tells the callable apart in model hashes.
+fn fit_callable(
+    py: Python<'_>,
+    c: &PyCallable,
+    id: u64,
+    data: &Data<'_>,
+    mut o: Options,
+    backend: &str,
+) -> PyResult<Outcome> {
+    o.backend = fallback::cpu_backend(&c.name, o.backend, backend)?;
+    let cm = CallableModel::new(
+        c.name.clone(),
+        c.names.clone(),
+        c.n,
+        c.evaluate.clone_ref(py),
+        c.jacobian.clone_ref(py),
+        id,
+    );
+    let (r, interrupt) = run(py, &cm, data, o);
+    let r = r.map(|mut r| {
+        r.backend = fallback::backend_note(&c.name);
+        r
+    });
+    Ok((r, interrupt.or(cm.take_error())))
+}
+
+/// Runs one fit with the GIL released. Arguments are already normalised by the Python side:
+/// `x` is `(K, N)` C-contiguous float64, options are names or `None`. `model` is a [`PyModel`]
+/// or, for the fallback, a [`PyCallable`] (then `x` is the point index `0..N`, and the fit
+/// runs on the CPU).
+#[pyfunction]
+#[pyo3(signature = (model, x, y, p0, lower=None, upper=None, sigma=None, sigma_cov=None,
+    absolute_sigma=false, loss="linear", f_scale=1.0, method=None, ftol=None, xtol=None,
+    gtol=None, max_nfev=None, x_scale=None, x_scale_jac=false, nan_policy="raise",
+    backend="auto", precision="f64"))]
+#[allow(clippy::too_many_arguments)]
+pub fn fit(
+    py: Python<'_>,
+    model: &Bound<'_, PyAny>,
+    x: PyReadonlyArray2<'_, f64>,
+    y: PyReadonlyArray1<'_, f64>,
+    p0: Vec<f64>,
+    lower: Option<Vec<f64>>,
+    upper: Option<Vec<f64>>,
+    sigma: Option<PyReadonlyArray1<'_, f64>>,
+    sigma_cov: Option<PyReadonlyArray2<'_, f64>>,
+    absolute_sigma: bool,
+    loss: &str,
+    f_scale: f64,
+    method: Option<&str>,
+    ftol: Option<f64>,
+    xtol: Option<f64>,
+    gtol: Option<f64>,
+    max_nfev: Option<usize>,
+    x_scale: Option<Vec<f64>>,
+    x_scale_jac: bool,
+    nan_policy: &str,
+    backend: &str,
+    precision: &str,
+) -> PyResult<PyFitResult> {
+    let data = Data {
+        cols: columns(&x)?,
+        y: slice(&y, "ydata")?,
+        sigma: sigma.as_ref().map(|s| slice(s, "sigma")).transpose()?,
+    };
+    let o = Options {
+        p0,
+        bounds: lower.zip(upper),
+        cov: sigma_cov.as_ref().map(|c| matrix(c, "sigma")).transpose()?,
+        absolute_sigma,
+        loss: options::loss(loss).map_err(bad)?,
+        f_scale,
+        method: options::method(method).map_err(bad)?,
+        tols: [ftol, xtol, gtol],
+        max_nfev,
+        x_scale,
+        x_scale_jac,
+        nan_policy: options::nan_policy(nan_policy).map_err(bad)?,
+        backend: options::backend(backend).map_err(bad)?,
+        precision: options::precision(precision).map_err(bad)?,
+    };
+    let (result, stopped) = if let Ok(m) = model.cast::<PyModel>() {
+        fit_compiled(py, m.get(), &data, o)?
+    } else if let Ok(c) = model.cast::<PyCallable>() {
+        let id = model.as_ptr() as usize as u64;
+        fit_callable(py, c.get(), id, &data, o, backend)?
+    } else {
+        return Err(PyTypeError::new_err(
+            "model must be an nlsq_rs._native.Model or Callable",
+        ));
+    };
+    if let Some(e) = stopped {
+        return Err(e);
+    }
+    result
+        .map(|inner| PyFitResult { inner })
+        .map_err(|e| fit_error(py, &e))
+}
