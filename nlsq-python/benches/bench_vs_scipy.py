@@ -1,16 +1,21 @@
-"""nlsq_rs.curve_fit against scipy.optimize.curve_fit (and the JAX NLSQ where it is
-installed), same process, same data, whole calls including argument conversion.
+"""nlsq_rs.curve_fit against scipy.optimize.curve_fit and the JAX NLSQ (where it is
+installed: Python >= 3.12, ``pip install nlsq``, run on the CPU), same process, same data,
+whole calls including argument conversion.
 
     python nlsq-python/benches/bench_vs_scipy.py [N ...]      (default: 1e3 1e4 1e5 1e6 1e7)
 
 Prints a Markdown table: the best wall time per call over repeats (after a warm-up call) of
-- nlsq_rs with a model string, and with a translated lambda (the translation cached after the
-  first call, as in a loop of fits);
+- nlsq_rs with a model string at its default tolerances (1e-12), at scipy's (leastsq's
+  ftol = xtol = 1.49012e-8, gtol = 0: the same stopping rule as the scipy calls), and with a
+  translated lambda (the translation cached after the first call, as in a loop of fits);
 - scipy without a Jacobian (2-point differences) and with an analytic Jacobian;
+- the JAX NLSQ (``nlsq.curve_fit`` with a ``jax.numpy`` model; its first call, which compiles,
+  is reported apart);
 - the per-call overhead of nlsq_rs over the engine's own fit time (median over calls of the
   call's wall time minus its FitResult.wall_time_s).
-Thread counts: nlsq_rs uses rayon's default (all cores); numpy's BLAS is not used by either
-fit's hot loop on this problem (elementwise numpy for scipy).
+Thread counts: nlsq_rs uses rayon's default (all cores; data under 32,768 points stay on one
+thread); numpy's BLAS is not used by scipy's hot loop on this problem (elementwise numpy); JAX
+uses XLA's CPU thread pool.
 """
 
 import statistics
@@ -54,19 +59,40 @@ def overhead(f, repeats):
     return statistics.median(d), r
 
 
+SCIPY_TOLS = dict(ftol=1.49012e-8, xtol=1.49012e-8, gtol=0.0)
+
+
+def jax_nlsq():
+    """The JAX NLSQ's curve_fit and a jax.numpy decay, or None when it is not installed."""
+    try:
+        import logging
+
+        import jax.numpy as jnp
+        from nlsq import curve_fit as jax_curve_fit
+    except ImportError:
+        return None
+    logging.getLogger("nlsq").setLevel(logging.WARNING)
+    return jax_curve_fit, lambda x, a, b, c: a * jnp.exp(-b * x) + c
+
+
 def main(ns):
     rng = np.random.default_rng(0)
     p0 = [1.0, 1.0, 0.0]
     lam = lambda x, a, b, c: a * np.exp(-b * x) + c  # noqa: E731
     nlsq_rs.compile_model(lam)  # translated once, cached for the calls below
-    print("| N | nlsq_rs string | nlsq_rs lambda | engine fit | overhead | scipy 2-point | "
-          "scipy jac | speed-up vs scipy 2-point / jac |")
-    print("|---|---|---|---|---|---|---|---|")
+    jax = jax_nlsq()
+    print("| N | nlsq_rs string | at scipy's tolerances | nlsq_rs lambda | engine fit | overhead "
+          "| scipy 2-point | scipy jac | JAX NLSQ | speed-up vs scipy 2-point / jac (at scipy's "
+          "tolerances) | vs JAX NLSQ |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    cold = None
     for n in ns:
         x = np.linspace(0, 5, n)
         y = 2.5 * np.exp(-1.3 * x) + 0.5 + 0.01 * rng.standard_normal(n)
         reps = 200 if n <= 1e3 else 50 if n <= 1e4 else 10 if n <= 1e5 else 3
         t_str, _ = timed(lambda: nlsq_rs.curve_fit("a*exp(-b*x)+c", x, y, p0=p0), reps)
+        t_tol, _ = timed(lambda: nlsq_rs.curve_fit("a*exp(-b*x)+c", x, y, p0=p0, **SCIPY_TOLS),
+                         reps)
         t_lam, _ = timed(lambda: nlsq_rs.curve_fit(lam, x, y, p0=p0), reps)
         over, r = overhead(lambda: nlsq_rs.fit("a*exp(-b*x)+c", x, y, p0=p0), reps)
         engine = r.wall_time_s
@@ -74,15 +100,28 @@ def main(ns):
         t_sp, sp = timed(lambda: scipy_curve_fit(model, x, y, p0=p0), sreps)
         t_spj, _ = timed(lambda: scipy_curve_fit(model, x, y, p0=p0, jac=jac), sreps)
         np.testing.assert_allclose(r.popt, sp[0], rtol=1e-5)
-        print("| %.0e | %.3g ms | %.3g ms | %.3g ms | %.1f µs | %.3g ms | %.3g ms | %.1fx / %.1fx |"
-              % (n, t_str * 1e3, t_lam * 1e3, engine * 1e3, over * 1e6, t_sp * 1e3,
-                 t_spj * 1e3, t_sp / t_str, t_spj / t_str))
+        jax_cell = vs_jax = "not installed"
+        if jax is not None:
+            jax_fit, jax_model = jax
+            if cold is None:
+                t = time.perf_counter()
+                jax_fit(jax_model, x, y, p0=p0)
+                cold = (n, time.perf_counter() - t)
+            t_jax, jp = timed(lambda: jax_fit(jax_model, x, y, p0=p0), 3 if n < 1e6 else 1)
+            jpopt, _ = jp  # a result object that unpacks as (popt, pcov)
+            np.testing.assert_allclose(np.asarray(jpopt), sp[0], rtol=1e-5)
+            jax_cell, vs_jax = "%.3g ms" % (t_jax * 1e3), "%.0fx" % (t_jax / t_str)
+        print("| %.0e | %.3g ms | %.3g ms | %.3g ms | %.3g ms | %.1f µs | %.3g ms | %.3g ms | %s "
+              "| %.1fx / %.1fx (%.1fx / %.1fx) | %s |"
+              % (n, t_str * 1e3, t_tol * 1e3, t_lam * 1e3, engine * 1e3, over * 1e6,
+                 t_sp * 1e3, t_spj * 1e3, jax_cell, t_sp / t_str, t_spj / t_str, t_sp / t_tol,
+                 t_spj / t_tol, vs_jax))
         sys.stdout.flush()
-    try:
-        import nlsq  # noqa: F401  (the JAX library)
-        print("\nJAX NLSQ is installed: not benchmarked by this script yet")
-    except ImportError:
-        print("\nJAX NLSQ (`nlsq` on PyPI) is not installed: not compared")
+    if cold is not None:
+        print("\nJAX NLSQ first call (JIT compilation included) at N = %.0e: %.3g s"
+              % (cold[0], cold[1]))
+    else:
+        print("\nJAX NLSQ (`nlsq` on PyPI, Python >= 3.12) is not installed: not compared")
 
 
 if __name__ == "__main__":
