@@ -474,8 +474,6 @@ class FitResult:
         self._model = model
         self.p0 = np.asarray(p0, dtype=np.float64)
         self.p0_source = p0_source
-        self.model = model.name
-        self.expression = model.expression
         #: Whether the model was a Python callable fitted through the fallback (vectorized
         #: calls, finite differences or the user's jac, CPU), and why it was not translated.
         self.fallback = isinstance(model, _Fallback)
@@ -490,6 +488,10 @@ class FitResult:
             value = getattr(native, name)
         elif name == "param_names":
             value = list(native.param_names)
+        elif name == "model":
+            value = self._model.name
+        elif name == "expression":
+            value = self._model.expression
         elif name in _STATS:
             value = native.stat(name)
         elif name in _COUNTS:
@@ -502,7 +504,7 @@ class FitResult:
     def __dir__(self):
         """The attributes, the lazily read ones included."""
         return sorted(set(object.__dir__(self)) | set(FitResult._FIELDS) | set(_STATS) |
-                      set(_COUNTS) | {"param_names"})
+                      set(_COUNTS) | {"param_names", "model", "expression"})
 
     @property
     def params(self):
