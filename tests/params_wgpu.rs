@@ -15,9 +15,17 @@ fn constrained_fits_equal_the_hand_substituted_fits_on_wgpu() {
         return;
     }
     // wgpu fits in-memory data only: the chunked case runs on the CPU (tests/params.rs).
-    for case in cases().into_iter().filter(|c| c.options.chunk_points.is_none()) {
+    for case in cases()
+        .into_iter()
+        .filter(|c| c.options.chunk_points.is_none())
+    {
         let (got, want) = check(&case, Backend::Wgpu, 1e-12);
-        assert!(got.backend.contains("wgpu"), "{}: {}", case.name, got.backend);
+        assert!(
+            got.backend.contains("wgpu"),
+            "{}: {}",
+            case.name,
+            got.backend
+        );
         eprintln!(
             "{}: cost {:e} (hand {:e}), {} passes on {}",
             case.name, got.cost, want.cost, got.nfev, got.backend
