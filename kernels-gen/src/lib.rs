@@ -28,6 +28,7 @@ pub mod model;
 #[cfg(feature = "nvrtc")]
 pub mod nvrtc;
 pub mod parse;
+pub mod reparam;
 pub mod schedule;
 
 mod compiled;

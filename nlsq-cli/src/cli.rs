@@ -81,6 +81,15 @@ pub struct FitArgs {
     /// Bounds: `name=lower:upper,...` (an empty side is unbounded).
     #[arg(long)]
     pub bounds: Option<String>,
+    /// Holds a parameter at a value: `--fix b=1.3` (repeatable, or `a=1,b=2`). Fixed
+    /// parameters are reported with their values and no standard error.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub fix: Vec<String>,
+    /// Ties a parameter to an expression of the others: `--tie 'g2_sigma=g1_sigma'`,
+    /// `--tie 'a2=0.5*a1'` (repeatable). Ties may refer to fixed and tied parameters (no
+    /// cycles); tied parameters are reported with errors propagated from the free ones.
+    #[arg(long, value_name = "NAME=EXPR")]
+    pub tie: Vec<String>,
     /// The solver (default: lm without bounds, trf with bounds).
     #[arg(long, value_enum)]
     pub method: Option<MethodArg>,

@@ -16,7 +16,8 @@ use std::path::Path;
 /// Runs `nlsq fit`; the exit status.
 pub fn run(args: &FitArgs) -> Result<u8, CliError> {
     guard_outputs(args)?;
-    let choice = model::resolve(&args.model)?;
+    let constraints = params::constraints(&args.fix, &args.tie)?;
+    let choice = model::resolve(&args.model)?.constrain(&constraints)?;
     let mut data = input::open(&data_spec(&args.data))?;
     let p0 = start(args, &choice, &mut data)?;
     let mut fit = builder(args, &choice, p0)?.fit_source(&mut *data.source)?;
@@ -93,10 +94,14 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Starting values: given ones; the rest estimated from the data for a library model, else
-/// 1 (scipy's default), with a note.
+/// Starting values of the free parameters: given ones; the rest estimated from the data for a
+/// library model, else 1 (scipy's default), with a note.
 fn start(args: &FitArgs, choice: &ModelChoice, data: &mut Dataset) -> Result<Vec<f64>, CliError> {
-    let given = params::p0(&choice.names, args.p0.as_deref())?;
+    let names = choice.free_names();
+    if let Some(spec) = &args.p0 {
+        params::reject_non_free(spec, "--p0", choice.map())?;
+    }
+    let given = params::p0(&names, args.p0.as_deref())?;
     if given.iter().all(Option::is_some) {
         return Ok(given.into_iter().flatten().collect());
     }
@@ -104,7 +109,7 @@ fn start(args: &FitArgs, choice: &ModelChoice, data: &mut Dataset) -> Result<Vec
         let points = sample(&mut *data.source, nlsq::library::MAX_ESTIMATE_POINTS)?;
         let x: Vec<&[f64]> = points.x.iter().map(Vec::as_slice).collect();
         if let Some(estimate) = choice.estimate(&x, &points.y) {
-            let estimate = estimate?;
+            let estimate = choice.free_values(estimate?)?;
             return Ok(given
                 .into_iter()
                 .zip(estimate)
@@ -112,8 +117,7 @@ fn start(args: &FitArgs, choice: &ModelChoice, data: &mut Dataset) -> Result<Vec
                 .collect());
         }
     }
-    let missing: Vec<&str> = choice
-        .names
+    let missing: Vec<&str> = names
         .iter()
         .zip(&given)
         .filter(|(_, v)| v.is_none())
@@ -133,7 +137,7 @@ fn builder<'a>(
     choice: &'a ModelChoice,
     p0: Vec<f64>,
 ) -> Result<CurveFit<'a, &'a nlsq::ExprModel>, CliError> {
-    let mut b = CurveFit::new(&choice.model)
+    let mut b = CurveFit::new(choice.fitted())
         .p0(p0)
         .loss(loss(args.loss))
         .f_scale(args.f_scale)
@@ -145,7 +149,8 @@ fn builder<'a>(
         .backend(backend(args.engine.backend))
         .precision(precision(args.engine.precision));
     if let Some(spec) = &args.bounds {
-        let (lo, hi) = params::bounds(&choice.names, spec)?;
+        params::reject_non_free(spec, "--bounds", choice.map())?;
+        let (lo, hi) = params::bounds(&choice.free_names(), spec)?;
         b = b.bounds(lo, hi);
     }
     if let Some(m) = args.method {

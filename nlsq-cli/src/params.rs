@@ -1,7 +1,10 @@
 //! Starting values and bounds by parameter name: `--p0 amp=1,mu=0` (or values in order,
-//! `--p0 1,0`) and `--bounds amp=0:10,mu=:5` (an empty side is unbounded).
+//! `--p0 1,0`) and `--bounds amp=0:10,mu=:5` (an empty side is unbounded); fixed and tied
+//! parameters, `--fix b=1.3` and `--tie 'a2=0.5*a1'`. With fixed or tied parameters, `--p0`
+//! and `--bounds` are for the free parameters (in order: the free ones only).
 
 use crate::error::CliError;
+use nlsq::params::{Constraints, ParamMap, ParamRole};
 
 /// Values given by name or in order, for the parameters `names`. `None` where not given.
 pub fn assign(names: &[String], spec: &str, what: &str) -> Result<Vec<Option<String>>, CliError> {
@@ -102,6 +105,54 @@ pub fn bounds(names: &[String], spec: &str) -> Result<(Vec<f64>, Vec<f64>), CliE
     Ok((lo, hi))
 }
 
+/// The constraints of `--fix name=value[,name=value...]` and `--tie name=expr` (one tie per
+/// option: expressions may hold commas).
+pub fn constraints(fix: &[String], tie: &[String]) -> Result<Constraints, CliError> {
+    let mut c = Constraints::new();
+    for item in fix.iter().flat_map(|f| f.split(',')).map(str::trim) {
+        if item.is_empty() {
+            continue;
+        }
+        let (name, value) = item
+            .split_once('=')
+            .ok_or_else(|| CliError::usage(format!("--fix: `{item}` is not name=value")))?;
+        let name = name.trim();
+        c = c.fix(name, number(value, &format!("--fix {name}"))?);
+    }
+    for item in tie {
+        let (name, expr) = item
+            .split_once('=')
+            .ok_or_else(|| CliError::usage(format!("--tie: `{item}` is not name=expression")))?;
+        if expr.trim().is_empty() {
+            return Err(CliError::usage(format!(
+                "--tie: `{item}` has no expression"
+            )));
+        }
+        c = c.tie(name.trim(), expr.trim());
+    }
+    Ok(c)
+}
+
+/// Refuses the `name=...` items of `spec` (of option `what`) that name a fixed or tied
+/// parameter of `map`: starting values and bounds apply to free parameters only.
+pub fn reject_non_free(spec: &str, what: &str, map: Option<&ParamMap>) -> Result<(), CliError> {
+    let Some(map) = map else { return Ok(()) };
+    for (name, _) in spec.split(',').filter_map(|item| item.split_once('=')) {
+        let name = name.trim();
+        let Some(k) = map.names().iter().position(|n| n == name) else {
+            continue;
+        };
+        let role = &map.roles()[k];
+        if *role != ParamRole::Free {
+            return Err(CliError::usage(format!(
+                "{what}: `{name}` is {}: {what} applies to free parameters only",
+                role.label()
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +188,28 @@ mod tests {
         assert!(b.contains("below"), "{b}");
         let b = bounds(&names(), "amp=3").unwrap_err().to_string();
         assert!(b.contains("lower:upper"), "{b}");
+    }
+
+    #[test]
+    fn fixed_and_tied_options() {
+        let fix = ["b=1.5,c=2".to_string(), "d = -1".to_string()];
+        let tie = ["a2 = atan2(a1, 2)".to_string()];
+        let c = constraints(&fix, &tie).unwrap();
+        assert_eq!(
+            c,
+            Constraints::new()
+                .fix("b", 1.5)
+                .fix("c", 2.0)
+                .fix("d", -1.0)
+                .tie("a2", "atan2(a1, 2)")
+        );
+        let e = |f: &[&str], t: &[&str]| {
+            let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+            constraints(&s(f), &s(t)).unwrap_err().to_string()
+        };
+        assert!(e(&["b"], &[]).contains("not name=value"));
+        assert!(e(&["b=x"], &[]).contains("not a number"));
+        assert!(e(&[], &["a2"]).contains("not name=expression"));
+        assert!(e(&[], &["a2="]).contains("no expression"));
     }
 }

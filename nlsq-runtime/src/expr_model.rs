@@ -3,6 +3,8 @@
 
 use crate::block::{BLOCK, ModelTapes, Simd, tapes_for};
 use crate::model::Model;
+use crate::params::{ConstraintError, Constraints};
+use kernels_gen::reparam::{ParamMap, reparameterize};
 use kernels_gen::{Compiled, ModelHash, Precision, eval::Tape};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -33,6 +35,8 @@ pub struct ExprModel {
     with_gradient: Tape,
     tapes: Arc<ModelTapes>,
     simd: Simd,
+    /// For a constrained model: every original parameter from the free ones.
+    map: Option<Arc<ParamMap>>,
 }
 
 thread_local! {
@@ -73,7 +77,32 @@ impl ExprModel {
             with_gradient,
             tapes,
             simd: Simd::Auto.resolve(),
+            map: None,
         }
+    }
+
+    /// The model of the free parameters when `constraints` fix or tie some (see
+    /// [`crate::params`]): compiled and differentiated by `kernels-gen` like any model, with
+    /// the parameters in the original order less the fixed and tied ones. Fits of it report
+    /// every parameter of this model.
+    ///
+    /// ```
+    /// use nlsq_runtime::params::Constraints;
+    /// use nlsq_runtime::{ExprModel, Model};
+    /// let m = ExprModel::parse("a * exp(-b * x) + c").unwrap();
+    /// let free = m.constrain(&Constraints::new().fix("c", 0.5)).unwrap();
+    /// assert_eq!(free.param_names(), ["a", "b"]);
+    /// let bad = m.constrain(&Constraints::new().tie("a", "a + b")).unwrap_err();
+    /// assert_eq!(bad.to_string(), "tie `a = a + b` refers to `a` itself");
+    /// ```
+    pub fn constrain(&self, constraints: &Constraints) -> Result<ExprModel, ConstraintError> {
+        if self.map.is_some() {
+            return Err(ConstraintError::AlreadyConstrained);
+        }
+        let r = reparameterize(&self.compiled.ir, constraints.roles())?;
+        let mut model = ExprModel::from_ir(r.model).with_simd(self.simd);
+        model.map = Some(Arc::new(r.map));
+        Ok(model)
     }
 
     /// Runs the block tapes with the vector instructions `simd` (resolved against the
@@ -149,6 +178,9 @@ impl Model for ExprModel {
     }
     fn hash(&self) -> ModelHash {
         self.compiled.hash
+    }
+    fn param_map(&self) -> Option<&ParamMap> {
+        self.map.as_deref()
     }
 }
 

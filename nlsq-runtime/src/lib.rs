@@ -20,6 +20,7 @@ pub mod library;
 pub mod loss;
 pub mod memory;
 pub mod model;
+pub mod params;
 pub mod predictors;
 pub mod profile;
 #[cfg(feature = "progress")]
@@ -44,5 +45,5 @@ pub use memory::{DataMode, DataPlan, MemoryLimits};
 pub use model::Model;
 pub use predictors::Predictors;
 pub use profile::ProfileReport;
-pub use result::{CovarianceIssue, FitResult};
+pub use result::{CovarianceIssue, FitResult, ParamKind};
 pub use solve::{IterationInfo, Method, Status};

@@ -1,6 +1,7 @@
 //! The model interface every solver and backend works against.
 
 use crate::block::BLOCK;
+use kernels_gen::reparam::ParamMap;
 use kernels_gen::{ModelHash, Precision};
 
 /// A model `f(x; p)` with its exact gradient and device kernels.
@@ -84,6 +85,12 @@ pub trait Model: Send + Sync {
     }
     /// Content hash of the kernels; keys every kernel cache.
     fn hash(&self) -> ModelHash;
+    /// For a model with fixed or tied parameters ([`crate::params`]), the map from its
+    /// (free) parameters to every parameter of the original model: fits then report all of
+    /// them. `None` (the default) for other models.
+    fn param_map(&self) -> Option<&ParamMap> {
+        None
+    }
 }
 
 impl<M: Model + ?Sized> Model for &M {
@@ -133,5 +140,8 @@ impl<M: Model + ?Sized> Model for &M {
     }
     fn hash(&self) -> ModelHash {
         (**self).hash()
+    }
+    fn param_map(&self) -> Option<&ParamMap> {
+        (**self).param_map()
     }
 }

@@ -12,12 +12,20 @@ pub use crate::solve::Method;
 pub struct FitResult {
     /// The model's name.
     pub model: String,
-    /// Parameter names, flattened.
+    /// Parameter names, flattened. For a model with fixed or tied parameters
+    /// ([`crate::params`]), every parameter of the original model, in its order.
     pub param_names: Vec<String>,
+    /// Whether each parameter was fitted, fixed or tied ([`crate::params`]). Empty in results
+    /// written before this field existed (all free).
+    #[serde(default)]
+    pub param_kinds: Vec<ParamKind>,
     /// Best-fit parameters.
     #[serde(with = "crate::serde_float::vec")]
     pub popt: Vec<f64>,
-    /// Covariance of the parameters (rows), scipy `curve_fit`'s `pcov`.
+    /// Covariance of the parameters (rows), scipy `curve_fit`'s `pcov`. With fixed or tied
+    /// parameters, `G Σ Gᵀ` over all of them: `Σ` the free parameters' covariance, `G` the
+    /// Jacobian of every parameter with respect to the free ones (zero rows and columns for
+    /// fixed parameters, the delta method for tied ones).
     #[serde(with = "crate::serde_float::rows")]
     pub pcov: Vec<Vec<f64>>,
     /// `pcov` is not fully estimated: some or all parameters have infinite variance (scipy
@@ -29,10 +37,10 @@ pub struct FitResult {
     /// relates to scipy's, for each method, are in the docs of [`CovarianceIssue`].
     #[serde(default)]
     pub covariance_issue: Option<CovarianceIssue>,
-    /// Standard errors `sqrt(diag(pcov))`.
+    /// Standard errors `sqrt(diag(pcov))`; `NaN` for a fixed parameter (it has none).
     #[serde(with = "crate::serde_float::vec")]
     pub perr: Vec<f64>,
-    /// 95% confidence intervals `popt ± t₀.₉₇₅(dof) · perr`.
+    /// 95% confidence intervals `popt ± t₀.₉₇₅(dof) · perr` (`NaN` for a fixed parameter).
     #[serde(with = "crate::serde_float::pairs")]
     pub ci95: Vec<(f64, f64)>,
     /// `½ Σ ρ` at the solution (scipy's `cost`, the objective the solver minimised).
@@ -72,7 +80,7 @@ pub struct FitResult {
     pub n_points: usize,
     /// Points dropped by `NanPolicy::Omit`.
     pub n_omitted: usize,
-    /// Degrees of freedom `N − P`.
+    /// Degrees of freedom `N − P` (`P` the free parameters).
     pub dof: usize,
     /// Passes over the data.
     pub nfev: usize,
@@ -117,6 +125,36 @@ pub struct FitResult {
 
 fn nan() -> f64 {
     f64::NAN
+}
+
+/// What a parameter was in the fit ([`FitResult::param_kinds`]). Serializes as
+/// `{"kind": "free"}`, `{"kind": "fixed"}` or `{"kind": "tied", "expr": "0.5 * a1"}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ParamKind {
+    /// Fitted.
+    Free,
+    /// Held at its value.
+    Fixed,
+    /// Computed from the other parameters by the expression.
+    Tied {
+        /// The tie's expression.
+        expr: String,
+    },
+}
+
+impl FitResult {
+    /// The kind of parameter `j` (free when the result has no kinds).
+    pub fn param_kind(&self, j: usize) -> &ParamKind {
+        self.param_kinds.get(j).unwrap_or(&ParamKind::Free)
+    }
+
+    /// The number of fitted (free) parameters.
+    pub fn n_free(&self) -> usize {
+        (0..self.popt.len())
+            .filter(|&j| *self.param_kind(j) == ParamKind::Free)
+            .count()
+    }
 }
 
 /// Why a fit's covariance is not fully estimated ([`FitResult::covariance_issue`]).
@@ -200,6 +238,55 @@ impl FitResult {
     }
 }
 
+impl FitResult {
+    /// `3 parameters`, or `4 parameters (2 free, 1 fixed, 1 tied)`.
+    fn count_parameters(&self) -> String {
+        let n = self.popt.len();
+        let free = self.n_free();
+        if free == n {
+            return format!("{n} parameters");
+        }
+        let fixed = (0..n)
+            .filter(|&j| *self.param_kind(j) == ParamKind::Fixed)
+            .count();
+        format!(
+            "{n} parameters ({free} free, {fixed} fixed, {} tied)",
+            n - free - fixed
+        )
+    }
+
+    /// The summary table's row of parameter `j`, names `w` wide.
+    fn write_row(&self, f: &mut fmt::Formatter<'_>, j: usize, w: usize) -> fmt::Result {
+        let note = match (self.param_kind(j), self.active_mask.get(j)) {
+            (ParamKind::Fixed, _) => "  (fixed)".to_string(),
+            (ParamKind::Tied { expr }, _) => format!("  (tied: = {expr})"),
+            (_, Some(-1)) => "  (at lower bound)".to_string(),
+            (_, Some(1)) => "  (at upper bound)".to_string(),
+            _ => String::new(),
+        };
+        let (err, lo, hi) = if *self.param_kind(j) == ParamKind::Fixed {
+            ("fixed".to_string(), "-".to_string(), "-".to_string())
+        } else {
+            (
+                if self.perr[j].is_finite() {
+                    format!("{:.3e}", self.perr[j])
+                } else {
+                    "inf".into()
+                },
+                g(self.ci95[j].0),
+                g(self.ci95[j].1),
+            )
+        };
+        writeln!(
+            f,
+            "{:<w$}  {:>14}  {:>12}  [{lo:>14}, {hi:>14}]{note}",
+            self.param_names[j],
+            g(self.popt[j]),
+            err,
+        )
+    }
+}
+
 /// Seven significant digits: fixed notation for moderate magnitudes, scientific otherwise.
 fn g(v: f64) -> String {
     if !v.is_finite() {
@@ -244,14 +331,14 @@ impl fmt::Display for FitResult {
         )?;
         writeln!(
             f,
-            "{} points{}, {} parameters, {} dof; {} passes, {} iterations, {:.3} ms",
+            "{} points{}, {}, {} dof; {} passes, {} iterations, {:.3} ms",
             self.n_points,
             if self.n_omitted > 0 {
                 format!(" ({} omitted as non-finite)", self.n_omitted)
             } else {
                 String::new()
             },
-            self.popt.len(),
+            self.count_parameters(),
             self.dof,
             self.nfev,
             self.iterations,
@@ -270,24 +357,7 @@ impl fmt::Display for FitResult {
             "parameter", "value", "std error", "95% confidence interval"
         )?;
         for j in 0..self.popt.len() {
-            let bound = match self.active_mask.get(j) {
-                Some(-1) => "  (at lower bound)",
-                Some(1) => "  (at upper bound)",
-                _ => "",
-            };
-            writeln!(
-                f,
-                "{:<w$}  {:>14}  {:>12}  [{:>14}, {:>14}]{bound}",
-                self.param_names[j],
-                g(self.popt[j]),
-                if self.perr[j].is_finite() {
-                    format!("{:.3e}", self.perr[j])
-                } else {
-                    "inf".into()
-                },
-                g(self.ci95[j].0),
-                g(self.ci95[j].1),
-            )?;
+            self.write_row(f, j, w)?;
         }
         if self.data_plan.mode != crate::memory::DataMode::InMemory {
             writeln!(f, "{}", self.data_plan)?;

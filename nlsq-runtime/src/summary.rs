@@ -5,7 +5,8 @@ use crate::covariance::{Cause, covariance};
 use crate::data::DataSummary;
 use crate::loss::Loss;
 use crate::model::Model;
-use crate::result::{CovarianceIssue, FitResult};
+use crate::params::{Expanded, expand};
+use crate::result::{CovarianceIssue, FitResult, ParamKind};
 use crate::solve::Method;
 use crate::solve::SolverOutput;
 use std::time::Instant;
@@ -30,19 +31,6 @@ pub(crate) fn assemble<M: Model>(
     let n = data.n;
     let sum_rho = 2.0 * out.pass.cost;
     let cov = covariance(&out.pass.jtj, n, sum_rho, absolute_sigma);
-    let perr: Vec<f64> = (0..np).map(|j| cov.matrix[(j, j)].sqrt()).collect();
-    let dof = n - np;
-    let t = t_quantile_975(dof);
-    let ci95 = (0..np)
-        .map(|j| (out.x[j] - t * perr[j], out.x[j] + t * perr[j]))
-        .collect();
-    let sst = data.sst;
-    let nf = n as f64;
-    let chi2 = if loss == Loss::Linear {
-        sum_rho
-    } else {
-        weighted_ssr
-    };
     let names: Vec<String> = model.param_names().iter().map(|s| s.to_string()).collect();
     let covariance_issue = cov.cause.map(|cause| match cause {
         Cause::RankDeficient => CovarianceIssue::RankDeficient {
@@ -56,12 +44,43 @@ pub(crate) fn assemble<M: Model>(
         Cause::NoDegreesOfFreedom => CovarianceIssue::NoDegreesOfFreedom,
         Cause::NotFinite => CovarianceIssue::NotFinite,
     });
+    let all = match model.param_map() {
+        Some(map) => expand(map, &out.x, &cov.matrix, &out.active_mask),
+        None => Expanded {
+            kinds: vec![ParamKind::Free; np],
+            names,
+            popt: out.x.clone(),
+            pcov: cov.matrix.clone(),
+            active_mask: out.active_mask.clone(),
+        },
+    };
+    let dof = n - np;
+    let t = t_quantile_975(dof);
+    let perr: Vec<f64> = (0..all.popt.len())
+        .map(|j| match all.kinds[j] {
+            ParamKind::Fixed => f64::NAN,
+            _ => all.pcov[(j, j)].sqrt(),
+        })
+        .collect();
+    let ci95 = (0..all.popt.len())
+        .map(|j| (all.popt[j] - t * perr[j], all.popt[j] + t * perr[j]))
+        .collect();
+    let sst = data.sst;
+    let nf = n as f64;
+    let chi2 = if loss == Loss::Linear {
+        sum_rho
+    } else {
+        weighted_ssr
+    };
     let ll = nf * (chi2 / nf).ln();
     FitResult {
         model: model.name().to_string(),
-        param_names: names,
-        pcov: (0..np)
-            .map(|i| (0..np).map(|j| cov.matrix[(i, j)]).collect())
+        param_names: all.names,
+        param_kinds: all.kinds,
+        pcov: all
+            .pcov
+            .row_iter()
+            .map(|r| r.iter().copied().collect())
             .collect(),
         covariance_indeterminate: cov.indeterminate,
         covariance_issue,
@@ -86,7 +105,7 @@ pub(crate) fn assemble<M: Model>(
         njev: out.njev,
         iterations: out.nit,
         optimality: out.optimality,
-        active_mask: out.active_mask,
+        active_mask: all.active_mask,
         success: out.status.converged(),
         message: out.status.message().to_string(),
         status: out.status,
@@ -98,7 +117,7 @@ pub(crate) fn assemble<M: Model>(
         wall_time_s: start.elapsed().as_secs_f64(),
         profile: None,
         checkpoint: None,
-        popt: out.x,
+        popt: all.popt,
     }
 }
 

@@ -6,6 +6,7 @@
 //! - [`batch`]: the random problems of the batch acceptance tests and their comparisons;
 //! - [`streaming`]: data, models and file helpers of the streaming tests;
 //! - [`library`]: random problems and the success rule of the model library's p0 estimators;
+//! - [`params`]: models with fixed and tied parameters and their hand-substituted twins;
 //! - [`gpufit`]: Gpufit's standard problem of the batch benches;
 //! - `wgpu` (feature `wgpu`): the shared adapter of the wgpu tests;
 //! - [`suite`]: the backend-generic suites and the macros ([`testgen_fit!`],
@@ -23,6 +24,7 @@ pub mod nist;
 /// The NIST StRD parser, plain Rust without nlsq: nlsq-runtime's unit tests, which cannot use
 /// this crate, compile the same file by path (`src/solve/test_problems.rs`).
 mod nist_files;
+pub mod params;
 pub mod streaming;
 pub mod suite;
 #[cfg(feature = "wgpu")]

@@ -269,7 +269,13 @@ fn table(fit: &FitResult, model: &str) -> Vec<String> {
     let mut lines = vec![clip(model, 34), String::new()];
     for (j, name) in fit.param_names.iter().enumerate() {
         lines.push(format!("{name} = {:.6e}", fit.popt[j]));
-        lines.push(format!("    ± {:.3e}", fit.perr[j]));
+        lines.push(match fit.param_kind(j) {
+            nlsq::ParamKind::Fixed => "    (fixed)".to_string(),
+            nlsq::ParamKind::Tied { expr } => {
+                format!("    ± {:.3e} (= {})", fit.perr[j], clip(expr, 20))
+            }
+            nlsq::ParamKind::Free => format!("    ± {:.3e}", fit.perr[j]),
+        });
     }
     lines.push(String::new());
     lines.push(format!("χ²/dof = {:.4e}", fit.reduced_chi2));
