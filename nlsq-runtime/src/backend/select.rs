@@ -251,6 +251,18 @@ pub(crate) enum Uploaded {
 }
 
 impl Device {
+    /// Whether this device checks the finiteness of host data itself once it is uploaded in
+    /// `precision` ([`Uploaded::first_nonfinite`]): CUDA in f64 (in f32, a finite double can
+    /// round to an infinite float, so the host checks the doubles).
+    #[cfg_attr(not(feature = "cuda"), allow(unused_variables))]
+    pub(crate) fn checks_data(&self, precision: Precision) -> bool {
+        match self {
+            #[cfg(feature = "cuda")]
+            Device::Cuda(_) => precision == Precision::F64,
+            _ => false,
+        }
+    }
+
     /// The plan of in-memory data of `n` points that exceed this device's memory: CUDA passes
     /// them through two fixed device buffers; other devices hold what the host holds.
     #[cfg_attr(not(feature = "cuda"), allow(unused_variables))]
@@ -330,6 +342,17 @@ impl Device {
 }
 
 impl Uploaded {
+    /// The first point whose `x` or `y` is not finite, found where the data now lives, on a
+    /// device that [checks data](Device::checks_data); `None` elsewhere.
+    #[cfg_attr(not(feature = "cuda"), allow(unused_variables))]
+    pub(crate) fn first_nonfinite<M: Model>(&self, model: &M) -> Result<Option<usize>, FitError> {
+        match self {
+            #[cfg(feature = "cuda")]
+            Uploaded::Cuda(d) => d.first_nonfinite(model),
+            _ => Ok(None),
+        }
+    }
+
     /// The pass objective of `model` over `data` (already uploaded to this device).
     pub(crate) fn objective<'d, M: Model>(
         &'d self,
