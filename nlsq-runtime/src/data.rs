@@ -254,4 +254,28 @@ mod tests {
         assert_eq!((d.len(), d.omitted), (2, 1));
         assert_eq!(d.weights.as_deref(), Some(&[1.0, 0.25][..]));
     }
+
+    #[test]
+    fn unscanned_data_defers_the_finiteness_check_to_the_same_error() {
+        let x0 = [1.0, 2.0, 3.0, 4.0];
+        let x1 = [1.0, 2.0, f64::INFINITY, 4.0];
+        let y = [1.0, 2.0, f64::NAN, f64::NAN];
+        // Lengths and sigma are still checked; finiteness is not.
+        let e = FitData::unscanned(vec![&x0, &x1], &y, Some(&[1.0, -1.0, 1.0, 1.0]), 2);
+        assert!(matches!(e, Err(FitError::BadSigma(_))));
+        let d = FitData::unscanned(vec![&x0, &x1], &y, None, 2).unwrap();
+        assert_eq!(d.first_nonfinite(), Some(2));
+        // Point 2: its second predictor is named before its y, as FitData::new does.
+        let e = d.nonfinite_error(2);
+        let from_new = FitData::new(vec![&x0, &x1], &y, None, NanPolicy::Raise, 2).unwrap_err();
+        assert_eq!(e, from_new);
+        assert!(matches!(e, FitError::NonFiniteData { index: 2, ref what, .. } if what == "x[1]"));
+        assert!(
+            matches!(d.nonfinite_error(3), FitError::NonFiniteData { index: 3, ref what, .. } if what == "y")
+        );
+        let omitted = d.scan(NanPolicy::Omit).unwrap();
+        assert_eq!((omitted.len(), omitted.omitted), (2, 2));
+        let clean = FitData::unscanned(vec![&x0], &x0, None, 1).unwrap();
+        assert_eq!(clean.first_nonfinite(), None);
+    }
 }
