@@ -342,14 +342,28 @@ impl Device {
 }
 
 impl Uploaded {
-    /// The first point whose `x` or `y` is not finite, found where the data now lives, on a
-    /// device that [checks data](Device::checks_data); `None` elsewhere.
+    /// [`Uploaded::objective`], after a device that [checks data](Device::checks_data) has
+    /// checked it when `check`: the first point whose `x` or `y` is not finite is `data`'s
+    /// [`NanPolicy::Raise`] error, the one a host scan gives.
     #[cfg_attr(not(feature = "cuda"), allow(unused_variables))]
-    pub(crate) fn first_nonfinite<M: Model>(&self, model: &M) -> Result<Option<usize>, FitError> {
+    pub(crate) fn checked_objective<'d, M: Model>(
+        &'d self,
+        model: &'d M,
+        data: &'d FitData<'d>,
+        loss: Loss,
+        f_scale: f64,
+        check: bool,
+    ) -> Result<Box<dyn Objective + 'd>, FitError> {
         match self {
             #[cfg(feature = "cuda")]
-            Uploaded::Cuda(d) => d.first_nonfinite(model),
-            _ => Ok(None),
+            Uploaded::Cuda(d) if check => {
+                let objective = super::cuda::CudaObjective::new(model, d, loss, f_scale)?;
+                if let Some(i) = objective.first_nonfinite()? {
+                    return Err(data.nonfinite_error(i));
+                }
+                Ok(Box::new(objective))
+            }
+            _ => self.objective(model, data, loss, f_scale),
         }
     }
 

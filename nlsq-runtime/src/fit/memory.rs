@@ -96,11 +96,8 @@ pub(crate) fn fit_in_memory<M: Model>(
         ),
         None => {
             uploaded = selected.device.upload(&data, spec.precision)?;
-            if on_device && let Some(i) = uploaded.first_nonfinite(model)? {
-                return Err(data.nonfinite_error(i));
-            }
             (
-                uploaded.objective(model, &data, loss, f_scale)?,
+                uploaded.checked_objective(model, &data, loss, f_scale, on_device)?,
                 selected.why,
             )
         }

@@ -7,7 +7,7 @@ use crate::backend::DataShape;
 use crate::data::FitData;
 use crate::error::FitError;
 use crate::model::Model;
-use cudarc::driver::{CudaSlice, LaunchArgs, LaunchConfig, PushKernelArg};
+use cudarc::driver::{CudaFunction, CudaSlice, LaunchArgs, LaunchConfig, PushKernelArg};
 use kernels_gen::Precision;
 use kernels_gen::kernels::abi;
 use std::sync::Arc;
@@ -79,7 +79,8 @@ impl DeviceData {
 impl DeviceData {
     /// The first point whose `y` or any predictor is NaN or infinite, found on the device
     /// (`nlsq_data_check` of `model`'s module, the module its passes use), or `None`. The
-    /// device-side form of [`FitData`]'s finiteness check, for data uploaded unchecked.
+    /// device-side form of [`FitData`]'s finiteness check, for data uploaded unchecked; a fit
+    /// runs it through [`CudaObjective::first_nonfinite`], which has the module already.
     pub fn first_nonfinite<M: Model + ?Sized>(&self, model: &M) -> Result<Option<usize>, FitError> {
         let gpu = &self.gpu;
         let module = gpu
@@ -88,33 +89,39 @@ impl DeviceData {
         let check = module
             .load_function("nlsq_data_check")
             .map_err(|e| driver_error("loading nlsq_data_check", e))?;
-        let mut first = gpu
-            .stream
-            .clone_htod(&[u64::MAX])
-            .map_err(|e| driver_error("checking the data", e))?;
-        let n = self.shape.n as u64;
-        let block = abi::CUDA_REGISTER_BLOCK;
-        let mut b = gpu.stream.launch_builder(&check);
-        self.x.arg(&mut b);
-        self.y.arg(&mut b);
-        b.arg(&n).arg(&n).arg(&mut first);
-        let cfg = LaunchConfig {
-            grid_dim: (gpu.pass_grid(self.shape.n, block), 1, 1),
-            block_dim: (block, 1, 1),
-            shared_mem_bytes: 0,
-        };
-        // SAFETY: `nlsq_data_check(x, y, n, x_stride, first)` of the kernel ABI over the
-        // buffers' n points (x at stride n), `first` one u64.
-        unsafe { b.launch(cfg) }.map_err(|e| driver_error("launching nlsq_data_check", e))?;
-        let first = gpu
-            .stream
-            .clone_dtoh(&first)
-            .map_err(|e| driver_error("reading the data check back", e))?;
-        Ok(first
-            .first()
-            .and_then(|&i| usize::try_from(i).ok())
-            .filter(|&i| i < self.shape.n))
+        data_check(self, &check)
     }
+}
+
+/// Runs `nlsq_data_check` (`check`) over `data`: the first non-finite point, or `None`.
+pub(crate) fn data_check(
+    data: &DeviceData,
+    check: &CudaFunction,
+) -> Result<Option<usize>, FitError> {
+    let gpu = &data.gpu;
+    let map = |e| driver_error("checking the data", e);
+    let mut first = gpu.stream.clone_htod(&[u64::MAX]).map_err(map)?;
+    crate::profile::record_h2d(8);
+    let n = data.shape.n as u64;
+    let block = abi::CUDA_REGISTER_BLOCK;
+    let mut b = gpu.stream.launch_builder(check);
+    data.x.arg(&mut b);
+    data.y.arg(&mut b);
+    b.arg(&n).arg(&n).arg(&mut first);
+    let cfg = LaunchConfig {
+        grid_dim: (gpu.pass_grid(data.shape.n, block), 1, 1),
+        block_dim: (block, 1, 1),
+        shared_mem_bytes: 0,
+    };
+    // SAFETY: `nlsq_data_check(x, y, n, x_stride, first)` of the kernel ABI over the buffers'
+    // n points (x at stride n), `first` one u64.
+    unsafe { b.launch(cfg) }.map_err(|e| driver_error("launching nlsq_data_check", e))?;
+    let first = gpu.stream.clone_dtoh(&first).map_err(map)?;
+    crate::profile::record_d2h(8);
+    Ok(first
+        .first()
+        .and_then(|&i| usize::try_from(i).ok())
+        .filter(|&i| i < data.shape.n))
 }
 
 resident_data!(DeviceData, CudaObjective, |s| format!(
