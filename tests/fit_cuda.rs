@@ -5,10 +5,13 @@
 
 #![cfg(feature = "cuda")]
 
-use nlsq::backend::cuda::{Gpu, KernelCache};
-use nlsq::{Backend, CurveFit, FitError, Precision};
+use nlsq::backend::cuda::data::DeviceBuffer;
+use nlsq::backend::cuda::staging::STAGE_POINTS;
+use nlsq::backend::cuda::{DeviceData, Gpu, KernelCache};
+use nlsq::{Backend, CurveFit, FitData, FitError, Precision, model};
 use nlsq_testkit::models::{Decay, decay_data};
 use nlsq_testkit::suite::Device;
+use std::borrow::Cow;
 
 const CUDA: Device = Device {
     backend: Backend::Cuda,
@@ -128,4 +131,144 @@ fn kernel_cache_builds_once_then_hits_memory_and_disk_and_rebuilds_corrupt_entri
         "the rebuilt entry is written back"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[model]
+fn plane(x: [f64; 2], a: f64, b: f64, c: f64) -> f64 {
+    a * x[0] + b * x[1] + c
+}
+
+/// Two predictor columns and y of `n` points, more than two staging buffers' worth when `n`
+/// is large (so the uploads take full chunks, alternate buffers and end on a short chunk).
+fn plane_data(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let x0: Vec<f64> = (0..n).map(|i| (i % 1000) as f64 * 1e-3).collect();
+    let x1: Vec<f64> = (0..n).map(|i| ((i * 7) % 999) as f64 * 1e-3).collect();
+    let y = x0.iter().zip(&x1).map(|(a, b)| 2.0 * a - b + 0.5).collect();
+    (x0, x1, y)
+}
+
+/// The error a fit of `(x0, x1, y)` on `backend` ends with.
+fn plane_error(backend: Backend, x0: &[f64], x1: &[f64], y: &[f64]) -> FitError {
+    CurveFit::new(Plane)
+        .p0([1.0, 1.0, 0.0])
+        .backend(backend)
+        .fit(&[x0, x1], y)
+        .unwrap_err()
+}
+
+#[test]
+fn nonfinite_data_is_reported_as_on_the_cpu_with_or_without_a_device() {
+    // On the GPU machine the CUDA fit finds the point on the device (nlsq_data_check); here,
+    // without a driver, the host check still comes before the backend's error.
+    let (x0, mut x1, mut y) = plane_data(1000);
+    y[700] = f64::NAN;
+    x1[400] = f64::NEG_INFINITY;
+    for (x1, y) in [
+        (&x1, &plane_data(1000).2),
+        (&plane_data(1000).1, &y),
+        (&x1, &y),
+    ] {
+        let cpu = plane_error(Backend::Cpu, &x0, x1, y);
+        let cuda = plane_error(Backend::Cuda, &x0, x1, y);
+        assert!(matches!(cpu, FitError::NonFiniteData { .. }), "{cpu}");
+        assert_eq!(
+            format!("{cuda:?}"),
+            format!("{cpu:?}"),
+            "NaN values compare as text"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs a CUDA GPU: on the GPU machine, run with -- --ignored"]
+fn device_data_check_finds_the_cpu_error_across_staging_chunks() {
+    let n = 2 * STAGE_POINTS + 12_345;
+    let (x0, mut x1, mut y) = plane_data(n);
+    for (what, index) in [("y", n - 3), ("x[1]", STAGE_POINTS + 5), ("y", 17)] {
+        if what == "y" {
+            y[index] = f64::INFINITY;
+        } else {
+            x1[index] = f64::NAN;
+        }
+        let cpu = plane_error(Backend::Cpu, &x0, &x1, &y);
+        let cuda = plane_error(Backend::Cuda, &x0, &x1, &y);
+        assert!(
+            matches!(cpu, FitError::NonFiniteData { index: i, what: ref w, .. } if i == index && w == what),
+            "{cpu}"
+        );
+        assert_eq!(
+            format!("{cuda:?}"),
+            format!("{cpu:?}"),
+            "the device check reports the host's error"
+        );
+    }
+    // Clean data fits, and the device check of the uploaded data finds nothing.
+    let (x0, x1, y) = plane_data(n);
+    let fit = CurveFit::new(Plane)
+        .p0([1.0, 1.0, 0.0])
+        .backend(Backend::Cuda)
+        .fit(&[&x0[..], &x1[..]], &y)
+        .unwrap();
+    for (got, want) in fit.popt.iter().zip([2.0, -1.0, 0.5]) {
+        assert!((got - want).abs() < 1e-9, "{:?}", fit.popt);
+    }
+    let data = FitData::new(vec![&x0, &x1], &y, None, nlsq::NanPolicy::Raise, 2).unwrap();
+    let dev = DeviceData::upload(&Gpu::shared().unwrap(), &data, Precision::F64).unwrap();
+    assert_eq!(dev.first_nonfinite(&Plane).unwrap(), None);
+    println!("nlsq_data_check: the CPU's errors over {n} points in three staging chunks");
+}
+
+#[test]
+#[ignore = "needs a CUDA GPU: on the GPU machine, run with -- --ignored"]
+fn staged_uploads_copy_every_value_in_both_precisions() {
+    let gpu = Gpu::shared().unwrap();
+    let n = 2 * STAGE_POINTS + 777;
+    let (x0, mut x1, y) = plane_data(n);
+    x1[n - 1] = f64::NAN; // uploaded as it is: unchecked data goes to the device unchanged
+    let sigma: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
+    let w: Vec<f64> = sigma.iter().map(|s| 1.0 / s).collect();
+    let data = FitData {
+        x: vec![Cow::Borrowed(&x0[..]), Cow::Borrowed(&x1[..])],
+        y: Cow::Borrowed(&y[..]),
+        weights: Some(w.clone()),
+        omitted: 0,
+    };
+    let host_x: Vec<f64> = x0.iter().chain(&x1).copied().collect();
+    for precision in [Precision::F64, Precision::F32] {
+        let dev = DeviceData::upload(&gpu, &data, precision).unwrap();
+        let back = |b: &DeviceBuffer| -> Vec<f64> {
+            match b {
+                DeviceBuffer::F64(s) => gpu.stream.clone_dtoh(s).unwrap(),
+                DeviceBuffer::F32(s) => gpu
+                    .stream
+                    .clone_dtoh(s)
+                    .unwrap()
+                    .into_iter()
+                    .map(f64::from)
+                    .collect(),
+            }
+        };
+        let round = |v: &[f64]| -> Vec<u64> {
+            v.iter()
+                .map(|&a| match precision {
+                    Precision::F64 => a.to_bits(),
+                    Precision::F32 => (a as f32 as f64).to_bits(),
+                })
+                .collect()
+        };
+        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<u64>>();
+        assert_eq!(bits(back(&dev.x)), round(&host_x), "{precision}: x");
+        assert_eq!(bits(back(&dev.y)), round(&y), "{precision}: y");
+        assert_eq!(
+            bits(back(dev.w.as_ref().unwrap())),
+            round(&w),
+            "{precision}: w"
+        );
+        assert_eq!(
+            dev.first_nonfinite(&Plane).unwrap(),
+            Some(n - 1),
+            "{precision}"
+        );
+    }
+    println!("staged uploads: {n} points x 4 columns, f64 and f32, every value");
 }

@@ -33,9 +33,10 @@ fn cuda_profile_counts_bytes_and_kernels_and_checkpoints_resume() {
     assert_eq!(p.passes as usize, first.nfev);
     let np = 3;
     let width = abi::reduction_width(np) as u64;
-    // x and y once, then the parameters to the device and one reduction row back per pass.
-    assert_eq!(p.bytes_h2d, 2 * 8 * n as u64 + p.passes * 8 * np as u64);
-    assert_eq!(p.bytes_d2h, p.passes * 8 * width);
+    // x and y once and the device-side data check's index (8 bytes each way), then the
+    // parameters to the device and one reduction row back per pass.
+    assert_eq!(p.bytes_h2d, 2 * 8 * n as u64 + 8 + p.passes * 8 * np as u64);
+    assert_eq!(p.bytes_d2h, 8 + p.passes * 8 * width);
     assert_eq!(p.kernel_builds + p.disk_cache_hits + p.memory_cache_hits, 1);
 
     // The second fit of the same model finds its kernels in memory.

@@ -17,15 +17,16 @@
 # chunks, and Backend::Auto taking the hardware adapter for 20,000 fits. CI=true: a missing
 # adapter fails instead of skipping.
 set -euo pipefail
+DEVBIN=${DEVBIN:-.devbin}
 OUT=${OUT:-/tmp/nlsq-out}
 mkdir -p "$OUT"
-VK=.devbin/vulkan-loader
+VK="$DEVBIN"/vulkan-loader
 if [ ! -e "$VK/usr/lib/x86_64-linux-gnu/libvulkan.so.1" ]; then
-    dpkg -x .devbin/libvulkan1_*.deb "$VK"
+    dpkg -x "$DEVBIN"/libvulkan1_*.deb "$VK"
 fi
-export LD_LIBRARY_PATH="$PWD/$VK/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$(cd "$VK" && pwd)/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export WGPU_BACKEND=${WGPU_BACKEND:-vulkan}
 export CI=true
-.devbin/batch_wgpu_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/batch_wgpu_test.txt"
+"$DEVBIN"/batch_wgpu_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/batch_wgpu_test.txt"
 echo
 grep -E 'on Wgpu|f32 on wgpu|bit for bit|^test result' "$OUT/batch_wgpu_test.txt"

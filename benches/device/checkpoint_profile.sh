@@ -14,10 +14,11 @@
 #   strip .devbin/profile_cuda .devbin/checkpoint_crash
 # Then run there, from the repo root:  OUT=<dir> benches/device/checkpoint_profile.sh
 set -euo pipefail
+DEVBIN=${DEVBIN:-.devbin}
 OUT=${OUT:-/tmp/nlsq-out}
 mkdir -p "$OUT"
 # The profile test needs the GPU: ignored elsewhere, run here with --ignored.
-.devbin/profile_cuda --ignored --nocapture --test-threads=1 2>&1 | tee "$OUT/profile_cuda.txt"
-.devbin/checkpoint_crash --nocapture 2>&1 | tee "$OUT/checkpoint_crash.txt"
+"$DEVBIN"/profile_cuda --ignored --nocapture --test-threads=1 2>&1 | tee "$OUT/profile_cuda.txt"
+"$DEVBIN"/checkpoint_crash --nocapture 2>&1 | tee "$OUT/checkpoint_crash.txt"
 echo "--- summary"
 grep -E "^test |passes|bytes|kernels|checkpoints|killed" "$OUT"/*.txt

@@ -15,14 +15,15 @@
 #    throughput against a plain pinned host-to-device copy in the same run (acceptance:
 #    ratio >= 0.8).
 set -euo pipefail
+DEVBIN=${DEVBIN:-.devbin}
 OUT=${OUT:-/tmp/nlsq-out}
 mkdir -p "$OUT"
 # The device tests need the GPU: ignored elsewhere, run here with --include-ignored (the
 # budget arithmetic test runs too).
-.devbin/streaming_cuda_test --include-ignored --test-threads=1 2>&1 | tee "$OUT/streaming_cuda_test.txt"
+"$DEVBIN"/streaming_cuda_test --include-ignored --test-threads=1 2>&1 | tee "$OUT/streaming_cuda_test.txt"
 N=${N:-1e9}
 BUDGET=${BUDGET:-2147483648}
-.devbin/cuda_chunked_bench "$N" "$BUDGET" 2>&1 | tee "$OUT/cuda_chunked.txt"
+"$DEVBIN"/cuda_chunked_bench "$N" "$BUDGET" 2>&1 | tee "$OUT/cuda_chunked.txt"
 grep '^RESULT ' "$OUT/cuda_chunked.txt" | sed 's/^RESULT //' > "$OUT/cuda_chunked.json"
 echo
 grep -A2 '^| N ' "$OUT/cuda_chunked.txt"

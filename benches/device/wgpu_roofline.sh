@@ -21,20 +21,21 @@
 #    against a buffer-to-buffer copy of the same bytes measured in the same run (goal: >= 70%
 #    of that floor), beside the CUDA figure of benches/RESULTS.md.
 set -euo pipefail
+DEVBIN=${DEVBIN:-.devbin}
 OUT=${OUT:-/tmp/nlsq-out}
 mkdir -p "$OUT"
-VK=.devbin/vulkan-loader
+VK="$DEVBIN"/vulkan-loader
 if [ ! -e "$VK/usr/lib/x86_64-linux-gnu/libvulkan.so.1" ]; then
-    dpkg -x .devbin/libvulkan1_*.deb "$VK"
+    dpkg -x "$DEVBIN"/libvulkan1_*.deb "$VK"
 fi
-export LD_LIBRARY_PATH="$PWD/$VK/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$(cd "$VK" && pwd)/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export WGPU_BACKEND=${WGPU_BACKEND:-vulkan}
 export CI=true
 ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null | tee "$OUT/vulkan_icds.txt" || true
-.devbin/fit_wgpu_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/fit_wgpu_test.txt"
-.devbin/nist_wgpu_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/nist_wgpu_test.txt"
+"$DEVBIN"/fit_wgpu_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/fit_wgpu_test.txt"
+"$DEVBIN"/nist_wgpu_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/nist_wgpu_test.txt"
 N=${N:-1e8}
-.devbin/wgpu_roofline "$N" 2>&1 | tee "$OUT/wgpu_roofline.txt"
+"$DEVBIN"/wgpu_roofline "$N" 2>&1 | tee "$OUT/wgpu_roofline.txt"
 grep '^RESULT ' "$OUT/wgpu_roofline.txt" | sed 's/^RESULT //' > "$OUT/wgpu_roofline.json"
 echo
 grep -E 'pass floor|x floor' "$OUT/wgpu_roofline.txt"

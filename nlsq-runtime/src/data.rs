@@ -89,6 +89,18 @@ impl<'a> FitData<'a> {
         policy: NanPolicy,
         n_inputs: usize,
     ) -> Result<Self, FitError> {
+        Self::unscanned(columns, y, sigma, n_inputs)?.scan(policy)
+    }
+
+    /// Checks lengths and sigma but not the finiteness of `x` and `y`: that is left to
+    /// [`FitData::scan`], or to a device that checks the data after uploading it (the CUDA
+    /// backend's `nlsq_data_check`) and reports through [`FitData::nonfinite_error`].
+    pub(crate) fn unscanned(
+        columns: Vec<&'a [f64]>,
+        y: &'a [f64],
+        sigma: Option<&[f64]>,
+        n_inputs: usize,
+    ) -> Result<Self, FitError> {
         if columns.len() != n_inputs {
             return Err(FitError::LengthMismatch {
                 what: "x (number of predictor columns)".into(),
@@ -128,41 +140,57 @@ impl<'a> FitData<'a> {
                 Some(s.iter().map(|v| 1.0 / v).collect::<Vec<f64>>())
             }
         };
-        let bad = |i: usize| !y[i].is_finite() || columns.iter().any(|c| !c[i].is_finite());
-        // Whole-column scans first (they vectorize); the point-wise search only when needed.
-        let all_finite = all_finite(y) && columns.iter().all(|c| all_finite(c));
-        let first_bad = if all_finite {
+        Ok(FitData {
+            x: columns.into_iter().map(Cow::Borrowed).collect(),
+            y: Cow::Borrowed(y),
+            weights,
+            omitted: 0,
+        })
+    }
+
+    /// Whether point `i`'s `y` or a predictor is not finite.
+    fn is_bad(&self, i: usize) -> bool {
+        !self.y[i].is_finite() || self.x.iter().any(|c| !c[i].is_finite())
+    }
+
+    /// The first point whose `y` or a predictor is not finite: whole-column scans first (they
+    /// vectorize), the point-wise search only when one fails.
+    pub(crate) fn first_nonfinite(&self) -> Option<usize> {
+        let finite = all_finite(&self.y) && self.x.iter().all(|c| all_finite(c));
+        if finite {
             None
         } else {
-            (0..n).find(|&i| bad(i))
+            (0..self.len()).find(|&i| self.is_bad(i))
+        }
+    }
+
+    /// The error [`NanPolicy::Raise`] reports for point `index`: its first non-finite
+    /// predictor, else its `y`.
+    pub fn nonfinite_error(&self, index: usize) -> FitError {
+        let n_inputs = self.n_inputs();
+        let (what, value) = match self.x.iter().position(|c| !c[index].is_finite()) {
+            Some(k) => (column_name(k, n_inputs), self.x[k][index]),
+            None => ("y".to_string(), self.y[index]),
         };
-        let Some(first) = first_bad else {
-            return Ok(FitData {
-                x: columns.into_iter().map(Cow::Borrowed).collect(),
-                y: Cow::Borrowed(y),
-                weights,
-                omitted: 0,
-            });
+        FitError::NonFiniteData { what, index, value }
+    }
+
+    /// Applies `policy` to points whose `x` or `y` is not finite: an error naming the first
+    /// ([`NanPolicy::Raise`]), or the data without them ([`NanPolicy::Omit`]).
+    pub(crate) fn scan(self, policy: NanPolicy) -> Result<Self, FitError> {
+        let Some(first) = self.first_nonfinite() else {
+            return Ok(self);
         };
         match policy {
-            NanPolicy::Raise => {
-                let (what, value) = match columns.iter().position(|c| !c[first].is_finite()) {
-                    Some(k) => (column_name(k, n_inputs), columns[k][first]),
-                    None => ("y".to_string(), y[first]),
-                };
-                Err(FitError::NonFiniteData {
-                    what,
-                    index: first,
-                    value,
-                })
-            }
+            NanPolicy::Raise => Err(self.nonfinite_error(first)),
             NanPolicy::Omit => {
-                let keep: Vec<usize> = (0..n).filter(|&i| !bad(i)).collect();
+                let n = self.len();
+                let keep: Vec<usize> = (0..n).filter(|&i| !self.is_bad(i)).collect();
                 let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect::<Vec<f64>>();
                 Ok(FitData {
-                    x: columns.iter().map(|c| Cow::Owned(pick(c))).collect(),
-                    y: Cow::Owned(pick(y)),
-                    weights: weights.map(|w| pick(&w)),
+                    x: self.x.iter().map(|c| Cow::Owned(pick(c))).collect(),
+                    y: Cow::Owned(pick(&self.y)),
+                    weights: self.weights.as_deref().map(pick),
                     omitted: n - keep.len(),
                 })
             }
@@ -225,5 +253,29 @@ mod tests {
         let d = FitData::new(vec![&x], &y, Some(&[1.0, 2.0, 4.0]), NanPolicy::Omit, 1).unwrap();
         assert_eq!((d.len(), d.omitted), (2, 1));
         assert_eq!(d.weights.as_deref(), Some(&[1.0, 0.25][..]));
+    }
+
+    #[test]
+    fn unscanned_data_defers_the_finiteness_check_to_the_same_error() {
+        let x0 = [1.0, 2.0, 3.0, 4.0];
+        let x1 = [1.0, 2.0, f64::INFINITY, 4.0];
+        let y = [1.0, 2.0, f64::NAN, f64::NAN];
+        // Lengths and sigma are still checked; finiteness is not.
+        let e = FitData::unscanned(vec![&x0, &x1], &y, Some(&[1.0, -1.0, 1.0, 1.0]), 2);
+        assert!(matches!(e, Err(FitError::BadSigma(_))));
+        let d = FitData::unscanned(vec![&x0, &x1], &y, None, 2).unwrap();
+        assert_eq!(d.first_nonfinite(), Some(2));
+        // Point 2: its second predictor is named before its y, as FitData::new does.
+        let e = d.nonfinite_error(2);
+        let from_new = FitData::new(vec![&x0, &x1], &y, None, NanPolicy::Raise, 2).unwrap_err();
+        assert_eq!(e, from_new);
+        assert!(matches!(e, FitError::NonFiniteData { index: 2, ref what, .. } if what == "x[1]"));
+        assert!(
+            matches!(d.nonfinite_error(3), FitError::NonFiniteData { index: 3, ref what, .. } if what == "y")
+        );
+        let omitted = d.scan(NanPolicy::Omit).unwrap();
+        assert_eq!((omitted.len(), omitted.omitted), (2, 2));
+        let clean = FitData::unscanned(vec![&x0], &x0, None, 1).unwrap();
+        assert_eq!(clean.first_nonfinite(), None);
     }
 }

@@ -23,6 +23,8 @@ static nlsq_dim3 blockDim, gridDim;
 #define __launch_bounds__(n)
 #define __restrict__ __restrict
 static inline double __longlong_as_double(unsigned long long v) { double d; memcpy(&d, &v, 8); return d; }
+static inline int __double2hiint(double d) { unsigned long long b; memcpy(&b, &d, 8); return (int)(unsigned int)(b >> 32); }
+static inline unsigned int __float_as_uint(float f) { unsigned int b; memcpy(&b, &f, 4); return b; }
 static std::barrier<>* nlsq_warp_barrier;
 static unsigned long long nlsq_warp_slots[32];
 static inline unsigned nlsq_lane() { return threadIdx.x & 31u; }

@@ -37,6 +37,8 @@
 //! A point whose residual or Jacobian row is NaN or infinite is skipped and counted, never
 //! summed: the host sees the count and reports the model's failure instead of a NaN fit.
 //!
+//! The two counts are integers in the kernels (exact), written into the row as doubles.
+//!
 //! Every block writes its own row (`partials[block * W ..]`); nothing is combined with
 //! floating-point atomics, and rows are summed in block order (by `nlsq_reduce` or on the
 //! host), so the same launch on the same device gives bit-identical sums.
@@ -65,6 +67,11 @@
 //! * `nlsq_eval(x, params, n, x_stride, out)`: `out[i] = f(x_i; p)` (`real`).
 //! * `nlsq_residuals(x, y, w, params, n, x_stride, out)`: `out[i] = w_i (f(x_i; p) - y_i)`.
 //! * `nlsq_jacobian(x, w, params, n, x_stride, out)`: `out[i * P + j] = w_i ∂f/∂p_j (x_i; p)`.
+//!
+//! * CUDA `nlsq_data_check(x, y, n, x_stride, unsigned long long* first)`: the smallest index
+//!   `i` whose `y_i` or any predictor is NaN or infinite, by `atomicMin` into `*first`, which
+//!   the host sets to `u64::MAX` before the launch (left there when every point is finite).
+//!   The device-side check of host data uploaded in `f64`.
 //!
 //! CUDA: any launch shape (grid-stride loops); arguments as for `nlsq_pass` (pointers in the
 //! same order, then `n`, `x_stride`, then `out`). WGSL: entry points of the same names,
@@ -127,8 +134,8 @@
 //! host writes NaN where a state or bit 31 says the value is undefined. "No bounds" is
 //! `has_bounds = 0` (WGSL has no infinity literals).
 
-/// Version of this ABI. Enters every model hash.
-pub const ABI_VERSION: u32 = 1;
+/// Version of this ABI. Enters every model hash. (2: the CUDA module's `nlsq_data_check`.)
+pub const ABI_VERSION: u32 = 2;
 
 /// Loss code: plain least squares.
 pub const LOSS_LINEAR: u32 = 0;

@@ -1,6 +1,6 @@
 //! The CUDA C module of a model: prelude, model device functions, and the kernels of
 //! [`abi`] (`nlsq_pass`, `nlsq_reduce`, `nlsq_eval`, `nlsq_residuals`,
-//! `nlsq_jacobian`). Compiled at run time with NVRTC; needs no headers.
+//! `nlsq_jacobian`, `nlsq_data_check`). Compiled at run time with NVRTC; needs no headers.
 
 use super::Precision;
 use super::abi;
@@ -10,6 +10,34 @@ use crate::model::ModelIr;
 
 pub(super) const PRELUDE: &str = r#"
 #define NLSQ_DBL_EPSILON 2.220446049250313e-16
+
+// a / b from rb = 1 / b, the one reciprocal of a denominator several divisions share, with the
+// bits of a / b: the product is corrected as Markstein's theorem allows (q = a rb within an ulp,
+// the residual a - b q exact by fma, q + (a - b q) rb rounded to nearest is a / b rounded to
+// nearest) when a, b and q are far from the ends of the exponent range (tested on the exponent
+// bits, in integer arithmetic); zeros, infinities, NaN and extreme exponents take the division.
+__device__ __forceinline__ double nlsq_div(double a, double b, double rb) {
+    const double q = a * rb;
+    const unsigned int ea = ((unsigned int)__double2hiint(a) >> 20) & 0x7ffu;
+    const unsigned int eb = ((unsigned int)__double2hiint(b) >> 20) & 0x7ffu;
+    const unsigned int eq = ((unsigned int)__double2hiint(q) >> 20) & 0x7ffu;
+    if (ea - 64u < 1920u && eb - 64u < 1920u && eq - 64u < 1920u) return fma(fma(-q, b, a), rb, q);
+    return a / b;
+}
+__device__ __forceinline__ float nlsq_div(float a, float b, float rb) {
+    const float q = a * rb;
+    const unsigned int ea = (__float_as_uint(a) >> 23) & 0xffu;
+    const unsigned int eb = (__float_as_uint(b) >> 23) & 0xffu;
+    const unsigned int eq = (__float_as_uint(q) >> 23) & 0xffu;
+    if (ea - 27u < 201u && eb - 27u < 201u && eq - 27u < 201u) return fmaf(fmaf(-q, b, a), rb, q);
+    return a / b;
+}
+
+// The sign-less high word of a double: the value is finite when it is below 0x7ff00000, so the
+// largest of several such words tests them all at once, in integer arithmetic.
+__device__ __forceinline__ unsigned int nlsq_top(double v) {
+    return (unsigned int)__double2hiint(v) & 0x7fffffffu;
+}
 
 // Binary exponentiation: the algorithm of Rust's powi (compiler-rt __powidf2).
 __device__ __forceinline__ real nlsq_powi(real a, int n) {
@@ -29,7 +57,7 @@ __device__ __forceinline__ real nlsq_powi(real a, int n) {
 // the Jacobian row and *rs = rho' r / s is the scaled residual.
 __device__ __forceinline__ double nlsq_loss(int loss, double f_scale, double r, double* s, double* rs) {
     if (loss == 0) { *s = 1.0; *rs = r; return r * r; }
-    const double zr = r / f_scale;
+    const double zr = nlsq_div(r, f_scale, 1.0 / f_scale);
     const double z = zr * zr;
     double p0, p1, p2;
     if (loss == 1) {
@@ -90,62 +118,96 @@ pub(super) fn model_functions(model: &ModelIr, d: &Cuda) -> String {
 
 const LOAD_PARAMS: &str = "    real p[NLSQ_P];\n#pragma unroll\n    for (int j = 0; j < NLSQ_P; ++j) p[j] = (real)params[j];\n";
 
-/// Loads point `i` into `xi`, evaluates value and gradient, forms the weighted residual `r` and
-/// Jacobian row `J` in double, and sets `ok` when all are finite.
+/// Loads point `i` into `xi`, evaluates value and gradient, forms the residual `r` and Jacobian
+/// row `J` in double (weighted when `w` is bound: unweighted points skip the exact `× 1`), and
+/// sets `ok` when all are finite (one integer test of the largest high word).
 const EVAL_POINT: &str = r#"        real xi[NLSQ_K];
 #pragma unroll
         for (int k = 0; k < NLSQ_K; ++k) xi[k] = x[k * x_stride + i];
         real g[NLSQ_P];
         const real f = nlsq_model_grad(xi, p, g);
-        const double wi = w ? (double)w[i] : 1.0;
-        const double r = ((double)f - (double)y[i]) * wi;
-        bool ok = isfinite(r);
+        double r = (double)f - (double)y[i];
         double J[NLSQ_P];
 #pragma unroll
-        for (int j = 0; j < NLSQ_P; ++j) { J[j] = (double)g[j] * wi; ok = ok && isfinite(J[j]); }
+        for (int j = 0; j < NLSQ_P; ++j) J[j] = (double)g[j];
+        if (w) {
+            const double wi = (double)w[i];
+            r *= wi;
+#pragma unroll
+            for (int j = 0; j < NLSQ_P; ++j) J[j] *= wi;
+        }
+        unsigned int top = nlsq_top(r);
+#pragma unroll
+        for (int j = 0; j < NLSQ_P; ++j) top = max(top, nlsq_top(J[j]));
+        const bool ok = top < 0x7ff00000u;
 "#;
 
 const PASS_SIGNATURE: &str = "nlsq_pass(const real* __restrict__ x, const real* __restrict__ y, const real* __restrict__ w,\n    const double* __restrict__ params, unsigned long long n, unsigned long long x_stride,\n    int loss, double f_scale, double* __restrict__ partials)";
 
 fn register_pass() -> String {
     format!(
-        r#"// Register path: each thread keeps the whole reduction row over a grid-stride loop.
+        r#"// Register path: each thread keeps the whole reduction row over a grid-stride loop; the
+// point counts are integers (exact, and off the FP64 pipe), widened when the row is written.
 #define NLSQ_BLOCK {block}
-extern "C" __global__ void __launch_bounds__(NLSQ_BLOCK) {PASS_SIGNATURE} {{
-{LOAD_PARAMS}    double acc[NLSQ_W];
+// acc[0] += cost; the upper triangle of J Jᵀ and J rs into acc[1 ..].
+__device__ __forceinline__ void nlsq_add_point(double* acc, double cost, const double* J, double rs) {{
+    acc[0] += cost;
+    int e = 1;
 #pragma unroll
-    for (int e = 0; e < NLSQ_W; ++e) acc[e] = 0.0;
+    for (int j = 0; j < NLSQ_P; ++j) {{
+#pragma unroll
+        for (int k = j; k < NLSQ_P; ++k) acc[e++] += J[j] * J[k];
+    }}
+#pragma unroll
+    for (int j = 0; j < NLSQ_P; ++j) acc[1 + NLSQ_T + j] += J[j] * rs;
+}}
+extern "C" __global__ void __launch_bounds__(NLSQ_BLOCK) {PASS_SIGNATURE} {{
+{LOAD_PARAMS}    double acc[NLSQ_W - 2];
+#pragma unroll
+    for (int e = 0; e < NLSQ_W - 2; ++e) acc[e] = 0.0;
+    unsigned long long bad = 0, used = 0;
     const unsigned long long stride = (unsigned long long)gridDim.x * NLSQ_BLOCK;
     for (unsigned long long i = (unsigned long long)blockIdx.x * NLSQ_BLOCK + threadIdx.x; i < n; i += stride) {{
-{EVAL_POINT}        if (!ok) {{ acc[NLSQ_W - 2] += 1.0; continue; }}
+{EVAL_POINT}        if (!ok) {{ ++bad; continue; }}
+        ++used;
+        if (loss == 0) {{
+            // Linear loss: s = 1 and rs = r, so J is used as it is.
+            nlsq_add_point(acc, r * r, J, r);
+            continue;
+        }}
         double s, rs;
-        acc[0] += nlsq_loss(loss, f_scale, r, &s, &rs);
+        const double cost = nlsq_loss(loss, f_scale, r, &s, &rs);
 #pragma unroll
         for (int j = 0; j < NLSQ_P; ++j) J[j] *= s;
-        int e = 1;
-#pragma unroll
-        for (int j = 0; j < NLSQ_P; ++j) {{
-#pragma unroll
-            for (int k = j; k < NLSQ_P; ++k) acc[e++] += J[j] * J[k];
-        }}
-#pragma unroll
-        for (int j = 0; j < NLSQ_P; ++j) acc[1 + NLSQ_T + j] += J[j] * rs;
-        acc[NLSQ_W - 1] += 1.0;
+        nlsq_add_point(acc, cost, J, rs);
     }}
     // Warp shuffles, then warps in order: a fixed reduction tree.
-    __shared__ double sh[NLSQ_BLOCK / 32][NLSQ_W];
+    __shared__ double sh[NLSQ_BLOCK / 32][NLSQ_W - 2];
+    __shared__ unsigned long long shc[NLSQ_BLOCK / 32][2];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 #pragma unroll
-    for (int e = 0; e < NLSQ_W; ++e) {{
+    for (int e = 0; e < NLSQ_W - 2; ++e) {{
         double v = acc[e];
 #pragma unroll
         for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
         if (lane == 0) sh[warp][e] = v;
     }}
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) {{
+        bad += __shfl_down_sync(0xffffffffu, bad, off);
+        used += __shfl_down_sync(0xffffffffu, used, off);
+    }}
+    if (lane == 0) {{ shc[warp][0] = bad; shc[warp][1] = used; }}
     __syncthreads();
     for (int e = threadIdx.x; e < NLSQ_W; e += NLSQ_BLOCK) {{
         double v = 0.0;
-        for (int q = 0; q < NLSQ_BLOCK / 32; ++q) v += sh[q][e];
+        if (e < NLSQ_W - 2) {{
+            for (int q = 0; q < NLSQ_BLOCK / 32; ++q) v += sh[q][e];
+        }} else {{
+            unsigned long long c = 0;
+            for (int q = 0; q < NLSQ_BLOCK / 32; ++q) c += shc[q][e - (NLSQ_W - 2)];
+            v = (double)c;
+        }}
         partials[(unsigned long long)blockIdx.x * NLSQ_W + e] = v;
     }}
 }}
@@ -231,6 +293,20 @@ extern "C" __global__ void __launch_bounds__(NLSQ_BLOCK) {PASS_SIGNATURE} {{
 }
 
 const OTHER_KERNELS: &str = r#"
+// The data check: the first point whose y or any predictor is not finite, by atomicMin into
+// *first (set to ~0 before the launch; the minimum commutes, so the answer is deterministic).
+extern "C" __global__ void nlsq_data_check(const real* __restrict__ x, const real* __restrict__ y,
+    unsigned long long n, unsigned long long x_stride, unsigned long long* __restrict__ first) {
+    const unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+    for (unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        bool ok = isfinite(y[i]);
+        for (int k = 0; k < NLSQ_K; ++k) ok = ok && isfinite(x[k * x_stride + i]);
+        if (!ok) {
+            atomicMin(first, i);
+            return;
+        }
+    }
+}
 extern "C" __global__ void nlsq_reduce(const double* __restrict__ partials, unsigned int n_blocks, double* __restrict__ out) {
     const unsigned int e = blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= NLSQ_W) return;
@@ -309,12 +385,13 @@ pub fn module_source(model: &ModelIr, precision: Precision) -> String {
 }
 
 /// Names of the kernels every module exports.
-pub const KERNEL_NAMES: [&str; 5] = [
+pub const KERNEL_NAMES: [&str; 6] = [
     "nlsq_pass",
     "nlsq_reduce",
     "nlsq_eval",
     "nlsq_residuals",
     "nlsq_jacobian",
+    "nlsq_data_check",
 ];
 
 #[cfg(test)]
@@ -339,5 +416,34 @@ mod tests {
         }
         let f32src = module_source(&m, Precision::F32);
         assert!(f32src.contains("typedef float real;") && f32src.contains("expf("));
+    }
+
+    #[test]
+    fn divisions_sharing_a_denominator_share_one_reciprocal() {
+        // The Gaussian's value and derivatives divide by 2 sigma^2: one reciprocal, three
+        // corrected products in the gradient; the value function keeps its single division.
+        let m = crate::parse::model_from_expr(
+            "amp * exp(-((x - mu) * (x - mu)) / (2.0 * sigma * sigma))",
+            None,
+        )
+        .unwrap();
+        let src = module_source(&m, Precision::F64);
+        let grad = &src[src.find("real nlsq_model_grad(").unwrap()..];
+        let grad = &grad[..grad.find("\n}").unwrap()];
+        assert_eq!(grad.matches("nlsq_div(").count(), 3, "{grad}");
+        assert_eq!(
+            grad.matches(" / ").count(),
+            1,
+            "only the reciprocal divides: {grad}"
+        );
+        let value = &src[src.find("real nlsq_model_value(").unwrap()..];
+        let value = &value[..value.find("\n}").unwrap()];
+        assert!(
+            !value.contains("nlsq_div(") && value.contains(" / "),
+            "{value}"
+        );
+        // Other targets spell divisions as they were.
+        let rust = crate::emit::emit_body(&m.graph, &m.schedule(), &crate::emit::rust::Rust);
+        assert!(rust.iter().all(|l| !l.contains("nlsq_div")));
     }
 }

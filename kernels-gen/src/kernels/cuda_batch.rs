@@ -36,9 +36,11 @@ __device__ __forceinline__ bool nlsq_terms(int est, real f, real y, real w, real
         *c = w * r * r; *gw = w * r; *hw = w;
     } else {
         if (!(f > (real)0)) return false;
-        const real q = y / f;
+        // y / f and q / f from one reciprocal of f (the same bits as the divisions).
+        const real rf = (real)1 / f;
+        const real q = nlsq_div(y, f, rf);
         const real lt = y > (real)0 ? y * NLSQ_LOG(f / y) : (real)0;
-        *c = (real)2 * (f - y) - (real)2 * lt; *gw = (real)1 - q; *hw = q / f;
+        *c = (real)2 * (f - y) - (real)2 * lt; *gw = (real)1 - q; *hw = nlsq_div(q, f, rf);
     }
     return isfinite(*c) && isfinite(*gw) && isfinite(*hw);
 }

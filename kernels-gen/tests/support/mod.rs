@@ -1,6 +1,8 @@
 //! Shared test fixtures: the model corpus and models that exercise the kernel paths.
 #![allow(dead_code)]
 
+pub mod pass;
+
 use kernels_gen::{ModelIr, parse};
 
 /// The corpus source (`corpus/models.rs`).

@@ -251,6 +251,18 @@ pub(crate) enum Uploaded {
 }
 
 impl Device {
+    /// Whether this device checks the finiteness of host data itself once it is uploaded in
+    /// `precision` ([`Uploaded::first_nonfinite`]): CUDA in f64 (in f32, a finite double can
+    /// round to an infinite float, so the host checks the doubles).
+    #[cfg_attr(not(feature = "cuda"), allow(unused_variables))]
+    pub(crate) fn checks_data(&self, precision: Precision) -> bool {
+        match self {
+            #[cfg(feature = "cuda")]
+            Device::Cuda(_) => precision == Precision::F64,
+            _ => false,
+        }
+    }
+
     /// The plan of in-memory data of `n` points that exceed this device's memory: CUDA passes
     /// them through two fixed device buffers; other devices hold what the host holds.
     #[cfg_attr(not(feature = "cuda"), allow(unused_variables))]
@@ -330,6 +342,31 @@ impl Device {
 }
 
 impl Uploaded {
+    /// [`Uploaded::objective`], after a device that [checks data](Device::checks_data) has
+    /// checked it when `check`: the first point whose `x` or `y` is not finite is `data`'s
+    /// [`NanPolicy::Raise`] error, the one a host scan gives.
+    #[cfg_attr(not(feature = "cuda"), allow(unused_variables))]
+    pub(crate) fn checked_objective<'d, M: Model>(
+        &'d self,
+        model: &'d M,
+        data: &'d FitData<'d>,
+        loss: Loss,
+        f_scale: f64,
+        check: bool,
+    ) -> Result<Box<dyn Objective + 'd>, FitError> {
+        match self {
+            #[cfg(feature = "cuda")]
+            Uploaded::Cuda(d) if check => {
+                let objective = super::cuda::CudaObjective::new(model, d, loss, f_scale)?;
+                if let Some(i) = objective.first_nonfinite()? {
+                    return Err(data.nonfinite_error(i));
+                }
+                Ok(Box::new(objective))
+            }
+            _ => self.objective(model, data, loss, f_scale),
+        }
+    }
+
     /// The pass objective of `model` over `data` (already uploaded to this device).
     pub(crate) fn objective<'d, M: Model>(
         &'d self,

@@ -16,6 +16,7 @@ use crate::memory::DataPlan;
 use crate::model::Model;
 use crate::result::FitResult;
 use crate::solve::{Objective, Pass, SolverOutput};
+use kernels_gen::Precision;
 use nalgebra::DMatrix;
 use std::time::Instant;
 
@@ -36,15 +37,27 @@ pub(crate) fn fit_in_memory<M: Model>(
     start: Instant,
 ) -> Result<FitResult, FitError> {
     let k = spec.model.n_inputs();
-    let data = FitData::new(columns.x, columns.y, columns.sigma, spec.nan_policy, k)?;
+    let cov = spec.covariance();
+    // Data that is refused on a non-finite point may be checked on the device after its upload
+    // (CUDA in f64: `nlsq_data_check`) instead of by a host scan first; the error is the same.
+    let deferrable =
+        spec.nan_policy == NanPolicy::Raise && cov.is_none() && spec.precision == Precision::F64;
+    let data = FitData::unscanned(columns.x, columns.y, columns.sigma, k)?;
+    let data = if deferrable {
+        data
+    } else {
+        data.scan(spec.nan_policy)?
+    };
     let np = spec.p0.len();
     if data.len() < np {
+        if deferrable {
+            raise_nonfinite(&data)?;
+        }
         return Err(FitError::TooFewPoints {
             points: data.len(),
             params: np,
         });
     }
-    let cov = spec.covariance();
     if cov.is_some() && spec.nan_policy == NanPolicy::Omit && data.omitted > 0 {
         return Err(FitError::InvalidOption {
             option: "nan_policy".into(),
@@ -56,7 +69,20 @@ pub(crate) fn fit_in_memory<M: Model>(
         dense: cov.is_some(),
         streamed: false,
     };
-    let selected = select(spec.backend, spec.precision, &work)?;
+    let selected = match select(spec.backend, spec.precision, &work) {
+        Ok(s) => s,
+        Err(e) => {
+            // The data's own error first, as when the host checked before selecting.
+            if deferrable {
+                raise_nonfinite(&data)?;
+            }
+            return Err(e);
+        }
+    };
+    let on_device = deferrable && selected.device.checks_data(spec.precision);
+    if deferrable && !on_device {
+        raise_nonfinite(&data)?;
+    }
     let plan = plan.unwrap_or_else(|| {
         let weighted = data.weights.is_some();
         spec.memory.in_memory(data.len(), data.n_inputs(), weighted)
@@ -71,7 +97,7 @@ pub(crate) fn fit_in_memory<M: Model>(
         None => {
             uploaded = selected.device.upload(&data, spec.precision)?;
             (
-                uploaded.objective(model, &data, loss, f_scale)?,
+                uploaded.checked_objective(model, &data, loss, f_scale, on_device)?,
                 selected.why,
             )
         }
@@ -146,6 +172,14 @@ impl<M: Model> Route for InMemory<'_, M> {
 
     fn backend(&self) -> String {
         self.backend.clone()
+    }
+}
+
+/// [`NanPolicy::Raise`]'s error for the first non-finite point of `data`, if it has one.
+fn raise_nonfinite(data: &FitData<'_>) -> Result<(), FitError> {
+    match data.first_nonfinite() {
+        Some(i) => Err(data.nonfinite_error(i)),
+        None => Ok(()),
     }
 }
 

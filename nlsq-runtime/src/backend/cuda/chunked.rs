@@ -376,7 +376,7 @@ impl<T: Real> Engine<T> {
 }
 
 /// `dst[i] = src[i]` in the device type, in parallel over blocks of points.
-fn convert<T: Real>(dst: &mut [T], src: &[f64]) {
+pub(crate) fn convert<T: Real>(dst: &mut [T], src: &[f64]) {
     use rayon::prelude::*;
     const BLOCK: usize = 1 << 16;
     dst.par_chunks_mut(BLOCK)

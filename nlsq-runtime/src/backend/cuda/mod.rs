@@ -9,6 +9,7 @@ pub mod cache;
 pub mod chunked;
 pub mod data;
 pub mod objective;
+pub mod staging;
 
 use crate::error::FitError;
 use cudarc::driver::{CudaContext, CudaStream, DriverError};
@@ -35,6 +36,8 @@ pub struct Gpu {
     pub total_memory: usize,
     /// Compiled kernels.
     pub cache: Mutex<KernelCache>,
+    /// Pinned buffers and copy streams for uploads of host data, made on first use.
+    pub staging: Mutex<staging::StagingBuffers>,
 }
 
 pub(crate) fn driver_error(what: &str, e: DriverError) -> FitError {
@@ -85,6 +88,7 @@ impl Gpu {
             sm_count,
             total_memory,
             cache: Mutex::new(KernelCache::new(cache::default_dir())),
+            staging: Mutex::new(staging::StagingBuffers::default()),
         }))
     }
 

@@ -1,7 +1,7 @@
 //! The fused pass on the device: one `nlsq_pass` launch over all points, one `nlsq_reduce`
 //! launch summing the per-block rows in block order, one copy of `W` doubles back.
 
-use super::data::{DeviceBuffer, DeviceData};
+use super::data::{DeviceBuffer, DeviceData, data_check};
 use super::driver_error;
 use crate::error::FitError;
 use crate::loss::Loss;
@@ -14,6 +14,7 @@ pub struct CudaObjective<'d> {
     data: &'d DeviceData,
     pass_fn: CudaFunction,
     reduce_fn: CudaFunction,
+    check_fn: CudaFunction,
     params: CudaSlice<f64>,
     partials: CudaSlice<f64>,
     out: CudaSlice<f64>,
@@ -54,6 +55,7 @@ impl<'d> CudaObjective<'d> {
         Ok(CudaObjective {
             pass_fn: load("nlsq_pass")?,
             reduce_fn: load("nlsq_reduce")?,
+            check_fn: load("nlsq_data_check")?,
             params: alloc(np)?,
             partials: alloc(grid as usize * width)?,
             out: alloc(width)?,
@@ -64,6 +66,12 @@ impl<'d> CudaObjective<'d> {
             loss,
             f_scale,
         })
+    }
+
+    /// The first point of the data whose `y` or any predictor is not finite, found on the
+    /// device (`nlsq_data_check`), or `None`.
+    pub fn first_nonfinite(&self) -> Result<Option<usize>, FitError> {
+        data_check(self.data, &self.check_fn)
     }
 
     /// The reduction row at `p` (kernel ABI layout).
