@@ -3,6 +3,7 @@
 //! Ctrl-C.
 
 use crate::arrays::{columns, matrix, slice};
+use crate::constraints::{self, Named};
 use crate::errors::{bad, fit_error};
 use crate::fallback::{self, CallableModel};
 use crate::model::{PyCallable, PyModel};
@@ -101,9 +102,23 @@ fn run<M: Model>(py: Python<'_>, model: &M, data: &Data<'_>, o: Options) -> Outc
     (result, interrupt)
 }
 
-/// The fit of a compiled model; the result names it as the model's `name`.
-fn fit_compiled(py: Python<'_>, m: &PyModel, data: &Data<'_>, o: Options) -> PyResult<Outcome> {
-    let em = &m.resolved.model;
+/// The fit of a compiled model, with its fixed and tied parameters; the result names it as
+/// the model's `name`.
+fn fit_compiled(
+    py: Python<'_>,
+    m: &PyModel,
+    named: &Named,
+    data: &Data<'_>,
+    mut o: Options,
+) -> PyResult<Outcome> {
+    let free;
+    let em = if named.is_empty() {
+        &m.resolved.model
+    } else {
+        free = named.constrain(&m.resolved.model)?;
+        constraints::narrow(&free, &mut o.p0, &mut o.bounds, &mut o.x_scale)?;
+        &free
+    };
     if data.cols.len() != em.n_inputs() {
         return Err(bad(format!(
             "xdata has {} predictor row(s), the model `{}` uses {}",
@@ -150,12 +165,13 @@ fn fit_callable(
 /// Runs one fit with the GIL released. Arguments are already normalised by the Python side:
 /// `x` is `(K, N)` C-contiguous float64, options are names or `None`. `model` is a [`PyModel`]
 /// or, for the fallback, a [`PyCallable`] (then `x` is the point index `0..N`, and the fit
-/// runs on the CPU).
+/// runs on the CPU). `fixed` (name, value) and `ties` (name, expression) constrain a compiled
+/// model's parameters; `p0`, bounds and `x_scale` are then given for every parameter.
 #[pyfunction]
 #[pyo3(signature = (model, x, y, p0, lower=None, upper=None, sigma=None, sigma_cov=None,
     absolute_sigma=false, loss="linear", f_scale=1.0, method=None, ftol=None, xtol=None,
     gtol=None, max_nfev=None, x_scale=None, x_scale_jac=false, nan_policy="raise",
-    backend="auto", precision="f64"))]
+    backend="auto", precision="f64", fixed=None, ties=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     py: Python<'_>,
@@ -180,7 +196,13 @@ pub fn fit(
     nan_policy: &str,
     backend: &str,
     precision: &str,
+    fixed: Option<Vec<(String, f64)>>,
+    ties: Option<Vec<(String, String)>>,
 ) -> PyResult<PyFitResult> {
+    let named = Named {
+        fixed: fixed.unwrap_or_default(),
+        ties: ties.unwrap_or_default(),
+    };
     let data = Data {
         cols: columns(&x)?,
         y: slice(&y, "ydata")?,
@@ -203,8 +225,15 @@ pub fn fit(
         precision: options::precision(precision).map_err(bad)?,
     };
     let (result, stopped) = if let Ok(m) = model.cast::<PyModel>() {
-        fit_compiled(py, m.get(), &data, o)?
+        fit_compiled(py, m.get(), &named, &data, o)?
     } else if let Ok(c) = model.cast::<PyCallable>() {
+        if !named.is_empty() {
+            return Err(bad(format!(
+                "fixed and tied parameters need a model the engine compiles (a model string, \
+                 a library model or a translated function); `{}` runs through the fallback",
+                c.get().name
+            )));
+        }
         let id = model.as_ptr() as usize as u64;
         fit_callable(py, c.get(), id, &data, o, backend)?
     } else {

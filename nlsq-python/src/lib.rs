@@ -9,11 +9,13 @@
 //! that do not translate are fitted through the [`fallback`].
 //!
 //! Modules: [`model`] (the model classes), [`fit`], [`batch`], [`result`] (one fit's result),
-//! [`fallback`] (a `Model` computed by Python), [`options`] (option names), [`errors`],
+//! [`fallback`] (a `Model` computed by Python), [`constraints`] (fixed and tied parameters),
+//! [`options`] (option names), [`errors`],
 //! [`arrays`] (numpy views).
 
 pub mod arrays;
 pub mod batch;
+pub mod constraints;
 pub mod errors;
 pub mod fallback;
 pub mod fit;

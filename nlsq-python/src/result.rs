@@ -2,6 +2,7 @@
 
 use crate::errors::bad;
 use nlsq_runtime::FitResult;
+use nlsq_runtime::result::ParamKind;
 use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 
@@ -40,6 +41,17 @@ impl PyFitResult {
     #[getter]
     fn active_mask<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i8>> {
         PyArray1::from_slice(py, &self.inner.active_mask)
+    }
+    /// Each parameter's kind: `"free"`, `"fixed"`, or `"tied: EXPR"` with its expression.
+    #[getter]
+    fn param_kinds(&self) -> Vec<String> {
+        (0..self.inner.param_names.len())
+            .map(|j| match self.inner.param_kind(j) {
+                ParamKind::Free => "free".to_string(),
+                ParamKind::Fixed => "fixed".to_string(),
+                ParamKind::Tied { expr } => format!("tied: {expr}"),
+            })
+            .collect()
     }
     /// Parameter names.
     #[getter]

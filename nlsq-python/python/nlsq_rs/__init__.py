@@ -55,7 +55,7 @@ __version__ = _native.VERSION
 _FUNCTION_MODELS = weakref.WeakKeyDictionary()
 _FIT_KWARGS = {
     "loss", "f_scale", "ftol", "xtol", "gtol", "max_nfev", "maxfev", "x_scale", "backend",
-    "precision",
+    "precision", "fixed", "ties",
 }
 # scipy options that choose how scipy approximates derivatives or prints: nlsq's derivatives
 # are exact and it prints nothing, so they are accepted and have no effect.
@@ -251,6 +251,7 @@ def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, m
     if p0.ndim != 1 or p0.shape[0] != npar:
         raise ValueError("p0 has %d values, the model has %d parameters (%s)"
                          % (p0.size, npar, ", ".join(model.param_names)))
+    named = _named(model, kwargs.get("fixed"), kwargs.get("ties"), p0)
     s1 = s2 = None
     if sigma is not None:
         s = np.asarray(sigma, dtype=np.float64)
@@ -294,6 +295,7 @@ def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, m
         precision=kwargs.get("precision", "f64"),
     )
     # Only what differs from the native defaults crosses (each keyword costs a lookup there).
+    native.update(named)
     native = {k: v for k, v in native.items() if not _is_native_default(k, v)}
     return model, x, y, p0, p0_source, native
 
@@ -302,6 +304,33 @@ def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, m
 _NATIVE_DEFAULTS = {"absolute_sigma": False, "loss": "linear", "f_scale": 1.0,
                     "x_scale_jac": False, "nan_policy": "raise", "backend": "auto",
                     "precision": "f64"}
+
+
+def _named(model, fixed, ties, p0):
+    """``fixed`` (``{name: value}``, or names whose values come from ``p0``) and ``ties``
+    (``{name: expression}``) as the native fit's ``fixed`` and ``ties`` pairs."""
+    if fixed is None and ties is None:
+        return {}
+    if isinstance(model, _Fallback):
+        raise ValueError("fixed and tied parameters need a model the engine compiles (a model "
+                         "string, a library model or a translated function); %r runs through "
+                         "the fallback (%s)" % (model.name, model.reason))
+    names = list(model.param_names)
+    pairs = []
+    if isinstance(fixed, dict):
+        pairs = [(str(k), float(v)) for k, v in fixed.items()]
+    elif isinstance(fixed, str):
+        raise TypeError("fixed must be a dict {name: value} or a list of names, not a string")
+    elif fixed is not None:
+        for k in fixed:
+            if k not in names:
+                raise ValueError("fixed: `%s` is not a parameter of the model (%s)"
+                                 % (k, ", ".join(names)))
+            pairs.append((str(k), float(p0[names.index(k)])))
+    if ties is not None and not isinstance(ties, dict):
+        raise TypeError("ties must be a dict {name: expression}, e.g. {'s2': 's1'}")
+    tied = [(str(k), str(v)) for k, v in (ties or {}).items()]
+    return {"fixed": pairs or None, "ties": tied or None}
 
 
 def _is_native_default(key, value):
@@ -379,8 +408,12 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     ``jac`` (a callable, ``'2-point'`` (default) or ``'3-point'``) for its derivatives (see
     ``FitResult.fallback``; ``fallback=False`` raises :class:`TranslationError` instead,
     ``fallback=True`` skips translation). Extra keywords: ``backend`` (``'auto'``, ``'cpu'``,
-    ``'cuda'``, ``'wgpu'``) and ``precision`` (``'f64'``, ``'f32'`` on GPUs). The default
-    tolerances are 1e-12 (scipy: 1e-8), see the README.
+    ``'cuda'``, ``'wgpu'``) and ``precision`` (``'f64'``, ``'f32'`` on GPUs), ``fixed`` (``{name: value}``, or
+    names held at their ``p0`` values) and ``ties`` (``{name: expression}`` of other
+    parameters, lmfit's ``expr``): ``p0`` and ``bounds`` still list every parameter (bounds
+    on fixed or tied ones must be infinite), ``popt``/``pcov`` cover every parameter (fixed:
+    zero covariance; tied: the delta method), ``FitResult.param_kinds`` says which is which.
+    The default tolerances are 1e-12 (scipy: 1e-8), see the README.
 
     Returns ``(popt, pcov)``, or with ``full_output=True`` ``(popt, pcov, infodict, mesg, ier)``
     with ``infodict`` holding ``nfev``, ``njev``, ``fvec`` (the weighted residuals at popt),
@@ -467,7 +500,7 @@ class FitResult:
     # as curve_fit, does not pay for the rest).
     _FIELDS = ("popt", "pcov", "perr", "ci95", "active_mask", "status", "message", "success",
                "backend", "data_plan", "method", "loss", "covariance_indeterminate",
-               "covariance_issue")
+               "covariance_issue", "param_kinds")
 
     def __init__(self, native, model, p0, p0_source):
         self._native = native

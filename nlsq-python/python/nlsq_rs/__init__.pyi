@@ -1,6 +1,6 @@
 """Type stubs of nlsq_rs: scipy-compatible curve fitting on the nlsq Rust engine."""
 
-from typing import Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,8 @@ class FitOptions(TypedDict, total=False):
     backend: str
     precision: str
     fallback: Optional[bool]
+    fixed: Union[Mapping[str, float], Sequence[str]]
+    ties: Mapping[str, str]
     # scipy's options on how it approximates derivatives or prints: accepted, no effect.
     diff_step: Any
     tr_solver: Any
@@ -64,6 +66,7 @@ class FitResult:
     ci95: npt.NDArray[np.float64]
     active_mask: npt.NDArray[np.int8]
     param_names: List[str]
+    param_kinds: List[str]
     status: int
     message: str
     success: bool

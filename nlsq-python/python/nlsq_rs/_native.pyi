@@ -1,7 +1,7 @@
 """The Rust extension of nlsq_rs (PyO3): compiled models, fits and batch fits."""
 
 import typing
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -58,6 +58,8 @@ class NativeFitResult:
     @property
     def active_mask(self) -> npt.NDArray[np.int8]: ...
     @property
+    def param_kinds(self) -> List[str]: ...
+    @property
     def param_names(self) -> List[str]: ...
     @property
     def status(self) -> int: ...
@@ -103,6 +105,8 @@ def fit(
     nan_policy: str = ...,
     backend: str = ...,
     precision: str = ...,
+    fixed: Optional[Sequence[Tuple[str, float]]] = ...,
+    ties: Optional[Sequence[Tuple[str, str]]] = ...,
 ) -> NativeFitResult: ...
 def batch_fit(
     model: Union[Model, Callable],
