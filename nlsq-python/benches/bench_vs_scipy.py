@@ -75,48 +75,72 @@ def jax_nlsq():
     return jax_curve_fit, lambda x, a, b, c: a * jnp.exp(-b * x) + c
 
 
-def main(ns):
-    rng = np.random.default_rng(0)
+def data(n):
+    """The decay with noise at n points (the same arrays for every caller at this n)."""
+    rng = np.random.default_rng(n)
+    x = np.linspace(0, 5, n)
+    return x, 2.5 * np.exp(-1.3 * x) + 0.5 + 0.01 * rng.standard_normal(n)
+
+
+def ours_and_scipy(n, lam):
+    """nlsq_rs's and scipy's figures at n points (JAX not imported yet: its thread pool slows
+    every other call of the process by about 15 µs)."""
+    x, y = data(n)
     p0 = [1.0, 1.0, 0.0]
+    reps = 200 if n <= 1e3 else 50 if n <= 1e4 else 10 if n <= 1e5 else 3
+    row = {"n": n}
+    row["str"], _ = timed(lambda: nlsq_rs.curve_fit("a*exp(-b*x)+c", x, y, p0=p0), reps)
+    row["tol"], _ = timed(lambda: nlsq_rs.curve_fit("a*exp(-b*x)+c", x, y, p0=p0, **SCIPY_TOLS),
+                          reps)
+    row["lam"], _ = timed(lambda: nlsq_rs.curve_fit(lam, x, y, p0=p0), reps)
+    row["over"], r = overhead(lambda: nlsq_rs.fit("a*exp(-b*x)+c", x, y, p0=p0), reps)
+    row["engine"] = r.wall_time_s
+    sreps = max(1, reps // 2) if n < 1e6 else 1
+    row["sp"], sp = timed(lambda: scipy_curve_fit(model, x, y, p0=p0), sreps)
+    row["spj"], _ = timed(lambda: scipy_curve_fit(model, x, y, p0=p0, jac=jac), sreps)
+    np.testing.assert_allclose(r.popt, sp[0], rtol=1e-5)
+    row["popt"] = sp[0]
+    return row
+
+
+def with_jax(rows):
+    """The JAX NLSQ's warm time per row (None when it is not installed), and its first call."""
+    jax = jax_nlsq()
+    if jax is None:
+        return None
+    jax_fit, jax_model = jax
+    cold = None
+    for row in rows:
+        x, y = data(row["n"])
+        p0 = [1.0, 1.0, 0.0]
+        if cold is None:
+            t = time.perf_counter()
+            jax_fit(jax_model, x, y, p0=p0)
+            cold = (row["n"], time.perf_counter() - t)
+        row["jax"], jp = timed(lambda: jax_fit(jax_model, x, y, p0=p0), 3 if row["n"] < 1e6 else 1)
+        jpopt, _ = jp  # a result object that unpacks as (popt, pcov)
+        np.testing.assert_allclose(np.asarray(jpopt), row["popt"], rtol=1e-5)
+    return cold
+
+
+def main(ns):
     lam = lambda x, a, b, c: a * np.exp(-b * x) + c  # noqa: E731
     nlsq_rs.compile_model(lam)  # translated once, cached for the calls below
-    jax = jax_nlsq()
+    rows = [ours_and_scipy(n, lam) for n in ns]
+    cold = with_jax(rows)
     print("| N | nlsq_rs string | at scipy's tolerances | nlsq_rs lambda | engine fit | overhead "
           "| scipy 2-point | scipy jac | JAX NLSQ | speed-up vs scipy 2-point / jac (at scipy's "
           "tolerances) | vs JAX NLSQ |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    cold = None
-    for n in ns:
-        x = np.linspace(0, 5, n)
-        y = 2.5 * np.exp(-1.3 * x) + 0.5 + 0.01 * rng.standard_normal(n)
-        reps = 200 if n <= 1e3 else 50 if n <= 1e4 else 10 if n <= 1e5 else 3
-        t_str, _ = timed(lambda: nlsq_rs.curve_fit("a*exp(-b*x)+c", x, y, p0=p0), reps)
-        t_tol, _ = timed(lambda: nlsq_rs.curve_fit("a*exp(-b*x)+c", x, y, p0=p0, **SCIPY_TOLS),
-                         reps)
-        t_lam, _ = timed(lambda: nlsq_rs.curve_fit(lam, x, y, p0=p0), reps)
-        over, r = overhead(lambda: nlsq_rs.fit("a*exp(-b*x)+c", x, y, p0=p0), reps)
-        engine = r.wall_time_s
-        sreps = max(1, reps // 2) if n < 1e6 else 1
-        t_sp, sp = timed(lambda: scipy_curve_fit(model, x, y, p0=p0), sreps)
-        t_spj, _ = timed(lambda: scipy_curve_fit(model, x, y, p0=p0, jac=jac), sreps)
-        np.testing.assert_allclose(r.popt, sp[0], rtol=1e-5)
+    for r in rows:
         jax_cell = vs_jax = "not installed"
-        if jax is not None:
-            jax_fit, jax_model = jax
-            if cold is None:
-                t = time.perf_counter()
-                jax_fit(jax_model, x, y, p0=p0)
-                cold = (n, time.perf_counter() - t)
-            t_jax, jp = timed(lambda: jax_fit(jax_model, x, y, p0=p0), 3 if n < 1e6 else 1)
-            jpopt, _ = jp  # a result object that unpacks as (popt, pcov)
-            np.testing.assert_allclose(np.asarray(jpopt), sp[0], rtol=1e-5)
-            jax_cell, vs_jax = "%.3g ms" % (t_jax * 1e3), "%.0fx" % (t_jax / t_str)
+        if "jax" in r:
+            jax_cell, vs_jax = "%.3g ms" % (r["jax"] * 1e3), "%.0fx" % (r["jax"] / r["str"])
         print("| %.0e | %.3g ms | %.3g ms | %.3g ms | %.3g ms | %.1f µs | %.3g ms | %.3g ms | %s "
               "| %.1fx / %.1fx (%.1fx / %.1fx) | %s |"
-              % (n, t_str * 1e3, t_tol * 1e3, t_lam * 1e3, engine * 1e3, over * 1e6,
-                 t_sp * 1e3, t_spj * 1e3, jax_cell, t_sp / t_str, t_spj / t_str, t_sp / t_tol,
-                 t_spj / t_tol, vs_jax))
-        sys.stdout.flush()
+              % (r["n"], r["str"] * 1e3, r["tol"] * 1e3, r["lam"] * 1e3, r["engine"] * 1e3,
+                 r["over"] * 1e6, r["sp"] * 1e3, r["spj"] * 1e3, jax_cell, r["sp"] / r["str"],
+                 r["spj"] / r["str"], r["sp"] / r["tol"], r["spj"] / r["tol"], vs_jax))
     if cold is not None:
         print("\nJAX NLSQ first call (JIT compilation included) at N = %.0e: %.3g s"
               % (cold[0], cold[1]))

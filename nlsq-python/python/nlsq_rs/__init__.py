@@ -247,11 +247,12 @@ def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, m
         else:
             p0 = _feasible(lb, ub, npar)
             p0_source = "default"
-    p0 = np.atleast_1d(np.asarray(p0, dtype=np.float64))
+    p0 = np.asarray(p0, dtype=np.float64)
+    if p0.ndim == 0:
+        p0 = p0.reshape(1)
     if p0.ndim != 1 or p0.shape[0] != npar:
         raise ValueError("p0 has %d values, the model has %d parameters (%s)"
                          % (p0.size, npar, ", ".join(model.param_names)))
-    named = _named(model, kwargs.get("fixed"), kwargs.get("ties"), p0)
     s1 = s2 = None
     if sigma is not None:
         s = np.asarray(sigma, dtype=np.float64)
@@ -262,48 +263,53 @@ def _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, m
         else:
             raise ValueError("sigma has shape %s: it must be (M,) or (M, M) with M = %d"
                              % (s.shape, y.shape[0]))
-    max_nfev = kwargs.get("max_nfev", kwargs.get("maxfev"))
-    x_scale = kwargs.get("x_scale")
-    x_scale_jac = isinstance(x_scale, str)
-    if x_scale_jac:
-        if x_scale != "jac":
-            raise ValueError("x_scale must be 'jac' or positive numbers")
-        x_scale = None
-    elif x_scale is not None:
-        x_scale = [float(v) for v in np.broadcast_to(np.asarray(x_scale, float), (npar,))]
-    tols = [kwargs.get(k) for k in ("ftol", "xtol", "gtol")]
-    # 0 means "this test off" in scipy's 'lm'; all three off is refused by the engine.
-    zero_to_eps = (method == "lm" or (method is None and lb is None)) and \
-        not all(t is not None and float(t) == 0.0 for t in tols)
-    native = dict(
-        lower=None if lb is None else lb.tolist(),
-        upper=None if ub is None else ub.tolist(),
-        sigma=s1,
-        sigma_cov=s2,
-        absolute_sigma=bool(absolute_sigma),
-        loss=kwargs.get("loss", "linear"),
-        f_scale=float(kwargs.get("f_scale", 1.0)),
-        method=method,
-        ftol=_tolerance(tols[0], zero_to_eps),
-        xtol=_tolerance(tols[1], zero_to_eps),
-        gtol=_tolerance(tols[2], zero_to_eps),
-        max_nfev=None if max_nfev is None else int(max_nfev),
-        x_scale=x_scale,
-        x_scale_jac=x_scale_jac,
-        nan_policy="omit" if nan_policy == "omit" else "raise",
-        backend=kwargs.get("backend", "auto"),
-        precision=kwargs.get("precision", "f64"),
-    )
-    # Only what differs from the native defaults crosses (each keyword costs a lookup there).
-    native.update(named)
-    native = {k: v for k, v in native.items() if not _is_native_default(k, v)}
+    # Only what differs from the native defaults crosses (each keyword costs a lookup there,
+    # and the common call has none).
+    native = {}
+    if lb is not None:
+        native["lower"], native["upper"] = lb.tolist(), ub.tolist()
+    if s1 is not None:
+        native["sigma"] = s1
+    if s2 is not None:
+        native["sigma_cov"] = s2
+    if absolute_sigma:
+        native["absolute_sigma"] = True
+    if method is not None:
+        native["method"] = method
+    if nan_policy == "omit":
+        native["nan_policy"] = "omit"
+    if kwargs:
+        _keyword_options(kwargs, method, lb is None, npar, native)
+        native.update(_named(model, kwargs.get("fixed"), kwargs.get("ties"), p0))
     return model, x, y, p0, p0_source, native
 
 
-# The native fit's defaults for its keyword arguments that are not None.
-_NATIVE_DEFAULTS = {"absolute_sigma": False, "loss": "linear", "f_scale": 1.0,
-                    "x_scale_jac": False, "nan_policy": "raise", "backend": "auto",
-                    "precision": "f64"}
+def _keyword_options(kwargs, method, unbounded, npar, native):
+    """curve_fit's keyword options (loss, f_scale, tolerances, max_nfev, x_scale, backend,
+    precision) into ``native``, the native fit's keywords, where they are given."""
+    for key in ("loss", "backend", "precision"):
+        if key in kwargs:
+            native[key] = kwargs[key]
+    if "f_scale" in kwargs:
+        native["f_scale"] = float(kwargs["f_scale"])
+    max_nfev = kwargs.get("max_nfev", kwargs.get("maxfev"))
+    if max_nfev is not None:
+        native["max_nfev"] = int(max_nfev)
+    x_scale = kwargs.get("x_scale")
+    if isinstance(x_scale, str):
+        if x_scale != "jac":
+            raise ValueError("x_scale must be 'jac' or positive numbers")
+        native["x_scale_jac"] = True
+    elif x_scale is not None:
+        native["x_scale"] = [float(v) for v in
+                             np.broadcast_to(np.asarray(x_scale, float), (npar,))]
+    tols = [kwargs.get(k) for k in ("ftol", "xtol", "gtol")]
+    # 0 means "this test off" in scipy's 'lm'; all three off is refused by the engine.
+    zero_to_eps = (method == "lm" or (method is None and unbounded)) and \
+        not all(t is not None and float(t) == 0.0 for t in tols)
+    for key, tol in zip(("ftol", "xtol", "gtol"), tols):
+        if tol is not None:
+            native[key] = _tolerance(tol, zero_to_eps)
 
 
 def _named(model, fixed, ties, p0):
@@ -333,21 +339,11 @@ def _named(model, fixed, ties, p0):
     return {"fixed": pairs or None, "ties": tied or None}
 
 
-def _is_native_default(key, value):
-    """Whether ``value`` is what the native fit assumes for ``key`` when it is left out."""
-    if value is None:
-        return True
-    default = _NATIVE_DEFAULTS.get(key)
-    return type(value) is type(default) and value == default
-
-
 def _tolerance(tol, zero_to_eps):
     """A tolerance for the engine. scipy's ``leastsq`` (``curve_fit``'s 'lm') takes 0 for
     "this test off" (its ``gtol`` default); the engine's 'lm' needs every tolerance at least
     machine epsilon, the smallest relative change f64 can show, so with ``zero_to_eps`` 0
     becomes that."""
-    if tol is None:
-        return None
     tol = float(tol)
     if zero_to_eps and tol == 0.0:
         return float(np.finfo(np.float64).eps)
