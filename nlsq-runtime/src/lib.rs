@@ -8,6 +8,7 @@
 
 mod atomic_file;
 pub mod backend;
+pub mod bands;
 pub mod batch;
 pub mod block;
 pub mod checkpoint;
@@ -25,6 +26,7 @@ pub mod predictors;
 pub mod profile;
 #[cfg(feature = "progress")]
 mod progress;
+mod quantile;
 pub mod result;
 mod serde_float;
 pub mod solve;
@@ -32,6 +34,7 @@ pub mod stream;
 mod summary;
 
 pub use backend::Backend;
+pub use bands::{BandPoint, Bands};
 pub use batch::{BatchFit, BatchResult, Estimator, FitState};
 pub use checkpoint::{CheckpointError, Every};
 pub use data::{FitData, NanPolicy};
