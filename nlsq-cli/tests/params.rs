@@ -77,17 +77,21 @@ fn fix_and_tie_agree_with_the_hand_substituted_model() {
     assert!(rel(cost(&got), cost(&want)) <= 1e-12);
 }
 
+/// Two library Gaussians, the first one's centre fixed and the second one's width tied.
+const CONSTRAINED: [&str; 6] = [
+    "-m",
+    "gaussian:g1 + gaussian:g2",
+    "--fix",
+    "g1_mu=2",
+    "--tie",
+    "g2_sigma=g1_sigma",
+];
+
 #[test]
 fn fixed_parameters_in_the_summary_json_and_library_models() {
     let data = data("params-fix");
     let got = json(&run_ok(
-        nlsq().arg("fit").arg(&data).args([
-            "-m",
-            "gaussian:g1 + gaussian:g2",
-            "--fix",
-            "g1_mu=2",
-            "--tie",
-            "g2_sigma=g1_sigma",
+        nlsq().arg("fit").arg(&data).args(CONSTRAINED).args([
             "--bounds",
             "g1_sigma=0.01:5",
             "--json",
@@ -106,15 +110,8 @@ fn fixed_parameters_in_the_summary_json_and_library_models() {
         nlsq()
             .arg("fit")
             .arg(&data)
-            .args([
-                "-m",
-                "gaussian:g1 + gaussian:g2",
-                "--fix",
-                "g1_mu=2",
-                "--tie",
-                "g2_sigma=g1_sigma",
-                "--curve",
-            ])
+            .args(CONSTRAINED)
+            .arg("--curve")
             .arg(&curve),
         0,
     );
