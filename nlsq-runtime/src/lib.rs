@@ -12,6 +12,7 @@ pub mod bands;
 pub mod batch;
 pub mod block;
 pub mod checkpoint;
+pub mod conf_interval;
 mod covariance;
 pub mod data;
 pub mod error;

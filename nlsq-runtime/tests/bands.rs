@@ -5,15 +5,11 @@ use nlsq_runtime::params::Constraints;
 use nlsq_runtime::{Bands, CurveFit, ExprModel, FitResult, Loss, Model};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-/// Points with a deterministic, irregular scatter.
+mod common;
+
+/// Points 0.25 apart with a scatter of 0.05.
 fn data(n: usize, f: impl Fn(f64) -> f64) -> (Vec<f64>, Vec<f64>) {
-    let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.25).collect();
-    let y = x
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| f(x) + 0.05 * ((i as f64 * 12.9898).sin() * 43758.5453).fract())
-        .collect();
-    (x, y)
+    common::scattered(n, 0.25, 0.05, f)
 }
 
 fn t975(dof: usize) -> f64 {
