@@ -21,12 +21,14 @@
 //! The fit's fixed and tied parameters stay fixed and tied in
 //! every refit.
 
-use crate::error::FitError;
 use crate::expr_model::ExprModel;
 use crate::model::Model;
 use crate::params::{ConstraintError, Constraints, free_values};
 use crate::quantile::t_quantile_975;
 use crate::result::{FitResult, ParamKind};
+
+/// What a refit's closure may fail with.
+pub type RefitError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Step doublings before a side is declared unbounded.
 const MAX_DOUBLINGS: usize = 40;
@@ -67,35 +69,52 @@ pub enum ProfileError {
     /// The model with the parameter fixed could not be built.
     #[error(transparent)]
     Constraint(#[from] ConstraintError),
-    /// A refit failed.
+    /// A refit failed (the closure's error, e.g. a `FitError`).
     #[error("a refit with the parameter fixed failed: {0}")]
-    Fit(#[from] FitError),
+    Fit(RefitError),
+}
+
+/// One refit of a profile: the fit's model with the profiled parameter fixed, and where to
+/// start.
+#[derive(Clone, Copy, Debug)]
+pub struct Refit<'a> {
+    /// The model of the free parameters: the original model with the profiled parameter fixed
+    /// at its value and the fit's fixed and tied parameters fixed and tied.
+    pub model: &'a ExprModel,
+    /// The start of its free parameters (the previous refit's values).
+    pub p0: &'a [f64],
+    /// The same start for every parameter of the original model, the profiled one at the
+    /// value it is fixed at.
+    pub values: &'a [f64],
+    /// The profiled parameter's index in [`values`](Refit::values).
+    pub index: usize,
 }
 
 /// The 95% profile-likelihood interval of the free parameter `name` of `fit` of `model` (the
 /// original, unconstrained model of the fit). `refit(m, p0)` fits the model `m` (`model` with
-/// the parameter fixed, and the fit's fixed and tied parameters) from `p0` (its free
-/// parameters) to the same data with the same options as `fit`, and returns its result.
+/// the parameter fixed, and the fit's fixed and tied parameters: [`Refit`]) to the same data
+/// with the same options as `fit`, and returns its result or any error.
 ///
 /// ```
-/// use nlsq_runtime::conf_interval::conf_interval;
+/// use nlsq_runtime::conf_interval::{Refit, conf_interval};
 /// use nlsq_runtime::{CurveFit, ExprModel};
 /// let model = ExprModel::parse("a * exp(-b * x)").unwrap();
 /// let x: Vec<f64> = (0..30).map(|i| i as f64 * 0.2).collect();
 /// let y: Vec<f64> = x.iter().map(|x| 3.0 * (-0.8 * x).exp() + 0.01 * (9.0 * x).sin()).collect();
 /// let fit = CurveFit::new(&model).p0([1.0, 1.0]).fit(&x, &y).unwrap();
-/// let refit = |m: &ExprModel, p0: &[f64]| CurveFit::new(m).p0(p0.to_vec()).fit(&x, &y);
+/// let refit = |r: &Refit| CurveFit::new(r.model).p0(r.p0.to_vec()).fit(&x, &y);
 /// let ci = conf_interval(&model, &fit, "b", refit).unwrap();
 /// assert!(ci.lower < fit.popt[1] && fit.popt[1] < ci.upper);
 /// ```
-pub fn conf_interval<F>(
+pub fn conf_interval<F, E>(
     model: &ExprModel,
     fit: &FitResult,
     name: &str,
     refit: F,
 ) -> Result<ProfileInterval, ProfileError>
 where
-    F: FnMut(&ExprModel, &[f64]) -> Result<FitResult, FitError>,
+    F: FnMut(&Refit<'_>) -> Result<FitResult, E>,
+    E: Into<RefitError>,
 {
     let j = fit
         .param_names
@@ -149,9 +168,10 @@ struct Profile<'a, F> {
     warm: Vec<f64>,
 }
 
-impl<F> Profile<'_, F>
+impl<F, E> Profile<'_, F>
 where
-    F: FnMut(&ExprModel, &[f64]) -> Result<FitResult, FitError>,
+    F: FnMut(&Refit<'_>) -> Result<FitResult, E>,
+    E: Into<RefitError>,
 {
     /// `Δχ²(v) − threshold`.
     fn excess(&mut self, v: f64) -> Result<f64, ProfileError> {
@@ -166,8 +186,15 @@ where
         }
         let m = self.model.constrain(&c)?;
         let map = m.param_map().ok_or(ConstraintError::AlreadyConstrained)?;
+        self.warm[self.j] = v;
         let p0 = free_values(map, &self.warm)?;
-        let r = (self.refit)(&m, &p0)?;
+        let step = Refit {
+            model: &m,
+            p0: &p0,
+            values: &self.warm,
+            index: self.j,
+        };
+        let r = (self.refit)(&step).map_err(|e| ProfileError::Fit(e.into()))?;
         self.warm = r.popt;
         self.warm[self.j] = v;
         Ok(2.0 * r.cost - self.chi2_min - self.threshold)

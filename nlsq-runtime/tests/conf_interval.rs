@@ -1,7 +1,7 @@
 //! Profile-likelihood intervals: equal to `ci95` for a model linear in its parameters,
 //! asymmetric around a decay rate, with `Δχ²` at the ends equal to the threshold.
 
-use nlsq_runtime::conf_interval::{ProfileError, conf_interval};
+use nlsq_runtime::conf_interval::{ProfileError, Refit, conf_interval};
 use nlsq_runtime::params::Constraints;
 use nlsq_runtime::{CurveFit, ExprModel, FitError, FitResult};
 
@@ -11,8 +11,8 @@ use common::scattered as data;
 fn refit<'a>(
     x: &'a [f64],
     y: &'a [f64],
-) -> impl FnMut(&ExprModel, &[f64]) -> Result<FitResult, FitError> + 'a {
-    move |m, p0| CurveFit::new(m).p0(p0.to_vec()).fit(x, y)
+) -> impl FnMut(&Refit<'_>) -> Result<FitResult, FitError> + 'a {
+    move |r| CurveFit::new(r.model).p0(r.p0.to_vec()).fit(x, y)
 }
 
 #[test]
@@ -79,4 +79,12 @@ fn fixed_parameters_stay_fixed_and_bad_names_are_errors() {
     assert!(matches!(err, ProfileError::NotFree(_)), "{err}");
     let err = conf_interval(&model, &fit, "k", refit(&x, &y)).unwrap_err();
     assert!(matches!(err, ProfileError::UnknownParameter(_)), "{err}");
+    // The closure sees the profiled value among every parameter's, and its errors come back.
+    let err = conf_interval(&model, &fit, "c", |r: &Refit| {
+        assert_eq!(r.values.len(), 4);
+        assert!(r.values[r.index] != fit.popt[2] && r.values[3] == 0.0);
+        Err(format!("no refit at c = {}", r.values[r.index]))
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("no refit at c = "), "{err}");
 }
