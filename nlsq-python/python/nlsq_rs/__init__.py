@@ -41,6 +41,7 @@ __all__ = [
     "library_names",
     "FitResult",
     "Bands",
+    "ProfileInterval",
     "BatchResult",
     "Translation",
     "FitError",
@@ -360,7 +361,9 @@ def _run(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, metho
         nan_policy, kwargs)
     r = _native.fit(model.native if isinstance(model, _Fallback) else model, x, y, p0.tolist(),
                     **native)
-    return FitResult(r, model, p0, p0_source), (model, x, y, native)
+    result = FitResult(r, model, p0, p0_source)
+    result._fit_args = (model, x, y, native)
+    return result, (model, x, y, native)
 
 
 class _Fallback:
@@ -488,6 +491,14 @@ Bands.__doc__ = """The fitted curve with its 95% bands (:meth:`FitResult.bands`)
 ``t`` Student's 0.975 quantile on the fit's degrees of freedom."""
 
 
+ProfileInterval = collections.namedtuple(
+    "ProfileInterval", ["value", "lower", "upper", "chi2_min", "threshold"])
+ProfileInterval.__doc__ = """A profile-likelihood 95% interval (:meth:`FitResult.conf_interval`):
+the best-fit ``value``, the ``lower`` and ``upper`` ends (``±inf`` where the profile never
+reaches the threshold), the objective at the best fit ``chi2_min`` (``Σρ``) and ``threshold``,
+the ``Δχ²`` at the ends."""
+
+
 def _points(x):
     """``x`` (``(M,)`` or ``(k, M)``) as the engine's ``(k, M)`` float64 array, and the shape
     of one predictor's values."""
@@ -592,6 +603,35 @@ class FitResult:
                                                      (xa.shape[1],)))
         out = self._native.bands(self._model, xa, s)
         return Bands(*(row.reshape(shape) for row in out))
+
+    def conf_interval(self, names=None):
+        """Profile-likelihood 95% intervals (lmfit's ``conf_interval``), which also serve
+        parameters whose intervals are not symmetric: each parameter of ``names`` (default:
+        every free one) is fixed at values around its best fit, the other free parameters are
+        refitted to the same data with the same options (fixed and tied parameters stay so),
+        and the ends are where ``Δχ² = χ²_min · F₀.₉₅(1, dof) / dof`` (lmfit's F-test;
+        ``χ²`` the objective ``Σρ``). Equal to ``ci95`` for a model linear in its parameters.
+        Returns ``{name: ProfileInterval}``. Needs a model the engine compiles."""
+        if self.fallback:
+            raise ValueError("profile intervals need a model the engine compiles; %r runs "
+                             "through the fallback (%s)" % (self._model.name, self.fallback_reason))
+        model, x, y, native = self._fit_args
+        if names is None:
+            names = [n for n, k in zip(self.param_names, self.param_kinds) if k == "free"]
+        elif isinstance(names, str):
+            names = [names]
+
+        def refit(values, index):
+            kw = dict(native)
+            kw["fixed"] = list(kw.get("fixed") or []) + [(self.param_names[index], values[index])]
+            for side, unbounded in (("lower", -math.inf), ("upper", math.inf)):
+                if kw.get(side) is not None:
+                    kw[side] = list(kw[side])
+                    kw[side][index] = unbounded
+            return _native.fit(model, x, y, list(values), **kw)
+
+        return {n: ProfileInterval(*_native.conf_interval(model, self._native, n, refit))
+                for n in names}
 
     def to_dict(self):
         """The engine's report as a dict (non-finite numbers as strings "inf"/"nan", as in the
