@@ -138,7 +138,9 @@ pub struct FitArgs {
     /// printed) or to a file.
     #[arg(long, num_args = 0..=1, default_missing_value = "-")]
     pub json: Option<PathBuf>,
-    /// Write x, y, fit, residual and the 95% confidence band of the fit to a CSV file.
+    /// Write x, y, fit, residual, the 95% confidence band of the fit (band_lower,
+    /// band_upper) and the 95% prediction band of a new observation (prediction_lower,
+    /// prediction_upper) to a CSV file.
     #[arg(long)]
     pub curve: Option<PathBuf>,
     /// Draw data, fit, confidence band, residuals and parameters to a .png or .svg file.

@@ -1,5 +1,5 @@
 //! What `nlsq fit` writes: the summary, JSON with every `FitResult` field (non-finite as
-//! `null`), the curve CSV with its confidence band, PNG and SVG plots (decoded and checked),
+//! `null`) and the correlation matrix, the curve CSV with its confidence and prediction bands, PNG and SVG plots (decoded and checked),
 //! checkpoints that a second run resumes from.
 
 mod common;
@@ -67,7 +67,10 @@ fn summary_json_and_curve() {
     // and is narrow where the data determine the curve.
     let text = std::fs::read_to_string(&curve).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("t,v,fit,residual,band_lower,band_upper"));
+    assert_eq!(
+        lines.next(),
+        Some("t,v,fit,residual,band_lower,band_upper,prediction_lower,prediction_upper")
+    );
     let rows: Vec<Vec<f64>> = lines
         .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
         .collect();
@@ -78,6 +81,34 @@ fn summary_json_and_curve() {
         assert!((r[2] - f).abs() <= 1e-12 * f.abs(), "fit {} vs {f}", r[2]);
         assert!((r[3] - (y[i] - r[2])).abs() <= 1e-15);
         assert!(r[4] < r[2] && r[2] < r[5] && r[5] - r[4] < 0.02, "{r:?}");
+        assert!(r[6] < r[4] && r[5] < r[7], "{r:?}");
+    }
+    curve_matches_the_runtime(&r, &rows, &x);
+}
+
+/// The report's correlation matrix, and the curve's bands equal the runtime's of the reported
+/// result.
+fn curve_matches_the_runtime(report: &serde_json::Value, rows: &[Vec<f64>], x: &[f64]) {
+    let fit: nlsq::FitResult = serde_json::from_value(report.clone()).unwrap();
+    let corr = fit.correlation();
+    for (i, row) in corr.iter().enumerate() {
+        for (j, c) in row.iter().enumerate() {
+            assert_eq!(report["correlation"][i][j].as_f64(), Some(*c));
+        }
+    }
+    let model = nlsq::ExprModel::parse(MODEL).unwrap();
+    let mut bands = nlsq::Bands::new(&model, &fit).unwrap();
+    for (r, &xi) in rows.iter().zip(x) {
+        let b = bands.at(&[xi]);
+        let want = [
+            b.confidence.0,
+            b.confidence.1,
+            b.prediction.0,
+            b.prediction.1,
+        ];
+        for (got, want) in r[4..8].iter().zip(want) {
+            assert!((got - want).abs() <= 1e-12 * want.abs(), "{got} vs {want}");
+        }
     }
 }
 

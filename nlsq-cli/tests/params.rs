@@ -77,17 +77,21 @@ fn fix_and_tie_agree_with_the_hand_substituted_model() {
     assert!(rel(cost(&got), cost(&want)) <= 1e-12);
 }
 
+/// Two library Gaussians, the first one's centre fixed and the second one's width tied.
+const CONSTRAINED: [&str; 6] = [
+    "-m",
+    "gaussian:g1 + gaussian:g2",
+    "--fix",
+    "g1_mu=2",
+    "--tie",
+    "g2_sigma=g1_sigma",
+];
+
 #[test]
 fn fixed_parameters_in_the_summary_json_and_library_models() {
     let data = data("params-fix");
     let got = json(&run_ok(
-        nlsq().arg("fit").arg(&data).args([
-            "-m",
-            "gaussian:g1 + gaussian:g2",
-            "--fix",
-            "g1_mu=2",
-            "--tie",
-            "g2_sigma=g1_sigma",
+        nlsq().arg("fit").arg(&data).args(CONSTRAINED).args([
             "--bounds",
             "g1_sigma=0.01:5",
             "--json",
@@ -99,22 +103,35 @@ fn fixed_parameters_in_the_summary_json_and_library_models() {
     assert_eq!(p[5], p[2]);
     assert!(got["perr"][1].is_null(), "{}", got["perr"]);
     assert_eq!(got["param_kinds"][1]["kind"], "fixed");
+    assert!(got["correlation"][1][0].is_null() && got["correlation"][0][0] == 1.0);
     assert!((p[2] - 0.4).abs() < 0.01, "{p:?}");
+    let curve = data.with_file_name("curve.csv");
     let text = run_ok(
-        nlsq().arg("fit").arg(&data).args([
-            "-m",
-            "gaussian:g1 + gaussian:g2",
-            "--fix",
-            "g1_mu=2",
-            "--tie",
-            "g2_sigma=g1_sigma",
-        ]),
+        nlsq()
+            .arg("fit")
+            .arg(&data)
+            .args(CONSTRAINED)
+            .arg("--curve")
+            .arg(&curve),
         0,
     );
     assert!(
         text.contains("(fixed)") && text.contains("(tied: = g1_sigma)"),
         "{text}"
     );
+    assert!(
+        text.contains("correlation of the fitted parameters"),
+        "{text}"
+    );
+    // The bands of a constrained fit are finite and nested: fixed parameters add nothing.
+    let rows = std::fs::read_to_string(&curve).unwrap();
+    for row in rows.lines().skip(1) {
+        let v: Vec<f64> = row.split(',').map(|v| v.parse().unwrap()).collect();
+        assert!(
+            v[6] < v[4] && v[4] <= v[2] && v[2] <= v[5] && v[5] < v[7],
+            "{row}"
+        );
+    }
 }
 
 #[test]

@@ -10,7 +10,7 @@
 //!
 //! Modules: [`model`] (the model classes), [`fit`], [`batch`], [`result`] (one fit's result),
 //! [`fallback`] (a `Model` computed by Python), [`constraints`] (fixed and tied parameters),
-//! [`options`] (option names), [`errors`],
+//! [`options`] (option names), [`profile`] (profile-likelihood intervals), [`errors`],
 //! [`arrays`] (numpy views).
 
 pub mod arrays;
@@ -21,6 +21,7 @@ pub mod fallback;
 pub mod fit;
 pub mod model;
 pub mod options;
+pub mod profile;
 pub mod result;
 
 use nlsq_runtime::library;
@@ -39,6 +40,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<result::PyFitResult>()?;
     m.add_class::<model::PyCallable>()?;
     m.add_function(wrap_pyfunction!(fit::fit, m)?)?;
+    m.add_function(wrap_pyfunction!(profile::conf_interval, m)?)?;
     m.add_function(wrap_pyfunction!(batch::batch_fit, m)?)?;
     m.add_function(wrap_pyfunction!(library_names, m)?)?;
     m.add("VERSION", env!("CARGO_PKG_VERSION"))?;

@@ -1,9 +1,11 @@
 //! [`PyFitResult`]: the runtime's [`FitResult`] of one fit, read by `nlsq_rs.FitResult`.
 
+use crate::arrays::{columns, opt_slice};
 use crate::errors::bad;
-use nlsq_runtime::FitResult;
+use crate::model::PyModel;
 use nlsq_runtime::result::ParamKind;
-use numpy::{PyArray1, PyArray2, PyArrayMethods};
+use nlsq_runtime::{Bands, FitResult, Model};
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
 /// The result of [`fit`](crate::fit::fit): the runtime's `FitResult`.
@@ -25,6 +27,62 @@ impl PyFitResult {
         let p = self.inner.popt.len();
         let flat: Vec<f64> = self.inner.pcov.iter().flatten().copied().collect();
         PyArray1::from_vec(py, flat).reshape([p, p])
+    }
+    /// Correlation matrix of the parameters (`P x P`; NaN rows for fixed or undetermined
+    /// parameters).
+    #[getter]
+    fn correlation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let p = self.inner.popt.len();
+        let flat: Vec<f64> = self.inner.correlation().into_iter().flatten().collect();
+        PyArray1::from_vec(py, flat).reshape([p, p])
+    }
+    /// The fitted curve of `model` (the fit's model) at the predictors `x` (`(K, M)`) with
+    /// its 95% bands (the runtime's `Bands`): a `(7, M)` array of the value, the standard
+    /// errors of the curve and of a new observation, the confidence band's lower and upper
+    /// edges and the prediction band's. `sigma` (`(M,)`): each new observation's sigma,
+    /// relative or absolute as the fit's was (1 when not given).
+    #[pyo3(signature = (model, x, sigma=None))]
+    fn bands<'py>(
+        &self,
+        py: Python<'py>,
+        model: PyRef<'py, PyModel>,
+        x: PyReadonlyArray2<'py, f64>,
+        sigma: Option<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let m = &model.resolved.model;
+        let mut bands = Bands::new(m, &self.inner).map_err(|e| bad(e.to_string()))?;
+        let cols = columns(&x)?;
+        let n = cols.first().map_or(0, |c| c.len());
+        if cols.len() != m.n_inputs() {
+            return Err(bad(format!(
+                "x has {} rows, the model has {} predictors",
+                cols.len(),
+                m.n_inputs()
+            )));
+        }
+        let sigma = opt_slice(&sigma, "sigma")?;
+        if sigma.is_some_and(|s| s.len() != n) {
+            return Err(bad(format!("sigma must have one value per point ({n})")));
+        }
+        let out = py.detach(|| {
+            let mut out = vec![0.0; 7 * n];
+            let mut xs = vec![0.0; cols.len()];
+            for i in 0..n {
+                for (v, c) in xs.iter_mut().zip(&cols) {
+                    *v = c[i];
+                }
+                let b = bands.at_sigma(&xs, sigma.map_or(1.0, |s| s[i]));
+                let (c, p) = (b.confidence, b.prediction);
+                for (k, v) in [b.value, b.se_fit, b.se_obs, c.0, c.1, p.0, p.1]
+                    .into_iter()
+                    .enumerate()
+                {
+                    out[k * n + i] = v;
+                }
+            }
+            out
+        });
+        PyArray1::from_vec(py, out).reshape([7, n])
     }
     /// Standard errors.
     #[getter]
@@ -57,6 +115,11 @@ impl PyFitResult {
     #[getter]
     fn param_names(&self) -> Vec<String> {
         self.inner.param_names.clone()
+    }
+    /// Whether sigma was absolute.
+    #[getter]
+    fn absolute_sigma(&self) -> bool {
+        self.inner.absolute_sigma
     }
     /// scipy's status code.
     #[getter]

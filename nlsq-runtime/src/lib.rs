@@ -8,9 +8,11 @@
 
 mod atomic_file;
 pub mod backend;
+pub mod bands;
 pub mod batch;
 pub mod block;
 pub mod checkpoint;
+pub mod conf_interval;
 mod covariance;
 pub mod data;
 pub mod error;
@@ -25,6 +27,7 @@ pub mod predictors;
 pub mod profile;
 #[cfg(feature = "progress")]
 mod progress;
+mod quantile;
 pub mod result;
 mod serde_float;
 pub mod solve;
@@ -32,6 +35,7 @@ pub mod stream;
 mod summary;
 
 pub use backend::Backend;
+pub use bands::{BandPoint, Bands};
 pub use batch::{BatchFit, BatchResult, Estimator, FitState};
 pub use checkpoint::{CheckpointError, Every};
 pub use data::{FitData, NanPolicy};

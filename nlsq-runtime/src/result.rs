@@ -106,6 +106,11 @@ pub struct FitResult {
     /// The loss scale.
     #[serde(with = "crate::serde_float::scalar")]
     pub f_scale: f64,
+    /// Whether sigma was absolute (scipy's `absolute_sigma`): `pcov` is then `(JᵀJ)⁻¹`,
+    /// unscaled, and a new observation's variance is its `σ²` ([`crate::bands`]). `false`
+    /// in results written before this field existed.
+    #[serde(default)]
+    pub absolute_sigma: bool,
     /// Where the passes ran, and why.
     pub backend: String,
     /// Where the data lived (in memory, chunked, streamed, online), whether the result is
@@ -229,6 +234,43 @@ impl FitResult {
         nalgebra::DMatrix::from_fn(p, p, |i, j| self.pcov[i][j])
     }
 
+    /// The correlation matrix of the parameters, `pcov[i][j] / sqrt(pcov[i][i] · pcov[j][j])`,
+    /// over every parameter in the order of [`param_names`](FitResult::param_names): 1 on the
+    /// diagonal, and `NaN` in the rows and columns of parameters without a finite positive
+    /// variance (fixed parameters, parameters the data do not determine, an indeterminate
+    /// covariance). A tied parameter is correlated with the parameters of its expression
+    /// (±1 for a tie proportional to one parameter).
+    pub fn correlation(&self) -> Vec<Vec<f64>> {
+        let p = self.popt.len();
+        let cov = |i: usize, j: usize| {
+            self.pcov
+                .get(i)
+                .and_then(|r| r.get(j))
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
+        let sd: Vec<f64> = (0..p)
+            .map(|j| {
+                let v = cov(j, j);
+                if v.is_finite() && v > 0.0 {
+                    v.sqrt()
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        (0..p)
+            .map(|i| {
+                (0..p)
+                    .map(|j| match i == j && sd[i].is_finite() {
+                        true => 1.0,
+                        false => cov(i, j) / (sd[i] * sd[j]),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The value of a parameter by name.
     pub fn param(&self, name: &str) -> Option<f64> {
         self.param_names
@@ -284,6 +326,55 @@ impl FitResult {
             g(self.popt[j]),
             err,
         )
+    }
+}
+
+/// Correlations at least this large in magnitude are flagged in the summary table.
+const STRONG_CORRELATION: f64 = 0.9;
+/// The summary table prints the correlation matrix of at most this many free parameters.
+const MAX_MATRIX: usize = 8;
+
+impl FitResult {
+    /// The summary table's correlations of the free parameters: the lower triangle of the
+    /// matrix for 2 to [`MAX_MATRIX`] of them, and then (or alone, for more) the pairs with
+    /// `|r| >= 0.9`, which the data barely tell apart.
+    fn write_correlation(&self, f: &mut fmt::Formatter<'_>, w: usize) -> fmt::Result {
+        let free: Vec<usize> = (0..self.popt.len())
+            .filter(|&j| *self.param_kind(j) == ParamKind::Free)
+            .collect();
+        if free.len() < 2 {
+            return Ok(());
+        }
+        let r = self.correlation();
+        if free.len() <= MAX_MATRIX {
+            writeln!(f, "correlation of the fitted parameters:")?;
+            for (a, &i) in free.iter().enumerate().skip(1) {
+                write!(f, "{:<w$}", self.param_names[i])?;
+                for &j in &free[..a] {
+                    write!(f, "  {:>8.4}", r[i][j])?;
+                }
+                writeln!(f)?;
+            }
+            let header: Vec<String> = free[..free.len() - 1]
+                .iter()
+                .map(|&j| format!("{:>8.8}", self.param_names[j]))
+                .collect();
+            writeln!(f, "{:<w$}  {}", "", header.join("  "))?;
+        }
+        let strong: Vec<String> = free
+            .iter()
+            .enumerate()
+            .flat_map(|(a, &i)| free[..a].iter().map(move |&j| (j, i)))
+            .filter(|&(i, j)| r[i][j].abs() >= STRONG_CORRELATION)
+            .map(|(i, j)| {
+                let (a, b) = (&self.param_names[i], &self.param_names[j]);
+                format!("{a}–{b} {:.4}", r[i][j])
+            })
+            .collect();
+        if !strong.is_empty() {
+            writeln!(f, "strongly correlated (|r| >= 0.9): {}", strong.join(", "))?;
+        }
+        Ok(())
     }
 }
 
@@ -359,6 +450,7 @@ impl fmt::Display for FitResult {
         for j in 0..self.popt.len() {
             self.write_row(f, j, w)?;
         }
+        self.write_correlation(f, w)?;
         if self.data_plan.mode != crate::memory::DataMode::InMemory {
             writeln!(f, "{}", self.data_plan)?;
         }

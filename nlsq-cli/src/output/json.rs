@@ -1,4 +1,5 @@
-//! `--json`: everything in the `FitResult`, with non-finite numbers as `null`.
+//! `--json`: everything in the `FitResult` and its correlation matrix, with non-finite
+//! numbers as `null`.
 
 use crate::error::CliError;
 use nlsq::FitResult;
@@ -24,7 +25,8 @@ const FLOAT_FIELDS: &[&str] = &[
     "f_scale",
 ];
 
-/// The result as JSON, with `extra` fields merged in at the top level.
+/// The result as JSON, with its `correlation` matrix (`null` for fixed or undetermined
+/// parameters) and `extra` fields merged in at the top level.
 pub fn value(fit: &FitResult, extra: Vec<(&str, Value)>) -> Result<Value, CliError> {
     let mut v = serde_json::to_value(fit)
         .map_err(|e| CliError::usage(format!("cannot serialize the result: {e}")))?;
@@ -34,6 +36,7 @@ pub fn value(fit: &FitResult, extra: Vec<(&str, Value)>) -> Result<Value, CliErr
                 nonfinite_to_null(field);
             }
         }
+        map.insert("correlation".into(), Value::from(fit.correlation()));
         for (k, x) in extra {
             map.insert(k.to_string(), x);
         }

@@ -1,6 +1,5 @@
-//! What a fit writes: the JSON report, the fitted curve with its confidence band, plots.
+//! What a fit writes: the JSON report, the fitted curve with its confidence and prediction bands, plots.
 
-pub mod band;
 pub mod batch;
 pub mod curve;
 pub mod json;

@@ -6,11 +6,10 @@
 //! against fitted values, with the identity line. Data of any size are drawn from an evenly
 //! spaced subsample of at most [`MAX_POINTS`] points.
 
-use super::band::Band;
 use crate::error::CliError;
 use crate::sample::{Points, sample};
 use nlsq::stream::DataSource;
-use nlsq::{FitResult, Model};
+use nlsq::{Bands, FitResult, Model};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -41,7 +40,7 @@ pub fn write(
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let figure = Figure::new(model, fit, &points, labels);
+    let figure = Figure::new(model, fit, &points, labels)?;
     match ext.as_deref() {
         Some("png") => {
             let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
@@ -81,8 +80,13 @@ struct Figure {
 }
 
 impl Figure {
-    fn new(model: &dyn Model, fit: &FitResult, p: &Points, labels: &Labels) -> Self {
-        let mut band = Band::new(model, fit);
+    fn new(
+        model: &dyn Model,
+        fit: &FitResult,
+        p: &Points,
+        labels: &Labels,
+    ) -> Result<Self, CliError> {
+        let mut band = Bands::new(model, fit).map_err(|e| CliError::usage(e.to_string()))?;
         let one = p.x.len() == 1;
         let mut x = vec![0.0; p.x.len()];
         let mut pts = Vec::with_capacity(p.y.len());
@@ -91,7 +95,7 @@ impl Figure {
             for (k, c) in p.x.iter().enumerate() {
                 x[k] = c[i];
             }
-            let (f, _) = band.at(&x);
+            let f = band.at(&x).value;
             let a = if one { x[0] } else { f };
             if a.is_finite() && p.y[i].is_finite() {
                 pts.push((a, p.y[i]));
@@ -102,14 +106,14 @@ impl Figure {
             grid(&pts)
                 .into_iter()
                 .map(|a| {
-                    let (f, h) = band.at(&[a]);
-                    (a, f, f - h, f + h)
+                    let b = band.at(&[a]);
+                    (a, b.value, b.confidence.0, b.confidence.1)
                 })
                 .collect()
         } else {
             grid(&pts).into_iter().map(|a| (a, a, a, a)).collect()
         };
-        Figure {
+        Ok(Figure {
             data: pts,
             residuals,
             curve,
@@ -119,7 +123,7 @@ impl Figure {
             },
             y_label: labels.y.clone(),
             table: table(fit, &labels.model),
-        }
+        })
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>

@@ -11,6 +11,7 @@ The import name is ``nlsq_rs`` (distribution ``nlsq-rs``) so that it installs be
 library ``nlsq`` from PyPI.
 """
 
+import collections
 import json
 import math
 import warnings
@@ -39,6 +40,8 @@ __all__ = [
     "translate",
     "library_names",
     "FitResult",
+    "Bands",
+    "ProfileInterval",
     "BatchResult",
     "Translation",
     "FitError",
@@ -358,7 +361,9 @@ def _run(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, metho
         nan_policy, kwargs)
     r = _native.fit(model.native if isinstance(model, _Fallback) else model, x, y, p0.tolist(),
                     **native)
-    return FitResult(r, model, p0, p0_source), (model, x, y, native)
+    result = FitResult(r, model, p0, p0_source)
+    result._fit_args = (model, x, y, native)
+    return result, (model, x, y, native)
 
 
 class _Fallback:
@@ -477,16 +482,44 @@ _STATS = ("cost", "sum_rho", "chi2", "reduced_chi2", "r_squared", "rmse", "aic",
 _COUNTS = ("n_points", "n_omitted", "dof", "nfev", "njev", "iterations")
 
 
+Bands = collections.namedtuple(
+    "Bands", ["value", "se_fit", "se_obs", "conf_lower", "conf_upper", "pred_lower", "pred_upper"])
+Bands.__doc__ = """The fitted curve with its 95% bands (:meth:`FitResult.bands`): ``value``;
+``se_fit`` and ``se_obs`` the standard errors of the curve and of a new observation;
+``conf_lower``/``conf_upper`` the confidence band of the curve, ``value ∓ t·se_fit``;
+``pred_lower``/``pred_upper`` the prediction band of a new observation, ``value ∓ t·se_obs``;
+``t`` Student's 0.975 quantile on the fit's degrees of freedom."""
+
+
+ProfileInterval = collections.namedtuple(
+    "ProfileInterval", ["value", "lower", "upper", "chi2_min", "threshold"])
+ProfileInterval.__doc__ = """A profile-likelihood 95% interval (:meth:`FitResult.conf_interval`):
+the best-fit ``value``, the ``lower`` and ``upper`` ends (``±inf`` where the profile never
+reaches the threshold), the objective at the best fit ``chi2_min`` (``Σρ``) and ``threshold``,
+the ``Δχ²`` at the ends."""
+
+
+def _points(x):
+    """``x`` (``(M,)`` or ``(k, M)``) as the engine's ``(k, M)`` float64 array, and the shape
+    of one predictor's values."""
+    xa = np.asarray(x, dtype=np.float64)
+    shape = xa.shape if xa.ndim <= 1 else xa.shape[1:]
+    return np.ascontiguousarray(xa.reshape(1, -1) if xa.ndim <= 1 else
+                                xa.reshape(xa.shape[0], -1)), shape
+
+
 class FitResult:
     """The result of :func:`fit` (and ``infodict['result']`` of :func:`curve_fit`).
 
-    Arrays: ``popt``, ``pcov``, ``perr``, ``ci95`` ``(P, 2)``, ``active_mask``. Statistics:
+    Arrays: ``popt``, ``pcov``, ``perr``, ``ci95`` ``(P, 2)``, ``active_mask``, ``correlation``
+    ``(P, P)`` (NaN rows for fixed parameters). Statistics:
     ``cost``, ``chi2``, ``reduced_chi2``, ``r_squared``, ``rmse``, ``aic``, ``bic``,
     ``optimality``. Counts: ``n_points``, ``n_omitted``, ``dof``, ``nfev``, ``njev``,
     ``iterations``. Solver: ``status`` (scipy's code), ``message``, ``success``, ``method``,
     ``loss``, ``f_scale``. Where it ran: ``backend`` and ``data_plan`` (with why). Model:
     ``param_names``, ``model`` (the text given), ``expression`` (the compiled model language),
-    ``p0`` and ``p0_source`` (given, library estimate or default).
+    ``p0`` and ``p0_source`` (given, library estimate or default), ``absolute_sigma``.
+    Curve: :meth:`predict`, and :meth:`bands` with the confidence and prediction bands.
 
     ``repr()`` is the engine's summary table; in Jupyter an HTML table; ``to_dict()`` and
     ``to_json()`` give the engine's JSON report plus the Python-side fields.
@@ -496,7 +529,7 @@ class FitResult:
     # as curve_fit, does not pay for the rest).
     _FIELDS = ("popt", "pcov", "perr", "ci95", "active_mask", "status", "message", "success",
                "backend", "data_plan", "method", "loss", "covariance_indeterminate",
-               "covariance_issue", "param_kinds")
+               "covariance_issue", "param_kinds", "correlation", "absolute_sigma")
 
     def __init__(self, native, model, p0, p0_source):
         self._native = native
@@ -544,10 +577,61 @@ class FitResult:
         """The fitted model at ``x`` (``(M,)`` or ``(k, M)``)."""
         if self.fallback:
             return self._model.predict(x, self.popt)
-        xa = np.asarray(x, dtype=np.float64)
-        shape = xa.shape if xa.ndim <= 1 else xa.shape[1:]
-        xa = np.ascontiguousarray(xa.reshape(1, -1) if xa.ndim <= 1 else xa.reshape(xa.shape[0], -1))
+        xa, shape = _points(x)
         return self._model.predict(xa, self.popt.tolist()).reshape(shape)
+
+    def bands(self, x, sigma=None):
+        """The fitted curve at ``x`` (``(M,)`` or ``(k, M)``) with its 95% confidence band
+        and the 95% prediction band of a new observation, by the delta method, as
+        :class:`Bands` of arrays shaped like a point of ``x``.
+
+        The confidence band is ``f ± t·sqrt(gᵀ pcov g)`` (``g`` the model's gradient in the
+        parameters at ``x``, ``t`` Student's 0.975 quantile on ``dof``). The prediction band
+        adds a new observation's variance ``s²·sigma²``: with relative sigma (the default)
+        ``s²`` is the residual variance ``Σρ/dof`` (the reduced χ² for the linear loss; for a
+        robust loss the robust objective, which also scales ``pcov``) and ``sigma`` the new
+        points' sigma in the units of the fit's (default 1); with ``absolute_sigma`` ``s² = 1``
+        and ``sigma`` their standard deviation (default 1). Needs a model the engine compiled
+        (not the fallback of a Python callable)."""
+        if self.fallback:
+            raise ValueError("bands need a model the engine compiles; %r runs through the "
+                             "fallback (%s)" % (self._model.name, self.fallback_reason))
+        xa, shape = _points(x)
+        s = None
+        if sigma is not None:
+            s = np.ascontiguousarray(np.broadcast_to(np.asarray(sigma, dtype=np.float64),
+                                                     (xa.shape[1],)))
+        out = self._native.bands(self._model, xa, s)
+        return Bands(*(row.reshape(shape) for row in out))
+
+    def conf_interval(self, names=None):
+        """Profile-likelihood 95% intervals (lmfit's ``conf_interval``), which also serve
+        parameters whose intervals are not symmetric: each parameter of ``names`` (default:
+        every free one) is fixed at values around its best fit, the other free parameters are
+        refitted to the same data with the same options (fixed and tied parameters stay so),
+        and the ends are where ``Δχ² = χ²_min · F₀.₉₅(1, dof) / dof`` (lmfit's F-test;
+        ``χ²`` the objective ``Σρ``). Equal to ``ci95`` for a model linear in its parameters.
+        Returns ``{name: ProfileInterval}``. Needs a model the engine compiles."""
+        if self.fallback:
+            raise ValueError("profile intervals need a model the engine compiles; %r runs "
+                             "through the fallback (%s)" % (self._model.name, self.fallback_reason))
+        model, x, y, native = self._fit_args
+        if names is None:
+            names = [n for n, k in zip(self.param_names, self.param_kinds) if k == "free"]
+        elif isinstance(names, str):
+            names = [names]
+
+        def refit(values, index):
+            kw = dict(native)
+            kw["fixed"] = list(kw.get("fixed") or []) + [(self.param_names[index], values[index])]
+            for side, unbounded in (("lower", -math.inf), ("upper", math.inf)):
+                if kw.get(side) is not None:
+                    kw[side] = list(kw[side])
+                    kw[side][index] = unbounded
+            return _native.fit(model, x, y, list(values), **kw)
+
+        return {n: ProfileInterval(*_native.conf_interval(model, self._native, n, refit))
+                for n in names}
 
     def to_dict(self):
         """The engine's report as a dict (non-finite numbers as strings "inf"/"nan", as in the

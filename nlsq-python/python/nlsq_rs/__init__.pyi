@@ -59,8 +59,26 @@ class FitOptions(TypedDict, total=False):
 def library_names() -> List[str]: ...
 def compile_model(f: ModelLike) -> _native.Model: ...
 
+class Bands(Tuple[npt.NDArray[np.float64], ...]):
+    value: npt.NDArray[np.float64]
+    se_fit: npt.NDArray[np.float64]
+    se_obs: npt.NDArray[np.float64]
+    conf_lower: npt.NDArray[np.float64]
+    conf_upper: npt.NDArray[np.float64]
+    pred_lower: npt.NDArray[np.float64]
+    pred_upper: npt.NDArray[np.float64]
+
+class ProfileInterval(Tuple[float, ...]):
+    value: float
+    lower: float
+    upper: float
+    chi2_min: float
+    threshold: float
+
 class FitResult:
     popt: npt.NDArray[np.float64]
+    correlation: npt.NDArray[np.float64]
+    absolute_sigma: bool
     pcov: npt.NDArray[np.float64]
     perr: npt.NDArray[np.float64]
     ci95: npt.NDArray[np.float64]
@@ -102,6 +120,10 @@ class FitResult:
     @property
     def params(self) -> Dict[str, float]: ...
     def predict(self, x: ArrayLike) -> npt.NDArray[np.float64]: ...
+    def bands(self, x: ArrayLike, sigma: Optional[ArrayLike] = ...) -> Bands: ...
+    def conf_interval(
+        self, names: Union[str, Sequence[str], None] = ...
+    ) -> Dict[str, ProfileInterval]: ...
     def to_dict(self) -> Dict[str, Any]: ...
     def to_json(self, **kwargs: Any) -> str: ...
     def _repr_html_(self) -> str: ...

@@ -1,7 +1,7 @@
 """The Rust extension of nlsq_rs (PyO3): compiled models, fits and batch fits."""
 
 import typing
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +56,16 @@ class NativeFitResult:
     @property
     def ci95(self) -> npt.NDArray[np.float64]: ...
     @property
+    def correlation(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def absolute_sigma(self) -> bool: ...
+    def bands(
+        self,
+        model: Model,
+        x: npt.NDArray[np.float64],
+        sigma: Optional[npt.NDArray[np.float64]] = ...,
+    ) -> npt.NDArray[np.float64]: ...
+    @property
     def active_mask(self) -> npt.NDArray[np.int8]: ...
     @property
     def param_kinds(self) -> List[str]: ...
@@ -82,6 +92,13 @@ class NativeFitResult:
     def stat(self, name: str) -> float: ...
     def count(self, name: str) -> int: ...
     def to_json(self) -> str: ...
+
+def conf_interval(
+    model: Model,
+    result: NativeFitResult,
+    name: str,
+    refit: Callable[[List[float], int], NativeFitResult],
+) -> Tuple[float, float, float, float, float]: ...
 
 def fit(
     model: Any,
