@@ -611,7 +611,10 @@ class FitResult:
         refitted to the same data with the same options (fixed and tied parameters stay so),
         and the ends are where ``Δχ² = χ²_min · F₀.₉₅(1, dof) / dof`` (lmfit's F-test;
         ``χ²`` the objective ``Σρ``). Equal to ``ci95`` for a model linear in its parameters.
-        Returns ``{name: ProfileInterval}``. Needs a model the engine compiles."""
+        The profiled parameter's own bounds are lifted while it is profiled (as in lmfit), so
+        an interval may reach past them; the other parameters keep theirs. An end that no
+        value reaches is ``±inf``. Returns ``{name: ProfileInterval}``. Needs a model the
+        engine compiles."""
         if self.fallback:
             raise ValueError("profile intervals need a model the engine compiles; %r runs "
                              "through the fallback (%s)" % (self._model.name, self.fallback_reason))
