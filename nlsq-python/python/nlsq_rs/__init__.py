@@ -123,6 +123,19 @@ def _as_x(xdata, n):
 _SCALARS = (int, float, np.integer, np.floating)
 
 
+def _lower_upper(bounds):
+    """The (lower, upper) of a pair or of an object with ``lb`` and ``ub`` (scipy's
+    ``Bounds``)."""
+    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
+        return bounds.lb, bounds.ub
+    try:
+        lb, ub = bounds
+    except (TypeError, ValueError):
+        raise ValueError("bounds must be a (lower, upper) pair or an object with lb and ub "
+                         "(scipy.optimize.Bounds)") from None
+    return lb, ub
+
+
 def _bounds(bounds, n):
     """scipy's bounds as (lower, upper) arrays of n values, or (None, None) when unbounded."""
     if bounds is None:
@@ -134,14 +147,7 @@ def _bounds(bounds, n):
         if lo == -math.inf and hi == math.inf:
             return None, None
         return np.full(n, lo), np.full(n, hi)
-    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
-        lb, ub = bounds.lb, bounds.ub
-    else:
-        try:
-            lb, ub = bounds
-        except (TypeError, ValueError):
-            raise ValueError("bounds must be a (lower, upper) pair or an object with lb and ub "
-                             "(scipy.optimize.Bounds)") from None
+    lb, ub = _lower_upper(bounds)
     try:
         lb = np.broadcast_to(np.asarray(lb, dtype=np.float64), (n,)).copy()
         ub = np.broadcast_to(np.asarray(ub, dtype=np.float64), (n,)).copy()
@@ -839,13 +845,7 @@ def _batch_bounds(bounds, p0f, estimated, n_fits, npar):
     clipped into them when it was ``estimated``."""
     if bounds is None:
         return None, None, p0f
-    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
-        lb, ub = bounds.lb, bounds.ub
-    else:
-        try:
-            lb, ub = bounds
-        except (TypeError, ValueError):
-            raise ValueError("bounds must be a (lower, upper) pair") from None
+    lb, ub = _lower_upper(bounds)
     lo = _per_fit(lb, n_fits, npar, "lower bounds")
     hi = _per_fit(ub, n_fits, npar, "upper bounds")
     if lo.size != hi.size:
