@@ -65,8 +65,42 @@ pub struct DataSummary {
     pub n: usize,
     /// Points dropped as non-finite.
     pub omitted: usize,
+    /// `ȳ`, the mean of the fitted observations.
+    pub mean_y: f64,
     /// `Σ (y − ȳ)²`.
     pub sst: f64,
+}
+
+impl DataSummary {
+    /// The summary of the data of `self` and `other` together (Chan's update of the mean and
+    /// spread), as if it were one dataset.
+    ///
+    /// ```
+    /// use nlsq_runtime::data::DataSummary;
+    /// let a = DataSummary { n: 2, omitted: 0, mean_y: 1.0, sst: 2.0 }; // y = 0, 2
+    /// let b = DataSummary { n: 1, omitted: 1, mean_y: 4.0, sst: 0.0 }; // y = 4
+    /// let ab = a.merged(&b);
+    /// assert_eq!((ab.n, ab.omitted, ab.mean_y), (3, 1, 2.0));
+    /// assert!((ab.sst - 8.0).abs() < 1e-12);
+    /// ```
+    pub fn merged(&self, other: &DataSummary) -> DataSummary {
+        let omitted = self.omitted + other.omitted;
+        if other.n == 0 {
+            return DataSummary { omitted, ..*self };
+        }
+        if self.n == 0 {
+            return DataSummary { omitted, ..*other };
+        }
+        let (na, nb) = (self.n as f64, other.n as f64);
+        let n = self.n + other.n;
+        let delta = other.mean_y - self.mean_y;
+        DataSummary {
+            n,
+            omitted,
+            mean_y: self.mean_y + delta * nb / n as f64,
+            sst: self.sst + other.sst + delta * delta * na * nb / n as f64,
+        }
+    }
 }
 
 impl<'a> FitData<'a> {
@@ -77,6 +111,7 @@ impl<'a> FitData<'a> {
         DataSummary {
             n,
             omitted: self.omitted,
+            mean_y: mean,
             sst: lane_sum(&self.y, |y| (y - mean) * (y - mean)),
         }
     }

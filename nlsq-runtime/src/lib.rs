@@ -49,5 +49,5 @@ pub use memory::{DataMode, DataPlan, MemoryLimits};
 pub use model::Model;
 pub use predictors::Predictors;
 pub use profile::ProfileReport;
-pub use result::{CovarianceIssue, FitResult, ParamKind};
+pub use result::{CovarianceIssue, DatasetFit, FitResult, ParamKind};
 pub use solve::{IterationInfo, Method, Status};

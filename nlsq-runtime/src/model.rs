@@ -93,6 +93,41 @@ pub trait Model: Send + Sync {
     }
 }
 
+/// What the finishing step of a fit reads of the parameter vector it solved for: names, the
+/// name and hash that identify it in reports and checkpoints, and the map back to every
+/// parameter of the model. Every [`Model`] is one; a global fit's parameter layout
+/// (`fit::global`) is one without being a model.
+pub(crate) trait ParamSpace {
+    /// The name reports give.
+    fn space_name(&self) -> &str;
+    /// Number of solved parameters.
+    fn space_len(&self) -> usize;
+    /// Their names, in order.
+    fn space_names(&self) -> Vec<&str>;
+    /// The hash that identifies the parameters' meaning in a checkpoint.
+    fn space_hash(&self) -> ModelHash;
+    /// See [`Model::param_map`].
+    fn space_map(&self) -> Option<&ParamMap>;
+}
+
+impl<M: Model> ParamSpace for M {
+    fn space_name(&self) -> &str {
+        self.name()
+    }
+    fn space_len(&self) -> usize {
+        self.n_params()
+    }
+    fn space_names(&self) -> Vec<&str> {
+        self.param_names()
+    }
+    fn space_hash(&self) -> ModelHash {
+        self.hash()
+    }
+    fn space_map(&self) -> Option<&ParamMap> {
+        self.param_map()
+    }
+}
+
 impl<M: Model + ?Sized> Model for &M {
     fn name(&self) -> &str {
         (**self).name()

@@ -126,6 +126,38 @@ pub struct FitResult {
     /// What the checkpoint writer did, for a fit with [`crate::CurveFit::checkpoint`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<crate::checkpoint::CheckpointReport>,
+    /// Each dataset's part of a global fit ([`crate::fit::global::GlobalFit`]), in the order
+    /// the datasets were given; empty for a fit of one dataset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<DatasetFit>,
+}
+
+/// One dataset's part of a global fit ([`crate::fit::global::GlobalFit`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DatasetFit {
+    /// The dataset's label.
+    pub label: String,
+    /// Its model's name.
+    pub model: String,
+    /// Its points fitted.
+    pub n_points: usize,
+    /// Its share of [`FitResult::cost`]: `½ Σ ρ` over its points at the solution.
+    #[serde(with = "crate::serde_float::scalar")]
+    pub cost: f64,
+    /// For each parameter of its model, in the model's order, the index of the global
+    /// parameter it is (into [`FitResult::popt`], `pcov`, `param_names`).
+    pub params: Vec<usize>,
+}
+
+impl DatasetFit {
+    /// The dataset's model parameters at the solution, in its model's order: what its curve
+    /// is evaluated with.
+    pub fn popt(&self, result: &FitResult) -> Vec<f64> {
+        self.params
+            .iter()
+            .map(|&g| result.popt.get(g).copied().unwrap_or(f64::NAN))
+            .collect()
+    }
 }
 
 fn nan() -> f64 {

@@ -4,7 +4,7 @@
 use crate::covariance::{Cause, covariance};
 use crate::data::DataSummary;
 use crate::loss::Loss;
-use crate::model::Model;
+use crate::model::ParamSpace;
 use crate::params::{Expanded, expand};
 use crate::quantile::t_quantile_975;
 use crate::result::{CovarianceIssue, FitResult, ParamKind};
@@ -15,7 +15,7 @@ use std::time::Instant;
 /// The result of `out`. `ssr` is `Σ(y − f)²` unweighted (for R² and RMSE), `weighted_ssr`
 /// `Σ(w r)²` (χ² of a robust fit; unused for the linear loss, whose χ² is `Σρ`, bit for bit).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn assemble<M: Model>(
+pub(crate) fn assemble<M: ParamSpace + ?Sized>(
     model: &M,
     data: &DataSummary,
     out: SolverOutput,
@@ -32,7 +32,7 @@ pub(crate) fn assemble<M: Model>(
     let n = data.n;
     let sum_rho = 2.0 * out.pass.cost;
     let cov = covariance(&out.pass.jtj, n, sum_rho, absolute_sigma);
-    let names: Vec<String> = model.param_names().iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = model.space_names().iter().map(|s| s.to_string()).collect();
     let covariance_issue = cov.cause.map(|cause| match cause {
         Cause::RankDeficient => CovarianceIssue::RankDeficient {
             directions: cov.rank_deficiency,
@@ -45,7 +45,7 @@ pub(crate) fn assemble<M: Model>(
         Cause::NoDegreesOfFreedom => CovarianceIssue::NoDegreesOfFreedom,
         Cause::NotFinite => CovarianceIssue::NotFinite,
     });
-    let all = match model.param_map() {
+    let all = match model.space_map() {
         Some(map) => expand(map, &out.x, &cov.matrix, &out.active_mask),
         None => Expanded {
             kinds: vec![ParamKind::Free; np],
@@ -75,7 +75,7 @@ pub(crate) fn assemble<M: Model>(
     };
     let ll = nf * (chi2 / nf).ln();
     FitResult {
-        model: model.name().to_string(),
+        model: model.space_name().to_string(),
         param_names: all.names,
         param_kinds: all.kinds,
         pcov: all
@@ -119,6 +119,7 @@ pub(crate) fn assemble<M: Model>(
         wall_time_s: start.elapsed().as_secs_f64(),
         profile: None,
         checkpoint: None,
+        datasets: Vec::new(),
         popt: all.popt,
     }
 }

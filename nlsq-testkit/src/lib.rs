@@ -7,6 +7,7 @@
 //! - [`streaming`]: data, models and file helpers of the streaming tests;
 //! - [`library`]: random problems and the success rule of the model library's p0 estimators;
 //! - [`params`]: models with fixed and tied parameters and their hand-substituted twins;
+//! - [`global`]: three datasets sharing a parameter, their concatenated twin and scipy's fit;
 //! - [`gpufit`]: Gpufit's standard problem of the batch benches;
 //! - `wgpu` (feature `wgpu`): the shared adapter of the wgpu tests;
 //! - [`suite`]: the backend-generic suites and the macros ([`testgen_fit!`],
@@ -17,6 +18,7 @@
 
 pub mod batch;
 pub mod corpus;
+pub mod global;
 pub mod gpufit;
 pub mod library;
 pub mod models;

@@ -7,7 +7,7 @@ use super::spec::Spec;
 use crate::data::DataSummary;
 use crate::error::FitError;
 use crate::memory::DataPlan;
-use crate::model::Model;
+use crate::model::ParamSpace;
 use crate::profile::PassTimer;
 use crate::result::FitResult;
 use crate::solve::{IterationInfo, Objective, Pass, SolverOutput};
@@ -54,7 +54,7 @@ pub(crate) trait Route {
 
 /// Solves `spec` on `route`'s objective, calling `callback` after each iteration, and
 /// assembles the result, whose data plan is `plan`; the fit started at `start`.
-pub(crate) fn finish<M: Model>(
+pub(crate) fn finish<M: ParamSpace>(
     spec: &Spec<M>,
     callback: Option<BoxedCallback<'_>>,
     route: &mut dyn Route,
@@ -127,7 +127,7 @@ pub(crate) fn finish<M: Model>(
 /// some points (the error names the first); the loss scale, when the model is finite
 /// everywhere and the weighted residuals' squares sum to a finite value but a robust loss's
 /// `(r / f_scale)²` did not; else the data's scale (the sums overflowed).
-fn check_first_pass<M: Model>(
+fn check_first_pass<M: ParamSpace>(
     spec: &Spec<M>,
     route: &mut dyn Route,
     pass: &Pass,
@@ -139,7 +139,7 @@ fn check_first_pass<M: Model>(
         return Err(FitError::TooFewPoints { points, params: np });
     }
     if !resuming && !pass.is_finite() {
-        let model = spec.model.name().to_string();
+        let model = spec.model.space_name().to_string();
         if pass.n_nonfinite > 0 {
             return Err(FitError::NonFiniteModelAtP0 {
                 model,
@@ -170,7 +170,7 @@ fn check_first_pass<M: Model>(
             f_scale: spec.f_scale,
         });
     }
-    let (model, method) = (spec.model.name(), spec.method);
+    let (model, method) = (spec.model.space_name(), spec.method);
     tracing::debug!(model, %method, cost = pass.cost, "starting fit");
     Ok(())
 }

@@ -7,7 +7,7 @@ use super::run::data_fingerprint;
 use super::spec::Spec;
 use crate::backend::CpuBackend;
 use crate::backend::cpu::first_nonfinite;
-use crate::backend::select::{Work, select};
+use crate::backend::select::{Device, Uploaded, Work, select};
 use crate::backend::whitened::{self, WhitenedObjective};
 use crate::data::{DataSummary, FitData, NanPolicy};
 use crate::error::FitError;
@@ -36,6 +36,32 @@ pub(crate) fn fit_in_memory<M: Model>(
     plan: Option<DataPlan>,
     start: Instant,
 ) -> Result<FitResult, FitError> {
+    let placed = place(spec, columns, plan, spec.p0.len())?;
+    let uploaded = placed.upload(spec)?;
+    let mut route = in_memory_route(spec, &placed, uploaded.as_ref())?;
+    let plan = placed.plan.clone();
+    finish(spec, callback, &mut route, plan, start)
+}
+
+/// In-memory data, validated and given a device: what an [`InMemory`] route borrows.
+pub(crate) struct Placed<'c> {
+    pub(crate) data: FitData<'c>,
+    device: Device,
+    why: String,
+    /// The device checks the data's finiteness after the upload (instead of a host scan).
+    on_device: bool,
+    /// The data plan the result reports.
+    pub(crate) plan: DataPlan,
+}
+
+/// Validates `columns` by the spec's nan policy (at least `min_points` points) and chooses
+/// the device that fits them; the data plan is `plan`, or the in-memory plan of the data.
+pub(crate) fn place<'c, M: Model>(
+    spec: &Spec<M>,
+    columns: Columns<'c>,
+    plan: Option<DataPlan>,
+    min_points: usize,
+) -> Result<Placed<'c>, FitError> {
     let k = spec.model.n_inputs();
     let cov = spec.covariance();
     // Data that is refused on a non-finite point may be checked on the device after its upload
@@ -48,14 +74,13 @@ pub(crate) fn fit_in_memory<M: Model>(
     } else {
         data.scan(spec.nan_policy)?
     };
-    let np = spec.p0.len();
-    if data.len() < np {
+    if data.len() < min_points {
         if deferrable {
             raise_nonfinite(&data)?;
         }
         return Err(FitError::TooFewPoints {
             points: data.len(),
-            params: np,
+            params: min_points,
         });
     }
     if cov.is_some() && spec.nan_policy == NanPolicy::Omit && data.omitted > 0 {
@@ -87,34 +112,62 @@ pub(crate) fn fit_in_memory<M: Model>(
         let weighted = data.weights.is_some();
         spec.memory.in_memory(data.len(), data.n_inputs(), weighted)
     });
-    let (model, loss, f_scale) = (&spec.model, spec.loss, spec.f_scale);
-    let uploaded;
-    let (objective, backend): (Box<dyn Objective + '_>, String) = match cov {
-        Some(c) => (
-            Box::new(WhitenedObjective::new(model, &data, c, loss, f_scale)?),
-            "cpu (dense, covariance sigma)".to_string(),
-        ),
-        None => {
-            uploaded = selected.device.upload(&data, spec.precision)?;
-            (
-                uploaded.checked_objective(model, &data, loss, f_scale, on_device)?,
-                selected.why,
-            )
+    Ok(Placed {
+        data,
+        device: selected.device,
+        why: selected.why,
+        on_device,
+        plan,
+    })
+}
+
+impl Placed<'_> {
+    /// The data on its device (`None` with a covariance sigma, fitted on the CPU's dense path).
+    pub(crate) fn upload<M>(&self, spec: &Spec<M>) -> Result<Option<Uploaded>, FitError> {
+        if spec.covariance().is_some() {
+            return Ok(None);
         }
-    };
-    let mut route = InMemory {
+        self.device.upload(&self.data, spec.precision).map(Some)
+    }
+}
+
+/// The in-memory route over `placed` data, `uploaded` to its device.
+pub(crate) fn in_memory_route<'r, M: Model>(
+    spec: &'r Spec<M>,
+    placed: &'r Placed<'r>,
+    uploaded: Option<&'r Uploaded>,
+) -> Result<InMemory<'r, M>, FitError> {
+    let (model, loss, f_scale, data) = (&spec.model, spec.loss, spec.f_scale, &placed.data);
+    let (objective, backend): (Box<dyn Objective + 'r>, String) =
+        match (spec.covariance(), uploaded) {
+            (Some(c), _) => (
+                Box::new(WhitenedObjective::new(model, data, c, loss, f_scale)?),
+                "cpu (dense, covariance sigma)".to_string(),
+            ),
+            (None, Some(uploaded)) => (
+                uploaded.checked_objective(model, data, loss, f_scale, placed.on_device)?,
+                placed.why.clone(),
+            ),
+            (None, None) => {
+                return Err(FitError::InvalidOption {
+                    option: "data".into(),
+                    reason: "in-memory data was not uploaded to its device".into(),
+                });
+            }
+        };
+    Ok(InMemory {
         model,
-        data: &data,
-        cov: cov.cloned(),
+        data,
+        cov: spec.covariance().cloned(),
         loss,
         f_scale,
         objective,
         backend,
-    };
-    finish(spec, callback, &mut route, plan, start)
+    })
 }
 
-struct InMemory<'r, M: Model> {
+/// The in-memory route: one objective over validated host data.
+pub(crate) struct InMemory<'r, M: Model> {
     model: &'r M,
     data: &'r FitData<'r>,
     cov: Option<DMatrix<f64>>,

@@ -19,6 +19,7 @@
 
 mod builder;
 mod finish;
+pub mod global;
 mod memory;
 mod online;
 mod plan;

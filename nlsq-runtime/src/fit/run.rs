@@ -7,7 +7,7 @@ use crate::checkpoint::{
 };
 use crate::data::FitData;
 use crate::error::FitError;
-use crate::model::Model;
+use crate::model::ParamSpace;
 use crate::profile::{self, Counters, PassTimer, ProfileReport, Timed};
 use crate::result::FitResult;
 use crate::solve::Method;
@@ -253,7 +253,7 @@ impl Objective for FirstPass<'_> {
 }
 
 /// The identity of a fit of `model` with `options` to data with fingerprint `data`.
-pub(crate) fn identity<M: Model>(
+pub(crate) fn identity<M: ParamSpace>(
     model: &M,
     method: Method,
     options: &SolverOptions,
@@ -263,9 +263,9 @@ pub(crate) fn identity<M: Model>(
     data: [u8; 32],
 ) -> FitIdentity {
     FitIdentity {
-        model: model.hash(),
+        model: model.space_hash(),
         method,
-        n_params: model.n_params(),
+        n_params: model.space_len(),
         options: options_fingerprint(options, loss, f_scale),
         n_points: n_points as u64,
         data,

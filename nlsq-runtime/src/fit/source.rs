@@ -120,7 +120,7 @@ fn read_and_fit<M: Model>(
 
 /// The chunks of `source` (from its start) in one chunk, until it ends (`true`) or holds more
 /// than `limit` bytes at `bytes_per_point` (`false`).
-fn read_into_memory(
+pub(crate) fn read_into_memory(
     source: &mut dyn DataSource,
     chunk_points: usize,
     bytes_per_point: u64,

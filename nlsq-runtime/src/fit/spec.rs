@@ -15,7 +15,7 @@ use crate::solve::{SolverOptions, XScale};
 use kernels_gen::Precision;
 
 /// A checked fit: the model and the settings every route and the finishing step read.
-pub(crate) struct Spec<M: Model> {
+pub(crate) struct Spec<M> {
     pub(crate) model: M,
     /// Starting values, one per parameter, within the bounds.
     pub(crate) p0: Vec<f64>,
@@ -41,7 +41,7 @@ pub(crate) struct MemoryOptions {
     pub(crate) online_tol: f64,
 }
 
-impl<M: Model> Spec<M> {
+impl<M> Spec<M> {
     /// The covariance sigma, when one was given.
     pub(crate) fn covariance(&self) -> Option<&nalgebra::DMatrix<f64>> {
         match &self.sigma {

@@ -28,7 +28,18 @@ pub(crate) fn fit_streamed<M: Model>(
     mut plan: DataPlan,
     start: Instant,
 ) -> Result<FitResult, FitError> {
-    let (device, why) = choose(spec, source.len_hint(), &plan)?;
+    let mut route = streamed_route(spec, source, &mut plan)?;
+    finish(spec, callback, &mut route, plan, start)
+}
+
+/// The streamed route over `source`, read in the chunks of `plan` (which the device may
+/// adjust).
+pub(crate) fn streamed_route<'r, M: Model>(
+    spec: &'r Spec<M>,
+    source: &'r mut dyn DataSource,
+    plan: &mut DataPlan,
+) -> Result<Streamed<'r, M>, FitError> {
+    let (device, why) = choose(spec, source.len_hint(), plan)?;
     let weighted = source.has_sigma();
     let chunked = ChunkedSpec {
         loss: spec.loss,
@@ -37,14 +48,13 @@ pub(crate) fn fit_streamed<M: Model>(
         limits: spec.memory.limits,
     };
     let objective =
-        device.chunked_objective(&spec.model, source, spec.nan_policy, chunked, &mut plan)?;
-    let mut route = Streamed {
+        device.chunked_objective(&spec.model, source, spec.nan_policy, chunked, plan)?;
+    Ok(Streamed {
         model: &spec.model,
         objective,
         weighted,
         backend: why,
-    };
-    finish(spec, callback, &mut route, plan, start)
+    })
 }
 
 /// The device of a chunked fit, and why: a GPU only for data known to be large enough (or
@@ -76,7 +86,8 @@ fn choose<M: Model>(
     })
 }
 
-struct Streamed<'r, M: Model> {
+/// The chunked or streamed route: one objective that reads its source once per pass.
+pub(crate) struct Streamed<'r, M: Model> {
     model: &'r M,
     objective: Box<dyn ChunkedObjective<'r> + 'r>,
     weighted: bool,

@@ -49,6 +49,7 @@ impl StreamStats {
         DataSummary {
             n: self.n as usize,
             omitted: self.omitted as usize,
+            mean_y: self.mean_y,
             sst: self.sst,
         }
     }
