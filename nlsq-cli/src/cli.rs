@@ -20,6 +20,8 @@ pub enum Command {
     Fit(Box<FitArgs>),
     /// Fit one model to many independent data sets.
     Batch(Box<BatchArgs>),
+    /// Fit several data sets together, some parameters shared (a global fit).
+    Global(Box<GlobalArgs>),
     /// List the model library: formulas, parameters and how p0 is estimated.
     Models(ModelsArgs),
 }
@@ -30,6 +32,14 @@ pub struct DataArgs {
     /// The data file (CSV, TSV, whitespace text, .npy, .npz, raw f64/f32), or `-` for
     /// standard input.
     pub data: PathBuf,
+    /// How to read it.
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+}
+
+/// How to read a data file and which columns to use.
+#[derive(Args, Debug, Clone)]
+pub struct ColumnArgs {
     /// The format (default: from the extension; text is sniffed for commas or tabs).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -322,4 +332,66 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// `nlsq global`.
+#[derive(Args, Debug)]
+pub struct GlobalArgs {
+    /// The data files, one data set each (formats as for `nlsq fit`; all read with the same
+    /// column options).
+    #[arg(required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    /// How to read them.
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+    /// The data sets' labels, comma-separated (default: the file names without extension).
+    /// A data set's own parameters are reported as `name[label]`.
+    #[arg(long)]
+    pub labels: Option<String>,
+    /// The model: once for every data set, or once per data set in order (expressions or
+    /// library models, as for `nlsq fit`).
+    #[arg(short, long, required = true)]
+    pub model: Vec<String>,
+    /// Parameters shared by the data sets, by their models' names (comma-separated or
+    /// repeated); the others are each data set's own.
+    #[arg(long, value_delimiter = ',')]
+    pub shared: Vec<String>,
+    /// Starting values: `name=value` for that parameter in every data set, `name[label]=value`
+    /// for one data set's. Library models estimate what is not given from each data set;
+    /// expressions start at 1.
+    #[arg(long)]
+    pub p0: Option<String>,
+    /// Bounds: `name=lower:upper` or `name[label]=lower:upper` (an empty side is unbounded).
+    /// A shared parameter is bounded by every data set's bounds on it.
+    #[arg(long)]
+    pub bounds: Option<String>,
+    /// The solver (default: lm without bounds, trf with bounds).
+    #[arg(long, value_enum)]
+    pub method: Option<MethodArg>,
+    /// Robust loss.
+    #[arg(long, value_enum, default_value_t = LossArg::Linear)]
+    pub loss: LossArg,
+    /// Scale of the robust loss.
+    #[arg(long, default_value_t = 1.0)]
+    pub f_scale: f64,
+    /// Relative tolerance on the cost, the parameters and the gradient.
+    #[arg(long)]
+    pub tol: Option<f64>,
+    /// Sigma is absolute (pcov not rescaled by the reduced χ²).
+    #[arg(long)]
+    pub absolute_sigma: bool,
+    /// What to do with non-finite data points.
+    #[arg(long, value_enum, default_value_t = NanPolicyArg::Raise)]
+    pub nan_policy: NanPolicyArg,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Host memory budget per data set (bytes, or with K/M/G/T); data beyond it are streamed.
+    #[arg(long, value_parser = parse_bytes)]
+    pub max_host_bytes: Option<u64>,
+    /// Write the result as JSON: to stdout (`--json` alone) or to a file.
+    #[arg(long, num_args = 0..=1, default_missing_value = "-")]
+    pub json: Option<PathBuf>,
+    /// Print nothing on stdout unless asked (`--json`).
+    #[arg(short, long)]
+    pub quiet: bool,
 }

@@ -33,8 +33,13 @@ pub fn run(args: &FitArgs) -> Result<u8, CliError> {
 
 /// The data options as a [`DataSpec`].
 pub fn data_spec(a: &crate::cli::DataArgs) -> DataSpec {
+    file_spec(&a.data, &a.columns)
+}
+
+/// How to read `path` by the column options `a`.
+pub fn file_spec(path: &Path, a: &crate::cli::ColumnArgs) -> DataSpec {
     DataSpec {
-        path: a.data.clone(),
+        path: path.to_path_buf(),
         format: a.format,
         delimiter: a
             .delimiter
@@ -50,7 +55,7 @@ pub fn data_spec(a: &crate::cli::DataArgs) -> DataSpec {
 
 /// Refuses to write an output over the input data or another output.
 fn guard_outputs(args: &FitArgs) -> Result<(), CliError> {
-    if let Some(c) = args.data.delimiter
+    if let Some(c) = args.data.columns.delimiter
         && !c.is_ascii()
     {
         return Err(CliError::usage(format!(
@@ -84,7 +89,8 @@ fn guard_outputs(args: &FitArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+/// Whether `a` and `b` are the same file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
     if a == b {
         return true;
     }
@@ -206,7 +212,8 @@ fn every(s: &str) -> Result<Every, CliError> {
     Ok(e)
 }
 
-fn loss(l: LossArg) -> Loss {
+/// `--loss`.
+pub fn loss(l: LossArg) -> Loss {
     match l {
         LossArg::Linear => Loss::Linear,
         LossArg::SoftL1 => Loss::SoftL1,

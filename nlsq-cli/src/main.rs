@@ -4,6 +4,7 @@
 //! nlsq fit data.csv --model "a*exp(-b*x)+c" --p0 a=1,b=0.5,c=0 --json result.json
 //! nlsq fit peaks.npy --model "gaussian:g1 + gaussian:g2 + linear" --plot fit.png
 //! nlsq batch spots.npy --model gaussian --output fits.csv
+//! nlsq global run1.csv run2.csv run3.csv --model "a*exp(-k*x)+c" --shared k
 //! nlsq models
 //! ```
 //!
@@ -14,6 +15,7 @@ mod batch_cmd;
 mod cli;
 mod error;
 mod fit_cmd;
+mod global_cmd;
 mod input;
 mod model;
 mod models_cmd;
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Fit(a) => fit_cmd::run(a),
         Command::Batch(a) => batch_cmd::run(a),
+        Command::Global(a) => global_cmd::run(a),
         Command::Models(a) => models_cmd::run(a),
     };
     match result {

@@ -426,6 +426,38 @@ fn g(v: f64) -> String {
     }
 }
 
+impl FitResult {
+    /// A global fit's datasets: label, model, points and share of the cost.
+    fn write_datasets(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.datasets.is_empty() {
+            return Ok(());
+        }
+        let w = self
+            .datasets
+            .iter()
+            .map(|d| d.label.len())
+            .max()
+            .unwrap_or(0);
+        let w = w.max(7);
+        writeln!(
+            f,
+            "{:<w$}  {:>8}  {:>14}  model",
+            "dataset", "points", "cost"
+        )?;
+        for d in &self.datasets {
+            writeln!(
+                f,
+                "{:<w$}  {:>8}  {:>14}  {}",
+                d.label,
+                d.n_points,
+                g(d.cost),
+                d.model
+            )?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for FitResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -483,6 +515,7 @@ impl fmt::Display for FitResult {
             self.write_row(f, j, w)?;
         }
         self.write_correlation(f, w)?;
+        self.write_datasets(f)?;
         if self.data_plan.mode != crate::memory::DataMode::InMemory {
             writeln!(f, "{}", self.data_plan)?;
         }
