@@ -121,6 +121,16 @@ pub struct FitArgs {
     /// Sigma is absolute (pcov not rescaled by the reduced χ²).
     #[arg(long)]
     pub absolute_sigma: bool,
+    /// Profile-likelihood 95% intervals of these free parameters (lmfit's `conf_interval`),
+    /// which also serve intervals that are not symmetric: `--profile b` or `--profile a,b`
+    /// (repeatable). Each is fixed at values around its best fit while the other free
+    /// parameters are refitted to the same data with the same options (fixed and tied
+    /// parameters stay so; each refit reads the data again); the ends are where
+    /// `Δχ² = χ²_min · F₀.₉₅(1, N − P) / (N − P)` (lmfit's F-test). The profiled parameter's own
+    /// bounds are lifted while it is profiled, so its interval may reach past them; the other
+    /// parameters keep theirs. Printed after the summary and written to the JSON (`profile`).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub profile: Vec<String>,
     /// What to do with non-finite data points.
     #[arg(long, value_enum, default_value_t = NanPolicyArg::Raise)]
     pub nan_policy: NanPolicyArg,

@@ -49,6 +49,15 @@ pub enum CliError {
     /// The fit refused its input (the library's typed error).
     #[error(transparent)]
     Fit(#[from] nlsq::FitError),
+    /// A profile-likelihood interval (`--profile`) could not be computed: a name that is not
+    /// a free parameter, or a refit that failed.
+    #[error("--profile: {source} (the free parameters: {})", .free.join(", "))]
+    Profile {
+        /// Why (the runtime's typed error).
+        source: nlsq::conf_interval::ProfileError,
+        /// The fit's free parameters, which `--profile` may name.
+        free: Vec<String>,
+    },
     /// A plot could not be drawn.
     #[error("plot {path}: {message}")]
     Plot {

@@ -10,7 +10,10 @@ use crate::model::{self, ModelChoice};
 use crate::output;
 use crate::params;
 use crate::sample::sample;
-use nlsq::{Backend, CurveFit, Every, FitResult, Loss, Method, NanPolicy, Precision};
+use nlsq::conf_interval::{ProfileError, ProfileInterval, Refit, conf_interval};
+use nlsq::{
+    Backend, CurveFit, Every, FitError, FitResult, Loss, Method, Model, NanPolicy, Precision,
+};
 use std::path::Path;
 
 /// Runs `nlsq fit`; the exit status.
@@ -18,12 +21,14 @@ pub fn run(args: &FitArgs) -> Result<u8, CliError> {
     guard_outputs(args)?;
     let constraints = params::constraints(&args.fix, &args.tie)?;
     let choice = model::resolve(&args.model)?.constrain(&constraints)?;
+    let profiled = profile_names(args, &choice)?;
     let mut data = input::open(&data_spec(&args.data))?;
     let p0 = start(args, &choice, &mut data)?;
     let mut fit = builder(args, &choice, p0)?.fit_source(&mut *data.source)?;
+    let intervals = profiles(args, &choice, &mut data, &fit, &profiled)?;
     // Reports name the model as the user gave it.
     fit.model.clone_from(&args.model);
-    report(args, &choice, &mut data, &fit)?;
+    report(args, &choice, &mut data, &fit, &intervals)?;
     Ok(if fit.success {
         EXIT_OK
     } else {
@@ -143,17 +148,7 @@ fn builder<'a>(
     choice: &'a ModelChoice,
     p0: Vec<f64>,
 ) -> Result<CurveFit<'a, &'a nlsq::ExprModel>, CliError> {
-    let mut b = CurveFit::new(choice.fitted())
-        .p0(p0)
-        .loss(loss(args.loss))
-        .f_scale(args.f_scale)
-        .absolute_sigma(args.absolute_sigma)
-        .nan_policy(match args.nan_policy {
-            NanPolicyArg::Raise => NanPolicy::Raise,
-            NanPolicyArg::Omit => NanPolicy::Omit,
-        })
-        .backend(backend(args.engine.backend))
-        .precision(precision(args.engine.precision));
+    let mut b = options(args, CurveFit::new(choice.fitted()).p0(p0));
     if let Some(spec) = &args.bounds {
         params::reject_non_free(spec, "--bounds", choice.map())?;
         let (lo, hi) = params::bounds(&choice.free_names(), spec)?;
@@ -166,6 +161,32 @@ fn builder<'a>(
             MethodArg::Dogbox => Method::Dogbox,
         });
     }
+    if let Some(path) = &args.checkpoint {
+        b = b.checkpoint(path, every(&args.checkpoint_every)?);
+    }
+    if let Some(path) = &args.resume {
+        b = b.resume_from(path);
+    }
+    #[cfg(feature = "progress")]
+    {
+        b = b.progress(!args.no_progress && !args.quiet);
+    }
+    Ok(b)
+}
+
+/// The options of a fit and of each refit of `--profile`: loss, sigma, non-finite data,
+/// backend, precision, tolerances, budgets (not bounds, method, checkpoints or progress).
+fn options<'a, M: Model>(args: &FitArgs, b: CurveFit<'a, M>) -> CurveFit<'a, M> {
+    let mut b = b
+        .loss(loss(args.loss))
+        .f_scale(args.f_scale)
+        .absolute_sigma(args.absolute_sigma)
+        .nan_policy(match args.nan_policy {
+            NanPolicyArg::Raise => NanPolicy::Raise,
+            NanPolicyArg::Omit => NanPolicy::Omit,
+        })
+        .backend(backend(args.engine.backend))
+        .precision(precision(args.engine.precision));
     if let Some(v) = args.ftol {
         b = b.ftol(v);
     }
@@ -184,17 +205,76 @@ fn builder<'a>(
     if let Some(n) = args.max_device_bytes {
         b = b.max_device_bytes(n);
     }
-    if let Some(path) = &args.checkpoint {
-        b = b.checkpoint(path, every(&args.checkpoint_every)?);
+    b
+}
+
+/// The parameters of `--profile`, once each in the order given, refused before the fit
+/// unless each is a free parameter of the model.
+fn profile_names(args: &FitArgs, choice: &ModelChoice) -> Result<Vec<String>, CliError> {
+    let free = choice.free_names();
+    let mut names: Vec<String> = Vec::new();
+    for name in args.profile.iter().map(|n| n.trim()) {
+        let source = if free.iter().any(|f| f == name) {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+            continue;
+        } else if choice.names.iter().any(|n| n == name) {
+            ProfileError::NotFree(name.to_string())
+        } else {
+            ProfileError::UnknownParameter(name.to_string())
+        };
+        return Err(CliError::Profile { source, free });
     }
-    if let Some(path) = &args.resume {
-        b = b.resume_from(path);
+    Ok(names)
+}
+
+/// `--profile`: the profile-likelihood interval of each of `names`, every refit with the
+/// fit's data, options and method, and the bounds of the parameters still free (the profiled
+/// parameter's own bounds are lifted: it is fixed in each refit).
+fn profiles(
+    args: &FitArgs,
+    choice: &ModelChoice,
+    data: &mut Dataset,
+    fit: &FitResult,
+    names: &[String],
+) -> Result<Vec<ProfileInterval>, CliError> {
+    if names.is_empty() {
+        return Ok(Vec::new());
     }
-    #[cfg(feature = "progress")]
-    {
-        b = b.progress(!args.no_progress && !args.quiet);
-    }
-    Ok(b)
+    let free = choice.free_names();
+    let bounds = match &args.bounds {
+        Some(spec) => Some(params::bounds(&free, spec)?),
+        None => None,
+    };
+    let source = &mut *data.source;
+    let mut refit = |r: &Refit<'_>| -> Result<FitResult, FitError> {
+        let mut b = options(args, CurveFit::new(r.model).p0(r.p0.to_vec())).method(fit.method);
+        if let Some((lo, hi)) = &bounds {
+            let (lo, hi): (Vec<f64>, Vec<f64>) = r
+                .model
+                .param_names()
+                .iter()
+                .map(|n| match free.iter().position(|f| f == n) {
+                    Some(k) => (lo[k], hi[k]),
+                    None => (f64::NEG_INFINITY, f64::INFINITY),
+                })
+                .unzip();
+            b = b.bounds(lo, hi);
+        }
+        b.fit_source(&mut *source)
+    };
+    names
+        .iter()
+        .map(|name| {
+            conf_interval(&choice.model, fit, name, &mut refit).map_err(|source| {
+                CliError::Profile {
+                    source,
+                    free: free.clone(),
+                }
+            })
+        })
+        .collect()
 }
 
 /// `--checkpoint-every`: `N` iterations or `Ns` seconds.
@@ -247,16 +327,23 @@ fn report(
     choice: &ModelChoice,
     data: &mut Dataset,
     fit: &FitResult,
+    intervals: &[ProfileInterval],
 ) -> Result<(), CliError> {
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
     if !args.quiet && !json_to_stdout {
         println!("{fit}");
+        if !intervals.is_empty() {
+            print!("{}", output::profile::summary(intervals));
+        }
     }
     if let Some(path) = &args.json {
-        let extra = vec![
+        let mut extra = vec![
             ("predictors", serde_json::Value::from(data.x_names.clone())),
             ("observations", serde_json::Value::from(data.y_name.clone())),
         ];
+        if !intervals.is_empty() {
+            extra.push(("profile", output::profile::json(intervals)));
+        }
         output::json::write(path, &output::json::value(fit, extra)?)?;
     }
     if let Some(path) = &args.curve {

@@ -20,6 +20,13 @@
 //! 40 doublings is unbounded (`±∞`), and so is one where a refit's objective is not finite.
 //! The fit's fixed and tied parameters stay fixed and tied in
 //! every refit.
+//!
+//! **Bounds.** The profiled parameter is fixed in each refit, so its own bounds do not apply
+//! while it is profiled: its interval may reach past them (as in lmfit), e.g. below a lower
+//! bound where the fit stopped. The other free parameters keep theirs if the refit closure
+//! passes them (the closure's [`Refit::model`] has only those parameters: give bounds for
+//! its [`param_names`](crate::Model::param_names)); `nlsq fit --profile` and Python's
+//! `FitResult.conf_interval` do so.
 
 use crate::expr_model::ExprModel;
 use crate::model::Model;
@@ -93,7 +100,9 @@ pub struct Refit<'a> {
 /// The 95% profile-likelihood interval of the free parameter `name` of `fit` of `model` (the
 /// original, unconstrained model of the fit). `refit(m, p0)` fits the model `m` (`model` with
 /// the parameter fixed, and the fit's fixed and tied parameters: [`Refit`]) to the same data
-/// with the same options as `fit`, and returns its result or any error.
+/// with the same options as `fit` (and the bounds of `m`'s parameters, if the fit had bounds:
+/// the profiled parameter's own are lifted, see the [module docs](self)), and returns its
+/// result or any error.
 ///
 /// ```
 /// use nlsq_runtime::conf_interval::{Refit, conf_interval};

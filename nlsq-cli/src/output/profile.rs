@@ -1,0 +1,75 @@
+//! `--profile`: the profile-likelihood intervals in the summary and in the JSON report.
+
+use nlsq::conf_interval::ProfileInterval;
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+/// The summary's table of the intervals, after the fit's.
+pub fn summary(intervals: &[ProfileInterval]) -> String {
+    let w = intervals
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(9);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "profile-likelihood 95% intervals (lmfit's F-test: the ends are where Δχ² = {}, \
+         χ²_min = {}; the profiled parameter's bounds lifted):",
+        g(intervals[0].threshold),
+        g(intervals[0].chi2_min)
+    );
+    let _ = writeln!(
+        s,
+        "{:<w$}  {:>14}  {:>31}",
+        "parameter", "value", "95% profile interval"
+    );
+    for c in intervals {
+        let _ = writeln!(
+            s,
+            "{:<w$}  {:>14}  [{:>14}, {:>14}]",
+            c.name,
+            g(c.value),
+            g(c.lower),
+            g(c.upper)
+        );
+    }
+    s
+}
+
+/// The intervals as JSON, in the order asked: `[{name, value, lower, upper, chi2_min,
+/// threshold}]`, an unbounded end as `null`.
+pub fn json(intervals: &[ProfileInterval]) -> Value {
+    let num = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
+    intervals
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name,
+                "value": num(c.value),
+                "lower": num(c.lower),
+                "upper": num(c.upper),
+                "chi2_min": num(c.chi2_min),
+                "threshold": num(c.threshold),
+            })
+        })
+        .collect()
+}
+
+/// Seven significant digits (as the fit's summary): fixed notation for moderate magnitudes,
+/// scientific otherwise.
+fn g(v: f64) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if (1e-3..1e6).contains(&a) {
+        let decimals = (6 - a.log10().floor() as i32).max(0) as usize;
+        format!("{v:.decimals$}")
+    } else {
+        format!("{v:.6e}")
+    }
+}
