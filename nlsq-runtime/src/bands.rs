@@ -11,8 +11,9 @@
 //! - **prediction band** of a new observation at `x` (where a new measurement falls):
 //!   `f ± t · se_obs`, `se_obs = sqrt(se_fit² + s² σ²)`;
 //!
-//! with `t = t₀.₉₇₅(N − P)` Student's quantile on the fit's degrees of freedom (the same as
-//! the fit's `ci95`; infinite with no degrees of freedom), and the new observation's noise
+//! with `t` the quantile of the fit's `ci95`: Student's `t₀.₉₇₅(N − P)` on the fit's degrees
+//! of freedom for relative sigma, the normal's `z₀.₉₇₅ = 1.96` for absolute sigma (infinite
+//! with no degrees of freedom either way), and the new observation's noise
 //! variance `s² σ²` following the fit's sigma convention:
 //!
 //! - relative sigma (the default, scipy's `absolute_sigma=False`): `s² = Σρ / (N − P)`, the
@@ -21,11 +22,11 @@
 //! - absolute sigma: `s² = 1` and `σ` the new point's standard deviation (1 when not given,
 //!   as for the fit's data without sigma).
 //!
-//! Student's t is exact for relative sigma (σ estimated by `s²`) and a model linear in its
-//! parameters. With absolute sigma σ is known and the exact quantile would be the normal's
-//! 1.96; `t` (kept equal to `ci95`'s) makes the bands conservative there: they cover
-//! `P(|Z| < t₀.₉₇₅(N − P))`, 95.7% at 37 degrees of freedom, 97.4% at 10, 99% at 5
-//! (`tests/bands_coverage.rs` checks the coverage by Monte Carlo).
+//! Both are exact for a model linear in its parameters: Student's t because relative sigma
+//! estimates the noise by `s²`; the normal's quantile because absolute sigma knows it (Student's
+//! t there would over-cover: 97.4% at 10 degrees of freedom, 99% at 5).
+//! `tests/bands_coverage.rs` checks the coverage by Monte Carlo, at 37 and at 5 degrees of
+//! freedom.
 //!
 //! For the linear loss `Σρ = χ²`, so `s²` is the reduced χ². **With a robust loss** `s²` is
 //! `Σρ / (N − P)` too (the robust objective, in which outliers count less; the scale of
@@ -52,7 +53,7 @@
 //! ```
 
 use crate::model::Model;
-use crate::quantile::t_quantile_975;
+use crate::quantile::quantile_95;
 use crate::result::{FitResult, ParamKind};
 use std::fmt;
 
@@ -93,7 +94,7 @@ pub struct Bands<'a, M: Model + ?Sized> {
     p: Vec<f64>,
     /// Their covariance, from the fit's `pcov`.
     cov: Vec<Vec<f64>>,
-    /// Student's quantile.
+    /// The quantile of the fit's `ci95` (Student's t, or the normal's for absolute sigma).
     t: f64,
     /// `s²`: the residual variance (relative sigma) or 1 (absolute sigma).
     scale: f64,
@@ -120,7 +121,7 @@ impl<'a, M: Model + ?Sized> Bands<'a, M> {
             model,
             p: idx.iter().map(|&j| fit.popt[j]).collect(),
             cov,
-            t: t_quantile_975(fit.dof),
+            t: quantile_95(fit.dof, fit.absolute_sigma),
             scale,
             grad: vec![0.0; idx.len()],
         })

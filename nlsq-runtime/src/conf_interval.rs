@@ -10,7 +10,8 @@
 //!
 //! lmfit's F-test with one parameter fixed (`F₀.₉₅(1, ν) = t₀.₉₇₅(ν)²`), i.e.
 //! `Δχ² <= t² s²` with `s² = χ²_min / (N − P)`. For a model linear in its parameters the
-//! profile is an exact parabola and the interval is the fit's `ci95`, `popt ± t · perr`; for a
+//! profile is an exact parabola and the interval is the fit's `ci95`, `popt ± t · perr` (with
+//! relative sigma; with absolute sigma `ci95` takes the normal quantile instead of `t`); for a
 //! nonlinear model it follows the objective and is in general not symmetric. `χ²` here is the
 //! objective the solver minimised, `Σρ = 2 · cost` (the χ² for the linear loss).
 //!

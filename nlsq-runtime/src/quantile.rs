@@ -1,5 +1,20 @@
-//! Quantiles of Student's t for the confidence intervals of a fit (`summary.rs`) and
-//! its bands (`bands.rs`).
+//! Quantiles of Student's t and the normal for the confidence intervals of a fit
+//! (`summary.rs`) and its bands (`bands.rs`).
+
+/// The 0.975 quantile of the normal distribution.
+pub(crate) const Z_975: f64 = 1.959_963_984_540_054;
+
+/// The two-sided 95% quantile of a fit's intervals: Student's `t₀.₉₇₅(dof)` when the noise
+/// variance is estimated from the residuals (relative sigma), the normal's 1.96 when sigma is
+/// absolute (the variance is known, so nothing is estimated and `t` would over-cover:
+/// 97.4% at 10 degrees of freedom, 99% at 5). `+∞` with no degrees of freedom either way.
+pub(crate) fn quantile_95(dof: usize, absolute_sigma: bool) -> f64 {
+    match (dof, absolute_sigma) {
+        (0, _) => f64::INFINITY,
+        (_, true) => Z_975,
+        (_, false) => t_quantile_975(dof),
+    }
+}
 
 /// The 0.975 quantile of Student's t with `dof` degrees of freedom (`+∞` for none): closed
 /// forms for 1 and 2, the Cornish–Fisher expansion around the normal quantile for

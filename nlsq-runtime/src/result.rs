@@ -40,7 +40,10 @@ pub struct FitResult {
     /// Standard errors `sqrt(diag(pcov))`; `NaN` for a fixed parameter (it has none).
     #[serde(with = "crate::serde_float::vec")]
     pub perr: Vec<f64>,
-    /// 95% confidence intervals `popt ± t₀.₉₇₅(dof) · perr` (`NaN` for a fixed parameter).
+    /// 95% confidence intervals `popt ± q · perr` (`NaN` for a fixed parameter): `q` is
+    /// Student's `t₀.₉₇₅(dof)` for relative sigma (the noise variance estimated from the
+    /// residuals), the normal's 1.96 for absolute sigma (the variance known); infinite with no
+    /// degrees of freedom.
     #[serde(with = "crate::serde_float::pairs")]
     pub ci95: Vec<(f64, f64)>,
     /// `½ Σ ρ` at the solution (scipy's `cost`, the objective the solver minimised).

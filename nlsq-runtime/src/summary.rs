@@ -6,7 +6,7 @@ use crate::data::DataSummary;
 use crate::loss::Loss;
 use crate::model::ParamSpace;
 use crate::params::{Expanded, expand};
-use crate::quantile::t_quantile_975;
+use crate::quantile::quantile_95;
 use crate::result::{CovarianceIssue, FitResult, ParamKind};
 use crate::solve::Method;
 use crate::solve::SolverOutput;
@@ -56,7 +56,7 @@ pub(crate) fn assemble<M: ParamSpace + ?Sized>(
         },
     };
     let dof = n - np;
-    let t = t_quantile_975(dof);
+    let t = quantile_95(dof, absolute_sigma);
     let perr: Vec<f64> = (0..all.popt.len())
         .map(|j| match all.kinds[j] {
             ParamKind::Fixed => f64::NAN,

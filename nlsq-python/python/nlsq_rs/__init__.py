@@ -494,7 +494,8 @@ Bands.__doc__ = """The fitted curve with its 95% bands (:meth:`FitResult.bands`)
 ``se_fit`` and ``se_obs`` the standard errors of the curve and of a new observation;
 ``conf_lower``/``conf_upper`` the confidence band of the curve, ``value ∓ t·se_fit``;
 ``pred_lower``/``pred_upper`` the prediction band of a new observation, ``value ∓ t·se_obs``;
-``t`` Student's 0.975 quantile on the fit's degrees of freedom."""
+``t`` the quantile of ``ci95``: Student's 0.975 quantile on the fit's degrees of freedom, or
+the normal's 1.96 with ``absolute_sigma`` (the noise variance is then known)."""
 
 
 ProfileInterval = collections.namedtuple(
@@ -592,7 +593,8 @@ class FitResult:
         :class:`Bands` of arrays shaped like a point of ``x``.
 
         The confidence band is ``f ± t·sqrt(gᵀ pcov g)`` (``g`` the model's gradient in the
-        parameters at ``x``, ``t`` Student's 0.975 quantile on ``dof``). The prediction band
+        parameters at ``x``, ``t`` the quantile of ``ci95``: Student's 0.975 quantile on ``dof``, the
+        normal's 1.96 with ``absolute_sigma``). The prediction band
         adds a new observation's variance ``s²·sigma²``: with relative sigma (the default)
         ``s²`` is the residual variance ``Σρ/dof`` (the reduced χ² for the linear loss; for a
         robust loss the robust objective, which also scales ``pcov``) and ``sigma`` the new
@@ -616,7 +618,8 @@ class FitResult:
         every free one) is fixed at values around its best fit, the other free parameters are
         refitted to the same data with the same options (fixed and tied parameters stay so),
         and the ends are where ``Δχ² = χ²_min · F₀.₉₅(1, dof) / dof`` (lmfit's F-test;
-        ``χ²`` the objective ``Σρ``). Equal to ``ci95`` for a model linear in its parameters.
+        ``χ²`` the objective ``Σρ``). Equal to ``ci95`` for a model linear in its parameters
+        (with relative sigma; with ``absolute_sigma`` ``ci95`` uses the normal quantile).
         The profiled parameter's own bounds are lifted while it is profiled (as in lmfit), so
         an interval may reach past them; the other parameters keep theirs. An end that no
         value reaches is ``±inf``. Returns ``{name: ProfileInterval}``. Needs a model the
