@@ -28,6 +28,19 @@ impl PyFitResult {
         let flat: Vec<f64> = self.inner.pcov.iter().flatten().copied().collect();
         PyArray1::from_vec(py, flat).reshape([p, p])
     }
+    /// A global fit's datasets: `(label, model, n_points, cost, params)` each, `params` the
+    /// index of each of its model's parameters among the global ones (empty for one dataset).
+    #[getter]
+    fn datasets(&self) -> Vec<(String, String, usize, f64, Vec<usize>)> {
+        self.inner
+            .datasets
+            .iter()
+            .map(|d| {
+                let p = d.params.clone();
+                (d.label.clone(), d.model.clone(), d.n_points, d.cost, p)
+            })
+            .collect()
+    }
     /// Correlation matrix of the parameters (`P x P`; NaN rows for fixed or undetermined
     /// parameters).
     #[getter]

@@ -5,7 +5,8 @@ the nlsq model language (``"a*exp(-b*x)+c"``), a model-library name or sum
 (``"gaussian:g1 + gaussian:g2 + linear"``), or a Python function written with numpy/math
 operations, which is translated (not called) into the model language and compiled with exact
 derivatives. ``nlsq_rs.fit`` returns a :class:`FitResult` with statistics and a summary;
-``nlsq_rs.batch_fit`` runs many small fits at once.
+``nlsq_rs.batch_fit`` runs many small fits at once; ``nlsq_rs.global_fit`` fits several datasets
+together with shared parameters.
 
 The import name is ``nlsq_rs`` (distribution ``nlsq-rs``) so that it installs beside the JAX
 library ``nlsq`` from PyPI.
@@ -36,6 +37,10 @@ __all__ = [
     "curve_fit",
     "fit",
     "batch_fit",
+    "global_fit",
+    "Dataset",
+    "DatasetPart",
+    "GlobalFitResult",
     "compile_model",
     "translate",
     "library_names",
@@ -963,3 +968,7 @@ def batch_fit(f, y, x=None, p0=None, *, lengths=None, bounds=None, sigma=None, w
                           step_tolerance=xtol, max_iterations=max_iterations,
                           covariance=bool(covariance), backend=backend, precision=precision)
     return BatchResult(d, names, why)
+
+
+# Global fits build on FitResult and the argument helpers above.
+from ._global import Dataset, DatasetPart, GlobalFitResult, global_fit  # noqa: E402

@@ -217,3 +217,52 @@ def batch_fit(
     jac: JacLike = ...,
     fallback: Optional[bool] = ...,
 ) -> BatchResult: ...
+
+class DatasetPart(Tuple[str, str, int, float, List[int], npt.NDArray[np.float64]]):
+    label: str
+    model: str
+    n_points: int
+    cost: float
+    params: List[int]
+    popt: npt.NDArray[np.float64]
+
+class Dataset:
+    model: _native.Model
+    name: str
+    x: npt.NDArray[np.float64]
+    y: npt.NDArray[np.float64]
+    p0: npt.NDArray[np.float64]
+    sigma: Optional[npt.NDArray[np.float64]]
+    label: Optional[str]
+    backend: str
+    def __init__(
+        self,
+        f: ModelLike,
+        xdata: ArrayLike,
+        ydata: ArrayLike,
+        p0: Optional[ArrayLike] = ...,
+        sigma: Optional[ArrayLike] = ...,
+        bounds: BoundsLike = ...,
+        label: Optional[str] = ...,
+        backend: str = ...,
+    ) -> None: ...
+
+class GlobalFitResult(FitResult):
+    datasets: List[DatasetPart]
+    def predict(self, x: ArrayLike, dataset: Union[int, str] = ...) -> npt.NDArray[np.float64]: ...  # type: ignore[override]
+
+def global_fit(
+    datasets: Sequence[Dataset],
+    shared: Union[str, Sequence[str]] = ...,
+    *,
+    method: Optional[str] = ...,
+    loss: str = ...,
+    f_scale: float = ...,
+    absolute_sigma: bool = ...,
+    ftol: Optional[float] = ...,
+    xtol: Optional[float] = ...,
+    gtol: Optional[float] = ...,
+    max_nfev: Optional[int] = ...,
+    nan_policy: Optional[str] = ...,
+    precision: str = ...,
+) -> GlobalFitResult: ...

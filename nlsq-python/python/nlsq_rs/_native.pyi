@@ -58,6 +58,8 @@ class NativeFitResult:
     @property
     def correlation(self) -> npt.NDArray[np.float64]: ...
     @property
+    def datasets(self) -> List[Tuple[str, str, int, float, List[int]]]: ...
+    @property
     def absolute_sigma(self) -> bool: ...
     def bands(
         self,
@@ -145,4 +147,26 @@ def batch_fit(
     backend: str = ...,
     precision: str = ...,
 ) -> Dict[str, Any]: ...
+def global_fit(
+    models: Sequence[Model],
+    xs: Sequence[npt.NDArray[np.float64]],
+    ys: Sequence[npt.NDArray[np.float64]],
+    sigmas: Sequence[Optional[npt.NDArray[np.float64]]],
+    p0s: Sequence[Sequence[float]],
+    lowers: Sequence[Optional[Sequence[float]]],
+    uppers: Sequence[Optional[Sequence[float]]],
+    labels: Sequence[str],
+    backends: Sequence[str],
+    shared: Sequence[str],
+    absolute_sigma: bool = ...,
+    loss: str = ...,
+    f_scale: float = ...,
+    method: Optional[str] = ...,
+    ftol: Optional[float] = ...,
+    xtol: Optional[float] = ...,
+    gtol: Optional[float] = ...,
+    max_nfev: Optional[int] = ...,
+    nan_policy: str = ...,
+    precision: str = ...,
+) -> NativeFitResult: ...
 def library_names() -> List[str]: ...
