@@ -33,7 +33,11 @@ fn readme_examples_run() {
     let dir = scratch("readme");
     let lines: Vec<&str> = readme
         .lines()
-        .filter(|l| l.starts_with("nlsq fit ") || l.starts_with("nlsq batch "))
+        .filter(|l| {
+            ["nlsq fit ", "nlsq global ", "nlsq batch "]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
         .collect();
     assert!(lines.len() >= 3, "{lines:?}");
     for line in lines {
