@@ -116,17 +116,13 @@ fn start(args: &FitArgs, choice: &ModelChoice, data: &mut Dataset) -> Result<Vec
     if given.iter().all(Option::is_some) {
         return Ok(given.into_iter().flatten().collect());
     }
-    if choice.library.is_some() {
-        let points = sample(&mut *data.source, nlsq::library::MAX_ESTIMATE_POINTS)?;
-        let x: Vec<&[f64]> = points.x.iter().map(Vec::as_slice).collect();
-        if let Some(estimate) = choice.estimate(&x, &points.y) {
-            let estimate = choice.free_values(estimate?)?;
-            return Ok(given
-                .into_iter()
-                .zip(estimate)
-                .map(|(g, e)| g.unwrap_or(e))
-                .collect());
-        }
+    if let Some(estimate) = library_estimate(choice, data)? {
+        let estimate = choice.free_values(estimate)?;
+        return Ok(given
+            .into_iter()
+            .zip(estimate)
+            .map(|(g, e)| g.unwrap_or(e))
+            .collect());
     }
     let missing: Vec<&str> = names
         .iter()
@@ -141,6 +137,20 @@ fn start(args: &FitArgs, choice: &ModelChoice, data: &mut Dataset) -> Result<Vec
         );
     }
     Ok(given.into_iter().map(|v| v.unwrap_or(1.0)).collect())
+}
+
+/// A library model's starting values for every parameter, estimated from a subsample of
+/// `data`; `None` for an expression.
+pub fn library_estimate(
+    choice: &ModelChoice,
+    data: &mut Dataset,
+) -> Result<Option<Vec<f64>>, CliError> {
+    if choice.library.is_none() {
+        return Ok(None);
+    }
+    let points = sample(&mut *data.source, nlsq::library::MAX_ESTIMATE_POINTS)?;
+    let x: Vec<&[f64]> = points.x.iter().map(Vec::as_slice).collect();
+    choice.estimate(&x, &points.y).transpose()
 }
 
 fn builder<'a>(

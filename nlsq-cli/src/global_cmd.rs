@@ -3,12 +3,11 @@
 
 use crate::cli::{GlobalArgs, MethodArg, NanPolicyArg};
 use crate::error::{CliError, EXIT_NOT_CONVERGED, EXIT_OK};
-use crate::fit_cmd::{backend, file_spec, loss, precision, same_file};
+use crate::fit_cmd::{backend, file_spec, library_estimate, loss, precision, same_file};
 use crate::input::{self, Dataset};
 use crate::model::{self, ModelChoice};
 use crate::output;
-use crate::params::number;
-use crate::sample::sample;
+use crate::params::{number, range};
 use nlsq::fit::global::{Dataset as GlobalDataset, GlobalFit};
 use nlsq::{Method, NanPolicy};
 use std::path::Path;
@@ -223,22 +222,7 @@ impl Keyed {
             let Some(v) = self.get(n, label) else {
                 continue;
             };
-            let what = format!("{} {n}[{label}]", self.what);
-            let (a, b) = v
-                .split_once(':')
-                .ok_or_else(|| CliError::usage(format!("{what}: `{v}` is not lower:upper")))?;
-            if !a.trim().is_empty() {
-                lo[j] = number(a, &what)?;
-            }
-            if !b.trim().is_empty() {
-                hi[j] = number(b, &what)?;
-            }
-            if lo[j].is_nan() || hi[j].is_nan() || lo[j] >= hi[j] {
-                return Err(CliError::usage(format!(
-                    "{what}: the lower bound {} must be below the upper bound {}",
-                    lo[j], hi[j]
-                )));
-            }
+            (lo[j], hi[j]) = range(v, &format!("{} {n}[{label}]", self.what))?;
         }
         Ok((lo, hi))
     }
@@ -272,17 +256,12 @@ fn start(
     if given.iter().all(Option::is_some) {
         return Ok(given.into_iter().flatten().collect());
     }
-    if choice.library.is_some() {
-        let points = sample(&mut *data.source, nlsq::library::MAX_ESTIMATE_POINTS)?;
-        let x: Vec<&[f64]> = points.x.iter().map(Vec::as_slice).collect();
-        if let Some(estimate) = choice.estimate(&x, &points.y) {
-            let estimate = estimate?;
-            return Ok(given
-                .into_iter()
-                .zip(estimate)
-                .map(|(g, e)| g.unwrap_or(e))
-                .collect());
-        }
+    if let Some(estimate) = library_estimate(choice, data)? {
+        return Ok(given
+            .into_iter()
+            .zip(estimate)
+            .map(|(g, e)| g.unwrap_or(e))
+            .collect());
     }
     if !args.quiet {
         let missing: Vec<&str> = (choice.names.iter().zip(&given))

@@ -85,22 +85,28 @@ pub fn bounds(names: &[String], spec: &str) -> Result<(Vec<f64>, Vec<f64>), CliE
     let mut hi = vec![f64::INFINITY; names.len()];
     for (j, v) in assign(names, spec, "--bounds")?.into_iter().enumerate() {
         let Some(v) = v else { continue };
-        let what = format!("--bounds {}", names[j]);
-        let (a, b) = v
-            .split_once(':')
-            .ok_or_else(|| CliError::usage(format!("{what}: `{v}` is not lower:upper")))?;
-        if !a.trim().is_empty() {
-            lo[j] = number(a, &what)?;
+        (lo[j], hi[j]) = range(&v, &format!("--bounds {}", names[j]))?;
+    }
+    Ok((lo, hi))
+}
+
+/// One parameter's `lower:upper` (an empty side is unbounded), ordered.
+pub fn range(v: &str, what: &str) -> Result<(f64, f64), CliError> {
+    let (a, b) = v
+        .split_once(':')
+        .ok_or_else(|| CliError::usage(format!("{what}: `{v}` is not lower:upper")))?;
+    let side = |s: &str, unbounded: f64| {
+        if s.trim().is_empty() {
+            Ok(unbounded)
+        } else {
+            number(s, what)
         }
-        if !b.trim().is_empty() {
-            hi[j] = number(b, &what)?;
-        }
-        if lo[j].is_nan() || hi[j].is_nan() || lo[j] >= hi[j] {
-            return Err(CliError::usage(format!(
-                "{what}: the lower bound {} must be below the upper bound {}",
-                lo[j], hi[j]
-            )));
-        }
+    };
+    let (lo, hi) = (side(a, f64::NEG_INFINITY)?, side(b, f64::INFINITY)?);
+    if lo.is_nan() || hi.is_nan() || lo >= hi {
+        return Err(CliError::usage(format!(
+            "{what}: the lower bound {lo} must be below the upper bound {hi}"
+        )));
     }
     Ok((lo, hi))
 }

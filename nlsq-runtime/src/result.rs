@@ -350,15 +350,15 @@ impl FitResult {
                 } else {
                     "inf".into()
                 },
-                g(self.ci95[j].0),
-                g(self.ci95[j].1),
+                format_g(self.ci95[j].0),
+                format_g(self.ci95[j].1),
             )
         };
         writeln!(
             f,
             "{:<w$}  {:>14}  {:>12}  [{lo:>14}, {hi:>14}]{note}",
             self.param_names[j],
-            g(self.popt[j]),
+            format_g(self.popt[j]),
             err,
         )
     }
@@ -413,8 +413,14 @@ impl FitResult {
     }
 }
 
-/// Seven significant digits: fixed notation for moderate magnitudes, scientific otherwise.
-fn g(v: f64) -> String {
+/// Seven significant digits, as the summary table prints numbers: fixed notation for moderate
+/// magnitudes, scientific otherwise.
+///
+/// ```
+/// assert_eq!(nlsq_runtime::result::format_g(1.3), "1.300000");
+/// assert_eq!(nlsq_runtime::result::format_g(2.5e-7), "2.500000e-7");
+/// ```
+pub fn format_g(v: f64) -> String {
     if !v.is_finite() {
         return format!("{v}");
     }
@@ -453,7 +459,7 @@ impl FitResult {
                 "{:<w$}  {:>8}  {:>14}  {}",
                 d.label,
                 d.n_points,
-                g(d.cost),
+                format_g(d.cost),
                 d.model
             )?;
         }
@@ -539,24 +545,24 @@ impl fmt::Display for FitResult {
                 f,
                 "robust objective ({} loss, f_scale {}): cost ½Σρ {}  Σρ {}",
                 self.loss,
-                g(self.f_scale),
-                g(self.cost),
-                g(self.sum_rho)
+                format_g(self.f_scale),
+                format_g(self.cost),
+                format_g(self.sum_rho)
             )?;
             write!(
                 f,
                 "least-squares statistics of the robust solution, on all weighted residuals: "
             )?;
         } else {
-            write!(f, "least squares: cost {}  ", g(self.cost))?;
+            write!(f, "least squares: cost {}  ", format_g(self.cost))?;
         }
         write!(
             f,
             "chi2 {}  reduced chi2 {}  R² {:.6}  RMSE {}  AIC {:.4}  BIC {:.4}",
-            g(self.chi2),
-            g(self.reduced_chi2),
+            format_g(self.chi2),
+            format_g(self.reduced_chi2),
             self.r_squared,
-            g(self.rmse),
+            format_g(self.rmse),
             self.aic,
             self.bic
         )

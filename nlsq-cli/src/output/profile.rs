@@ -1,6 +1,7 @@
 //! `--profile`: the profile-likelihood intervals in the summary and in the JSON report.
 
 use nlsq::conf_interval::ProfileInterval;
+use nlsq::result::format_g;
 use serde_json::{Value, json};
 use std::fmt::Write;
 
@@ -17,8 +18,8 @@ pub fn summary(intervals: &[ProfileInterval]) -> String {
         s,
         "profile-likelihood 95% intervals (lmfit's F-test: the ends are where Δχ² = {}, \
          χ²_min = {}; the profiled parameter's bounds lifted):",
-        g(intervals[0].threshold),
-        g(intervals[0].chi2_min)
+        format_g(intervals[0].threshold),
+        format_g(intervals[0].chi2_min)
     );
     let _ = writeln!(
         s,
@@ -30,9 +31,9 @@ pub fn summary(intervals: &[ProfileInterval]) -> String {
             s,
             "{:<w$}  {:>14}  [{:>14}, {:>14}]",
             c.name,
-            g(c.value),
-            g(c.lower),
-            g(c.upper)
+            format_g(c.value),
+            format_g(c.lower),
+            format_g(c.upper)
         );
     }
     s
@@ -55,21 +56,4 @@ pub fn json(intervals: &[ProfileInterval]) -> Value {
             })
         })
         .collect()
-}
-
-/// Seven significant digits (as the fit's summary): fixed notation for moderate magnitudes,
-/// scientific otherwise.
-fn g(v: f64) -> String {
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    let a = v.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if (1e-3..1e6).contains(&a) {
-        let decimals = (6 - a.log10().floor() as i32).max(0) as usize;
-        format!("{v:.decimals$}")
-    } else {
-        format!("{v:.6e}")
-    }
 }
