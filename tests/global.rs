@@ -206,3 +206,63 @@ fn bad_global_fits_are_typed_errors() {
     let e = global_error(GlobalFit::new().dataset(Dataset::from_source(&two, &mut source)));
     assert!(matches!(e, FitError::LengthMismatch { .. }), "{e}");
 }
+
+/// Two decays sharing `k`, with the global options `opts` applied.
+fn two_decays<'a>(
+    m: &'a ExprModel,
+    x: &'a [f64],
+    ys: &'a [Vec<f64>; 2],
+    opts: impl FnOnce(GlobalFit<'a>) -> GlobalFit<'a>,
+) -> Result<FitResult, FitError> {
+    let fit = GlobalFit::new()
+        .dataset(Dataset::new(m, x, &ys[0]).p0([1.0, 0.3, 0.0]))
+        .dataset(Dataset::new(m, x, &ys[1]).p0([1.0, 0.3, 0.0]))
+        .shared(["k"])
+        .method(nlsq::Method::Trf);
+    opts(fit).fit()
+}
+
+#[test]
+fn a_global_fit_resumes_from_its_checkpoint_bit_for_bit() {
+    let m = ExprModel::parse("a * exp(-k * x) + c").unwrap();
+    let x: Vec<f64> = (0..60).map(|i| f64::from(i) * 0.1).collect();
+    let wiggle = |i: usize| 0.01 * ((i * 7919 % 100) as f64 / 50.0 - 1.0);
+    let ys = [
+        x.iter()
+            .enumerate()
+            .map(|(i, x)| 2.0 * (-0.7 * x).exp() + 0.1 + wiggle(i))
+            .collect(),
+        x.iter()
+            .enumerate()
+            .map(|(i, x)| 5.0 * (-0.7 * x).exp() - wiggle(i))
+            .collect(),
+    ];
+    let full = two_decays(&m, &x, &ys, |f| f).unwrap();
+    assert!(full.iterations >= 4, "{} iterations", full.iterations);
+    let path = std::env::temp_dir().join(format!("nlsq-global-{}.ckpt", std::process::id()));
+    let cut = two_decays(&m, &x, &ys, |f| {
+        f.checkpoint(&path, nlsq::Every::Iterations(1))
+            .callback(|i| {
+                if i.iteration == 3 {
+                    std::ops::ControlFlow::Break(())
+                } else {
+                    std::ops::ControlFlow::Continue(())
+                }
+            })
+    })
+    .unwrap();
+    assert_eq!(cut.status, nlsq::Status::Stopped);
+    let resumed = two_decays(&m, &x, &ys, |f| f.resume_from(&path)).unwrap();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&resumed.popt), bits(&full.popt));
+    assert_eq!(
+        (resumed.nfev, resumed.iterations),
+        (full.nfev, full.iterations)
+    );
+    // Another dataset's data is another fit: the checkpoint is refused.
+    let mut other = ys.clone();
+    other[1][7] += 1.0;
+    let e = two_decays(&m, &x, &other, |f| f.resume_from(&path)).unwrap_err();
+    assert!(e.to_string().contains("checkpoint"), "{e}");
+    let _ = std::fs::remove_file(&path);
+}
