@@ -164,17 +164,44 @@ impl Solver for LmState {
         opts: &SolverOptions,
         (): (),
     ) -> Result<Iteration, FitError> {
-        let n = self.x.len();
         self.nit += 1;
-        let x = DVector::from_column_slice(&self.x);
-        let diag = DVector::from_column_slice(&self.diag);
-        let system = ScaledSystem::new(&self.pass.jtj, &self.pass.gradient, &diag);
-        // Trial steps until one is accepted or a stopping rule holds.
+        // x and D as vectors for the step's algebra, moved out of the state and back (no copy
+        // per iteration); the trial steps use neither field of the state.
+        let mut x = DVector::from_vec(std::mem::take(&mut self.x));
+        let diag = DVector::from_vec(std::mem::take(&mut self.diag));
+        let iteration = self.trial_steps(obj, setup, opts, &mut x, &diag);
+        self.x = x.data.into();
+        self.diag = diag.data.into();
+        iteration
+    }
+
+    fn optimality(&self, _: &Prepared) -> f64 {
+        self.pass.gradient.amax()
+    }
+
+    fn active_mask(&self, _: &Prepared, _: &SolverOptions) -> Vec<i8> {
+        vec![0; self.x.len()]
+    }
+}
+
+impl LmState {
+    /// Trial steps from `x` (scaled by `diag`) until one is accepted (then `x` is the new
+    /// point) or a stopping rule holds.
+    fn trial_steps(
+        &mut self,
+        obj: &mut dyn Objective,
+        setup: &Prepared,
+        opts: &SolverOptions,
+        x: &mut DVector<f64>,
+        diag: &DVector<f64>,
+    ) -> Result<Iteration, FitError> {
+        let n = x.len();
+        let system = ScaledSystem::new(&self.pass.jtj, &self.pass.gradient, diag);
         loop {
             let (new_par, s) = lmpar(&system, self.delta, self.par);
             self.par = new_par;
-            let p = s.component_div(&diag);
-            let x_new = &x + &p;
+            let p = s.component_div(diag);
+            let x_new = &*x + &p;
             let pnorm = s.norm();
             if self.first {
                 self.delta = self.delta.min(pnorm);
@@ -193,7 +220,7 @@ impl Solver for LmState {
             let accepted = rating.ratio >= ACCEPT_RATIO;
             if accepted {
                 self.xnorm = diag.component_mul(&x_new).norm();
-                self.x = x_new.as_slice().to_vec();
+                *x = x_new;
                 self.pass = trial;
                 self.njev += 1;
                 self.first = false;
@@ -212,14 +239,6 @@ impl Solver for LmState {
                 });
             }
         }
-    }
-
-    fn optimality(&self, _: &Prepared) -> f64 {
-        self.pass.gradient.amax()
-    }
-
-    fn active_mask(&self, _: &Prepared, _: &SolverOptions) -> Vec<i8> {
-        vec![0; self.x.len()]
     }
 }
 
