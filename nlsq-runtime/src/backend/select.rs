@@ -46,13 +46,13 @@ impl Work {
         }
     }
 
-    /// Below this size `Auto` stays on the CPU.
-    fn small(&self) -> Option<String> {
+    /// Below this size `Auto` stays on the CPU: the size, the threshold and their unit.
+    fn small(&self) -> Option<(usize, usize, &'static str)> {
         let (n, min, unit) = match self {
             Work::Fit { points, .. } => (*points, AUTO_GPU_MIN_POINTS, "points"),
             Work::Batch { fits, .. } => (*fits, AUTO_GPU_MIN_FITS, "fits"),
         };
-        (n < min).then(|| format!("{n} {unit}, below the {min} where a GPU wins"))
+        (n < min).then_some((n, min, unit))
     }
 }
 
@@ -95,9 +95,22 @@ pub(crate) fn select(
         Backend::Wgpu => explicit_wgpu(precision, work),
         Backend::Auto if dense => cpu("cpu (auto: a covariance sigma is fitted on the CPU)".into()),
         Backend::Auto => match work.small() {
-            Some(small) => cpu(format!("cpu (auto: {small})")),
+            Some((n, min, unit)) => cpu(format!(
+                "cpu (auto: {n} {unit}, below the {min} where a GPU wins)"
+            )),
             None => Ok(auto(precision, work)),
         },
+    }
+}
+
+/// The device [`select`] chooses, without the reason it reports (which costs a formatted
+/// string): for plans that only need to know where the data will go.
+pub(crate) fn device(backend: Backend, precision: Precision, work: &Work) -> Device {
+    let dense = matches!(work, Work::Fit { dense: true, .. });
+    match backend {
+        Backend::Cpu => Device::Cpu,
+        Backend::Auto if dense || work.small().is_some() => Device::Cpu,
+        _ => select(backend, precision, work).map_or(Device::Cpu, |s| s.device),
     }
 }
 

@@ -3,7 +3,7 @@
 //! builder.
 
 use super::spec::{MemoryOptions, Spec};
-use crate::backend::select::{Device, Work, select};
+use crate::backend::select::{Device, Work, device};
 use crate::memory::{DataMode, DataPlan, host_chunk_points};
 use crate::model::Model;
 use crate::stream::Chunk;
@@ -95,14 +95,14 @@ impl<M: Model> Spec<M> {
             return None;
         }
         // The device the in-memory route would choose (its errors are that route's to report).
-        let device = || {
+        let chosen = || {
             let work = Work::Fit {
                 points: n,
                 dense: false,
                 streamed: false,
             };
-            select(self.backend, self.precision, &work).map_or(Device::Cpu, |s| s.device)
+            device(self.backend, self.precision, &work)
         };
-        self.memory.chunked(n, k, sigma, device, self.precision)
+        self.memory.chunked(n, k, sigma, chosen, self.precision)
     }
 }
