@@ -58,6 +58,33 @@ pub(crate) fn finish<M: ParamSpace>(
     spec: &Spec<M>,
     callback: Option<BoxedCallback<'_>>,
     route: &mut dyn Route,
+    plan: DataPlan,
+    start: Instant,
+) -> Result<FitResult, FitError> {
+    #[cfg(feature = "mpi")]
+    if let Some(dist) = spec.dist.clone() {
+        let mut route = super::distributed::DistRoute {
+            inner: route,
+            dist: &dist,
+            n_params: spec.p0.len(),
+            first_local: None,
+        };
+        let result = finish_here(spec, callback, &mut route, plan, start);
+        // An exchange that failed (a rank failed or did not answer) is the fit's error, even
+        // where it surfaced as another one (an answer of the route without a `Result`).
+        return match (result, dist.check()) {
+            (_, Err(e)) => Err(e),
+            (result, Ok(())) => result,
+        };
+    }
+    finish_here(spec, callback, route, plan, start)
+}
+
+/// [`finish`] on this process's route (a distributed fit's route reduces over the ranks).
+fn finish_here<M: ParamSpace>(
+    spec: &Spec<M>,
+    callback: Option<BoxedCallback<'_>>,
+    route: &mut dyn Route,
     mut plan: DataPlan,
     start: Instant,
 ) -> Result<FitResult, FitError> {

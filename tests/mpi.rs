@@ -1,0 +1,150 @@
+//! Distributed fits (feature `mpi`): `examples/mpi_fit.rs` under `mpirun --oversubscribe` at
+//! 1, 2 and 4 ranks, where every rank checks its distributed fit against the single-process fit
+//! of all the data (LM, TRF, dogbox, soft_l1 with weights, a streamed file per rank, a batch, a
+//! checkpoint resumed); a rank whose data fails ends every rank with an error; a rank that dies
+//! ends the job within 10 s; a rank that stops answering ends the others' fits at their
+//! deadline. Ignored with the reason by default (they need `mpirun`); CI runs them with
+//! `--include-ignored`, and there they fail if `mpirun` is missing.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// The example program, built by `cargo test --features mpi` next to this test's directory.
+fn program() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's path");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>");
+    let p = dir.join("examples").join("mpi_fit");
+    assert!(
+        p.exists(),
+        "{} is missing: `cargo test --features mpi` builds it (cargo build --features mpi --example mpi_fit)",
+        p.display()
+    );
+    p
+}
+
+fn mpirun_available() -> bool {
+    Command::new("mpirun")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Runs the example's `scenario` on `ranks` ranks; returns the output and the wall time.
+fn run(ranks: usize, scenario: &str) -> (Output, Duration) {
+    let start = Instant::now();
+    let out = Command::new("mpirun")
+        .args(["--oversubscribe", "-n", &ranks.to_string()])
+        .arg(program())
+        .arg(scenario)
+        // OpenMPI refuses root without these (containers, CI).
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        // No network interfaces needed: shared memory and loopback only.
+        .env("OMPI_MCA_btl", "self,vader,tcp")
+        .env("OMPI_MCA_btl_tcp_if_include", "lo")
+        .env("OMPI_MCA_oob_tcp_if_include", "lo")
+        .env(
+            "NLSQ_MPI_JOB",
+            format!("{}-{ranks}-{scenario}", std::process::id()),
+        )
+        .output()
+        .expect("mpirun starts");
+    (out, start.elapsed())
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+#[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
+fn distributed_fits_equal_the_single_process_fit() {
+    assert!(mpirun_available(), "mpirun is not installed");
+    for ranks in [1, 2, 4] {
+        let (out, took) = run(ranks, "all");
+        println!(
+            "{ranks} ranks ({took:.1?}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(out.status.success(), "{ranks} ranks: {}", show(&out));
+        let ok = String::from_utf8_lossy(&out.stdout)
+            .matches(": ok ")
+            .count();
+        assert_eq!(
+            ok,
+            7 * ranks,
+            "every scenario on every rank: {}",
+            show(&out)
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
+fn a_failing_rank_ends_every_rank_with_an_error() {
+    assert!(mpirun_available(), "mpirun is not installed");
+    for ranks in [2, 4] {
+        let (out, took) = run(ranks, "fail");
+        println!(
+            "{ranks} ranks ({took:.1?}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(out.status.success(), "{ranks} ranks: {}", show(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(stdout.matches(": ok fail").count(), ranks, "{}", show(&out));
+        assert!(took < Duration::from_secs(10), "{took:?}");
+    }
+}
+
+#[test]
+#[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
+fn a_rank_killed_mid_fit_ends_the_job_within_10_s() {
+    assert!(mpirun_available(), "mpirun is not installed");
+    for ranks in [2, 4] {
+        let (out, took) = run(ranks, "kill");
+        println!(
+            "{ranks} ranks: ended in {took:.1?} with {}\n{}",
+            out.status,
+            show(&out)
+        );
+        assert!(!out.status.success(), "{}", show(&out));
+        assert!(took < Duration::from_secs(10), "{took:?}: {}", show(&out));
+        // No rank finished the fit.
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains(": ok "),
+            "{}",
+            show(&out)
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
+fn ranks_facing_a_silent_rank_end_with_an_error_at_their_deadline() {
+    assert!(mpirun_available(), "mpirun is not installed");
+    for ranks in [2, 4] {
+        let (out, took) = run(ranks, "hang");
+        println!(
+            "{ranks} ranks: ended in {took:.1?} with {}\n{}",
+            out.status,
+            show(&out)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // Every rank but the silent one ended with FitError::Distributed (3 s deadline).
+        assert_eq!(
+            stdout.matches(": ok hang: after 3.").count(),
+            ranks - 1,
+            "{}",
+            show(&out)
+        );
+        assert!(!out.status.success(), "{}", show(&out));
+    }
+}
