@@ -8,9 +8,12 @@
 //! mpirun --oversubscribe -n 4 target/debug/examples/mpi_fit all
 //! ```
 //!
+//! (`tests/mpi.rs` includes this file and runs the same code from its own binary.)
+//!
 //! Scenarios: `lm`, `trf`, `dogbox`, `soft_l1` (weights and a robust loss), `stream` (each
 //! rank's shard streamed from its own raw files), `batch`, `checkpoint` (stopped, then resumed
-//! from rank 0's checkpoint), `all` (every one of these); `fail` (rank 1's shard has a NaN:
+//! from rank 0's checkpoint), `tiny` (9 points: shards smaller than the parameters), `all`
+//! (every one of these); `fail` (rank 1's shard has a NaN:
 //! every rank must end with an error), `kill` (rank 1 aborts during the fit; the others must
 //! not hang) and `hang` (rank 1 stops answering; the others must end at their deadline).
 
@@ -137,6 +140,17 @@ fn scenario<C: Communicator>(name: &str, world: &C) -> Result<String, String> {
                 .fit(&x[mine.clone()], &y[mine])
                 .map_err(err)?;
             (d, base(method).fit(&x, &y).map_err(err)?)
+        }
+        "tiny" => {
+            // 9 points: shards of fewer points than parameters.
+            let pick: Vec<usize> = (0..9).map(|i| i * (N / 9)).collect();
+            let (x, y): (Vec<f64>, Vec<f64>) = pick.iter().map(|&i| (x[i], y[i])).unzip();
+            let mine = shard(x.len(), world);
+            let d = base(Method::Lm)
+                .communicator(world)
+                .fit(&x[mine.clone()], &y[mine])
+                .map_err(err)?;
+            (d, base(Method::Lm).fit(&x, &y).map_err(err)?)
         }
         "soft_l1" => {
             let robust = || base(Method::Trf).loss(Loss::SoftL1).f_scale(0.1);
@@ -337,10 +351,15 @@ fn hang<C: Communicator>(world: &C) -> Result<String, String> {
 }
 
 fn main() -> ExitCode {
+    let arg = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    run(&arg)
+}
+
+/// Initializes MPI and runs the scenario `arg` (`all` for every check against one process).
+pub fn run(arg: &str) -> ExitCode {
     let universe = mpi::initialize().expect("MPI initializes once");
     let world = universe.world();
-    let arg = std::env::args().nth(1).unwrap_or_else(|| "all".into());
-    let names: Vec<&str> = match arg.as_str() {
+    let names: Vec<&str> = match arg {
         "all" => vec![
             "lm",
             "trf",
@@ -349,6 +368,7 @@ fn main() -> ExitCode {
             "stream",
             "batch",
             "checkpoint",
+            "tiny",
         ],
         one => vec![one],
     };
