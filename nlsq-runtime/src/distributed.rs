@@ -23,7 +23,10 @@
 //! tells the others at the next exchange, and every rank ends with that error
 //! ([`FitError::Distributed`] on the others). A rank that dies is seen by the launcher:
 //! OpenMPI's `mpirun` and MPICH's `mpiexec` end the whole job at once; the deadline is the
-//! backstop for a rank that hangs or a launcher that does not.
+//! backstop for a rank that hangs or a launcher that does not. After a deadline the abandoned
+//! collective is still pending in MPI: a program should then end (for example with
+//! `world.abort(1)`) rather than run more MPI calls, `MPI_Finalize` included, which may wait for
+//! it.
 
 use crate::error::FitError;
 use mpi::Count;
