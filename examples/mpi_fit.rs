@@ -12,13 +12,16 @@
 //!
 //! Scenarios: `lm`, `trf`, `dogbox`, `soft_l1` (weights and a robust loss), `stream` (each
 //! rank's shard streamed from its own raw files), `batch`, `checkpoint` (stopped, then resumed
-//! from rank 0's checkpoint), `tiny` (9 points: shards smaller than the parameters), `all`
+//! from rank 0's checkpoint), `tiny` (9 points: shards smaller than the parameters), `exact`
+//! (chunk-order reduction over shards of whole chunks at the default tolerances: LM, TRF,
+//! dogbox, soft_l1 with weights and a streamed file, each bit for bit), `all`
 //! (every one of these); `fail` (rank 1's shard has a NaN:
-//! every rank must end with an error), `kill` (rank 1 aborts during the fit; the others must
+//! every rank must end with an error; `fail_exact` the same in chunk order), `kill` (rank 1 aborts during the fit; the others must
 //! not hang) and `hang` (rank 1 stops answering; the others must end at their deadline).
 
+use nlsq::backend::CHUNK;
 use nlsq::distributed::mpi::traits::{Communicator, CommunicatorCollectives};
-use nlsq::distributed::{mpi, shard};
+use nlsq::distributed::{Reduction, mpi, shard, shard_aligned};
 use nlsq::stream::RawFile;
 use nlsq::{BatchFit, CurveFit, Every, FitError, FitResult, Loss, Method, model};
 use std::ops::ControlFlow;
@@ -33,16 +36,21 @@ const N: usize = 3000;
 
 /// Deterministic data with noise and a few outliers.
 fn data() -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    data_n(N)
+}
+
+/// [`data`] of `n` points.
+fn data_n(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let mut s: u64 = 7;
-    let mut x = Vec::with_capacity(N);
-    let mut y = Vec::with_capacity(N);
-    let mut sigma = Vec::with_capacity(N);
-    for i in 0..N {
+    let mut x = Vec::with_capacity(n);
+    let mut y = Vec::with_capacity(n);
+    let mut sigma = Vec::with_capacity(n);
+    for i in 0..n {
         s = s
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let e = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-        let xi = 8.0 * i as f64 / N as f64;
+        let xi = 8.0 * i as f64 / n as f64;
         let outlier = if i % 97 == 13 { 3.0 } else { 0.0 };
         x.push(xi);
         y.push(2.5 * (-1.3 * xi).exp() + 0.4 + 0.05 * e + outlier);
@@ -283,9 +291,92 @@ fn scenario<C: Communicator>(name: &str, world: &C) -> Result<String, String> {
     ))
 }
 
+/// [`Reduction::ChunkOrder`] over shards of whole chunks, at the default tolerances: every
+/// fit is the single-process fit bit for bit (popt, pcov, cost, passes).
+fn exact<C: Communicator>(world: &C) -> Result<String, String> {
+    let n = 4 * CHUNK + 1000;
+    let (x, y, sigma) = data_n(n);
+    let mine = shard_aligned(n, CHUNK, world);
+    let err = |e: FitError| format!("exact: {e}");
+    let default_tol = |method: Method| {
+        let fit = CurveFit::new(Decay).p0([1.0, 1.0, 0.0]).method(method);
+        match method {
+            Method::Lm => fit,
+            _ => fit.bounds([0.0, 0.0, -1.0], [10.0, 10.0, 1.0]),
+        }
+    };
+    let mut done = Vec::new();
+    for case in ["lm", "trf", "dogbox", "soft_l1", "stream"] {
+        let method = match case {
+            "lm" => Method::Lm,
+            "dogbox" => Method::Dogbox,
+            _ => Method::Trf,
+        };
+        let fit = || {
+            let f = default_tol(method);
+            if case == "soft_l1" {
+                f.loss(Loss::SoftL1).f_scale(0.1)
+            } else {
+                f
+            }
+        };
+        let weighted = case == "soft_l1";
+        let dist = |f: CurveFit<'static, Decay>| {
+            f.communicator(world)
+                .distributed_reduction(Reduction::ChunkOrder)
+        };
+        let d = if case == "stream" {
+            let dir = std::env::temp_dir().join(format!(
+                "nlsq-mpi-exact-{}-{}",
+                std::process::id(),
+                world.rank()
+            ));
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            let write = |file: &str, v: &[f64]| {
+                let bytes: Vec<u8> = v.iter().flat_map(|f| f.to_le_bytes()).collect();
+                std::fs::write(dir.join(file), bytes).map_err(|e| e.to_string())
+            };
+            write("x.f64", &x[mine.clone()])?;
+            write("y.f64", &y[mine.clone()])?;
+            let mut source = RawFile::f64(dir.join("x.f64"), dir.join("y.f64")).map_err(err)?;
+            let d = dist(fit().chunk_points(1000)).fit_source(&mut source);
+            std::fs::remove_dir_all(&dir).ok();
+            d.map_err(err)?
+        } else if weighted {
+            dist(fit().sigma(&sigma[mine.clone()]))
+                .fit(&x[mine.clone()], &y[mine.clone()])
+                .map_err(err)?
+        } else {
+            dist(fit())
+                .fit(&x[mine.clone()], &y[mine.clone()])
+                .map_err(err)?
+        };
+        let s = if weighted {
+            fit().sigma(&sigma).fit(&x, &y).map_err(err)?
+        } else {
+            fit().fit(&x, &y).map_err(err)?
+        };
+        let bits = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
+        let same = bits(&d.popt, &s.popt)
+            && d.pcov.iter().zip(&s.pcov).all(|(a, b)| bits(a, b))
+            && d.cost.to_bits() == s.cost.to_bits()
+            && d.nfev == s.nfev
+            && d.status == s.status
+            && d.n_points == s.n_points;
+        if !same {
+            return Err(format!(
+                "exact {case}: not bit for bit: popt {:?} / {:?}, nfev {} / {}",
+                d.popt, s.popt, d.nfev, s.nfev
+            ));
+        }
+        done.push(format!("{case} (nfev {})", d.nfev));
+    }
+    Ok(format!("exact: bit for bit: {}", done.join(", ")))
+}
+
 /// Rank 1's shard has a NaN: rank 1 fails with the data's error, every other rank with
-/// `FitError::Distributed` naming rank 1.
-fn fail<C: Communicator>(world: &C) -> Result<String, String> {
+/// `FitError::Distributed` naming rank 1 (passes summed in `reduction`).
+fn fail<C: Communicator>(world: &C, reduction: Reduction) -> Result<String, String> {
     let (x, mut y, _) = data();
     let mine = shard(N, world);
     if world.rank() == 1 {
@@ -293,6 +384,7 @@ fn fail<C: Communicator>(world: &C) -> Result<String, String> {
     }
     let r = base(Method::Lm)
         .communicator(world)
+        .distributed_reduction(reduction)
         .fit(&x[mine.clone()], &y[mine]);
     match (world.rank(), r) {
         (1, Err(FitError::NonFiniteData { .. })) => Ok("fail: the NaN's error here".into()),
@@ -369,15 +461,18 @@ pub fn run(arg: &str) -> ExitCode {
             "batch",
             "checkpoint",
             "tiny",
+            "exact",
         ],
         one => vec![one],
     };
     let mut ok = true;
     for name in names {
         let r = match name {
-            "fail" => fail(&world),
+            "fail" => fail(&world, Reduction::RankOrder),
+            "fail_exact" => fail(&world, Reduction::ChunkOrder),
             "kill" => kill(&world),
             "hang" => hang(&world),
+            "exact" => exact(&world),
             _ => scenario(name, &world),
         };
         match r {

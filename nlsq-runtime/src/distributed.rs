@@ -33,12 +33,49 @@ use mpi::Count;
 use mpi::datatype::PartitionMut;
 use mpi::request::{Request, StaticScope};
 use mpi::topology::SimpleCommunicator;
-use mpi::traits::{Communicator, CommunicatorCollectives};
+use mpi::traits::{Communicator, CommunicatorCollectives, Destination, Source};
 use std::cell::{Cell, RefCell};
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
 pub use mpi;
+
+/// How the ranks' passes are summed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reduction {
+    /// Each rank's pass, gathered to every rank and summed in rank order: one collective per
+    /// pass, whatever the number of ranks. Equal to the single-process pass to rounding (the
+    /// single process sums its chunks one after the other, not rank by rank).
+    #[default]
+    RankOrder,
+    /// Each rank's chunk rows added, in order, into one running row handed from rank to rank
+    /// (rank `r` adds its rows to rank `r − 1`'s total), then the total sent to every rank:
+    /// the very additions of a single process's CPU pass, so with shards of whole chunks in
+    /// order ([`shard_aligned`] with [`CHUNK`](crate::backend::CHUNK)) every pass, and so the
+    /// whole fit, is the single-process fit bit for bit. CPU passes only (in memory or
+    /// streamed); a latency of one message per rank in sequence.
+    ChunkOrder,
+}
+
+/// The part of `n` items that rank `rank` of `size` holds, cut at multiples of `align` (the
+/// first ranks get one block more; the last rank also the remainder): with `align` =
+/// [`CHUNK`](crate::backend::CHUNK), shards of whole chunks, in order.
+pub fn shard_aligned_of(n: usize, align: usize, rank: usize, size: usize) -> Range<usize> {
+    let align = align.max(1);
+    let blocks = shard_of(n / align, rank, size);
+    let end = if rank + 1 == size.max(1) {
+        n
+    } else {
+        blocks.end * align
+    };
+    blocks.start * align..end
+}
+
+/// The part of `n` items that this process holds in `comm`, cut at multiples of `align` (see
+/// [`shard_aligned_of`]).
+pub fn shard_aligned<C: Communicator>(n: usize, align: usize, comm: &C) -> Range<usize> {
+    shard_aligned_of(n, align, comm.rank() as usize, comm.size() as usize)
+}
 
 /// How long a rank waits for the others at one exchange before its fit fails with
 /// [`FitError::Distributed`]: 10 minutes (a pass over a large shard can be long).
@@ -68,6 +105,7 @@ pub(crate) struct Dist {
     rank: usize,
     size: usize,
     timeout: Cell<Duration>,
+    reduction: Cell<Reduction>,
     seq: Cell<u64>,
     /// The fit has failed on some rank and every rank knows it: no more exchanges.
     error: RefCell<Option<FitError>>,
@@ -88,6 +126,7 @@ impl Dist {
             size: comm.size() as usize,
             comm,
             timeout: Cell::new(DEFAULT_TIMEOUT),
+            reduction: Cell::new(Reduction::RankOrder),
             seq: Cell::new(0),
             error: RefCell::new(None),
         }
@@ -106,6 +145,50 @@ impl Dist {
     /// Sets the deadline of each exchange.
     pub(crate) fn set_timeout(&self, timeout: Duration) {
         self.timeout.set(timeout);
+    }
+
+    /// Sets how passes are summed.
+    pub(crate) fn set_reduction(&self, reduction: Reduction) {
+        self.reduction.set(reduction);
+    }
+
+    /// How passes are summed.
+    pub(crate) fn reduction(&self) -> Reduction {
+        self.reduction.get()
+    }
+
+    /// Sends `data` to rank `to` (the chain of [`Reduction::ChunkOrder`]).
+    pub(crate) fn send(&self, to: usize, data: Vec<f64>) -> Result<(), FitError> {
+        self.check()?;
+        let send: &'static [f64] = Box::leak(data.into_boxed_slice());
+        let ptr = send as *const [f64] as *mut [f64];
+        let request = self
+            .comm
+            .process_at_rank(to as mpi::Rank)
+            .immediate_send(StaticScope, send);
+        self.wait(request).inspect_err(|e| self.remember(e))?;
+        // SAFETY: the send completed; the buffer came from `Box::leak` above.
+        unsafe { drop(Box::from_raw(ptr)) };
+        Ok(())
+    }
+
+    /// Receives `len` values from rank `from`.
+    pub(crate) fn receive(&self, from: usize, len: usize) -> Result<Vec<f64>, FitError> {
+        self.check()?;
+        let recv: &'static mut [f64] = Box::leak(vec![0.0; len].into_boxed_slice());
+        let ptr = recv as *mut [f64];
+        let request = self
+            .comm
+            .process_at_rank(from as mpi::Rank)
+            .immediate_receive_into(StaticScope, recv);
+        self.wait(request).inspect_err(|e| self.remember(e))?;
+        // SAFETY: the receive completed; the buffer came from `Box::leak` above.
+        Ok(unsafe { Box::from_raw(ptr) }.into_vec())
+    }
+
+    /// Keeps the first error that ended the fit.
+    fn remember(&self, e: &FitError) {
+        self.error.borrow_mut().get_or_insert_with(|| e.clone());
     }
 
     /// Every rank's `payload`, in rank order (the same on every rank).

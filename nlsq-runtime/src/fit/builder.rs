@@ -325,6 +325,18 @@ impl<M: Model> CurveFit<'_, M> {
         self
     }
 
+    /// How the ranks' passes are summed (default
+    /// [`Reduction::RankOrder`](crate::distributed::Reduction)); set after
+    /// [`communicator`](Self::communicator). [`Reduction::ChunkOrder`](crate::distributed::Reduction)
+    /// with shards of whole chunks ([`shard_aligned`](crate::distributed::shard_aligned)) makes
+    /// the fit the single-process fit bit for bit.
+    pub fn distributed_reduction(self, reduction: crate::distributed::Reduction) -> Self {
+        if let Some(d) = &self.dist {
+            d.set_reduction(reduction);
+        }
+        self
+    }
+
     /// How long a rank of a distributed fit waits for the others at one exchange before the
     /// fit fails with [`FitError::Distributed`](crate::FitError::Distributed) (default
     /// [`DEFAULT_TIMEOUT`](crate::distributed::DEFAULT_TIMEOUT)); set after

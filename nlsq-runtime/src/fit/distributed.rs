@@ -2,8 +2,9 @@
 //! are summed over the ranks in rank order (see [`crate::distributed`]).
 
 use super::finish::Route;
+use crate::backend::cpu::pass_from_row;
 use crate::data::DataSummary;
-use crate::distributed::Dist;
+use crate::distributed::{Dist, Reduction};
 use crate::error::FitError;
 use crate::memory::DataPlan;
 use crate::solve::{Objective, Pass, SolverOutput};
@@ -54,8 +55,12 @@ impl Objective for DistRoute<'_> {
     }
 
     /// Every rank's pass at `p`, summed in rank order (rank 0's first, so one rank's pass is
-    /// its own bits). Point counts are exact below 2⁵³ points.
+    /// its own bits), or in chunk order ([`Reduction::ChunkOrder`]). Point counts are exact
+    /// below 2⁵³ points.
     fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
+        if self.dist.reduction() == Reduction::ChunkOrder {
+            return self.pass_in_chunk_order(p);
+        }
         let local = self.local(|r| r.objective().pass(p))?;
         let encoded = encode(&local);
         if self.first_local.is_none() {
@@ -70,6 +75,72 @@ impl Objective for DistRoute<'_> {
             jtj: DMatrix::from_column_slice(np, np, &sum[3..3 + np * np]),
             gradient: DVector::from_column_slice(&sum[3 + np * np..3 + np * np + np]),
         })
+    }
+}
+
+impl DistRoute<'_> {
+    /// [`Reduction::ChunkOrder`]: this rank's chunk rows, added to the running row of the
+    /// ranks before it (received from rank − 1) and handed on (to rank + 1); the last rank's
+    /// total is then sent to every rank. A rank that failed hands on a failure mark, so that
+    /// no rank waits for a row that will not come, and tells its error at the last exchange.
+    fn pass_in_chunk_order(&mut self, p: &[f64]) -> Result<Pass, FitError> {
+        let (rank, size, np) = (self.dist.rank(), self.dist.size(), self.n_params);
+        let width = kernels_gen::kernels::abi::reduction_width(np);
+        // Every rank at this pass first: a rank that failed before its first pass (its data)
+        // tells it here, where no rank waits for its row.
+        self.dist.all_gather(&[])?;
+        let rows = match self.inner.objective().chunk_rows(p) {
+            Some(rows) => rows,
+            None => Err(FitError::InvalidOption {
+                option: "reduction".into(),
+                reason: format!(
+                    "chunk order needs passes summed on the CPU; this rank's are not ({})",
+                    self.inner.backend()
+                ),
+            }),
+        };
+        // [status, running row]: status 1 marks a failure upstream.
+        if let (Ok(rows), None) = (&rows, &self.first_local) {
+            // This rank's own pass, for its fingerprint (streamed data).
+            let mut own = vec![0.0; width];
+            for r in rows {
+                for (t, v) in own.iter_mut().zip(r) {
+                    *t += v;
+                }
+            }
+            self.first_local = Some(pass_from_row(np, &own));
+        }
+        let mut running = if rank == 0 {
+            vec![0.0; width + 1]
+        } else {
+            self.dist.receive(rank - 1, width + 1)?
+        };
+        match &rows {
+            Ok(rows) if running[0] == 0.0 => {
+                for r in rows {
+                    for (t, v) in running[1..].iter_mut().zip(r) {
+                        *t += v;
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(_) => running[0] = 1.0,
+        }
+        if rank + 1 < size {
+            self.dist.send(rank + 1, running.clone())?;
+        }
+        if let Err(e) = rows {
+            self.dist.fail(&e);
+            return Err(e);
+        }
+        let total = if rank + 1 == size {
+            running
+        } else {
+            Vec::new()
+        };
+        let all = self.dist.all_gather(&total)?;
+        let row = &all[size - 1][1..];
+        Ok(pass_from_row(np, row))
     }
 }
 
