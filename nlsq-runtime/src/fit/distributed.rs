@@ -1,7 +1,7 @@
 //! The route of a distributed fit (feature `mpi`): this rank's route, whose passes and answers
 //! are summed over the ranks in rank order (see [`crate::distributed`]).
 
-use super::finish::Route;
+use super::route::Route;
 use crate::backend::cpu::pass_from_row;
 use crate::data::DataSummary;
 use crate::distributed::{Dist, Reduction};

@@ -27,6 +27,7 @@ mod online;
 mod plan;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 mod resident;
+mod route;
 mod run;
 mod source;
 mod spec;
