@@ -15,6 +15,8 @@ pub mod checkpoint;
 pub mod conf_interval;
 mod covariance;
 pub mod data;
+#[cfg(feature = "mpi")]
+pub mod distributed;
 pub mod error;
 mod expr_model;
 pub mod fit;

@@ -154,22 +154,25 @@ impl<'d, M: Model> CpuBackend<'d, M> {
     /// of [`CHUNK`] points, added into one running `total`, performs exactly the additions of
     /// the in-memory pass: the same bits.
     pub fn add_rows(&self, p: &[f64], total: &mut [f64]) {
+        for r in &self.rows(p) {
+            for (t, v) in total.iter_mut().zip(r) {
+                *t += v;
+            }
+        }
+    }
+
+    /// The reduction rows of this data's [`CHUNK`]-point chunks at `p`, in chunk order.
+    pub(crate) fn rows(&self, p: &[f64]) -> Vec<Vec<f64>> {
         let n = self.data.len();
         let chunks = n.div_ceil(CHUNK);
         let chunk = |c: usize| self.chunk_row(p, c * CHUNK..((c + 1) * CHUNK).min(n));
         // Small data or a one-thread pool: stay on this thread (a rayon hand-off costs tens of
         // microseconds, more than a vectorized pass over a few chunks). Same chunks, same
         // order: the same bits either way.
-        let rows: Vec<Vec<f64>> =
-            if chunks < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1 {
-                (0..chunks).map(chunk).collect()
-            } else {
-                (0..chunks).into_par_iter().map(chunk).collect()
-            };
-        for r in &rows {
-            for (t, v) in total.iter_mut().zip(r) {
-                *t += v;
-            }
+        if chunks < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1 {
+            (0..chunks).map(chunk).collect()
+        } else {
+            (0..chunks).into_par_iter().map(chunk).collect()
         }
     }
 
@@ -273,6 +276,10 @@ impl<M: Model> Objective for CpuBackend<'_, M> {
 
     fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
         Ok(pass_from_row(p.len(), &self.row(p)))
+    }
+
+    fn chunk_rows(&mut self, p: &[f64]) -> Option<Result<Vec<Vec<f64>>, FitError>> {
+        Some(Ok(self.rows(p)))
     }
 }
 

@@ -52,6 +52,17 @@ impl<M: Model> Objective for CpuChunked<'_, M> {
     fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
         Ok(pass_from_row(p.len(), &self.row(p)?))
     }
+
+    /// Every read chunk's [`CHUNK`](super::CHUNK)-point rows, in order.
+    fn chunk_rows(&mut self, p: &[f64]) -> Option<Result<Vec<Vec<f64>>, FitError>> {
+        let mut rows = Vec::new();
+        let (model, loss, f_scale) = (&self.model, self.loss, self.f_scale);
+        let read = self.reader.pass(|data, _| {
+            rows.extend(CpuBackend::new(model, data, loss, f_scale).rows(p));
+            Ok(())
+        });
+        Some(read.map(|_| rows))
+    }
 }
 
 impl<'s, M: Model> ChunkedObjective<'s> for CpuChunked<'s, M> {

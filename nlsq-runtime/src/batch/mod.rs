@@ -140,6 +140,8 @@ pub struct BatchFit<'a, M: Model> {
     backend: Backend,
     precision: Precision,
     device_chunk: usize,
+    #[cfg(feature = "mpi")]
+    dist: Option<std::rc::Rc<crate::distributed::Dist>>,
 }
 
 /// The flat outputs every backend writes.
@@ -174,7 +176,31 @@ impl<'a, M: Model> BatchFit<'a, M> {
             backend: Backend::Auto,
             precision: Precision::F64,
             device_chunk: DEVICE_CHUNK_FITS,
+            #[cfg(feature = "mpi")]
+            dist: None,
         }
+    }
+
+    /// Splits a batch over the processes of `comm` (feature `mpi`): every rank gives its own
+    /// fits (usually [`shard`](crate::distributed::shard) of the whole batch) with the same
+    /// options, fits them, and gets the results of every rank's fits, concatenated in rank
+    /// order. This duplicates `comm`, a collective call. A rank whose batch fails ends the batch
+    /// on every rank ([`FitError::Distributed`] on the others).
+    #[cfg(feature = "mpi")]
+    pub fn communicator<C: mpi::traits::Communicator>(mut self, comm: &C) -> Self {
+        self.dist = Some(std::rc::Rc::new(crate::distributed::Dist::new(comm)));
+        self
+    }
+
+    /// How long a rank waits for the others when the results are gathered (default
+    /// [`DEFAULT_TIMEOUT`](crate::distributed::DEFAULT_TIMEOUT)); set after
+    /// [`communicator`](Self::communicator).
+    #[cfg(feature = "mpi")]
+    pub fn distributed_timeout(self, timeout: std::time::Duration) -> Self {
+        if let Some(d) = &self.dist {
+            d.set_timeout(timeout);
+        }
+        self
     }
 
     /// The observations of every fit, one after the other.
@@ -444,6 +470,22 @@ impl<'a, M: Model> BatchFit<'a, M> {
     /// Runs every fit. Errors only for batch-level problems (shapes, options, an unavailable
     /// backend); each fit's own problems end in its [`FitState`].
     pub fn fit(self) -> Result<BatchResult, FitError> {
+        #[cfg(feature = "mpi")]
+        if let Some(dist) = self.dist.clone() {
+            let local = self.fit_here();
+            return match local {
+                Ok(r) => gather_results(&dist, r),
+                Err(e) => {
+                    dist.fail(&e);
+                    Err(e)
+                }
+            };
+        }
+        self.fit_here()
+    }
+
+    /// [`BatchFit::fit`] of this process's fits.
+    fn fit_here(self) -> Result<BatchResult, FitError> {
         let problem = self.problem()?;
         let settings = lm::LmSettings {
             tolerance: self.tolerance,
@@ -478,4 +520,70 @@ impl<'a, M: Model> BatchFit<'a, M> {
             reason,
         })
     }
+}
+
+/// Every rank's batch result, concatenated in rank order (on every rank).
+#[cfg(feature = "mpi")]
+fn gather_results(
+    dist: &crate::distributed::Dist,
+    mut own: BatchResult,
+) -> Result<BatchResult, FitError> {
+    let p = own.n_params;
+    let mut v = vec![
+        own.n_fits as f64,
+        p as f64,
+        f64::from(u8::from(own.covariance.is_some())),
+    ];
+    v.extend_from_slice(&own.params);
+    v.extend(own.states.iter().map(|s| f64::from(s.code())));
+    v.extend_from_slice(&own.chi2);
+    v.extend(own.iterations.iter().map(|&i| f64::from(i)));
+    if let Some(c) = &own.covariance {
+        v.extend_from_slice(c);
+    }
+    let all = dist.all_gather(&v)?;
+    if let Some(r) = all.iter().position(|a| a[1] as usize != p || a[2] != v[2]) {
+        let e = FitError::Distributed {
+            rank: r,
+            message: "batch fits of another shape (parameters or covariance) than rank 0's".into(),
+        };
+        return Err(e);
+    }
+    let (mut params, mut states, mut chi2, mut iterations) = (vec![], vec![], vec![], vec![]);
+    let mut covariance = own.covariance.as_ref().map(|_| Vec::new());
+    for a in &all {
+        let n = a[0] as usize;
+        let mut at = 3;
+        let mut take = |len: usize| {
+            let s = &a[at..at + len];
+            at += len;
+            s
+        };
+        params.extend_from_slice(take(n * p));
+        states.extend(
+            take(n)
+                .iter()
+                .map(|&c| FitState::from_code(c as u8).unwrap_or(FitState::InvalidInput)),
+        );
+        chi2.extend_from_slice(take(n));
+        iterations.extend(take(n).iter().map(|&i| i as u32));
+        if let Some(c) = covariance.as_mut() {
+            c.extend_from_slice(take(n * p * p));
+        }
+    }
+    own.n_fits = states.len();
+    own.perr = covariance.as_ref().map(|c: &Vec<f64>| {
+        (0..own.n_fits * p)
+            .map(|e| c[(e / p) * p * p + (e % p) * (p + 1)].sqrt())
+            .collect()
+    });
+    own.params = params;
+    own.states = states;
+    own.chi2 = chi2;
+    own.iterations = iterations;
+    own.covariance = covariance;
+    if dist.size() > 1 {
+        own.reason = format!("{} (MPI: {} ranks)", own.reason, dist.size());
+    }
+    Ok(own)
 }

@@ -139,6 +139,15 @@ pub enum FitError {
         /// What happened.
         message: String,
     },
+    /// A distributed fit (feature `mpi`) ended because of another process: a rank failed
+    /// (its error is quoted), or the ranks did not all answer within the fit's timeout.
+    #[error("distributed fit: rank {rank}: {message}")]
+    Distributed {
+        /// The rank that failed (or, for a timeout, this rank).
+        rank: usize,
+        /// What happened.
+        message: String,
+    },
 }
 
 #[cfg(test)]

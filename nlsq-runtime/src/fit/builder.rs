@@ -71,6 +71,8 @@ pub struct CurveFit<'a, M: Model> {
     pub(crate) chunk_points: Option<usize>,
     pub(crate) online_tol: f64,
     pub(crate) long: LongRun,
+    #[cfg(feature = "mpi")]
+    pub(crate) dist: Option<std::rc::Rc<crate::distributed::Dist>>,
 }
 
 impl<'a, M: Model> CurveFit<'a, M> {
@@ -109,6 +111,8 @@ impl<'a, M: Model> CurveFit<'a, M> {
             chunk_points: None,
             online_tol: super::DEFAULT_ONLINE_TOL,
             long: LongRun::default(),
+            #[cfg(feature = "mpi")]
+            dist: None,
         }
     }
 
@@ -290,6 +294,57 @@ impl<'a, M: Model> CurveFit<'a, M> {
     #[cfg(feature = "progress")]
     pub fn progress(mut self, on: bool) -> Self {
         self.long.progress = on;
+        self
+    }
+}
+
+#[cfg(feature = "mpi")]
+impl<M: Model> CurveFit<'_, M> {
+    /// Fits over the processes of `comm` (feature `mpi`): every rank calls the same fit with its
+    /// own shard of the data (in memory, or any [`DataSource`](crate::stream::DataSource)), and
+    /// every rank gets the fit of all the data, equal to the single-process fit (see
+    /// [`crate::distributed`]). This duplicates `comm`, a collective call: every rank of `comm`
+    /// must build its fits in the same order. Checkpoints are written by rank 0; one-pass sources
+    /// larger than the host budget (online fits) are refused.
+    ///
+    /// ```no_run
+    /// use nlsq_runtime::{CurveFit, ExprModel, distributed::{mpi, shard}};
+    /// let universe = mpi::initialize().unwrap();
+    /// let world = universe.world();
+    /// let x: Vec<f64> = (0..1000).map(|i| i as f64 * 0.01).collect();
+    /// let y: Vec<f64> = x.iter().map(|x| 2.0 * (-0.5 * x).exp()).collect();
+    /// let mine = shard(x.len(), &world);
+    /// let fit = CurveFit::new(ExprModel::parse("a * exp(-b * x)").unwrap())
+    ///     .communicator(&world)
+    ///     .fit(&x[mine.clone()], &y[mine])
+    ///     .unwrap();
+    /// assert_eq!(fit.n_points, 1000);
+    /// ```
+    pub fn communicator<C: mpi::traits::Communicator>(mut self, comm: &C) -> Self {
+        self.dist = Some(std::rc::Rc::new(crate::distributed::Dist::new(comm)));
+        self
+    }
+
+    /// How the ranks' passes are summed (default
+    /// [`Reduction::RankOrder`](crate::distributed::Reduction)); set after
+    /// [`communicator`](Self::communicator). [`Reduction::ChunkOrder`](crate::distributed::Reduction)
+    /// with shards of whole chunks ([`shard_aligned`](crate::distributed::shard_aligned)) makes
+    /// the fit the single-process fit bit for bit.
+    pub fn distributed_reduction(self, reduction: crate::distributed::Reduction) -> Self {
+        if let Some(d) = &self.dist {
+            d.set_reduction(reduction);
+        }
+        self
+    }
+
+    /// How long a rank of a distributed fit waits for the others at one exchange before the
+    /// fit fails with [`FitError::Distributed`](crate::FitError::Distributed) (default
+    /// [`DEFAULT_TIMEOUT`](crate::distributed::DEFAULT_TIMEOUT)); set after
+    /// [`communicator`](Self::communicator).
+    pub fn distributed_timeout(self, timeout: std::time::Duration) -> Self {
+        if let Some(d) = &self.dist {
+            d.set_timeout(timeout);
+        }
         self
     }
 }

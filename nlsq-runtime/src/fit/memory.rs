@@ -36,7 +36,17 @@ pub(crate) fn fit_in_memory<M: Model>(
     plan: Option<DataPlan>,
     start: Instant,
 ) -> Result<FitResult, FitError> {
-    let placed = place(spec, columns, plan, spec.p0.len())?;
+    // A rank's shard of a distributed fit may hold fewer points than parameters: the first
+    // pass counts the points of every rank.
+    #[cfg(feature = "mpi")]
+    let min_points = if spec.dist.is_some() {
+        0
+    } else {
+        spec.p0.len()
+    };
+    #[cfg(not(feature = "mpi"))]
+    let min_points = spec.p0.len();
+    let placed = place(spec, columns, plan, min_points)?;
     let uploaded = placed.upload(spec)?;
     let mut route = in_memory_route(spec, &placed, uploaded.as_ref())?;
     let plan = placed.plan.clone();

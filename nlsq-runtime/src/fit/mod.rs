@@ -18,6 +18,8 @@
 //! - `finish`: the one step that runs the solver and assembles the result.
 
 mod builder;
+#[cfg(feature = "mpi")]
+mod distributed;
 mod finish;
 pub mod global;
 mod memory;
@@ -25,6 +27,7 @@ mod online;
 mod plan;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 mod resident;
+mod route;
 mod run;
 mod source;
 mod spec;
@@ -49,6 +52,18 @@ impl<M: Model> CurveFit<'_, M> {
     /// GPU's), or cut by [`CurveFit::chunk_points`], goes through chunk buffers with the same
     /// result. [`FitResult::data_plan`] says which and why.
     pub fn fit<X: Predictors + ?Sized>(self, x: &X, y: &[f64]) -> Result<FitResult, FitError> {
+        #[cfg(feature = "mpi")]
+        let dist = self.dist.clone();
+        let result = self.fit_here(x, y);
+        #[cfg(feature = "mpi")]
+        if let (Err(e), Some(d)) = (&result, dist) {
+            d.fail(e);
+        }
+        result
+    }
+
+    /// [`CurveFit::fit`] on this process (a distributed fit's exchanges are in its route).
+    fn fit_here<X: Predictors + ?Sized>(self, x: &X, y: &[f64]) -> Result<FitResult, FitError> {
         let start = Instant::now();
         let (spec, callback) = self.into_spec()?;
         let columns = Columns {

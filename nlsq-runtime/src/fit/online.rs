@@ -219,6 +219,15 @@ pub(crate) fn fit_online<M: Model>(
     mut plan: DataPlan,
     start: Instant,
 ) -> Result<FitResult, FitError> {
+    #[cfg(feature = "mpi")]
+    if spec.dist.is_some() {
+        return Err(FitError::InvalidOption {
+            option: "communicator".into(),
+            reason: "a one-pass source larger than the host budget is fitted online, which is \
+                     not distributed; give a re-iterable source or a larger host budget"
+                .into(),
+        });
+    }
     if spec.long.needs_identity() {
         return Err(FitError::InvalidOption {
             option: "checkpoint".into(),

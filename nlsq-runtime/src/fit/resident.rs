@@ -18,8 +18,20 @@ impl<M: Model> CurveFit<'_, M> {
     /// `backend::wgpu::DeviceData`), uploaded once and reusable across fits and models. Bounds,
     /// losses, methods and callbacks work as in [`CurveFit::fit`]; the data's weights and
     /// precision were fixed at upload. R² and RMSE are computed for unweighted linear fits
-    /// (from the last pass) and are NaN otherwise.
+    /// (from the last pass) and are NaN otherwise (and in distributed fits of several ranks).
     pub fn fit_resident<D: ResidentData>(self, data: &D) -> Result<FitResult, FitError> {
+        #[cfg(feature = "mpi")]
+        let dist = self.dist.clone();
+        let result = self.fit_resident_here(data);
+        #[cfg(feature = "mpi")]
+        if let (Err(e), Some(d)) = (&result, dist) {
+            d.fail(e);
+        }
+        result
+    }
+
+    /// [`CurveFit::fit_resident`] on this process.
+    fn fit_resident_here<D: ResidentData>(self, data: &D) -> Result<FitResult, FitError> {
         let start = Instant::now();
         let (spec, callback) = self.into_spec()?;
         let (np, shape) = (spec.p0.len(), data.shape());

@@ -28,6 +28,8 @@ pub(crate) struct LongRun {
     pub(crate) profile: bool,
     #[cfg(feature = "progress")]
     pub(crate) progress: bool,
+    /// Another process writes this fit's checkpoints (a distributed fit's ranks but 0).
+    pub(crate) follower: bool,
 }
 
 /// The fingerprint of in-memory data: predictors, `y`, weights and a covariance sigma.
@@ -140,6 +142,9 @@ impl LongRun {
         let (Some((path, every)), Some(id)) = (&self.checkpoint, id) else {
             return Ok(None);
         };
+        if self.follower {
+            return Ok(None);
+        }
         checkpoint::check_writable(path)?;
         let writer =
             CheckpointWriter::spawn(path.clone()).map_err(|e| checkpoint::CheckpointError::Io {

@@ -23,6 +23,18 @@ impl<M: Model> CurveFit<'_, M> {
     /// `DataPlan` in the result says which and why. Sigma comes from the source
     /// ([`CurveFit::sigma`] is refused here). Predicted values are never materialized.
     pub fn fit_source(self, source: &mut dyn DataSource) -> Result<FitResult, FitError> {
+        #[cfg(feature = "mpi")]
+        let dist = self.dist.clone();
+        let result = self.fit_source_here(source);
+        #[cfg(feature = "mpi")]
+        if let (Err(e), Some(d)) = (&result, dist) {
+            d.fail(e);
+        }
+        result
+    }
+
+    /// [`CurveFit::fit_source`] on this process.
+    fn fit_source_here(self, source: &mut dyn DataSource) -> Result<FitResult, FitError> {
         let start = Instant::now();
         let (spec, callback) = self.into_spec()?;
         if spec.sigma.is_some() {

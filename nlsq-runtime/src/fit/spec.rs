@@ -31,6 +31,9 @@ pub(crate) struct Spec<M> {
     pub(crate) precision: Precision,
     pub(crate) memory: MemoryOptions,
     pub(crate) long: LongRun,
+    /// The processes of a distributed fit (feature `mpi`).
+    #[cfg(feature = "mpi")]
+    pub(crate) dist: Option<std::rc::Rc<crate::distributed::Dist>>,
 }
 
 /// What the data plan reads: the memory caps and the user's chunk size.
@@ -114,6 +117,15 @@ impl<'a, M: Model> CurveFit<'a, M> {
                 online_tol: self.online_tol,
             },
             long: self.long,
+            #[cfg(feature = "mpi")]
+            dist: self.dist,
+        };
+        #[cfg(feature = "mpi")]
+        let spec = {
+            let mut spec = spec;
+            // Rank 0 writes the checkpoints; every rank resumes from them.
+            spec.long.follower = spec.dist.as_ref().is_some_and(|d| d.rank() != 0);
+            spec
         };
         Ok((spec, self.callback))
     }

@@ -108,6 +108,14 @@ pub trait Objective {
     /// (`n_nonfinite > 0`, `cost = +∞`), not as an error; errors are for failures of the
     /// backend itself.
     fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError>;
+
+    /// The reduction rows (the kernel ABI's layout) of the pass at `p`, one per chunk, in the
+    /// order the pass adds them into one running row from zeros; `None` where the pass is not
+    /// such a sum on the host (GPUs, dense objectives). A distributed fit in chunk order
+    /// continues one running row from rank to rank with them.
+    fn chunk_rows(&mut self, _p: &[f64]) -> Option<Result<Vec<Vec<f64>>, FitError>> {
+        None
+    }
 }
 
 /// How parameters are scaled for the trust region (scipy's `x_scale`).

@@ -223,6 +223,8 @@ fn global_spec<'a>(
         precision: first.precision,
         memory: first.memory,
         long: Default::default(),
+        #[cfg(feature = "mpi")]
+        dist: None,
     })
 }
 

@@ -1,0 +1,491 @@
+//! Distributed fits over MPI (feature `mpi`), checked against the single-process fit: the
+//! program `tests/mpi.rs` runs under `mpirun -n 1, 2, 4`. Every rank fits its shard with a
+//! communicator and also the whole data alone, and compares; any difference ends it with a
+//! non-zero status.
+//!
+//! ```sh
+//! cargo build --features mpi --example mpi_fit
+//! mpirun --oversubscribe -n 4 target/debug/examples/mpi_fit all
+//! ```
+//!
+//! (`tests/mpi.rs` includes this file and runs the same code from its own binary.)
+//!
+//! Scenarios: `lm`, `trf`, `dogbox`, `soft_l1` (weights and a robust loss), `stream` (each
+//! rank's shard streamed from its own raw files), `batch`, `checkpoint` (stopped, then resumed
+//! from rank 0's checkpoint), `tiny` (9 points: shards smaller than the parameters), `exact`
+//! (chunk-order reduction over shards of whole chunks at the default tolerances: LM, TRF,
+//! dogbox, soft_l1 with weights and a streamed file, each bit for bit), `all`
+//! (every one of these); `fail` (rank 1's shard has a NaN:
+//! every rank must end with an error; `fail_exact` the same in chunk order), `kill` (rank 1 aborts during the fit; the others must
+//! not hang) and `hang` (rank 1 stops answering; the others must end at their deadline).
+
+use nlsq::backend::CHUNK;
+use nlsq::distributed::mpi::traits::{Communicator, CommunicatorCollectives};
+use nlsq::distributed::{Reduction, mpi, shard, shard_aligned};
+use nlsq::stream::RawFile;
+use nlsq::{BatchFit, CurveFit, Every, FitError, FitResult, Loss, Method, model};
+use std::ops::ControlFlow;
+use std::process::ExitCode;
+
+#[model]
+fn decay(x: f64, a: f64, b: f64, c: f64) -> f64 {
+    a * (-b * x).exp() + c
+}
+
+const N: usize = 3000;
+
+/// Deterministic data with noise and a few outliers.
+fn data() -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    data_n(N)
+}
+
+/// [`data`] of `n` points.
+fn data_n(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut s: u64 = 7;
+    let mut x = Vec::with_capacity(n);
+    let mut y = Vec::with_capacity(n);
+    let mut sigma = Vec::with_capacity(n);
+    for i in 0..n {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let e = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+        let xi = 8.0 * i as f64 / n as f64;
+        let outlier = if i % 97 == 13 { 3.0 } else { 0.0 };
+        x.push(xi);
+        y.push(2.5 * (-1.3 * xi).exp() + 0.4 + 0.05 * e + outlier);
+        sigma.push(0.05 + 0.01 * (i % 7) as f64);
+    }
+    (x, y, sigma)
+}
+
+/// Relative difference, 0 for equal values (NaN equal to NaN).
+fn rel(a: f64, b: f64) -> f64 {
+    if a == b || (a.is_nan() && b.is_nan()) {
+        0.0
+    } else {
+        (a - b).abs() / a.abs().max(b.abs())
+    }
+}
+
+/// Checks that the distributed fit `d` equals the single-process fit `s` (1e-12 relative;
+/// bit for bit on one rank); returns whether popt and pcov are the same bits.
+fn compare(what: &str, d: &FitResult, s: &FitResult, ranks: usize) -> Result<bool, String> {
+    let mut worst: f64 = 0.0;
+    let mut values = vec![
+        (d.cost, s.cost),
+        (d.chi2, s.chi2),
+        (d.r_squared, s.r_squared),
+    ];
+    values.extend(d.popt.iter().copied().zip(s.popt.iter().copied()));
+    for (a, b) in d.pcov.iter().flatten().zip(s.pcov.iter().flatten()) {
+        values.push((*a, *b));
+    }
+    let mut at = 0;
+    for (i, (a, b)) in values.iter().enumerate() {
+        if rel(*a, *b) > worst {
+            worst = rel(*a, *b);
+            at = i;
+        }
+    }
+    let same_bits = d
+        .popt
+        .iter()
+        .zip(&s.popt)
+        .all(|(a, b)| a.to_bits() == b.to_bits())
+        && d.pcov
+            .iter()
+            .flatten()
+            .zip(s.pcov.iter().flatten())
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+    if d.n_points != s.n_points || d.nfev != s.nfev || d.status != s.status {
+        return Err(format!(
+            "{what}: n_points {} / {}, nfev {} / {}, status {:?} / {:?}",
+            d.n_points, s.n_points, d.nfev, s.nfev, d.status, s.status
+        ));
+    }
+    if worst > 1e-12 {
+        return Err(format!(
+            "{what}: relative difference {worst:e} > 1e-12 at value {at} (cost, chi2, r2, popt, pcov): {:?}",
+            values[at]
+        ));
+    }
+    if ranks == 1 && !same_bits {
+        return Err(format!(
+            "{what}: one rank is not the single-process fit bit for bit"
+        ));
+    }
+    Ok(same_bits)
+}
+
+fn base<'a>(method: Method) -> CurveFit<'a, Decay> {
+    // Tolerances above the rounding floor: a sum in another order changes the last bits of
+    // a pass, and at the default 1e-12 that can move the stopping test by an iteration.
+    let fit = CurveFit::new(Decay)
+        .p0([1.0, 1.0, 0.0])
+        .method(method)
+        .tol(1e-10);
+    match method {
+        Method::Lm => fit,
+        _ => fit.bounds([0.0, 0.0, -1.0], [10.0, 10.0, 1.0]),
+    }
+}
+
+fn scenario<C: Communicator>(name: &str, world: &C) -> Result<String, String> {
+    let (x, y, sigma) = data();
+    let mine = shard(N, world);
+    let ranks = world.size() as usize;
+    let err = |e: FitError| format!("{name}: {e}");
+    let (d, s) = match name {
+        "lm" | "trf" | "dogbox" => {
+            let method = match name {
+                "lm" => Method::Lm,
+                "trf" => Method::Trf,
+                _ => Method::Dogbox,
+            };
+            let d = base(method)
+                .communicator(world)
+                .fit(&x[mine.clone()], &y[mine])
+                .map_err(err)?;
+            (d, base(method).fit(&x, &y).map_err(err)?)
+        }
+        "tiny" => {
+            // 9 points: shards of fewer points than parameters.
+            let pick: Vec<usize> = (0..9).map(|i| i * (N / 9)).collect();
+            let (x, y): (Vec<f64>, Vec<f64>) = pick.iter().map(|&i| (x[i], y[i])).unzip();
+            let mine = shard(x.len(), world);
+            let d = base(Method::Lm)
+                .communicator(world)
+                .fit(&x[mine.clone()], &y[mine])
+                .map_err(err)?;
+            (d, base(Method::Lm).fit(&x, &y).map_err(err)?)
+        }
+        "soft_l1" => {
+            let robust = || base(Method::Trf).loss(Loss::SoftL1).f_scale(0.1);
+            let d = robust()
+                .sigma(&sigma[mine.clone()])
+                .communicator(world)
+                .fit(&x[mine.clone()], &y[mine])
+                .map_err(err)?;
+            (d, robust().sigma(&sigma).fit(&x, &y).map_err(err)?)
+        }
+        "stream" => {
+            let dir = std::env::temp_dir().join(format!(
+                "nlsq-mpi-{}-{}",
+                std::process::id(),
+                world.rank()
+            ));
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            let write = |file: &str, v: &[f64]| {
+                let bytes: Vec<u8> = v.iter().flat_map(|f| f.to_le_bytes()).collect();
+                std::fs::write(dir.join(file), bytes).map_err(|e| e.to_string())
+            };
+            write("x.f64", &x[mine.clone()])?;
+            write("y.f64", &y[mine])?;
+            let mut source = RawFile::f64(dir.join("x.f64"), dir.join("y.f64")).map_err(err)?;
+            let d = base(Method::Trf)
+                .chunk_points(256)
+                .communicator(world)
+                .fit_source(&mut source)
+                .map_err(err);
+            std::fs::remove_dir_all(&dir).ok();
+            let d = d?;
+            if !d.data_plan.mode.to_string().contains("stream") {
+                return Err(format!("{name}: not streamed: {}", d.data_plan.mode));
+            }
+            (d, base(Method::Trf).fit(&x, &y).map_err(err)?)
+        }
+        "checkpoint" => {
+            // Shared by the ranks (rank 0 writes it, every rank reads it).
+            let path = std::env::temp_dir().join(format!(
+                "nlsq-mpi-checkpoint-{}.ckpt",
+                std::env::var("NLSQ_MPI_JOB").unwrap_or_else(|_| "0".into())
+            ));
+            let stopped = base(Method::Trf)
+                .checkpoint(&path, Every::Iterations(1))
+                .callback(|info| {
+                    if info.iteration >= 3 {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                })
+                .communicator(world)
+                .fit(&x[mine.clone()], &y[mine.clone()])
+                .map_err(err)?;
+            if stopped.status != nlsq::Status::Stopped {
+                return Err(format!("{name}: not stopped: {:?}", stopped.status));
+            }
+            let d = base(Method::Trf)
+                .resume_from(&path)
+                .communicator(world)
+                .fit(&x[mine.clone()], &y[mine])
+                .map_err(err)?;
+            world.barrier();
+            if world.rank() == 0 {
+                std::fs::remove_file(&path).ok();
+            }
+            (d, base(Method::Trf).fit(&x, &y).map_err(err)?)
+        }
+        "batch" => {
+            // 37 fits of 50 points each.
+            let (fits, n) = (37, 50);
+            let xs: Vec<f64> = (0..n).map(|i| i as f64 * 0.1).collect();
+            let all: Vec<f64> = (0..fits)
+                .flat_map(|f| {
+                    let xs = &xs;
+                    (0..n).map(move |i| {
+                        let b = 0.5 + 0.02 * f as f64;
+                        2.0 * (-b * xs[i]).exp() + 0.1 + 1e-3 * ((i * 7 + f) % 5) as f64
+                    })
+                })
+                .collect();
+            let batch = |y| {
+                BatchFit::new(Decay)
+                    .data(y)
+                    .equal_length(n)
+                    .x_shared(&xs)
+                    .p0(&[1.0, 1.0, 0.0])
+                    .covariance(true)
+            };
+            let mine = shard(fits, world);
+            let d = batch(&all[mine.start * n..mine.end * n])
+                .communicator(world)
+                .fit()
+                .map_err(err)?;
+            let s = batch(&all).fit().map_err(err)?;
+            let same = d
+                .params
+                .iter()
+                .zip(&s.params)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+                && d.chi2
+                    .iter()
+                    .zip(&s.chi2)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+                && d.covariance
+                    .as_ref()
+                    .unwrap()
+                    .iter()
+                    .zip(s.covariance.as_ref().unwrap())
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+                && d.states == s.states
+                && d.iterations == s.iterations
+                && d.n_fits == s.n_fits;
+            if !same {
+                return Err(format!(
+                    "{name}: the gathered batch differs from the single batch"
+                ));
+            }
+            return Ok(format!("{name}: {} fits equal bit for bit", d.n_fits));
+        }
+        _ => return Err(format!("unknown scenario `{name}`")),
+    };
+    let bits = compare(name, &d, &s, ranks)?;
+    Ok(format!(
+        "{name}: equal (popt and pcov {}), {} points, nfev {}, backend {}",
+        if bits { "bit for bit" } else { "within 1e-12" },
+        d.n_points,
+        d.nfev,
+        d.backend
+    ))
+}
+
+/// [`Reduction::ChunkOrder`] over shards of whole chunks, at the default tolerances: every
+/// fit is the single-process fit bit for bit (popt, pcov, cost, passes).
+fn exact<C: Communicator>(world: &C) -> Result<String, String> {
+    let n = 4 * CHUNK + 1000;
+    let (x, y, sigma) = data_n(n);
+    let mine = shard_aligned(n, CHUNK, world);
+    let err = |e: FitError| format!("exact: {e}");
+    let default_tol = |method: Method| {
+        let fit = CurveFit::new(Decay).p0([1.0, 1.0, 0.0]).method(method);
+        match method {
+            Method::Lm => fit,
+            _ => fit.bounds([0.0, 0.0, -1.0], [10.0, 10.0, 1.0]),
+        }
+    };
+    let mut done = Vec::new();
+    for case in ["lm", "trf", "dogbox", "soft_l1", "stream"] {
+        let method = match case {
+            "lm" => Method::Lm,
+            "dogbox" => Method::Dogbox,
+            _ => Method::Trf,
+        };
+        let fit = || {
+            let f = default_tol(method);
+            if case == "soft_l1" {
+                f.loss(Loss::SoftL1).f_scale(0.1)
+            } else {
+                f
+            }
+        };
+        let weighted = case == "soft_l1";
+        let dist = |f: CurveFit<'static, Decay>| {
+            f.communicator(world)
+                .distributed_reduction(Reduction::ChunkOrder)
+        };
+        let d = if case == "stream" {
+            let dir = std::env::temp_dir().join(format!(
+                "nlsq-mpi-exact-{}-{}",
+                std::process::id(),
+                world.rank()
+            ));
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            let write = |file: &str, v: &[f64]| {
+                let bytes: Vec<u8> = v.iter().flat_map(|f| f.to_le_bytes()).collect();
+                std::fs::write(dir.join(file), bytes).map_err(|e| e.to_string())
+            };
+            write("x.f64", &x[mine.clone()])?;
+            write("y.f64", &y[mine.clone()])?;
+            let mut source = RawFile::f64(dir.join("x.f64"), dir.join("y.f64")).map_err(err)?;
+            let d = dist(fit().chunk_points(1000)).fit_source(&mut source);
+            std::fs::remove_dir_all(&dir).ok();
+            d.map_err(err)?
+        } else if weighted {
+            dist(fit().sigma(&sigma[mine.clone()]))
+                .fit(&x[mine.clone()], &y[mine.clone()])
+                .map_err(err)?
+        } else {
+            dist(fit())
+                .fit(&x[mine.clone()], &y[mine.clone()])
+                .map_err(err)?
+        };
+        let s = if weighted {
+            fit().sigma(&sigma).fit(&x, &y).map_err(err)?
+        } else {
+            fit().fit(&x, &y).map_err(err)?
+        };
+        let bits = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
+        let same = bits(&d.popt, &s.popt)
+            && d.pcov.iter().zip(&s.pcov).all(|(a, b)| bits(a, b))
+            && d.cost.to_bits() == s.cost.to_bits()
+            && d.nfev == s.nfev
+            && d.status == s.status
+            && d.n_points == s.n_points;
+        if !same {
+            return Err(format!(
+                "exact {case}: not bit for bit: popt {:?} / {:?}, nfev {} / {}",
+                d.popt, s.popt, d.nfev, s.nfev
+            ));
+        }
+        done.push(format!("{case} (nfev {})", d.nfev));
+    }
+    Ok(format!("exact: bit for bit: {}", done.join(", ")))
+}
+
+/// Rank 1's shard has a NaN: rank 1 fails with the data's error, every other rank with
+/// `FitError::Distributed` naming rank 1 (passes summed in `reduction`).
+fn fail<C: Communicator>(world: &C, reduction: Reduction) -> Result<String, String> {
+    let (x, mut y, _) = data();
+    let mine = shard(N, world);
+    if world.rank() == 1 {
+        y[mine.start + 5] = f64::NAN;
+    }
+    let r = base(Method::Lm)
+        .communicator(world)
+        .distributed_reduction(reduction)
+        .fit(&x[mine.clone()], &y[mine]);
+    match (world.rank(), r) {
+        (1, Err(FitError::NonFiniteData { .. })) => Ok("fail: the NaN's error here".into()),
+        (_, Err(FitError::Distributed { rank: 1, message })) => Ok(format!("fail: {message}")),
+        (_, r) => Err(format!("fail: unexpected {r:?}")),
+    }
+}
+
+/// Rank 1 aborts at its third iteration; the launcher must end the job.
+fn kill<C: Communicator>(world: &C) -> Result<String, String> {
+    let (x, y, _) = data();
+    let mine = shard(N, world);
+    let rank = world.rank();
+    let r = base(Method::Trf)
+        .callback(|info| {
+            if rank == 1 && info.iteration == 3 {
+                std::process::abort();
+            }
+            // Slow the fit down, so that it is still running when rank 1 dies.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            ControlFlow::Continue(())
+        })
+        .communicator(world)
+        .distributed_timeout(std::time::Duration::from_secs(5))
+        .fit(&x[mine.clone()], &y[mine]);
+    match r {
+        Err(e) => Err(format!("kill: rank {rank} ended with the error: {e}")),
+        Ok(_) => Err(format!("kill: rank {rank} finished although rank 1 died")),
+    }
+}
+
+/// Rank 1 stops answering at its third iteration (and exits 6 s later); the others must end
+/// with `FitError::Distributed` at their 3 s deadline.
+fn hang<C: Communicator>(world: &C) -> Result<String, String> {
+    let (x, y, _) = data();
+    let mine = shard(N, world);
+    let rank = world.rank();
+    let start = std::time::Instant::now();
+    let r = base(Method::Trf)
+        .callback(|info| {
+            if rank == 1 && info.iteration == 3 {
+                std::thread::sleep(std::time::Duration::from_secs(6));
+                std::process::exit(3);
+            }
+            ControlFlow::Continue(())
+        })
+        .communicator(world)
+        .distributed_timeout(std::time::Duration::from_secs(3))
+        .fit(&x[mine.clone()], &y[mine]);
+    match r {
+        Err(FitError::Distributed { message, .. }) => {
+            Ok(format!("hang: after {:.1?}: {message}", start.elapsed()))
+        }
+        r => Err(format!("hang: unexpected {r:?}")),
+    }
+}
+
+fn main() -> ExitCode {
+    let arg = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    run(&arg)
+}
+
+/// Initializes MPI and runs the scenario `arg` (`all` for every check against one process).
+pub fn run(arg: &str) -> ExitCode {
+    let universe = mpi::initialize().expect("MPI initializes once");
+    let world = universe.world();
+    let names: Vec<&str> = match arg {
+        "all" => vec![
+            "lm",
+            "trf",
+            "dogbox",
+            "soft_l1",
+            "stream",
+            "batch",
+            "checkpoint",
+            "tiny",
+            "exact",
+        ],
+        one => vec![one],
+    };
+    let mut ok = true;
+    for name in names {
+        let r = match name {
+            "fail" => fail(&world, Reduction::RankOrder),
+            "fail_exact" => fail(&world, Reduction::ChunkOrder),
+            "kill" => kill(&world),
+            "hang" => hang(&world),
+            "exact" => exact(&world),
+            _ => scenario(name, &world),
+        };
+        match r {
+            Ok(line) => println!("rank {}/{}: ok {line}", world.rank(), world.size()),
+            Err(line) => {
+                eprintln!("rank {}/{}: FAILED {line}", world.rank(), world.size());
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,165 @@
+//! Distributed fits (feature `mpi`): `examples/mpi_fit.rs` under `mpirun --oversubscribe` at
+//! 1, 2 and 4 ranks, where every rank checks its distributed fit against the single-process fit
+//! of all the data (LM, TRF, dogbox, soft_l1 with weights, a streamed file per rank, a batch, a
+//! checkpoint resumed, shards of fewer points than parameters; and, summed in chunk order over
+//! shards of whole chunks, bit for bit at the default tolerances); a rank whose data fails ends
+//! every rank with an error; a rank that dies ends the job within 10 s; a rank that stops
+//! answering ends the others' fits at their deadline. Ignored with the reason by default (they
+//! need `mpirun`); CI runs them with `--include-ignored`, and there they fail if `mpirun` is
+//! missing.
+
+use std::process::{Command, ExitCode, Output};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The MPI program, `examples/mpi_fit.rs`, compiled into this test binary.
+#[allow(dead_code)]
+#[path = "../examples/mpi_fit.rs"]
+mod program;
+
+/// Not a test: the program the tests below start under `mpirun` (this binary, with the filter
+/// `mpi_child` and the argument `scenario=NAME`). Without a scenario it does nothing.
+#[test]
+#[ignore = "the MPI program of the tests in this file, which start it under mpirun"]
+fn mpi_child() {
+    let Some(scenario) =
+        std::env::args().find_map(|a| a.strip_prefix("scenario=").map(String::from))
+    else {
+        return;
+    };
+    assert_eq!(
+        program::run(&scenario),
+        ExitCode::SUCCESS,
+        "scenario {scenario}"
+    );
+}
+
+fn mpirun_available() -> bool {
+    Command::new("mpirun")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// One `mpirun` at a time: two starting together can race for OpenMPI's session directory,
+/// and the deadlines measured here should not share the cores with another job.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Runs the program's `scenario` on `ranks` ranks; returns the output and the wall time.
+fn run(ranks: usize, scenario: &str) -> (Output, Duration) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let start = Instant::now();
+    let out = Command::new("mpirun")
+        .args(["--oversubscribe", "-n", &ranks.to_string()])
+        .arg(std::env::current_exe().expect("this test's path"))
+        .args(["--exact", "mpi_child", "--include-ignored", "--nocapture"])
+        .args(["--test-threads=1", &format!("scenario={scenario}")])
+        // OpenMPI refuses root without these (containers, CI).
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env(
+            "NLSQ_MPI_JOB",
+            format!("{}-{ranks}-{scenario}", std::process::id()),
+        )
+        .output()
+        .expect("mpirun starts");
+    (out, start.elapsed())
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+#[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
+fn distributed_fits_equal_the_single_process_fit() {
+    assert!(mpirun_available(), "mpirun is not installed");
+    for ranks in [1, 2, 4] {
+        let (out, took) = run(ranks, "all");
+        println!(
+            "{ranks} ranks ({took:.1?}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(out.status.success(), "{ranks} ranks: {}", show(&out));
+        let ok = String::from_utf8_lossy(&out.stdout)
+            .matches(": ok ")
+            .count();
+        assert_eq!(
+            ok,
+            9 * ranks,
+            "every scenario on every rank: {}",
+            show(&out)
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
+fn a_failing_rank_ends_every_rank_with_an_error() {
+    assert!(mpirun_available(), "mpirun is not installed");
+    for (ranks, scenario) in [
+        (2, "fail"),
+        (4, "fail"),
+        (2, "fail_exact"),
+        (4, "fail_exact"),
+    ] {
+        let (out, took) = run(ranks, scenario);
+        println!(
+            "{ranks} ranks, {scenario} ({took:.1?}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(out.status.success(), "{ranks} ranks: {}", show(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(stdout.matches(": ok fail").count(), ranks, "{}", show(&out));
+        assert!(took < Duration::from_secs(10), "{took:?}");
+    }
+}
+
+#[test]
+#[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
+fn a_rank_killed_mid_fit_ends_the_job_within_10_s() {
+    assert!(mpirun_available(), "mpirun is not installed");
+    for ranks in [2, 4] {
+        let (out, took) = run(ranks, "kill");
+        println!(
+            "{ranks} ranks: ended in {took:.1?} with {}\n{}",
+            out.status,
+            show(&out)
+        );
+        assert!(!out.status.success(), "{}", show(&out));
+        assert!(took < Duration::from_secs(10), "{took:?}: {}", show(&out));
+        // No rank finished the fit.
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains(": ok "),
+            "{}",
+            show(&out)
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
+fn ranks_facing_a_silent_rank_end_with_an_error_at_their_deadline() {
+    assert!(mpirun_available(), "mpirun is not installed");
+    for ranks in [2, 4] {
+        let (out, took) = run(ranks, "hang");
+        println!(
+            "{ranks} ranks: ended in {took:.1?} with {}\n{}",
+            out.status,
+            show(&out)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // Every rank but the silent one ended with FitError::Distributed (3 s deadline).
+        assert_eq!(
+            stdout.matches(": ok hang: after 3.").count(),
+            ranks - 1,
+            "{}",
+            show(&out)
+        );
+        assert!(!out.status.success(), "{}", show(&out));
+    }
+}
