@@ -126,6 +126,12 @@ pub struct FitResult {
     /// What the checkpoint writer did, for a fit with [`crate::CurveFit::checkpoint`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<crate::checkpoint::CheckpointReport>,
+    /// What a multi-start search found ([`crate::CurveFit::multistart`]): every distinct
+    /// minimum with its cost and how many starts reached it. The rest of the result is the
+    /// local fit from the best of them; its `nfev` counts that fit's passes only (the
+    /// search's are in the report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<crate::search::SearchReport>,
 }
 
 fn nan() -> f64 {

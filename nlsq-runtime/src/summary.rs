@@ -119,6 +119,7 @@ pub(crate) fn assemble<M: Model>(
         wall_time_s: start.elapsed().as_secs_f64(),
         profile: None,
         checkpoint: None,
+        search: None,
         popt: all.popt,
     }
 }

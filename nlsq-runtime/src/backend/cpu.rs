@@ -154,22 +154,94 @@ impl<'d, M: Model> CpuBackend<'d, M> {
     /// of [`CHUNK`] points, added into one running `total`, performs exactly the additions of
     /// the in-memory pass: the same bits.
     pub fn add_rows(&self, p: &[f64], total: &mut [f64]) {
+        self.add_rows_k(&[p], &mut [total]);
+    }
+
+    /// The K-vector pass: adds the reduction rows at each of `ps` to `totals[k]`
+    /// (`totals.len() == ps.len()`), in one walk of the data. Each [`CHUNK`] of points is
+    /// read from memory once and evaluated at all K parameter vectors while it is in cache
+    /// (chunks outer, vectors inner); each vector's chunk rows are then added in chunk order,
+    /// so `totals[k]` gets exactly the additions of [`Self::add_rows`] at `ps[k]`: the same
+    /// bits. [`add_rows`](Self::add_rows) is this pass with K = 1.
+    pub fn add_rows_k(&self, ps: &[&[f64]], totals: &mut [&mut [f64]]) {
+        let rows = self.per_chunk(|range| {
+            ps.iter()
+                .map(|p| self.chunk_row(p, range.clone()))
+                .collect::<Vec<_>>()
+        });
+        for chunk in &rows {
+            for (total, r) in totals.iter_mut().zip(chunk) {
+                for (t, v) in total.iter_mut().zip(r) {
+                    *t += v;
+                }
+            }
+        }
+    }
+
+    /// The reduction rows at each of `ps` (the K-vector form of [`Self::row`]).
+    pub fn rows_k(&self, ps: &[&[f64]]) -> Vec<Vec<f64>> {
+        let mut totals: Vec<Vec<f64>> = ps
+            .iter()
+            .map(|p| vec![0.0; abi::reduction_width(p.len())])
+            .collect();
+        let mut views: Vec<&mut [f64]> = totals.iter_mut().map(|t| t.as_mut_slice()).collect();
+        self.add_rows_k(ps, &mut views);
+        totals
+    }
+
+    /// The cost-only K-vector pass (screening): at each of `ps`, `½ Σ f_scale² ρ(z_i)` of the
+    /// weighted residuals, `+∞` where some residual is not finite. The model's value-only block
+    /// function, one walk of the data (chunks outer, vectors inner), each vector's chunk sums
+    /// added in chunk order: deterministic, and `costs_k(ps)[k] == costs_k(&[ps[k]])[0]` bit
+    /// for bit. Not bit-identical to the full pass's cost (another summation order).
+    pub fn costs_k(&self, ps: &[&[f64]]) -> Vec<f64> {
+        let sums = self.per_chunk(|range| {
+            ps.iter()
+                .map(|p| {
+                    let (mut sum, mut bad) = (0.0, 0u64);
+                    blocks::for_each_value(&self.model, self.data, p, range.clone(), |i, f| {
+                        let r = (f - self.data.y[i]) * self.data.weight(i);
+                        if r.is_finite() {
+                            sum += self.loss.scale(self.f_scale, r).0;
+                        } else {
+                            bad += 1;
+                        }
+                    });
+                    (sum, bad)
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut totals = vec![(0.0, 0u64); ps.len()];
+        for chunk in &sums {
+            for (t, (sum, bad)) in totals.iter_mut().zip(chunk) {
+                t.0 += sum;
+                t.1 += bad;
+            }
+        }
+        totals
+            .into_iter()
+            .map(|(sum, bad)| {
+                if bad > 0 || !sum.is_finite() {
+                    f64::INFINITY
+                } else {
+                    0.5 * sum
+                }
+            })
+            .collect()
+    }
+
+    /// `f` over this data's [`CHUNK`]-point ranges, results in chunk order. Small data or a
+    /// one-thread pool stay on this thread (a rayon hand-off costs tens of microseconds, more
+    /// than a vectorized pass over a few chunks); same chunks, same order: the same bits
+    /// either way.
+    fn per_chunk<R: Send>(&self, f: impl Fn(std::ops::Range<usize>) -> R + Sync) -> Vec<R> {
         let n = self.data.len();
         let chunks = n.div_ceil(CHUNK);
-        let chunk = |c: usize| self.chunk_row(p, c * CHUNK..((c + 1) * CHUNK).min(n));
-        // Small data or a one-thread pool: stay on this thread (a rayon hand-off costs tens of
-        // microseconds, more than a vectorized pass over a few chunks). Same chunks, same
-        // order: the same bits either way.
-        let rows: Vec<Vec<f64>> =
-            if chunks < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1 {
-                (0..chunks).map(chunk).collect()
-            } else {
-                (0..chunks).into_par_iter().map(chunk).collect()
-            };
-        for r in &rows {
-            for (t, v) in total.iter_mut().zip(r) {
-                *t += v;
-            }
+        let chunk = |c: usize| f(c * CHUNK..((c + 1) * CHUNK).min(n));
+        if chunks < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1 {
+            (0..chunks).map(chunk).collect()
+        } else {
+            (0..chunks).into_par_iter().map(chunk).collect()
         }
     }
 
@@ -273,6 +345,21 @@ impl<M: Model> Objective for CpuBackend<'_, M> {
 
     fn pass(&mut self, p: &[f64]) -> Result<Pass, FitError> {
         Ok(pass_from_row(p.len(), &self.row(p)))
+    }
+
+    /// The K-vector pass ([`CpuBackend::add_rows_k`]): one read of the data for all of `ps`.
+    fn passes(&mut self, ps: &[&[f64]]) -> Result<Vec<Pass>, FitError> {
+        Ok(self
+            .rows_k(ps)
+            .iter()
+            .zip(ps)
+            .map(|(row, p)| pass_from_row(p.len(), row))
+            .collect())
+    }
+
+    /// The cost-only K-vector pass ([`CpuBackend::costs_k`]).
+    fn costs(&mut self, ps: &[&[f64]]) -> Result<Vec<f64>, FitError> {
+        Ok(self.costs_k(ps))
     }
 }
 

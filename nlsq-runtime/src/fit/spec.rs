@@ -10,6 +10,7 @@ use crate::error::FitError;
 use crate::loss::Loss;
 use crate::memory::MemoryLimits;
 use crate::model::Model;
+use crate::search::MultiStart;
 use crate::solve::Method;
 use crate::solve::{SolverOptions, XScale};
 use kernels_gen::Precision;
@@ -31,6 +32,8 @@ pub(crate) struct Spec<M: Model> {
     pub(crate) precision: Precision,
     pub(crate) memory: MemoryOptions,
     pub(crate) long: LongRun,
+    /// The multi-start search, when the fit is one.
+    pub(crate) multistart: Option<MultiStart>,
 }
 
 /// What the data plan reads: the memory caps and the user's chunk size.
@@ -87,6 +90,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
             ));
         }
         check_scalars(&self, np)?;
+        check_multistart(&self)?;
         let options = SolverOptions {
             max_nfev: self
                 .options
@@ -114,6 +118,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
                 online_tol: self.online_tol,
             },
             long: self.long,
+            multistart: self.multistart,
         };
         Ok((spec, self.callback))
     }
@@ -242,4 +247,21 @@ fn check_scalars<M: Model>(fit: &CurveFit<'_, M>, np: usize) -> Result<(), FitEr
         ));
     }
     fit.long.check()
+}
+
+/// The search's settings, and what it cannot be combined with.
+fn check_multistart<M: Model>(fit: &CurveFit<'_, M>) -> Result<(), FitError> {
+    let Some(ms) = &fit.multistart else {
+        return Ok(());
+    };
+    ms.check()?;
+    if fit.long.needs_identity() {
+        return Err(invalid(
+            "multistart",
+            "a multi-start search cannot write or resume checkpoints (its many solves have no \
+             single state); fit from the best minimum found with checkpoints instead"
+                .into(),
+        ));
+    }
+    Ok(())
 }
