@@ -460,6 +460,9 @@ impl fmt::Display for FitResult {
         if self.data_plan.mode != crate::memory::DataMode::InMemory {
             writeln!(f, "{}", self.data_plan)?;
         }
+        if let Some(search) = &self.search {
+            write!(f, "{search}")?;
+        }
         if self.covariance_indeterminate {
             match &self.covariance_issue {
                 Some(issue) => writeln!(

@@ -258,9 +258,10 @@ fn bits(v: &[f64]) -> Vec<u64> {
 
 #[test]
 fn the_k_vector_pass_equals_k_single_passes_bit_for_bit() {
-    // 2 chunks and 10 chunks (the parallel path), every loss, weighted: K = 1, 3 and 9.
+    // 1 chunk (K vectors over the threads) and 9 chunks (chunks over the threads), every loss,
+    // weighted: K = 1 and 9.
     let m = ExprModel::parse("a * exp(-b * x) + c").unwrap();
-    for n in [5_000, 36_865] {
+    for n in [3_000, 33_000] {
         let (x, y, s) = decay_data(n);
         let data = FitData::new(vec![&x], &y, Some(&s), NanPolicy::Raise, 1).unwrap();
         let ps: Vec<Vec<f64>> = (0..9)
@@ -271,7 +272,7 @@ fn the_k_vector_pass_equals_k_single_passes_bit_for_bit() {
         ps[4] = vec![1.0, -400.0, 0.0];
         for loss in Loss::ALL {
             let mut cpu = CpuBackend::new(&m, &data, loss, 0.2);
-            for k in [1, 3, 9] {
+            for k in [1, 9] {
                 let views: Vec<&[f64]> = ps[..k].iter().map(|p| p.as_slice()).collect();
                 let many = cpu.passes(&views).unwrap();
                 let costs = cpu.costs(&views).unwrap();
@@ -289,13 +290,8 @@ fn the_k_vector_pass_equals_k_single_passes_bit_for_bit() {
                     );
                     let alone = cpu.costs(&[p]).unwrap()[0];
                     assert_eq!(costs[j].to_bits(), alone.to_bits());
-                    // The screening cost is the pass's cost up to rounding.
-                    let c = one.cost;
-                    assert!(
-                        (costs[j] == c) || ((costs[j] - c).abs() <= 1e-12 * c.abs()),
-                        "{loss}: screening {} vs pass {c}",
-                        costs[j]
-                    );
+                    // On the CPU, screening costs are the passes' costs.
+                    assert_eq!(costs[j].to_bits(), one.cost.to_bits());
                 }
             }
         }

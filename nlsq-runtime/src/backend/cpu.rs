@@ -158,22 +158,19 @@ impl<'d, M: Model> CpuBackend<'d, M> {
     }
 
     /// The K-vector pass: adds the reduction rows at each of `ps` to `totals[k]`
-    /// (`totals.len() == ps.len()`), in one walk of the data. Each [`CHUNK`] of points is
-    /// read from memory once and evaluated at all K parameter vectors while it is in cache
-    /// (chunks outer, vectors inner); each vector's chunk rows are then added in chunk order,
-    /// so `totals[k]` gets exactly the additions of [`Self::add_rows`] at `ps[k]`: the same
-    /// bits. [`add_rows`](Self::add_rows) is this pass with K = 1.
+    /// (`totals.len() == ps.len()`), in one walk of the data. The work items are the
+    /// ([`CHUNK`], vector) pairs in chunk-major order, so consecutive items (which one thread
+    /// takes together) evaluate one chunk of points, read from memory once, at successive
+    /// vectors while it is in cache; with fewer chunks than threads the K vectors still spread
+    /// over the threads. Each vector's chunk rows are then added in chunk order, so
+    /// `totals[k]` gets exactly the additions of [`Self::add_rows`] at `ps[k]`: the same
+    /// bits, whatever the threads. [`add_rows`](Self::add_rows) is this pass with K = 1.
     pub fn add_rows_k(&self, ps: &[&[f64]], totals: &mut [&mut [f64]]) {
-        let rows = self.per_chunk(|range| {
-            ps.iter()
-                .map(|p| self.chunk_row(p, range.clone()))
-                .collect::<Vec<_>>()
-        });
-        for chunk in &rows {
-            for (total, r) in totals.iter_mut().zip(chunk) {
-                for (t, v) in total.iter_mut().zip(r) {
-                    *t += v;
-                }
+        let k = ps.len();
+        let rows = self.per_item(k, |range, j| self.chunk_row(ps[j], range));
+        for (item, r) in rows.iter().enumerate() {
+            for (t, v) in totals[item % k].iter_mut().zip(r) {
+                *t += v;
             }
         }
     }
@@ -189,59 +186,25 @@ impl<'d, M: Model> CpuBackend<'d, M> {
         totals
     }
 
-    /// The cost-only K-vector pass (screening): at each of `ps`, `½ Σ f_scale² ρ(z_i)` of the
-    /// weighted residuals, `+∞` where some residual is not finite. The model's value-only block
-    /// function, one walk of the data (chunks outer, vectors inner), each vector's chunk sums
-    /// added in chunk order: deterministic, and `costs_k(ps)[k] == costs_k(&[ps[k]])[0]` bit
-    /// for bit. Not bit-identical to the full pass's cost (another summation order).
-    pub fn costs_k(&self, ps: &[&[f64]]) -> Vec<f64> {
-        let sums = self.per_chunk(|range| {
-            ps.iter()
-                .map(|p| {
-                    let (mut sum, mut bad) = (0.0, 0u64);
-                    blocks::for_each_value(&self.model, self.data, p, range.clone(), |i, f| {
-                        let r = (f - self.data.y[i]) * self.data.weight(i);
-                        if r.is_finite() {
-                            sum += self.loss.scale(self.f_scale, r).0;
-                        } else {
-                            bad += 1;
-                        }
-                    });
-                    (sum, bad)
-                })
-                .collect::<Vec<_>>()
-        });
-        let mut totals = vec![(0.0, 0u64); ps.len()];
-        for chunk in &sums {
-            for (t, (sum, bad)) in totals.iter_mut().zip(chunk) {
-                t.0 += sum;
-                t.1 += bad;
-            }
-        }
-        totals
-            .into_iter()
-            .map(|(sum, bad)| {
-                if bad > 0 || !sum.is_finite() {
-                    f64::INFINITY
-                } else {
-                    0.5 * sum
-                }
-            })
-            .collect()
-    }
-
-    /// `f` over this data's [`CHUNK`]-point ranges, results in chunk order. Small data or a
-    /// one-thread pool stay on this thread (a rayon hand-off costs tens of microseconds, more
-    /// than a vectorized pass over a few chunks); same chunks, same order: the same bits
-    /// either way.
-    fn per_chunk<R: Send>(&self, f: impl Fn(std::ops::Range<usize>) -> R + Sync) -> Vec<R> {
+    /// `f(points, j)` for each [`CHUNK`]-point range of this data and each of `k` vectors,
+    /// results in chunk-major order (item `c·k + j`). Few items or a one-thread pool stay on
+    /// this thread (a rayon hand-off costs tens of microseconds, more than a vectorized pass
+    /// over a few chunks); the same items in the same order: the same bits either way.
+    fn per_item<R: Send>(
+        &self,
+        k: usize,
+        f: impl Fn(std::ops::Range<usize>, usize) -> R + Sync,
+    ) -> Vec<R> {
         let n = self.data.len();
-        let chunks = n.div_ceil(CHUNK);
-        let chunk = |c: usize| f(c * CHUNK..((c + 1) * CHUNK).min(n));
-        if chunks < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1 {
-            (0..chunks).map(chunk).collect()
+        let items = n.div_ceil(CHUNK) * k;
+        let item = |i: usize| {
+            let c = i / k;
+            f(c * CHUNK..((c + 1) * CHUNK).min(n), i % k)
+        };
+        if items < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1 {
+            (0..items).map(item).collect()
         } else {
-            (0..chunks).into_par_iter().map(chunk).collect()
+            (0..items).into_par_iter().map(item).collect()
         }
     }
 
@@ -357,9 +320,11 @@ impl<M: Model> Objective for CpuBackend<'_, M> {
             .collect())
     }
 
-    /// The cost-only K-vector pass ([`CpuBackend::costs_k`]).
+    /// The costs of the K-vector pass: screening costs what a full pass costs on the CPU,
+    /// whose vectorized path outruns a value-only walk with its per-point loss, and gives the
+    /// pass's own cost bits.
     fn costs(&mut self, ps: &[&[f64]]) -> Result<Vec<f64>, FitError> {
-        Ok(self.costs_k(ps))
+        Ok(self.passes(ps)?.into_iter().map(|p| p.cost).collect())
     }
 }
 

@@ -145,7 +145,9 @@ impl MultiStart {
 /// One distinct minimum found by a search.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Minimum {
-    /// The parameters where the best solve reaching it ended.
+    /// The parameters where the best solve reaching it ended: the fitted (free) parameters,
+    /// in the order of the fitted model (for a model with fixed or tied parameters, not
+    /// expanded as [`FitResult::popt`](crate::FitResult::popt) is).
     pub params: Vec<f64>,
     /// Its cost (`½ Σ ρ`, as [`FitResult::cost`](crate::FitResult::cost)).
     pub cost: f64,
@@ -155,6 +157,42 @@ pub struct Minimum {
     pub start: usize,
     /// Why that solve stopped.
     pub status: Status,
+}
+
+/// Minima listed by [`SearchReport`]'s `Display` (the summary of a fit); all are in
+/// [`SearchReport::minima`].
+pub const SHOWN_MINIMA: usize = 5;
+
+impl std::fmt::Display for SearchReport {
+    /// A line on the search, then the best minima (cost, starts that reached it, parameters).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "multistart: {} starts (seed {}, {} finite), {} distinct minima from {} solves, \
+             {} K-vector passes over {} vectors",
+            self.starts,
+            self.seed,
+            self.finite_starts,
+            self.minima.len(),
+            self.solves,
+            self.k_passes,
+            self.vectors
+        )?;
+        for m in self.minima.iter().take(SHOWN_MINIMA) {
+            let params: Vec<String> = m.params.iter().map(|v| format!("{v:.6e}")).collect();
+            writeln!(
+                f,
+                "  cost {:.6e}  reached by {:>3}  at [{}]",
+                m.cost,
+                m.starts,
+                params.join(", ")
+            )?;
+        }
+        if self.minima.len() > SHOWN_MINIMA {
+            writeln!(f, "  ... {} more", self.minima.len() - SHOWN_MINIMA)?;
+        }
+        Ok(())
+    }
 }
 
 /// What a multi-start search did and found ([`FitResult::search`](crate::FitResult::search)).
