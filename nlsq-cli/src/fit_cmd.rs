@@ -172,6 +172,9 @@ fn builder<'a>(
     if let Some(n) = args.engine.max_nfev {
         b = b.max_nfev(n);
     }
+    if let Some(k) = args.multistart {
+        b = b.multistart(nlsq::MultiStart::new(k).seed(args.seed));
+    }
     if let Some(n) = args.max_host_bytes {
         b = b.max_host_bytes(n);
     }
