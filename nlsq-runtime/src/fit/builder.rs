@@ -287,7 +287,8 @@ impl<'a, M: Model> CurveFit<'a, M> {
     /// parameter is unbounded), cheapened by K-vector passes and early elimination; the result
     /// is the ordinary fit from the best minimum found, with every distinct minimum in
     /// [`FitResult::search`](crate::FitResult::search). Any method, loss, weights and bounds;
-    /// not with checkpoints, resuming, or one-pass (online) sources.
+    /// not with checkpoints, resuming, or one-pass (online) sources. The iteration callback,
+    /// the profile and the progress bar see the final local fit only.
     ///
     /// ```
     /// use nlsq_runtime::{CurveFit, ExprModel, MultiStart};

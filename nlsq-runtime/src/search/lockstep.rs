@@ -41,10 +41,11 @@ impl Objective for Proxy {
     }
 }
 
+/// A failure of the search's own machinery (a thread that cannot start or that panicked).
 fn backend_error(message: &str) -> FitError {
-    FitError::InvalidOption {
-        option: "multistart".into(),
-        reason: message.into(),
+    FitError::Backend {
+        backend: "multistart".into(),
+        message: message.into(),
     }
 }
 
@@ -122,7 +123,15 @@ pub(crate) fn solve_all(
             let ps: Vec<&[f64]> = ids.iter().filter_map(|&i| pending[i].as_deref()).collect();
             counts.k_passes += 1;
             counts.vectors += ps.len();
-            let result = obj.passes(&ps);
+            let result = obj.passes(&ps).and_then(|passes| {
+                if passes.len() == ps.len() {
+                    Ok(passes)
+                } else {
+                    Err(backend_error(
+                        "a K-vector pass returned another number of passes",
+                    ))
+                }
+            });
             match result {
                 Ok(passes) => {
                     for (&i, pass) in ids.iter().zip(passes) {
