@@ -1,6 +1,7 @@
 //! The elimination schedule of a multi-start search (successive halving):
 //!
-//! 1. **Screen.** One cost-only K-vector pass ([`Objective::costs`]) at all K starts. Starts
+//! 1. **Screen.** Cost-only K-vector passes ([`Objective::costs`]) at all K starts, at most
+//!    [`LOCKSTEP_MAX`] vectors per pass (a K-pass holds K partial sums per chunk). Starts
 //!    whose cost is not finite are dropped; of the rest, the best half (at least
 //!    [`MultiStart::refine`], at most [`LOCKSTEP_MAX`]) go on, ties broken by start index.
 //! 2. **Rounds.** While more than `refine` starts go on, all of them run the fit's own method
@@ -28,7 +29,8 @@ use crate::solve::{Method, Objective, SolverOptions};
 /// Passes per start in the first round; each later round doubles it.
 pub const FIRST_ROUND_PASSES: usize = 10;
 
-/// The most starts that iterate in lockstep (one thread each) after screening.
+/// The most starts that iterate in lockstep (one thread each) after screening, and the most
+/// vectors of one screening pass.
 pub const LOCKSTEP_MAX: usize = 256;
 
 /// A start still in the race: its index, current point and cost there.
@@ -52,10 +54,13 @@ pub(crate) fn search(
     let mut counts = Counts::default();
     // 1. Screen.
     let views: Vec<&[f64]> = points.iter().map(|p| p.as_slice()).collect();
-    let costs = obj.costs(&views)?;
-    counts.k_passes += 1;
-    counts.vectors += views.len();
-    let cost_floor = COST_FLOOR * costs[0].abs().min(f64::MAX);
+    let mut costs = Vec::with_capacity(views.len());
+    for batch in views.chunks(LOCKSTEP_MAX) {
+        costs.extend(obj.costs(batch)?);
+        counts.k_passes += 1;
+        counts.vectors += batch.len();
+    }
+    let cost_floor = COST_FLOOR * costs.first().map_or(0.0, |c| c.abs().min(f64::MAX));
     let mut runners: Vec<Runner> = points
         .into_iter()
         .zip(costs)
