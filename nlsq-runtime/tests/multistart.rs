@@ -299,6 +299,30 @@ fn the_k_vector_pass_equals_k_single_passes_bit_for_bit() {
 }
 
 #[test]
+fn a_k_vector_pass_longer_than_a_window_equals_single_passes() {
+    // 9 chunks × 120 vectors: more (chunk, vector) items than one window holds.
+    let m = ExprModel::parse("a * exp(-b * x) + c").unwrap();
+    let (x, y, _) = decay_data(33_000);
+    let data = FitData::new(vec![&x], &y, None, NanPolicy::Raise, 1).unwrap();
+    let k = nlsq_runtime::backend::WINDOW_ITEMS / 9 + 6;
+    let ps: Vec<Vec<f64>> = (0..k)
+        .map(|i| vec![1.0 + 0.01 * i as f64, 0.5, 0.2])
+        .collect();
+    let views: Vec<&[f64]> = ps.iter().map(|p| p.as_slice()).collect();
+    let mut cpu = CpuBackend::new(&m, &data, Loss::Linear, 1.0);
+    let many = cpu.passes(&views).unwrap();
+    for (p, pass) in views.iter().zip(&many) {
+        let one = cpu.pass(p).unwrap();
+        assert_eq!(pass.cost.to_bits(), one.cost.to_bits());
+        assert_eq!(bits(pass.jtj.as_slice()), bits(one.jtj.as_slice()));
+        assert_eq!(
+            bits(pass.gradient.as_slice()),
+            bits(one.gradient.as_slice())
+        );
+    }
+}
+
+#[test]
 fn a_search_is_deterministic_for_a_seed_and_respects_bounds() {
     let (x, y, s) = decay_data(3000);
     let m = ExprModel::parse("a * exp(-b * x) + c").unwrap();

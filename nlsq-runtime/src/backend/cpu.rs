@@ -19,6 +19,10 @@ pub const CHUNK: usize = 4096;
 /// Passes over fewer chunks than this stay on the calling thread.
 pub const SERIAL_BELOW_CHUNKS: usize = 8;
 
+/// (chunk, vector) items of a pass evaluated before their rows are added to the totals: bounds
+/// the partial rows a pass holds at once, whatever the data's size and the number of vectors.
+pub const WINDOW_ITEMS: usize = 1024;
+
 /// Largest parameter count served by the fixed-size fast path.
 pub const FAST_MAX_P: usize = 8;
 
@@ -162,15 +166,33 @@ impl<'d, M: Model> CpuBackend<'d, M> {
     /// ([`CHUNK`], vector) pairs in chunk-major order, so consecutive items (which one thread
     /// takes together) evaluate one chunk of points, read from memory once, at successive
     /// vectors while it is in cache; with fewer chunks than threads the K vectors still spread
-    /// over the threads. Each vector's chunk rows are then added in chunk order, so
-    /// `totals[k]` gets exactly the additions of [`Self::add_rows`] at `ps[k]`: the same
-    /// bits, whatever the threads. [`add_rows`](Self::add_rows) is this pass with K = 1.
+    /// over the threads. Items run [`WINDOW_ITEMS`] at a time (the partial rows held at once),
+    /// and each vector's chunk rows are added in chunk order, so `totals[k]` gets exactly the
+    /// additions of [`Self::add_rows`] at `ps[k]`: the same bits, whatever the threads.
+    /// [`add_rows`](Self::add_rows) is this pass with K = 1.
     pub fn add_rows_k(&self, ps: &[&[f64]], totals: &mut [&mut [f64]]) {
         let k = ps.len();
-        let rows = self.per_item(k, |range, j| self.chunk_row(ps[j], range));
-        for (item, r) in rows.iter().enumerate() {
-            for (t, v) in totals[item % k].iter_mut().zip(r) {
-                *t += v;
+        let n = self.data.len();
+        let items = n.div_ceil(CHUNK) * k;
+        let item = |i: usize| {
+            let c = i / k;
+            self.chunk_row(ps[i % k], c * CHUNK..((c + 1) * CHUNK).min(n))
+        };
+        // Few items or a one-thread pool: stay on this thread (a rayon hand-off costs tens of
+        // microseconds, more than a vectorized pass over a few chunks). The same items, added
+        // in the same order: the same bits either way.
+        let serial = items < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1;
+        for start in (0..items).step_by(WINDOW_ITEMS) {
+            let window = start..(start + WINDOW_ITEMS).min(items);
+            let rows: Vec<Vec<f64>> = if serial {
+                window.clone().map(item).collect()
+            } else {
+                window.clone().into_par_iter().map(item).collect()
+            };
+            for (i, r) in window.zip(&rows) {
+                for (t, v) in totals[i % k].iter_mut().zip(r) {
+                    *t += v;
+                }
             }
         }
     }
@@ -184,28 +206,6 @@ impl<'d, M: Model> CpuBackend<'d, M> {
         let mut views: Vec<&mut [f64]> = totals.iter_mut().map(|t| t.as_mut_slice()).collect();
         self.add_rows_k(ps, &mut views);
         totals
-    }
-
-    /// `f(points, j)` for each [`CHUNK`]-point range of this data and each of `k` vectors,
-    /// results in chunk-major order (item `c·k + j`). Few items or a one-thread pool stay on
-    /// this thread (a rayon hand-off costs tens of microseconds, more than a vectorized pass
-    /// over a few chunks); the same items in the same order: the same bits either way.
-    fn per_item<R: Send>(
-        &self,
-        k: usize,
-        f: impl Fn(std::ops::Range<usize>, usize) -> R + Sync,
-    ) -> Vec<R> {
-        let n = self.data.len();
-        let items = n.div_ceil(CHUNK) * k;
-        let item = |i: usize| {
-            let c = i / k;
-            f(c * CHUNK..((c + 1) * CHUNK).min(n), i % k)
-        };
-        if items < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1 {
-            (0..items).map(item).collect()
-        } else {
-            (0..items).into_par_iter().map(item).collect()
-        }
     }
 
     /// `Σ (y_i − f(x_i; p))²`, unweighted.
