@@ -118,6 +118,15 @@ pub struct FitArgs {
     /// Tolerance on the gradient.
     #[arg(long)]
     pub gtol: Option<f64>,
+    /// Global search: local fits from p0 and K − 1 space-filling (Sobol) starts within the
+    /// bounds, or spanning decades around p0 where a parameter is unbounded; the result is the
+    /// fit from the best minimum, and the summary (and `--json`'s `search`) lists the distinct
+    /// minima found.
+    #[arg(long, value_name = "K")]
+    pub multistart: Option<usize>,
+    /// Seed of the multi-start's scrambled Sobol sequence (the same seed, the same search).
+    #[arg(long, default_value_t = 0, requires = "multistart")]
+    pub seed: u32,
     /// Sigma is absolute (pcov not rescaled by the reduced χ²).
     #[arg(long)]
     pub absolute_sigma: bool,

@@ -209,6 +209,9 @@ fn options<'a, M: Model>(args: &FitArgs, b: CurveFit<'a, M>) -> CurveFit<'a, M> 
     if let Some(n) = args.engine.max_nfev {
         b = b.max_nfev(n);
     }
+    if let Some(k) = args.multistart {
+        b = b.multistart(nlsq::MultiStart::new(k).seed(args.seed));
+    }
     if let Some(n) = args.max_host_bytes {
         b = b.max_host_bytes(n);
     }

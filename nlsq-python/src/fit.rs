@@ -10,7 +10,9 @@ use crate::model::{PyCallable, PyModel};
 use crate::options;
 use crate::result::PyFitResult;
 use nlsq_runtime::Precision;
-use nlsq_runtime::{Backend, CurveFit, FitError, FitResult, Loss, Method, Model, NanPolicy};
+use nlsq_runtime::{
+    Backend, CurveFit, FitError, FitResult, Loss, Method, Model, MultiStart, NanPolicy,
+};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -32,6 +34,7 @@ struct Options {
     nan_policy: NanPolicy,
     backend: Backend,
     precision: Precision,
+    multistart: Option<MultiStart>,
 }
 
 /// The data of one fit: predictor columns, observations and their standard deviations.
@@ -96,6 +99,9 @@ fn run<M: Model>(py: Python<'_>, model: &M, data: &Data<'_>, o: Options) -> Outc
         }
         if o.x_scale_jac {
             b = b.x_scale_jac();
+        }
+        if let Some(ms) = o.multistart {
+            b = b.multistart(ms);
         }
         b.fit(data.cols.as_slice(), data.y)
     });
@@ -167,11 +173,13 @@ fn fit_callable(
 /// or, for the fallback, a [`PyCallable`] (then `x` is the point index `0..N`, and the fit
 /// runs on the CPU). `fixed` (name, value) and `ties` (name, expression) constrain a compiled
 /// model's parameters; `p0`, bounds and `x_scale` are then given for every parameter.
+/// `multistart` (K starts) makes the fit a global search (`CurveFit::multistart`) with the
+/// Sobol `seed`.
 #[pyfunction]
 #[pyo3(signature = (model, x, y, p0, lower=None, upper=None, sigma=None, sigma_cov=None,
     absolute_sigma=false, loss="linear", f_scale=1.0, method=None, ftol=None, xtol=None,
     gtol=None, max_nfev=None, x_scale=None, x_scale_jac=false, nan_policy="raise",
-    backend="auto", precision="f64", fixed=None, ties=None))]
+    backend="auto", precision="f64", fixed=None, ties=None, multistart=None, seed=0))]
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     py: Python<'_>,
@@ -198,6 +206,8 @@ pub fn fit(
     precision: &str,
     fixed: Option<Vec<(String, f64)>>,
     ties: Option<Vec<(String, String)>>,
+    multistart: Option<usize>,
+    seed: u32,
 ) -> PyResult<PyFitResult> {
     let named = Named {
         fixed: fixed.unwrap_or_default(),
@@ -223,6 +233,7 @@ pub fn fit(
         nan_policy: options::nan_policy(nan_policy).map_err(bad)?,
         backend: options::backend(backend).map_err(bad)?,
         precision: options::precision(precision).map_err(bad)?,
+        multistart: multistart.map(|k| MultiStart::new(k).seed(seed)),
     };
     let (result, stopped) = if let Ok(m) = model.cast::<PyModel>() {
         fit_compiled(py, m.get(), &named, &data, o)?

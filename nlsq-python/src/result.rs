@@ -154,6 +154,41 @@ impl PyFitResult {
     fn backend(&self) -> String {
         self.inner.backend.clone()
     }
+    /// What a multi-start search found, or `None`: `(starts, seed, finite_starts, rounds,
+    /// solves, k_passes, vectors, minima)`, each minimum `(params, cost, starts, start,
+    /// status)` (the runtime's `SearchReport` and `Minimum`; `status` is scipy's code).
+    #[getter]
+    #[allow(clippy::type_complexity)]
+    fn search(
+        &self,
+    ) -> Option<(
+        usize,
+        u32,
+        usize,
+        usize,
+        usize,
+        usize,
+        usize,
+        Vec<(Vec<f64>, f64, usize, usize, i32)>,
+    )> {
+        self.inner.search.as_ref().map(|s| {
+            let minima = s
+                .minima
+                .iter()
+                .map(|m| (m.params.clone(), m.cost, m.starts, m.start, m.status.code()))
+                .collect();
+            (
+                s.starts,
+                s.seed,
+                s.finite_starts,
+                s.rounds,
+                s.solves,
+                s.k_passes,
+                s.vectors,
+                minima,
+            )
+        })
+    }
     /// Where the data lived (in memory, chunked, ...), and why.
     #[getter]
     fn data_plan(&self) -> String {

@@ -133,6 +133,12 @@ pub struct FitResult {
     /// the datasets were given; empty for a fit of one dataset.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub datasets: Vec<DatasetFit>,
+    /// What a multi-start search found ([`crate::CurveFit::multistart`]): every distinct
+    /// minimum with its cost and how many starts reached it. The rest of the result is the
+    /// local fit from the best of them; its `nfev` counts that fit's passes only (the
+    /// search's are in the report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<crate::search::SearchReport>,
 }
 
 /// One dataset's part of a global fit ([`crate::fit::global::GlobalFit`]).
@@ -527,6 +533,9 @@ impl fmt::Display for FitResult {
         self.write_datasets(f)?;
         if self.data_plan.mode != crate::memory::DataMode::InMemory {
             writeln!(f, "{}", self.data_plan)?;
+        }
+        if let Some(search) = &self.search {
+            write!(f, "{search}")?;
         }
         if self.covariance_indeterminate {
             match &self.covariance_issue {

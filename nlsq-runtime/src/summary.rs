@@ -120,6 +120,7 @@ pub(crate) fn assemble<M: ParamSpace + ?Sized>(
         profile: None,
         checkpoint: None,
         datasets: Vec::new(),
+        search: None,
         popt: all.popt,
     }
 }

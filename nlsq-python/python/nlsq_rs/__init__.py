@@ -47,6 +47,8 @@ __all__ = [
     "FitResult",
     "Bands",
     "ProfileInterval",
+    "SearchReport",
+    "Minimum",
     "BatchResult",
     "Translation",
     "FitError",
@@ -63,7 +65,7 @@ __version__ = _native.VERSION
 _FUNCTION_MODELS = weakref.WeakKeyDictionary()
 _FIT_KWARGS = {
     "loss", "f_scale", "ftol", "xtol", "gtol", "max_nfev", "maxfev", "x_scale", "backend",
-    "precision", "fixed", "ties",
+    "precision", "fixed", "ties", "multistart", "seed",
 }
 # scipy options that choose how scipy approximates derivatives or prints: nlsq's derivatives
 # are exact and it prints nothing, so they are accepted and have no effect.
@@ -304,6 +306,11 @@ def _keyword_options(kwargs, method, unbounded, npar, native):
     for key in ("loss", "backend", "precision"):
         if key in kwargs:
             native[key] = kwargs[key]
+    if kwargs.get("multistart") is not None:
+        native["multistart"] = int(kwargs["multistart"])
+        native["seed"] = int(kwargs.get("seed") or 0)
+    elif kwargs.get("seed") is not None:
+        raise ValueError("seed is the seed of a multi-start search: give multistart=K too")
     if "f_scale" in kwargs:
         native["f_scale"] = float(kwargs["f_scale"])
     max_nfev = kwargs.get("max_nfev", kwargs.get("maxfev"))
@@ -425,6 +432,10 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     parameters, lmfit's ``expr``): ``p0`` and ``bounds`` still list every parameter (bounds
     on fixed or tied ones must be infinite), ``popt``/``pcov`` cover every parameter (fixed:
     zero covariance; tied: the delta method), ``FitResult.param_kinds`` says which is which.
+    ``multistart=K`` (and ``seed=N``) makes the fit a global search: local fits from ``p0``
+    and ``K - 1`` scrambled Sobol starts within the bounds (spanning decades around ``p0``,
+    both signs, where a parameter is unbounded), thinned by early elimination; the result is
+    the fit from the best minimum, and ``FitResult.search`` lists the distinct minima.
     The default tolerances are 1e-12 (scipy: 1e-8), see the README.
 
     Returns ``(popt, pcov)``, or with ``full_output=True`` ``(popt, pcov, infodict, mesg, ier)``
@@ -503,6 +514,30 @@ Bands.__doc__ = """The fitted curve with its 95% bands (:meth:`FitResult.bands`)
 the normal's 1.96 with ``absolute_sigma`` (the noise variance is then known)."""
 
 
+Minimum = collections.namedtuple("Minimum", ["params", "cost", "starts", "start", "status"])
+Minimum.__doc__ = """A distinct minimum of a multi-start search: the fitted ``params`` where
+the best solve reaching it ended, its ``cost`` (``½Σρ``), how many solves (``starts``) ended
+there, the index of that best solve's ``start`` (0 is ``p0``) and its scipy ``status``."""
+
+SearchReport = collections.namedtuple(
+    "SearchReport", ["starts", "seed", "finite_starts", "rounds", "solves", "k_passes",
+                     "vectors", "minima"])
+SearchReport.__doc__ = """What a multi-start search did (``FitResult.search``): ``starts``
+(``p0`` included), the Sobol ``seed``, ``finite_starts`` (finite cost at screening),
+``rounds`` of successive halving, ``solves`` that ended at a minimum, ``k_passes`` (reads of
+the data) and ``vectors`` evaluated in them, and ``minima``: the distinct :class:`Minimum`
+found, best first."""
+
+
+def _search_report(raw):
+    """The native search tuple as a :class:`SearchReport`, or ``None``."""
+    if raw is None:
+        return None
+    *head, minima = raw
+    return SearchReport(*head, [Minimum(np.asarray(p, dtype=np.float64), c, n, s, st)
+                                for p, c, n, s, st in minima])
+
+
 ProfileInterval = collections.namedtuple(
     "ProfileInterval", ["value", "lower", "upper", "chi2_min", "threshold"])
 ProfileInterval.__doc__ = """A profile-likelihood 95% interval (:meth:`FitResult.conf_interval`):
@@ -532,6 +567,9 @@ class FitResult:
     ``param_names``, ``model`` (the text given), ``expression`` (the compiled model language),
     ``p0`` and ``p0_source`` (given, library estimate or default), ``absolute_sigma``.
     Curve: :meth:`predict`, and :meth:`bands` with the confidence and prediction bands.
+
+    Global search (``multistart=K``): ``search``, a :class:`SearchReport` (``None`` for a
+    local fit) with the distinct minima found.
 
     ``repr()`` is the engine's summary table; in Jupyter an HTML table; ``to_dict()`` and
     ``to_json()`` give the engine's JSON report plus the Python-side fields.
@@ -570,6 +608,8 @@ class FitResult:
             value = native.stat(name)
         elif name in _COUNTS:
             value = native.count(name)
+        elif name == "search":
+            value = _search_report(native.search)
         else:
             raise AttributeError("'FitResult' object has no attribute %r" % name)
         self.__dict__[name] = value
@@ -578,7 +618,7 @@ class FitResult:
     def __dir__(self):
         """The attributes, the lazily read ones included."""
         return sorted(set(object.__dir__(self)) | set(FitResult._FIELDS) | set(_STATS) |
-                      set(_COUNTS) | {"param_names", "model", "expression"})
+                      set(_COUNTS) | {"param_names", "model", "expression", "search"})
 
     @property
     def params(self):
@@ -640,6 +680,9 @@ class FitResult:
 
         def refit(values, index):
             kw = dict(native)
+            # Each profile point refits locally from the neighbouring solution, not by search.
+            kw.pop("multistart", None)
+            kw.pop("seed", None)
             kw["fixed"] = list(kw.get("fixed") or []) + [(self.param_names[index], values[index])]
             for side, unbounded in (("lower", -math.inf), ("upper", math.inf)):
                 if kw.get(side) is not None:

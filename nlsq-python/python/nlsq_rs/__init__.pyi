@@ -45,6 +45,8 @@ class FitOptions(TypedDict, total=False):
     fallback: Optional[bool]
     fixed: Union[Mapping[str, float], Sequence[str]]
     ties: Mapping[str, str]
+    multistart: Optional[int]
+    seed: Optional[int]
     # scipy's options on how it approximates derivatives or prints: accepted, no effect.
     diff_step: Any
     tr_solver: Any
@@ -75,8 +77,26 @@ class ProfileInterval(Tuple[float, ...]):
     chi2_min: float
     threshold: float
 
+class Minimum(Tuple[Any, ...]):
+    params: npt.NDArray[np.float64]
+    cost: float
+    starts: int
+    start: int
+    status: int
+
+class SearchReport(Tuple[Any, ...]):
+    starts: int
+    seed: int
+    finite_starts: int
+    rounds: int
+    solves: int
+    k_passes: int
+    vectors: int
+    minima: List[Minimum]
+
 class FitResult:
     popt: npt.NDArray[np.float64]
+    search: Optional[SearchReport]
     correlation: npt.NDArray[np.float64]
     absolute_sigma: bool
     pcov: npt.NDArray[np.float64]

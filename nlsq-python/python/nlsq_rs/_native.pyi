@@ -84,6 +84,12 @@ class NativeFitResult:
     @property
     def data_plan(self) -> str: ...
     @property
+    def search(
+        self,
+    ) -> Optional[
+        Tuple[int, int, int, int, int, int, int, List[Tuple[List[float], float, int, int, int]]]
+    ]: ...
+    @property
     def method(self) -> str: ...
     @property
     def loss(self) -> str: ...
@@ -126,6 +132,8 @@ def fit(
     precision: str = ...,
     fixed: Optional[Sequence[Tuple[str, float]]] = ...,
     ties: Optional[Sequence[Tuple[str, str]]] = ...,
+    multistart: Optional[int] = ...,
+    seed: int = ...,
 ) -> NativeFitResult: ...
 def batch_fit(
     model: Union[Model, Callable],

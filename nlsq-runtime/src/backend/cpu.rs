@@ -19,6 +19,10 @@ pub const CHUNK: usize = 4096;
 /// Passes over fewer chunks than this stay on the calling thread.
 pub const SERIAL_BELOW_CHUNKS: usize = 8;
 
+/// (chunk, vector) items of a pass evaluated before their rows are added to the totals: bounds
+/// the partial rows a pass holds at once, whatever the data's size and the number of vectors.
+pub const WINDOW_ITEMS: usize = 1024;
+
 /// Largest parameter count served by the fixed-size fast path.
 pub const FAST_MAX_P: usize = 8;
 
@@ -154,11 +158,7 @@ impl<'d, M: Model> CpuBackend<'d, M> {
     /// of [`CHUNK`] points, added into one running `total`, performs exactly the additions of
     /// the in-memory pass: the same bits.
     pub fn add_rows(&self, p: &[f64], total: &mut [f64]) {
-        for r in &self.rows(p) {
-            for (t, v) in total.iter_mut().zip(r) {
-                *t += v;
-            }
-        }
+        self.add_rows_k(&[p], &mut [total]);
     }
 
     /// The reduction rows of this data's [`CHUNK`]-point chunks at `p`, in chunk order.
@@ -174,6 +174,53 @@ impl<'d, M: Model> CpuBackend<'d, M> {
         } else {
             (0..chunks).into_par_iter().map(chunk).collect()
         }
+    }
+
+    /// The K-vector pass: adds the reduction rows at each of `ps` to `totals[k]`
+    /// (`totals.len() == ps.len()`), in one walk of the data. The work items are the
+    /// ([`CHUNK`], vector) pairs in chunk-major order, so consecutive items (which one thread
+    /// takes together) evaluate one chunk of points, read from memory once, at successive
+    /// vectors while it is in cache; with fewer chunks than threads the K vectors still spread
+    /// over the threads. Items run [`WINDOW_ITEMS`] at a time (the partial rows held at once),
+    /// and each vector's chunk rows are added in chunk order, so `totals[k]` gets exactly the
+    /// additions of [`Self::add_rows`] at `ps[k]`: the same bits, whatever the threads.
+    /// [`add_rows`](Self::add_rows) is this pass with K = 1.
+    pub fn add_rows_k(&self, ps: &[&[f64]], totals: &mut [&mut [f64]]) {
+        let k = ps.len();
+        let n = self.data.len();
+        let items = n.div_ceil(CHUNK) * k;
+        let item = |i: usize| {
+            let c = i / k;
+            self.chunk_row(ps[i % k], c * CHUNK..((c + 1) * CHUNK).min(n))
+        };
+        // Few items or a one-thread pool: stay on this thread (a rayon hand-off costs tens of
+        // microseconds, more than a vectorized pass over a few chunks). The same items, added
+        // in the same order: the same bits either way.
+        let serial = items < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1;
+        for start in (0..items).step_by(WINDOW_ITEMS) {
+            let window = start..(start + WINDOW_ITEMS).min(items);
+            let rows: Vec<Vec<f64>> = if serial {
+                window.clone().map(item).collect()
+            } else {
+                window.clone().into_par_iter().map(item).collect()
+            };
+            for (i, r) in window.zip(&rows) {
+                for (t, v) in totals[i % k].iter_mut().zip(r) {
+                    *t += v;
+                }
+            }
+        }
+    }
+
+    /// The reduction rows at each of `ps` (the K-vector form of [`Self::row`]).
+    pub fn rows_k(&self, ps: &[&[f64]]) -> Vec<Vec<f64>> {
+        let mut totals: Vec<Vec<f64>> = ps
+            .iter()
+            .map(|p| vec![0.0; abi::reduction_width(p.len())])
+            .collect();
+        let mut views: Vec<&mut [f64]> = totals.iter_mut().map(|t| t.as_mut_slice()).collect();
+        self.add_rows_k(ps, &mut views);
+        totals
     }
 
     /// `Σ (y_i − f(x_i; p))²`, unweighted.
@@ -280,6 +327,23 @@ impl<M: Model> Objective for CpuBackend<'_, M> {
 
     fn chunk_rows(&mut self, p: &[f64]) -> Option<Result<Vec<Vec<f64>>, FitError>> {
         Some(Ok(self.rows(p)))
+    }
+
+    /// The K-vector pass ([`CpuBackend::add_rows_k`]): one read of the data for all of `ps`.
+    fn passes(&mut self, ps: &[&[f64]]) -> Result<Vec<Pass>, FitError> {
+        Ok(self
+            .rows_k(ps)
+            .iter()
+            .zip(ps)
+            .map(|(row, p)| pass_from_row(p.len(), row))
+            .collect())
+    }
+
+    /// The costs of the K-vector pass: screening costs what a full pass costs on the CPU,
+    /// whose vectorized path outruns a value-only walk with its per-point loss, and gives the
+    /// pass's own cost bits.
+    fn costs(&mut self, ps: &[&[f64]]) -> Result<Vec<f64>, FitError> {
+        Ok(self.passes(ps)?.into_iter().map(|p| p.cost).collect())
     }
 }
 

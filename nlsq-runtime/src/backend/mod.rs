@@ -35,7 +35,9 @@ pub(crate) mod select;
 pub mod wgpu;
 pub(crate) mod whitened;
 
-pub use cpu::{CHUNK, CpuBackend, FAST_MAX_P, SERIAL_BELOW_CHUNKS, Simd, accumulate_point};
+pub use cpu::{
+    CHUNK, CpuBackend, FAST_MAX_P, SERIAL_BELOW_CHUNKS, Simd, WINDOW_ITEMS, accumulate_point,
+};
 pub use resident::{DataShape, ResidentData};
 
 /// Where a fit's passes run.

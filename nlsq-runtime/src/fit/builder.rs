@@ -8,6 +8,7 @@ use crate::data::NanPolicy;
 use crate::loss::Loss;
 use crate::memory::MemoryLimits;
 use crate::model::Model;
+use crate::search::MultiStart;
 use crate::solve::Method;
 use crate::solve::{IterationInfo, SolverOptions, XScale};
 use kernels_gen::Precision;
@@ -73,6 +74,7 @@ pub struct CurveFit<'a, M: Model> {
     pub(crate) long: LongRun,
     #[cfg(feature = "mpi")]
     pub(crate) dist: Option<std::rc::Rc<crate::distributed::Dist>>,
+    pub(crate) multistart: Option<MultiStart>,
 }
 
 impl<'a, M: Model> CurveFit<'a, M> {
@@ -113,6 +115,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
             long: LongRun::default(),
             #[cfg(feature = "mpi")]
             dist: None,
+            multistart: None,
         }
     }
 
@@ -280,6 +283,39 @@ impl<'a, M: Model> CurveFit<'a, M> {
     /// and data; otherwise the fit fails with [`FitError::Checkpoint`](crate::FitError).
     pub fn resume_from(mut self, path: impl AsRef<Path>) -> Self {
         self.long.resume = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Makes the fit a global search ([`crate::search`]): local fits from `p0` and from
+    /// `search.starts − 1` space-filling starts within the bounds (or around `p0` where a
+    /// parameter is unbounded), cheapened by K-vector passes and early elimination; the result
+    /// is the ordinary fit from the best minimum found, with every distinct minimum in
+    /// [`FitResult::search`](crate::FitResult::search). Any method, loss, weights and bounds;
+    /// not with checkpoints, resuming, or one-pass (online) sources. The iteration callback,
+    /// the profile and the progress bar see the final local fit only.
+    ///
+    /// ```
+    /// use nlsq_runtime::{CurveFit, ExprModel, MultiStart};
+    /// // A narrow peak at x = 7: from a center guess of 2 a local fit sees no slope.
+    /// let x: Vec<f64> = (0..200).map(|i| i as f64 * 0.05).collect();
+    /// let y: Vec<f64> = x.iter().map(|x| 3.0 * (-(x - 7.0) * (x - 7.0) / 0.08).exp()).collect();
+    /// let model = ExprModel::parse("a * exp(-pow(x - c, 2) / w)").unwrap();
+    /// let fit = |starts: usize| {
+    ///     CurveFit::new(&model)
+    ///         .p0([1.0, 2.0, 0.1])
+    ///         .bounds([0.0, 0.0, 0.01], [10.0, 10.0, 1.0])
+    ///         .multistart(MultiStart::new(starts).seed(3))
+    ///         .fit(&x, &y)
+    ///         .unwrap()
+    /// };
+    /// assert!(fit(1).cost > 1.0); // p0 alone: stuck
+    /// let found = fit(32);
+    /// assert!((found.popt[1] - 7.0).abs() < 1e-8);
+    /// let report = found.search.as_ref().unwrap();
+    /// println!("{} distinct minima", report.minima.len());
+    /// ```
+    pub fn multistart(mut self, search: MultiStart) -> Self {
+        self.multistart = Some(search);
         self
     }
 

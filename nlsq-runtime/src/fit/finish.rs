@@ -74,8 +74,18 @@ fn finish_here<M: ParamSpace>(
             fingerprint,
         )
     });
+    // A search ends at its best minimum, from which the fit below runs as any other.
+    let (p0, first, search) = match &spec.multistart {
+        Some(ms) => {
+            let report =
+                crate::search::search(route.objective(), spec.method, &spec.options, &spec.p0, ms)?;
+            let best = report.minima.first().map(|m| m.params.clone());
+            (best.unwrap_or_else(|| spec.p0.clone()), None, Some(report))
+        }
+        None => (spec.p0.clone(), first, None),
+    };
     let job = Job {
-        p0: &spec.p0,
+        p0: &p0,
         options: &spec.options,
         method: spec.method,
         first,
@@ -108,6 +118,7 @@ fn finish_here<M: ParamSpace>(
         start,
     ));
     result.data_plan = plan;
+    result.search = search;
     Ok(result)
 }
 

@@ -228,6 +228,14 @@ pub(crate) fn fit_online<M: Model>(
                 .into(),
         });
     }
+    if spec.multistart.is_some() {
+        return Err(FitError::InvalidOption {
+            option: "multistart".into(),
+            reason: "a multi-start search reads the data many times; a one-pass source can \
+                     only be fitted online: give a re-iterable source or a larger host budget"
+                .into(),
+        });
+    }
     if spec.long.needs_identity() {
         return Err(FitError::InvalidOption {
             option: "checkpoint".into(),

@@ -10,6 +10,7 @@ use crate::error::FitError;
 use crate::loss::Loss;
 use crate::memory::MemoryLimits;
 use crate::model::Model;
+use crate::search::MultiStart;
 use crate::solve::Method;
 use crate::solve::{SolverOptions, XScale};
 use kernels_gen::Precision;
@@ -34,6 +35,8 @@ pub(crate) struct Spec<M> {
     /// The processes of a distributed fit (feature `mpi`).
     #[cfg(feature = "mpi")]
     pub(crate) dist: Option<std::rc::Rc<crate::distributed::Dist>>,
+    /// The multi-start search, when the fit is one.
+    pub(crate) multistart: Option<MultiStart>,
 }
 
 /// What the data plan reads: the memory caps and the user's chunk size.
@@ -90,6 +93,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
             ));
         }
         check_scalars(&self, np)?;
+        check_multistart(&self)?;
         let options = SolverOptions {
             max_nfev: self
                 .options
@@ -126,6 +130,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
             // Rank 0 writes the checkpoints; every rank resumes from them.
             spec.long.follower = spec.dist.as_ref().is_some_and(|d| d.rank() != 0);
             spec
+            multistart: self.multistart,
         };
         Ok((spec, self.callback))
     }
@@ -254,4 +259,21 @@ fn check_scalars<M: Model>(fit: &CurveFit<'_, M>, np: usize) -> Result<(), FitEr
         ));
     }
     fit.long.check()
+}
+
+/// The search's settings, and what it cannot be combined with.
+fn check_multistart<M: Model>(fit: &CurveFit<'_, M>) -> Result<(), FitError> {
+    let Some(ms) = &fit.multistart else {
+        return Ok(());
+    };
+    ms.check()?;
+    if fit.long.needs_identity() {
+        return Err(invalid(
+            "multistart",
+            "a multi-start search cannot write or resume checkpoints (its many solves have no \
+             single state); fit from the best minimum found with checkpoints instead"
+                .into(),
+        ));
+    }
+    Ok(())
 }

@@ -116,6 +116,22 @@ pub trait Objective {
     fn chunk_rows(&mut self, _p: &[f64]) -> Option<Result<Vec<Vec<f64>>, FitError>> {
         None
     }
+
+    /// One pass at each of `ps` (the K-vector pass of multi-start searches, [`crate::search`]):
+    /// `passes(ps)[k]` equals `pass(ps[k])` bit for bit. A backend that can evaluate several
+    /// parameter vectors in one read of its data overrides this (the CPU backend does); the
+    /// default makes one pass each.
+    fn passes(&mut self, ps: &[&[f64]]) -> Result<Vec<Pass>, FitError> {
+        ps.iter().map(|p| self.pass(p)).collect()
+    }
+
+    /// The cost alone at each of `ps`, for screening: `½ Σ f_scale² ρ(z_i)`, `+∞` where a
+    /// residual is not finite. It may differ from `pass(p).cost` in the last bits (a backend
+    /// that overrides it sums in its own order), but is deterministic. The default takes the
+    /// cost of a full pass each.
+    fn costs(&mut self, ps: &[&[f64]]) -> Result<Vec<f64>, FitError> {
+        ps.iter().map(|p| Ok(self.pass(p)?.cost)).collect()
+    }
 }
 
 /// How parameters are scaled for the trust region (scipy's `x_scale`).
