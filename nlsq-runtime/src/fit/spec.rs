@@ -123,6 +123,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
             long: self.long,
             #[cfg(feature = "mpi")]
             dist: self.dist,
+            multistart: self.multistart,
         };
         #[cfg(feature = "mpi")]
         let spec = {
@@ -130,7 +131,6 @@ impl<'a, M: Model> CurveFit<'a, M> {
             // Rank 0 writes the checkpoints; every rank resumes from them.
             spec.long.follower = spec.dist.as_ref().is_some_and(|d| d.rank() != 0);
             spec
-            multistart: self.multistart,
         };
         Ok((spec, self.callback))
     }

@@ -225,6 +225,7 @@ fn global_spec<'a>(
         long: Default::default(),
         #[cfg(feature = "mpi")]
         dist: None,
+        multistart: None,
     })
 }
 
