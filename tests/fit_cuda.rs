@@ -8,7 +8,9 @@
 use nlsq::backend::cuda::data::DeviceBuffer;
 use nlsq::backend::cuda::staging::STAGE_POINTS;
 use nlsq::backend::cuda::{DeviceData, Gpu, KernelCache};
-use nlsq::{Backend, CurveFit, FitData, FitError, Precision, model};
+use nlsq::{
+    Backend, CudaDevices, CurveFit, DataMode, FitData, FitError, FitResult, Loss, Precision, model,
+};
 use nlsq_testkit::models::{Decay, decay_data};
 use nlsq_testkit::suite::Device;
 use std::borrow::Cow;
@@ -271,4 +273,170 @@ fn staged_uploads_copy_every_value_in_both_precisions() {
         );
     }
     println!("staged uploads: {n} points x 4 columns, f64 and f32, every value");
+}
+
+/// The relative difference of two values (absolute below 1e-300).
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1e-300)
+}
+
+/// A decay fit of `(x, y, sigma)` on CUDA over `devices`, soft_l1 with sigma.
+fn decay_on(devices: CudaDevices, x: &[f64], y: &[f64], s: &[f64]) -> FitResult {
+    CurveFit::new(Decay)
+        .p0([1.0, 1.0, 0.0])
+        .sigma(s)
+        .loss(Loss::SoftL1)
+        .f_scale(0.1)
+        .backend(Backend::Cuda)
+        .cuda_devices(devices)
+        .fit(x, y)
+        .unwrap()
+}
+
+#[test]
+fn cuda_device_settings_are_checked_before_the_data() {
+    let (x, y, _) = decay_data(1000, 0.05);
+    let invalid = |fit: CurveFit<'_, Decay>| match fit.fit(&x, &y).unwrap_err() {
+        FitError::InvalidOption { option, reason } => {
+            assert_eq!(option, "cuda_devices");
+            reason
+        }
+        e => panic!("{e}"),
+    };
+    let r = invalid(CurveFit::new(Decay).cuda_devices(CudaDevices::List(vec![])));
+    assert!(r.contains("empty"), "{r}");
+    let r = invalid(
+        CurveFit::new(Decay)
+            .backend(Backend::Cpu)
+            .cuda_devices(CudaDevices::All),
+    );
+    assert!(r.contains("Cpu backend"), "{r}");
+    if Gpu::shared().is_ok() {
+        eprintln!("a CUDA device is present: the no-device paths are not exercised here");
+        return;
+    }
+    let (x, y, _) = decay_data(300_000, 0.05);
+    for devices in [CudaDevices::All, CudaDevices::List(vec![0, 1])] {
+        let e = CurveFit::new(Decay)
+            .backend(Backend::Cuda)
+            .cuda_devices(devices.clone())
+            .fit(&x, &y)
+            .unwrap_err();
+        assert!(
+            matches!(e, FitError::Backend { ref backend, .. } if backend == "cuda"),
+            "{e}"
+        );
+        // Auto still falls back to the CPU.
+        let r = CurveFit::new(Decay)
+            .p0([1.0, 1.0, 0.0])
+            .cuda_devices(devices)
+            .fit(&x, &y)
+            .unwrap();
+        assert!(r.backend.starts_with("cpu (auto"), "{}", r.backend);
+    }
+}
+
+#[test]
+#[ignore = "needs a CUDA GPU: on the GPU machine, run with -- --ignored"]
+fn one_dataset_split_over_devices_equals_the_single_device_fit() {
+    let (x, y, s) = decay_data(1_000_000, 0.05);
+    let one = decay_on(CudaDevices::First, &x, &y, &s);
+    let cpu = CurveFit::new(Decay)
+        .p0([1.0, 1.0, 0.0])
+        .sigma(&s)
+        .loss(Loss::SoftL1)
+        .f_scale(0.1)
+        .backend(Backend::Cpu)
+        .fit(&x, &y)
+        .unwrap();
+    // Shares on one device, listed twice and three times, and every visible device.
+    for devices in [
+        CudaDevices::List(vec![0, 0]),
+        CudaDevices::List(vec![0, 0, 0]),
+        CudaDevices::All,
+    ] {
+        let split = decay_on(devices.clone(), &x, &y, &s);
+        assert!(
+            split.backend.contains("on CUDA device 0: "),
+            "{}",
+            split.backend
+        );
+        for j in 0..3 {
+            assert!(
+                rel(split.popt[j], one.popt[j]) < 1e-12,
+                "{devices}: popt[{j}]"
+            );
+            assert!(
+                rel(split.popt[j], cpu.popt[j]) < 1e-10,
+                "{devices}: popt[{j}] vs cpu"
+            );
+            for k in 0..3 {
+                let (a, b) = (split.pcov[j][k], one.pcov[j][k]);
+                assert!(rel(a, b) < 1e-10, "{devices}: pcov[{j},{k}] {a} {b}");
+            }
+        }
+        assert_eq!(
+            split.cost.to_bits(),
+            decay_on(devices, &x, &y, &s).cost.to_bits()
+        );
+        eprintln!(
+            "{}: popt {:?}, {} passes",
+            split.backend, split.popt, split.nfev
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs a CUDA GPU: on the GPU machine, run with -- --ignored"]
+fn data_beyond_one_devices_budget_is_split_in_memory_or_chunked_on_the_first() {
+    let (x, y, _) = decay_data(1_000_000, 0.05);
+    // 16 MB of f64 data: over a 10 MB budget on one device, 8 MB shares on two.
+    let fit = |devices: CudaDevices, budget: u64| {
+        CurveFit::new(Decay)
+            .p0([1.0, 1.0, 0.0])
+            .backend(Backend::Cuda)
+            .max_device_bytes(budget)
+            .cuda_devices(devices)
+            .fit(&x, &y)
+            .unwrap()
+    };
+    let one = fit(CudaDevices::First, 10_000_000);
+    assert_eq!(one.data_plan.mode, DataMode::Chunked);
+    let two = fit(CudaDevices::List(vec![0, 0]), 10_000_000);
+    assert_eq!(
+        two.data_plan.mode,
+        DataMode::InMemory,
+        "{}",
+        two.data_plan.reason
+    );
+    let chunked = fit(CudaDevices::List(vec![0, 0]), 5_000_000);
+    assert_eq!(chunked.data_plan.mode, DataMode::Chunked);
+    assert!(
+        chunked
+            .data_plan
+            .reason
+            .contains("chunked on the first device"),
+        "{}",
+        chunked.data_plan.reason
+    );
+    for j in 0..3 {
+        assert!(rel(two.popt[j], one.popt[j]) < 1e-12);
+        assert!(rel(chunked.popt[j], one.popt[j]) < 1e-12);
+    }
+}
+
+#[test]
+#[ignore = "needs a CUDA GPU: on the GPU machine, run with -- --ignored"]
+fn a_nonfinite_point_in_a_later_share_is_named_as_on_the_cpu() {
+    let (x0, x1, mut y) = plane_data(100_000);
+    y[77_777] = f64::NAN;
+    let cpu = plane_error(Backend::Cpu, &x0, &x1, &y);
+    let split = CurveFit::new(Plane)
+        .p0([1.0, 1.0, 0.0])
+        .backend(Backend::Cuda)
+        .cuda_devices(CudaDevices::List(vec![0, 0, 0]))
+        .fit(&[&x0[..], &x1[..]], &y)
+        .unwrap_err();
+    assert!(matches!(cpu, FitError::NonFiniteData { .. }), "{cpu}");
+    assert_eq!(format!("{split:?}"), format!("{cpu:?}"));
 }

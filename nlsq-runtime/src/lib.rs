@@ -37,7 +37,7 @@ pub mod solve;
 pub mod stream;
 mod summary;
 
-pub use backend::Backend;
+pub use backend::{Backend, CudaDevices};
 pub use bands::{BandPoint, Bands};
 pub use batch::{BatchFit, BatchResult, Estimator, FitState};
 pub use checkpoint::{CheckpointError, Every};

@@ -28,6 +28,7 @@ mod cpu_block;
 pub(crate) mod cpu_chunks;
 #[cfg(feature = "cuda")]
 pub mod cuda;
+mod devices;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 mod kernel_cache;
 pub(crate) mod select;
@@ -38,6 +39,7 @@ pub(crate) mod whitened;
 pub use cpu::{
     CHUNK, CpuBackend, FAST_MAX_P, SERIAL_BELOW_CHUNKS, Simd, WINDOW_ITEMS, accumulate_point,
 };
+pub use devices::{CudaDevices, MAX_CUDA_DEVICES};
 pub use resident::{DataShape, ResidentData};
 
 /// Where a fit's passes run.

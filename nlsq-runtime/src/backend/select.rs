@@ -7,7 +7,7 @@
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 use super::ResidentData;
 use super::chunked::{ChunkedObjective, ChunkedSpec};
-use super::{AUTO_GPU_MIN_FITS, AUTO_GPU_MIN_POINTS, Backend};
+use super::{AUTO_GPU_MIN_FITS, AUTO_GPU_MIN_POINTS, Backend, CudaDevices};
 use crate::data::{FitData, NanPolicy};
 use crate::error::FitError;
 use crate::loss::Loss;
@@ -62,6 +62,9 @@ pub(crate) enum Device {
     Cpu,
     #[cfg(feature = "cuda")]
     Cuda(std::sync::Arc<super::cuda::Gpu>),
+    /// One dataset split over several CUDA devices ([`CudaDevices`]).
+    #[cfg(feature = "cuda")]
+    CudaMulti(std::sync::Arc<Vec<std::sync::Arc<super::cuda::Gpu>>>),
     #[cfg(feature = "wgpu")]
     Wgpu(std::sync::Arc<super::wgpu::Gpu>),
 }
@@ -103,15 +106,60 @@ pub(crate) fn select(
     }
 }
 
-/// The device [`select`] chooses, without the reason it reports (which costs a formatted
-/// string): for plans that only need to know where the data will go.
-pub(crate) fn device(backend: Backend, precision: Precision, work: &Work) -> Device {
+/// The device [`on_devices`] chooses for in-memory data, without the reason it reports (which
+/// costs a formatted string): for plans that only need to know where the data will go.
+pub(crate) fn device(
+    backend: Backend,
+    devices: &CudaDevices,
+    precision: Precision,
+    work: &Work,
+) -> Device {
     let dense = matches!(work, Work::Fit { dense: true, .. });
     match backend {
         Backend::Cpu => Device::Cpu,
         Backend::Auto if dense || work.small().is_some() => Device::Cpu,
-        _ => select(backend, precision, work).map_or(Device::Cpu, |s| s.device),
+        _ => select(backend, precision, work)
+            .and_then(|s| on_devices(s, devices, true))
+            .map_or(Device::Cpu, |s| s.device),
     }
+}
+
+/// A selection of CUDA moved to the devices asked for: for in-memory data (`split`), several
+/// devices become one [`Device::CudaMulti`]; otherwise (streamed or chunked data) the first of
+/// them runs the fit. Any other selection, and the default [`CudaDevices::First`], stay.
+#[cfg_attr(not(feature = "cuda"), allow(unused_variables))]
+pub(crate) fn on_devices(
+    selected: Selected,
+    devices: &CudaDevices,
+    split: bool,
+) -> Result<Selected, FitError> {
+    #[cfg(feature = "cuda")]
+    if let (Device::Cuda(_), false) = (&selected.device, *devices == CudaDevices::First) {
+        use super::cuda::Gpu;
+        let ordinals: Vec<usize> = match devices {
+            CudaDevices::List(l) => l.clone(),
+            _ => (0..Gpu::count()?).collect(),
+        };
+        let take = if split { ordinals.len() } else { 1 };
+        let gpus = ordinals[..take.min(ordinals.len())]
+            .iter()
+            .map(|&o| Gpu::shared_on(o))
+            .collect::<Result<Vec<_>, _>>()?;
+        let names: Vec<String> = ordinals[..gpus.len()]
+            .iter()
+            .zip(&gpus)
+            .map(|(o, g)| format!("{o}: {} ({})", g.name, g.arch))
+            .collect();
+        let why = format!("{}, on CUDA device {}", selected.why, names.join(", "));
+        return Ok(Selected {
+            device: match gpus.len() {
+                1 => Device::Cuda(gpus[0].clone()),
+                _ => Device::CudaMulti(std::sync::Arc::new(gpus)),
+            },
+            why,
+        });
+    }
+    Ok(selected)
 }
 
 #[cfg_attr(not(feature = "cuda"), allow(unused_variables))]
@@ -259,6 +307,8 @@ pub(crate) enum Uploaded {
     Host,
     #[cfg(feature = "cuda")]
     Cuda(Box<super::cuda::DeviceData>),
+    #[cfg(feature = "cuda")]
+    CudaMulti(Box<super::cuda::MultiDeviceData>),
     #[cfg(feature = "wgpu")]
     Wgpu(Box<super::wgpu::DeviceData>),
 }
@@ -271,7 +321,7 @@ impl Device {
     pub(crate) fn checks_data(&self, precision: Precision) -> bool {
         match self {
             #[cfg(feature = "cuda")]
-            Device::Cuda(_) => precision == Precision::F64,
+            Device::Cuda(_) | Device::CudaMulti(_) => precision == Precision::F64,
             _ => false,
         }
     }
@@ -293,6 +343,36 @@ impl Device {
             Device::Cuda(gpu) => {
                 super::cuda::chunked::device_plan(gpu, limits, n, k, sigma, precision, host)
             }
+            // In memory when every device holds its share; otherwise the chunked driver on the
+            // first device (the chunked route runs there).
+            #[cfg(feature = "cuda")]
+            Device::CudaMulti(gpus) => {
+                let memory: Vec<usize> = gpus.iter().map(|g| g.total_memory).collect();
+                let shares = super::cuda::multi::shares(n, &memory);
+                let fits = gpus.iter().zip(shares).all(|(gpu, share)| {
+                    super::cuda::chunked::device_plan(
+                        gpu,
+                        limits,
+                        share.len(),
+                        k,
+                        sigma,
+                        precision,
+                        host,
+                    )
+                    .is_none()
+                });
+                if fits {
+                    return None;
+                }
+                let mut plan = super::cuda::chunked::device_plan(
+                    &gpus[0], limits, n, k, sigma, precision, host,
+                )?;
+                plan.reason = format!(
+                    "the shares exceed a device's budget: chunked on the first device; {}",
+                    plan.reason
+                );
+                Some(plan)
+            }
             _ => None,
         }
     }
@@ -310,6 +390,10 @@ impl Device {
             Device::Cuda(gpu) => Uploaded::Cuda(Box::new(super::cuda::DeviceData::upload(
                 gpu, data, precision,
             )?)),
+            #[cfg(feature = "cuda")]
+            Device::CudaMulti(gpus) => Uploaded::CudaMulti(Box::new(
+                super::cuda::MultiDeviceData::upload(gpus, data, precision)?,
+            )),
             #[cfg(feature = "wgpu")]
             Device::Wgpu(gpu) => Uploaded::Wgpu(Box::new(super::wgpu::DeviceData::upload(
                 gpu, data, precision,
@@ -331,6 +415,10 @@ impl Device {
             #[cfg(feature = "cuda")]
             Device::Cuda(gpu) => Ok(Box::new(super::cuda::chunked::chunked_objective(
                 model, gpu, source, nan_policy, spec, plan,
+            )?)),
+            #[cfg(feature = "cuda")]
+            Device::CudaMulti(gpus) => Ok(Box::new(super::cuda::chunked::chunked_objective(
+                model, &gpus[0], source, nan_policy, spec, plan,
             )?)),
             #[cfg(feature = "wgpu")]
             Device::Wgpu(gpu) => Err(FitError::InvalidOption {
@@ -376,6 +464,14 @@ impl Uploaded {
                 }
                 Ok(Box::new(objective))
             }
+            #[cfg(feature = "cuda")]
+            Uploaded::CudaMulti(d) if check => {
+                let objective = d.objective(model, loss, f_scale)?;
+                if let Some(i) = objective.first_nonfinite()? {
+                    return Err(data.nonfinite_error(i));
+                }
+                Ok(Box::new(objective))
+            }
             _ => self.objective(model, data, loss, f_scale),
         }
     }
@@ -392,6 +488,8 @@ impl Uploaded {
             Uploaded::Host => Ok(Box::new(super::CpuBackend::new(model, data, loss, f_scale))),
             #[cfg(feature = "cuda")]
             Uploaded::Cuda(d) => d.objective(model, loss, f_scale),
+            #[cfg(feature = "cuda")]
+            Uploaded::CudaMulti(d) => Ok(Box::new(d.objective(model, loss, f_scale)?)),
             #[cfg(feature = "wgpu")]
             Uploaded::Wgpu(d) => d.objective(model, loss, f_scale),
         }

@@ -32,6 +32,12 @@ impl<M: Model> BatchFit<'_, M> {
                 super::cuda::run(&gpu, &self.model, problem, settings, p, chunk, out)?;
                 Backend::Cuda
             }
+            // Batch fits take the default devices, never a split.
+            #[cfg(feature = "cuda")]
+            Device::CudaMulti(gpus) => {
+                super::cuda::run(&gpus[0], &self.model, problem, settings, p, chunk, out)?;
+                Backend::Cuda
+            }
             #[cfg(feature = "wgpu")]
             Device::Wgpu(gpu) => {
                 super::wgpu::run(&gpu, &self.model, problem, settings, p, chunk, out)?;

@@ -2,7 +2,7 @@
 //! runs anything; [`CurveFit::fit`] and its siblings hand the builder to the pipeline.
 
 use super::run::LongRun;
-use crate::backend::Backend;
+use crate::backend::{Backend, CudaDevices};
 use crate::checkpoint::Every;
 use crate::data::NanPolicy;
 use crate::loss::Loss;
@@ -67,6 +67,7 @@ pub struct CurveFit<'a, M: Model> {
     pub(crate) nan_policy: NanPolicy,
     pub(crate) callback: Option<BoxedCallback<'a>>,
     pub(crate) backend: Backend,
+    pub(crate) cuda_devices: CudaDevices,
     pub(crate) precision: Precision,
     pub(crate) limits: MemoryLimits,
     pub(crate) chunk_points: Option<usize>,
@@ -108,6 +109,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
             nan_policy: NanPolicy::Raise,
             callback: None,
             backend: Backend::Auto,
+            cuda_devices: CudaDevices::First,
             precision: Precision::F64,
             limits: MemoryLimits::default(),
             chunk_points: None,
@@ -122,6 +124,17 @@ impl<'a, M: Model> CurveFit<'a, M> {
     /// Where the passes run (default [`Backend::Auto`]).
     pub fn backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
+        self
+    }
+
+    /// The CUDA devices the data is split over (default [`CudaDevices::First`]): with
+    /// [`CudaDevices::All`] or a list, one dataset is cut into contiguous shares sized by each
+    /// device's memory, every device passes over its share at once, and the partial passes are
+    /// summed on the host in device order (see [`CudaDevices`]). For [`Backend::Cuda`], or
+    /// [`Backend::Auto`] when it takes CUDA; any other setting than the default with
+    /// [`Backend::Cpu`] or [`Backend::Wgpu`] is [`FitError::InvalidOption`](crate::FitError::InvalidOption).
+    pub fn cuda_devices(mut self, devices: CudaDevices) -> Self {
+        self.cuda_devices = devices;
         self
     }
 

@@ -7,7 +7,7 @@ use super::run::data_fingerprint;
 use super::spec::Spec;
 use crate::backend::CpuBackend;
 use crate::backend::cpu::first_nonfinite;
-use crate::backend::select::{Device, Uploaded, Work, select};
+use crate::backend::select::{Device, Uploaded, Work, on_devices, select};
 use crate::backend::whitened::{self, WhitenedObjective};
 use crate::data::{DataSummary, FitData, NanPolicy};
 use crate::error::FitError;
@@ -104,7 +104,9 @@ pub(crate) fn place<'c, M: Model>(
         dense: cov.is_some(),
         streamed: false,
     };
-    let selected = match select(spec.backend, spec.precision, &work) {
+    let selected = match select(spec.backend, spec.precision, &work)
+        .and_then(|s| on_devices(s, &spec.cuda_devices, true))
+    {
         Ok(s) => s,
         Err(e) => {
             // The data's own error first, as when the host checked before selecting.

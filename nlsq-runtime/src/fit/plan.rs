@@ -101,7 +101,7 @@ impl<M: Model> Spec<M> {
                 dense: false,
                 streamed: false,
             };
-            device(self.backend, self.precision, &work)
+            device(self.backend, &self.cuda_devices, self.precision, &work)
         };
         self.memory.chunked(n, k, sigma, chosen, self.precision)
     }

@@ -4,7 +4,7 @@
 
 use super::builder::{BoxedCallback, CurveFit, DEFAULT_MAX_NFEV_PER_PARAM, Sigma};
 use super::run::LongRun;
-use crate::backend::Backend;
+use crate::backend::{Backend, CudaDevices};
 use crate::data::NanPolicy;
 use crate::error::FitError;
 use crate::loss::Loss;
@@ -29,6 +29,8 @@ pub(crate) struct Spec<M> {
     pub(crate) absolute_sigma: bool,
     pub(crate) nan_policy: NanPolicy,
     pub(crate) backend: Backend,
+    /// The CUDA devices in-memory data is split over.
+    pub(crate) cuda_devices: CudaDevices,
     pub(crate) precision: Precision,
     pub(crate) memory: MemoryOptions,
     pub(crate) long: LongRun,
@@ -94,6 +96,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
         }
         check_scalars(&self, np)?;
         check_multistart(&self)?;
+        check_devices(&self)?;
         let options = SolverOptions {
             max_nfev: self
                 .options
@@ -114,6 +117,7 @@ impl<'a, M: Model> CurveFit<'a, M> {
             absolute_sigma: self.absolute_sigma,
             nan_policy: self.nan_policy,
             backend: self.backend,
+            cuda_devices: self.cuda_devices,
             precision: self.precision,
             memory: MemoryOptions {
                 limits: self.limits,
@@ -134,6 +138,25 @@ impl<'a, M: Model> CurveFit<'a, M> {
         };
         Ok((spec, self.callback))
     }
+}
+
+/// The CUDA devices: a usable list, and a setting other than the default only where CUDA may
+/// run the fit.
+fn check_devices<M: Model>(fit: &CurveFit<'_, M>) -> Result<(), FitError> {
+    fit.cuda_devices
+        .check()
+        .map_err(|reason| invalid("cuda_devices", reason))?;
+    if fit.cuda_devices != CudaDevices::First && matches!(fit.backend, Backend::Cpu | Backend::Wgpu)
+    {
+        return Err(invalid(
+            "cuda_devices",
+            format!(
+                "CUDA devices `{}` were chosen for the {:?} backend; use Backend::Cuda or Backend::Auto",
+                fit.cuda_devices, fit.backend
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn invalid(option: &str, reason: String) -> FitError {

@@ -7,7 +7,7 @@ use super::finish::{Route, finish};
 use super::spec::Spec;
 use crate::backend::chunked::{ChunkedObjective, ChunkedSpec};
 use crate::backend::cpu_chunks;
-use crate::backend::select::{Device, Work, select};
+use crate::backend::select::{Device, Work, on_devices, select};
 use crate::backend::{AUTO_GPU_MIN_POINTS, Backend};
 use crate::checkpoint::fingerprint::DataFingerprint;
 use crate::data::DataSummary;
@@ -75,7 +75,11 @@ fn choose<M: Model>(
         dense: false,
         streamed: true,
     };
-    let selected = select(spec.backend, spec.precision, &work)?;
+    let selected = on_devices(
+        select(spec.backend, spec.precision, &work)?,
+        &spec.cuda_devices,
+        false,
+    )?;
     Ok(match selected.device {
         Device::Cpu if spec.backend == Backend::Cpu => {
             (Device::Cpu, format!("cpu ({} data)", plan.mode))

@@ -8,16 +8,19 @@
 pub mod cache;
 pub mod chunked;
 pub mod data;
+pub mod multi;
 pub mod objective;
 pub mod staging;
 
 use crate::error::FitError;
 use cudarc::driver::{CudaContext, CudaStream, DriverError};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use cache::{CacheStats, KernelCache};
 pub use chunked::{ChunkedConfig, ChunkedCudaObjective};
 pub use data::DeviceData;
+pub use multi::{MultiCudaObjective, MultiDeviceData};
 pub use objective::CudaObjective;
 
 /// One CUDA device, its stream and its kernel cache.
@@ -96,6 +99,36 @@ impl Gpu {
     pub fn shared() -> Result<Arc<Gpu>, FitError> {
         static GPU: OnceLock<Result<Arc<Gpu>, FitError>> = OnceLock::new();
         GPU.get_or_init(|| Gpu::open(0)).clone()
+    }
+
+    /// The process-wide handle on device `ordinal`, opened once ([`Gpu::shared`] for 0).
+    /// A failure to open is not remembered: a later call tries again.
+    pub fn shared_on(ordinal: usize) -> Result<Arc<Gpu>, FitError> {
+        if ordinal == 0 {
+            return Gpu::shared();
+        }
+        static GPUS: OnceLock<Mutex<HashMap<usize, Arc<Gpu>>>> = OnceLock::new();
+        let gpus = GPUS.get_or_init(Default::default);
+        let lock = || {
+            gpus.lock().map_err(|_| FitError::Backend {
+                backend: "cuda".into(),
+                message: "the table of open devices was poisoned by a panic".into(),
+            })
+        };
+        if let Some(gpu) = lock()?.get(&ordinal) {
+            return Ok(gpu.clone());
+        }
+        let gpu = Gpu::open(ordinal)?;
+        Ok(lock()?.entry(ordinal).or_insert(gpu).clone())
+    }
+
+    /// How many devices the driver lists (after `CUDA_VISIBLE_DEVICES`), or why none can be
+    /// counted.
+    pub fn count() -> Result<usize, FitError> {
+        // Opening device 0 loads and initialises the driver, with its errors.
+        Gpu::shared()?;
+        let n = CudaContext::device_count().map_err(|e| driver_error("counting the devices", e))?;
+        Ok(usize::try_from(n).unwrap_or(0))
     }
 
     /// Blocks of a pass launch for `n` points: enough to fill the device, never more than the

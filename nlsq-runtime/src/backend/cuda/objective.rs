@@ -76,6 +76,14 @@ impl<'d> CudaObjective<'d> {
 
     /// The reduction row at `p` (kernel ABI layout).
     pub fn row(&mut self, p: &[f64]) -> Result<Vec<f64>, FitError> {
+        self.launch(p)?;
+        self.read_row()
+    }
+
+    /// Queues the pass at `p` on the device's stream (the parameters' copy, `nlsq_pass` and
+    /// `nlsq_reduce`) without waiting for it: several devices then work at once, and
+    /// [`CudaObjective::read_row`] collects each one's row.
+    pub fn launch(&mut self, p: &[f64]) -> Result<(), FitError> {
         let stream = &self.data.gpu.stream;
         stream
             .memcpy_htod(p, &mut self.params)
@@ -118,7 +126,16 @@ impl<'d> CudaObjective<'d> {
         // SAFETY: `nlsq_reduce(partials, n_blocks, out)` with W outputs.
         unsafe { r.launch(LaunchConfig::for_num_elems(width as u32)) }
             .map_err(|e| driver_error("launching nlsq_reduce", e))?;
-        let row = stream
+        Ok(())
+    }
+
+    /// The reduction row of the pass last [launched](CudaObjective::launch), once the device
+    /// has finished it.
+    pub fn read_row(&mut self) -> Result<Vec<f64>, FitError> {
+        let row = self
+            .data
+            .gpu
+            .stream
             .clone_dtoh(&self.out)
             .map_err(|e| driver_error("reading the pass back", e))?;
         crate::profile::record_d2h(std::mem::size_of_val(row.as_slice()) as u64);

@@ -220,6 +220,7 @@ fn global_spec<'a>(
         absolute_sigma: g.absolute_sigma,
         nan_policy: first.nan_policy,
         backend: first.backend,
+        cuda_devices: first.cuda_devices.clone(),
         precision: first.precision,
         memory: first.memory,
         long: Default::default(),
