@@ -18,17 +18,44 @@ use std::path::Path;
 
 /// Runs `nlsq fit`; the exit status.
 pub fn run(args: &FitArgs) -> Result<u8, CliError> {
-    guard_outputs(args)?;
-    let constraints = params::constraints(&args.fix, &args.tie)?;
-    let choice = model::resolve(&args.model)?.constrain(&constraints)?;
-    let profiled = profile_names(args, &choice)?;
+    let setup = Setup::new(args)?;
     let mut data = input::open(&data_spec(&args.data))?;
-    let p0 = start(args, &choice, &mut data)?;
-    let mut fit = builder(args, &choice, p0)?.fit_source(&mut *data.source)?;
-    let intervals = profiles(args, &choice, &mut data, &fit, &profiled)?;
+    let p0 = start(args, &setup.choice, &mut data)?;
+    let fit = builder(args, &setup.choice, p0)?.fit_source(&mut *data.source)?;
+    conclude(args, &setup, &mut data, fit)
+}
+
+/// What `nlsq fit` checks and builds before it reads data: the outputs, the model with its
+/// constraints, and the parameters of `--profile`.
+pub struct Setup {
+    /// The model, constrained.
+    pub choice: ModelChoice,
+    /// The parameters of `--profile`.
+    pub profiled: Vec<String>,
+}
+
+impl Setup {
+    /// Checks the outputs and builds the model.
+    pub fn new(args: &FitArgs) -> Result<Setup, CliError> {
+        guard_outputs(args)?;
+        let constraints = params::constraints(&args.fix, &args.tie)?;
+        let choice = model::resolve(&args.model)?.constrain(&constraints)?;
+        let profiled = profile_names(args, &choice)?;
+        Ok(Setup { choice, profiled })
+    }
+}
+
+/// After the fit of `data`: the profiles, the summary and the output files; the exit status.
+pub fn conclude(
+    args: &FitArgs,
+    setup: &Setup,
+    data: &mut Dataset,
+    mut fit: FitResult,
+) -> Result<u8, CliError> {
+    let intervals = profiles(args, &setup.choice, data, &fit, &setup.profiled)?;
     // Reports name the model as the user gave it.
     fit.model.clone_from(&args.model);
-    report(args, &choice, &mut data, &fit, &intervals)?;
+    report(args, &setup.choice, data, &fit, &intervals)?;
     Ok(if fit.success {
         EXIT_OK
     } else {
@@ -107,7 +134,11 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Starting values of the free parameters: given ones; the rest estimated from the data for a
 /// library model, else 1 (scipy's default), with a note.
-fn start(args: &FitArgs, choice: &ModelChoice, data: &mut Dataset) -> Result<Vec<f64>, CliError> {
+pub fn start(
+    args: &FitArgs,
+    choice: &ModelChoice,
+    data: &mut Dataset,
+) -> Result<Vec<f64>, CliError> {
     let names = choice.free_names();
     if let Some(spec) = &args.p0 {
         params::reject_non_free(spec, "--p0", choice.map())?;
@@ -139,6 +170,14 @@ fn start(args: &FitArgs, choice: &ModelChoice, data: &mut Dataset) -> Result<Vec
     Ok(given.into_iter().map(|v| v.unwrap_or(1.0)).collect())
 }
 
+/// Whether [`start`] estimates starting values from the data (a library model without every
+/// free parameter in `--p0`).
+pub fn estimates_p0(args: &FitArgs, choice: &ModelChoice) -> bool {
+    choice.library.is_some()
+        && !params::p0(&choice.free_names(), args.p0.as_deref())
+            .is_ok_and(|given| given.iter().all(Option::is_some))
+}
+
 /// A library model's starting values for every parameter, estimated from a subsample of
 /// `data`; `None` for an expression.
 pub fn library_estimate(
@@ -153,7 +192,8 @@ pub fn library_estimate(
     choice.estimate(&x, &points.y).transpose()
 }
 
-fn builder<'a>(
+/// The fit of `nlsq fit` from `p0`: every option of `args`.
+pub fn builder<'a>(
     args: &FitArgs,
     choice: &'a ModelChoice,
     p0: Vec<f64>,

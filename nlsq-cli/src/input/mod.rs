@@ -4,6 +4,7 @@
 
 pub mod columns;
 mod npz;
+pub mod shard;
 pub mod table;
 pub mod text;
 
@@ -11,6 +12,7 @@ use crate::error::CliError;
 use columns::{ColRef, Resolved, Selection, column_name};
 use nlsq::stream::ColumnBytes;
 use nlsq::stream::{DataSource, RawType};
+use shard::Part;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -93,6 +95,18 @@ impl DataSpec {
 
 /// Opens the data `spec` describes.
 pub fn open(spec: &DataSpec) -> Result<Dataset, CliError> {
+    open_part(spec, None)
+}
+
+/// Opens `part` of the data `spec` describes (all of it for `None`): the rows of a binary
+/// table in the part's row range (a mapped file's other pages are never read), the lines of a
+/// text file in the part's byte range. Standard input is refused for a part.
+pub fn open_part(spec: &DataSpec, part: Option<&Part>) -> Result<Dataset, CliError> {
+    if part.is_some() && spec.is_stdin() {
+        return Err(CliError::usage(
+            "standard input cannot be split over MPI ranks: give the data as a file",
+        ));
+    }
     let origin = spec.origin();
     let stdin = if spec.is_stdin() {
         let mut v = Vec::new();
@@ -123,7 +137,14 @@ pub fn open(spec: &DataSpec) -> Result<Dataset, CliError> {
         Some(Format::F32) => {
             table::raw_table(&origin, bytes(stdin)?, RawType::F32, spec.raw_columns)?
         }
-        text => return open_text(spec, origin, text, stdin),
+        text => return open_text(spec, origin, text, stdin, part),
+    };
+    let table = match part {
+        Some(p) => {
+            let rows = p.rows(table.rows());
+            table.part(rows)
+        }
+        None => table,
     };
     open_table(spec, table)
 }
@@ -199,6 +220,7 @@ fn open_text(
     origin: String,
     format: Option<Format>,
     stdin: Option<Vec<u8>>,
+    part: Option<&Part>,
 ) -> Result<Dataset, CliError> {
     let input = match stdin {
         Some(v) => TextInput::Bytes(Arc::new(v)),
@@ -206,6 +228,10 @@ fn open_text(
     };
     let kind = text_kind(spec, format, &origin, &input)?;
     let shape = text::sniff(&origin, kind, &input)?;
+    let input = match part {
+        Some(p) => shard::text_span(&spec.path, &origin, p)?,
+        None => input,
+    };
     let cols = spec
         .selection
         .resolve(&shape.names, shape.columns, &origin)?;
@@ -244,7 +270,7 @@ fn sniff_kind(origin: &str, input: &TextInput) -> Result<TextKind, CliError> {
             head[..n].copy_from_slice(&b[..n]);
             n
         }
-        TextInput::File(p) => {
+        TextInput::File(p) | TextInput::Span(shard::ByteSpan { path: p, .. }) => {
             let mut f = std::fs::File::open(p).map_err(|e| CliError::io(origin, e))?;
             read_up_to(&mut f, &mut head).map_err(|e| CliError::io(origin, e))?
         }

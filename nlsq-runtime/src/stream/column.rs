@@ -201,6 +201,22 @@ impl Column {
         self.len == 0
     }
 
+    /// The elements `range` of the column as a column of their own, over the same bytes (a
+    /// rank's shard of a mapped file: only its pages are ever read). A range reaching past the
+    /// end is cut at the end.
+    pub fn slice(&self, range: Range<usize>) -> Column {
+        let end = range.end.min(self.len);
+        let start = range.start.min(end);
+        Column {
+            origin: self.origin.clone(),
+            bytes: self.bytes.clone(),
+            offset: self.offset + start * self.stride,
+            stride: self.stride,
+            ty: self.ty,
+            len: end - start,
+        }
+    }
+
     /// What the column is named in messages.
     pub fn origin(&self) -> &str {
         &self.origin
