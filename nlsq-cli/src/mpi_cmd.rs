@@ -15,7 +15,10 @@
 use crate::cli::{FitArgs, ReductionArg};
 use crate::error::{CliError, EXIT_BAD_INPUT};
 use crate::fit_cmd::{self, Setup};
-use crate::input::{self, Dataset, shard::Part};
+use crate::input::{
+    self, Dataset,
+    shard::{Part, Place},
+};
 use nlsq::FitError;
 use nlsq::distributed::mpi::{
     self,
@@ -25,6 +28,20 @@ use nlsq::distributed::mpi::{
 };
 use nlsq::distributed::{Reduction, shard_aligned_of};
 use std::process::ExitCode;
+
+/// Prints a line on stderr in one write, so that the lines of the ranks, merged by the
+/// launcher, do not interleave.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        say_line(format!($($arg)*))
+    };
+}
+
+fn say_line(mut line: String) {
+    use std::io::Write;
+    line.push('\n');
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
 
 /// Whether this process was started by an MPI launcher (`mpirun`, `mpiexec`, `srun`): the
 /// environment variables of OpenMPI, of MPICH's Hydra (and Intel MPI) and of PMIx.
@@ -92,7 +109,7 @@ fn fit_here(args: &FitArgs, world: &SimpleCommunicator) -> Result<u8, Exit> {
             ReductionArg::Chunk => Reduction::ChunkOrder,
         })
         .fit_source(&mut *data.source);
-    let fit = result.map_err(|e| fit_failed(world, e))?;
+    let fit = result.map_err(|e| fit_failed(world, e, data.place.as_ref()))?;
     let mut code = [0u8];
     if leader {
         code[0] = conclude(args, &setup, data, fit);
@@ -129,24 +146,30 @@ fn conclude(args: &FitArgs, setup: &Setup, part: Dataset, fit: nlsq::FitResult) 
         fit_cmd::conclude(args, setup, &mut data, fit)
     };
     run().unwrap_or_else(|e| {
-        eprintln!("nlsq: error: {e}");
+        say!("nlsq: error: {e}");
         EXIT_BAD_INPUT
     })
 }
 
 /// The fit failed on every rank with `e` (this rank's own error, or the error of the rank that
-/// failed): rank 0 prints it, and so does a rank whose own part failed. After a deadline
-/// passed, MPI may still wait for the abandoned exchange: the job is aborted.
-fn fit_failed(world: &SimpleCommunicator, e: FitError) -> Exit {
+/// failed): rank 0 prints it, and so does a rank whose own part failed, with the `place` of
+/// its part (indices in its error count from there). After a deadline passed, MPI may still
+/// wait for the abandoned exchange: the job is aborted.
+fn fit_failed(world: &SimpleCommunicator, e: FitError, place: Option<&Place>) -> Exit {
     let rank = world.rank() as usize;
     let (own, deadline) = match &e {
         FitError::Distributed { rank: r, .. } => (false, *r == rank),
         _ => (true, false),
     };
     if rank == 0 {
-        eprintln!("nlsq: error: {e}");
-    } else if own || deadline {
-        eprintln!("nlsq: error: rank {rank}: {e}");
+        say!("nlsq: error: {e}");
+    } else if own {
+        match place {
+            Some(place) => say!("nlsq: error: rank {rank} ({place}): {e}"),
+            None => say!("nlsq: error: rank {rank}: {e}"),
+        }
+    } else if deadline {
+        say!("nlsq: error: rank {rank}: {e}");
     }
     if deadline {
         world.abort(i32::from(EXIT_BAD_INPUT));
@@ -169,12 +192,12 @@ fn agree<T>(world: &SimpleCommunicator, local: Result<T, CliError>) -> Result<T,
     };
     let rank = world.rank() as usize;
     match (&local, rank) {
-        (Err(e), 0) => eprintln!("nlsq: error: {e}"),
-        (Ok(_), 0) => eprintln!(
+        (Err(e), 0) => say!("nlsq: error: {e}"),
+        (Ok(_), 0) => say!(
             "nlsq: error: rank {first}: {}",
             String::from_utf8_lossy(&all[first][1..])
         ),
-        (Err(e), _) if all[0][0] == 0 => eprintln!("nlsq: error: rank {rank}: {e}"),
+        (Err(e), _) if all[0][0] == 0 => say!("nlsq: error: rank {rank}: {e}"),
         _ => {}
     }
     Err(Exit(EXIT_BAD_INPUT))
@@ -221,14 +244,14 @@ fn from_leader(
         match f() {
             Ok(v) if v.len() == n => buf[1..].copy_from_slice(&v),
             Ok(v) => {
-                eprintln!(
+                say!(
                     "nlsq: error: {} starting values for {n} free parameters",
                     v.len()
                 );
                 buf[0] = 1.0;
             }
             Err(e) => {
-                eprintln!("nlsq: error: {e}");
+                say!("nlsq: error: {e}");
                 buf[0] = 1.0;
             }
         }

@@ -61,6 +61,8 @@ pub struct Dataset {
     pub x_names: Vec<String>,
     /// Observation name.
     pub y_name: String,
+    /// Where the data lie in the file, when they are a part of it.
+    pub place: Option<shard::Place>,
 }
 
 impl DataSpec {
@@ -142,7 +144,9 @@ pub fn open_part(spec: &DataSpec, part: Option<&Part>) -> Result<Dataset, CliErr
     let table = match part {
         Some(p) => {
             let rows = p.rows(table.rows());
-            table.part(rows)
+            let mut data = open_table(spec, table.part(rows.clone()))?;
+            data.place = Some(shard::Place::Rows(rows));
+            return Ok(data);
         }
         None => table,
     };
@@ -205,6 +209,7 @@ fn open_table(spec: &DataSpec, table: Table) -> Result<Dataset, CliError> {
         source: Box::new(table::table_source(&table, &cols)?),
         x_names,
         y_name,
+        place: None,
     })
 }
 
@@ -228,9 +233,13 @@ fn open_text(
     };
     let kind = text_kind(spec, format, &origin, &input)?;
     let shape = text::sniff(&origin, kind, &input)?;
-    let input = match part {
-        Some(p) => shard::text_span(&spec.path, &origin, p)?,
-        None => input,
+    let (input, place) = match part {
+        Some(p) => {
+            let span = shard::text_span(&spec.path, &origin, p)?;
+            let place = shard::Place::Bytes(span.start()..span.end());
+            (TextInput::Span(span), Some(place))
+        }
+        None => (input, None),
     };
     let cols = spec
         .selection
@@ -240,6 +249,7 @@ fn open_text(
         source: Box::new(TextSource::new(origin, kind, input, shape, cols)),
         x_names,
         y_name,
+        place,
     })
 }
 

@@ -49,17 +49,35 @@ impl Part {
     }
 }
 
+/// Where a part lies in its file, for messages (indices in a part's errors count from it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Rows of a binary table.
+    Rows(Range<usize>),
+    /// The lines of a text file that start in a byte range.
+    Bytes(Range<u64>),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Rows(r) => write!(f, "rows {}..{} of the file", r.start, r.end),
+            Place::Bytes(r) => write!(f, "the lines starting in bytes {}..{}", r.start, r.end),
+        }
+    }
+}
+
 /// The lines of the text file at `path` that this part holds.
-pub fn text_span(path: &Path, origin: &str, part: &Part) -> Result<super::TextInput, CliError> {
+pub fn text_span(path: &Path, origin: &str, part: &Part) -> Result<ByteSpan, CliError> {
     let len = std::fs::metadata(path)
         .map_err(|e| CliError::io(origin.to_string(), e))?
         .len();
     let bytes = part.bytes(len);
-    Ok(super::TextInput::Span(ByteSpan {
+    Ok(ByteSpan {
         path: path.to_path_buf(),
         start: bytes.start,
         end: bytes.end,
-    }))
+    })
 }
 
 /// The lines of a file whose first byte lies in `start..end`.
@@ -74,6 +92,11 @@ impl ByteSpan {
     /// Where the span's range begins (0: at the start of the file).
     pub fn start(&self) -> u64 {
         self.start
+    }
+
+    /// Where the span's range ends.
+    pub fn end(&self) -> u64 {
+        self.end
     }
 
     /// Opens the file at the span's first line.
@@ -196,10 +219,7 @@ mod tests {
                     align: 1,
                     split,
                 };
-                let super::super::TextInput::Span(span) = text_span(&path, "t", &part).unwrap()
-                else {
-                    panic!("a span");
-                };
+                let span = text_span(&path, "t", &part).unwrap();
                 let mut s = String::new();
                 span.open().unwrap().read_to_string(&mut s).unwrap();
                 let start = span.start() as usize;
