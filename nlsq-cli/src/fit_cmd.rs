@@ -170,14 +170,6 @@ pub fn start(
     Ok(given.into_iter().map(|v| v.unwrap_or(1.0)).collect())
 }
 
-/// Whether [`start`] estimates starting values from the data (a library model without every
-/// free parameter in `--p0`).
-pub fn estimates_p0(args: &FitArgs, choice: &ModelChoice) -> bool {
-    choice.library.is_some()
-        && !params::p0(&choice.free_names(), args.p0.as_deref())
-            .is_ok_and(|given| given.iter().all(Option::is_some))
-}
-
 /// A library model's starting values for every parameter, estimated from a subsample of
 /// `data`; `None` for an expression.
 pub fn library_estimate(

@@ -95,7 +95,7 @@ fn fit_here(args: &FitArgs, world: &SimpleCommunicator) -> Result<u8, Exit> {
     let mut data = agree(world, input::open_part(&spec, Some(&part)))?;
     let n_free = setup.choice.free_names().len();
     let p0 = from_leader(world, n_free, || {
-        if fit_cmd::estimates_p0(args, &setup.choice) {
+        if estimates_p0(args, &setup.choice) {
             fit_cmd::start(args, &setup.choice, &mut input::open(&spec)?)
         } else {
             fit_cmd::start(args, &setup.choice, &mut data)
@@ -116,6 +116,14 @@ fn fit_here(args: &FitArgs, world: &SimpleCommunicator) -> Result<u8, Exit> {
     }
     world.process_at_rank(0).broadcast_into(&mut code[..]);
     Ok(code[0])
+}
+
+/// Whether [`fit_cmd::start`] estimates starting values from the data (a library model
+/// without every free parameter in `--p0`).
+fn estimates_p0(args: &FitArgs, choice: &crate::model::ModelChoice) -> bool {
+    choice.library.is_some()
+        && !crate::params::p0(&choice.free_names(), args.p0.as_deref())
+            .is_ok_and(|given| given.iter().all(Option::is_some))
 }
 
 /// Options a distributed fit cannot run, refused before any data are read.
