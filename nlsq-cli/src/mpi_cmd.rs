@@ -27,6 +27,7 @@ use nlsq::distributed::mpi::{
     traits::{Communicator, CommunicatorCollectives, Root},
 };
 use nlsq::distributed::{Reduction, shard_aligned_of};
+use nlsq::stream::Chunk;
 use std::process::ExitCode;
 
 /// Prints a line on stderr in one write, so that the lines of the ranks, merged by the
@@ -92,7 +93,8 @@ fn fit_here(args: &FitArgs, world: &SimpleCommunicator) -> Result<u8, Exit> {
         split: shard_aligned_of,
     };
     let spec = fit_cmd::data_spec(&args.data);
-    let mut data = agree(world, input::open_part(&spec, Some(&part)))?;
+    let opened = input::open_part(&spec, Some(&part)).and_then(|d| not_empty(d, args, &part));
+    let mut data = agree(world, opened)?;
     let n_free = setup.choice.free_names().len();
     let p0 = from_leader(world, n_free, || {
         if estimates_p0(args, &setup.choice) {
@@ -116,6 +118,34 @@ fn fit_here(args: &FitArgs, world: &SimpleCommunicator) -> Result<u8, Exit> {
     }
     world.process_at_rank(0).broadcast_into(&mut code[..]);
     Ok(code[0])
+}
+
+/// This rank's part, refused when it holds no data row (a distributed fit needs a point on
+/// every rank).
+fn not_empty(mut data: Dataset, args: &FitArgs, part: &Part) -> Result<Dataset, CliError> {
+    let source = &mut *data.source;
+    let mut chunk = Chunk::empty(source.n_inputs(), source.has_sigma());
+    let any = source.next_chunk(&mut chunk, 1)?;
+    source.rewind()?;
+    if any {
+        return Ok(data);
+    }
+    let place = data
+        .place
+        .as_ref()
+        .map_or(String::new(), |p| format!(" ({p})"));
+    let whole = match args.reduction {
+        ReductionArg::Chunk => format!(
+            "; with --reduction chunk each rank but the last holds whole chunks of {} rows",
+            part.align
+        ),
+        ReductionArg::Rank => String::new(),
+    };
+    Err(CliError::usage(format!(
+        "its part of the file{place} holds no data row: too few rows for {} ranks{whole}; run \
+         fewer ranks",
+        part.size
+    )))
 }
 
 /// Whether [`fit_cmd::start`] estimates starting values from the data (a library model

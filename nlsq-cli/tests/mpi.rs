@@ -3,9 +3,9 @@
 //! 1e-12, and bit for bit with `--reduction chunk` on the `.npy` file; only rank 0 prints. A NaN
 //! in the last rank's rows, or a bad field in its lines, ends every rank with exit status 2,
 //! the error printed by rank 0 and by the failing rank, with the file's line. Options that
-//! cannot run distributed are refused. Ignored with the reason by default (they need
-//! `mpirun`); CI runs them with `--include-ignored`, and there they fail if `mpirun` is
-//! missing.
+//! cannot run distributed, and a rank whose part holds no row, are refused before the fit.
+//! Ignored with the reason by default (they need `mpirun`); CI runs them with
+//! `--include-ignored`, and there they fail if `mpirun` is missing.
 
 #![cfg(feature = "mpi")]
 
@@ -225,4 +225,16 @@ fn options_that_cannot_run_distributed_are_refused() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(stderr.matches(message).count(), 1, "{}", show(&out));
     }
+    // Three rows over four ranks: a rank without a row is refused before the fit, by name.
+    let tiny = dir.join("tiny.csv");
+    std::fs::write(&tiny, csv(&["x", "y"], &[&x[..3], &y[..3]])).unwrap();
+    let out = mpirun(4, &["fit", tiny.to_str().unwrap(), "-m", MODEL, "--p0", P0]);
+    assert_eq!(statuses(&out, 4), vec![2; 4], "{}", show(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("its part of the file (the lines starting in bytes ")
+            && stderr.contains("holds no data row: too few rows for 4 ranks"),
+        "{}",
+        show(&out)
+    );
 }
