@@ -432,6 +432,18 @@ mod tests {
     }
 
     #[test]
+    fn slices_are_rows_of_the_same_column() {
+        let b = owned(&[1.0, 10.0, 2.0, 20.0, 3.0, 30.0]);
+        let second = Column::new("t", b, 4, 8, RawType::F32, 3).unwrap();
+        let mut out = Vec::new();
+        let tail = second.slice(1..3);
+        tail.read(0..tail.len(), &mut out);
+        assert_eq!(out, [20.0, 30.0]);
+        assert_eq!(second.slice(2..9).len(), 1);
+        assert!(second.slice(3..5).is_empty() && second.slice(5..4).is_empty());
+    }
+
+    #[test]
     fn a_column_past_its_bytes_is_an_error() {
         let b = owned(&[1.0, 2.0, 3.0]);
         for (offset, stride, len) in [(4, 4, 3), (0, 8, 3), (0, 2, 1), (0, usize::MAX, 2)] {
