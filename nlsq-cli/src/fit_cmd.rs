@@ -45,17 +45,34 @@ impl Setup {
     }
 }
 
+/// How each fit of `nlsq fit` (the fit, and the refits of `--profile`) is spread over
+/// processes: the identity in one process; under `mpirun`, the job's communicator.
+pub type Spread<'s> =
+    &'s dyn for<'a> Fn(CurveFit<'a, &'a nlsq::ExprModel>) -> CurveFit<'a, &'a nlsq::ExprModel>;
+
 /// After the fit of `data`: the profiles, the summary and the output files; the exit status.
 pub fn conclude(
     args: &FitArgs,
     setup: &Setup,
     data: &mut Dataset,
-    mut fit: FitResult,
+    fit: FitResult,
 ) -> Result<u8, CliError> {
-    let intervals = profiles(args, &setup.choice, data, &fit, &setup.profiled)?;
+    let intervals = profiles(args, &setup.choice, data, &fit, &setup.profiled, &|b| b)?;
+    report_fit(args, setup, data, fit, &intervals)
+}
+
+/// The summary and the output files of `fit` (of `data`), with the profile `intervals`; the
+/// exit status.
+pub fn report_fit(
+    args: &FitArgs,
+    setup: &Setup,
+    data: &mut Dataset,
+    mut fit: FitResult,
+    intervals: &[ProfileInterval],
+) -> Result<u8, CliError> {
     // Reports name the model as the user gave it.
     fit.model.clone_from(&args.model);
-    report(args, &setup.choice, data, &fit, &intervals)?;
+    report(args, &setup.choice, data, &fit, intervals)?;
     Ok(if fit.success {
         EXIT_OK
     } else {
@@ -276,13 +293,14 @@ fn profile_names(args: &FitArgs, choice: &ModelChoice) -> Result<Vec<String>, Cl
 
 /// `--profile`: the profile-likelihood interval of each of `names`, every refit with the
 /// fit's data, options and method, and the bounds of the parameters still free (the profiled
-/// parameter's own bounds are lifted: it is fixed in each refit).
-fn profiles(
+/// parameter's own bounds are lifted: it is fixed in each refit), spread as the fit was.
+pub fn profiles(
     args: &FitArgs,
     choice: &ModelChoice,
     data: &mut Dataset,
     fit: &FitResult,
     names: &[String],
+    spread: Spread<'_>,
 ) -> Result<Vec<ProfileInterval>, CliError> {
     if names.is_empty() {
         return Ok(Vec::new());
@@ -307,7 +325,7 @@ fn profiles(
                 .unzip();
             b = b.bounds(lo, hi);
         }
-        b.fit_source(&mut *source)
+        spread(b).fit_source(&mut *source)
     };
     names
         .iter()

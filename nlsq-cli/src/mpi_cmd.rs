@@ -6,7 +6,8 @@
 //! all the data. Rank 0 alone prints and writes the outputs; for `--curve` and `--plot` it
 //! reads the whole file again, and for starting values estimated from the data (a library
 //! model without a full `--p0`) it reads a subsample of the whole file and sends the values to
-//! the other ranks. The other ranks print nothing unless their own part fails.
+//! the other ranks. The refits of `--profile` run on every rank, as the fit does. The other
+//! ranks print nothing unless their own part fails.
 //!
 //! Errors end every rank with a non-zero status: rank 0 prints the error, and a rank whose own
 //! part failed prints its own error prefixed with its rank. A launch without an MPI launcher
@@ -14,12 +15,13 @@
 
 use crate::cli::{FitArgs, ReductionArg};
 use crate::error::{CliError, EXIT_BAD_INPUT};
-use crate::fit_cmd::{self, Setup};
+use crate::fit_cmd::{self, Setup, Spread};
 use crate::input::{
     self, Dataset,
     shard::{Part, Place},
 };
 use nlsq::FitError;
+use nlsq::conf_interval::ProfileInterval;
 use nlsq::distributed::mpi::{
     self,
     datatype::PartitionMut,
@@ -104,20 +106,31 @@ fn fit_here(args: &FitArgs, world: &SimpleCommunicator) -> Result<u8, Exit> {
         }
     })?;
     let builder = agree(world, fit_cmd::builder(args, &setup.choice, p0))?;
-    let result = builder
-        .communicator(world)
-        .distributed_reduction(match args.reduction {
-            ReductionArg::Rank => Reduction::RankOrder,
-            ReductionArg::Chunk => Reduction::ChunkOrder,
-        })
-        .fit_source(&mut *data.source);
+    let reduction = match args.reduction {
+        ReductionArg::Rank => Reduction::RankOrder,
+        ReductionArg::Chunk => Reduction::ChunkOrder,
+    };
+    let spread: Spread<'_> = &|b| b.communicator(world).distributed_reduction(reduction);
+    let result = spread(builder).fit_source(&mut *data.source);
     let fit = result.map_err(|e| fit_failed(world, e, data.place.as_ref()))?;
+    // The refits of `--profile` run on every rank, as the fit did.
+    let (choice, names) = (&setup.choice, &setup.profiled);
+    let intervals = fit_cmd::profiles(args, choice, &mut data, &fit, names, spread)
+        .map_err(|e| profile_failed(world, e))?;
     let mut code = [0u8];
     if leader {
-        code[0] = conclude(args, &setup, data, fit);
+        code[0] = conclude(args, &setup, data, fit, &intervals);
     }
     world.process_at_rank(0).broadcast_into(&mut code[..]);
     Ok(code[0])
+}
+
+/// `--profile` failed on every rank (a refit's error is every rank's): rank 0 prints it.
+fn profile_failed(world: &SimpleCommunicator, e: CliError) -> Exit {
+    if world.rank() == 0 {
+        say!("nlsq: error: {e}");
+    }
+    Exit(EXIT_BAD_INPUT)
 }
 
 /// This rank's part, refused when it holds no data row (a distributed fit needs a point on
@@ -158,11 +171,6 @@ fn estimates_p0(args: &FitArgs, choice: &crate::model::ModelChoice) -> bool {
 
 /// Options a distributed fit cannot run, refused before any data are read.
 fn refuse(args: &FitArgs) -> Result<(), CliError> {
-    if !args.profile.is_empty() {
-        return Err(CliError::usage(
-            "--profile is not supported under mpirun: run the profile in one process",
-        ));
-    }
     if args.data.data == std::path::Path::new("-") {
         return Err(CliError::usage(
             "standard input cannot be split over MPI ranks: give the data as a file",
@@ -173,7 +181,13 @@ fn refuse(args: &FitArgs) -> Result<(), CliError> {
 
 /// Rank 0's summary and outputs, from the fit of every rank; its exit status (an error
 /// printed).
-fn conclude(args: &FitArgs, setup: &Setup, part: Dataset, fit: nlsq::FitResult) -> u8 {
+fn conclude(
+    args: &FitArgs,
+    setup: &Setup,
+    part: Dataset,
+    fit: nlsq::FitResult,
+    intervals: &[ProfileInterval],
+) -> u8 {
     let run = || {
         // The fitted curve and the plot show every point: the whole file.
         let mut data = if args.curve.is_some() || args.plot.is_some() {
@@ -181,7 +195,7 @@ fn conclude(args: &FitArgs, setup: &Setup, part: Dataset, fit: nlsq::FitResult) 
         } else {
             part
         };
-        fit_cmd::conclude(args, setup, &mut data, fit)
+        fit_cmd::report_fit(args, setup, &mut data, fit, intervals)
     };
     run().unwrap_or_else(|e| {
         say!("nlsq: error: {e}");

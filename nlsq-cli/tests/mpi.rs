@@ -1,9 +1,10 @@
 //! `mpirun -n K nlsq fit …` (feature `mpi`): at 1, 2 and 4 ranks the fit of a `.npy` file and
 //! of a CSV file equals the single-process `nlsq fit` of the same file (popt, pcov, cost) to
-//! 1e-12, and bit for bit with `--reduction chunk` on the `.npy` file; only rank 0 prints. A NaN
+//! 1e-12, and bit for bit with `--reduction chunk` on the `.npy` file (with `--profile`, a
+//! fitted curve and starting values estimated from the data too); only rank 0 prints. A NaN
 //! in the last rank's rows, or a bad field in its lines, ends every rank with exit status 2,
-//! the error printed by rank 0 and by the failing rank, with the file's line. Options that
-//! cannot run distributed, and a rank whose part holds no row, are refused before the fit.
+//! the error printed by rank 0 and by the failing rank, with the file's line. Standard input,
+//! and a rank whose part holds no row, are refused before the fit.
 //! Ignored with the reason by default (they need `mpirun`); CI runs them with
 //! `--include-ignored`, and there they fail if `mpirun` is missing.
 
@@ -154,6 +155,60 @@ fn distributed_fits_equal_the_single_process_fit() {
 
 #[test]
 #[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
+fn profiles_curves_and_estimated_starts_equal_the_single_process_ones() {
+    assert!(mpirun_available(), "mpirun is not installed");
+    let dir = scratch("mpi-profile");
+    let (x, y) = decay(N);
+    write_data(&dir, &x, &y);
+    let npy = dir.join("d.npy");
+    let npy = npy.to_str().unwrap();
+    // A library model without --p0: rank 0 estimates the start from the whole file.
+    let args = |curve: &str| -> Vec<String> {
+        [
+            "fit",
+            npy,
+            "-m",
+            "exp_decay",
+            "--profile",
+            "tau",
+            "--json",
+            "-",
+            "--curve",
+            curve,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let one = dir.join("one.csv");
+    let out = nlsq()
+        .args(args(one.to_str().unwrap()))
+        .arg("-q")
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", show(&out));
+    let want = json(&String::from_utf8_lossy(&out.stdout));
+    assert!(want["profile"][0]["lower"].as_f64().is_some(), "{want}");
+    for ranks in [2, 4] {
+        let curve = dir.join(format!("{ranks}.csv"));
+        let mut args = args(curve.to_str().unwrap());
+        args.extend(["-q", "--reduction", "chunk"].map(String::from));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = mpirun(ranks, &args);
+        assert_eq!(statuses(&out, ranks), vec![0; ranks], "{}", show(&out));
+        let got = report(&out);
+        for key in ["popt", "pcov", "cost", "profile", "n_points"] {
+            assert_eq!(got[key], want[key], "{key} on {ranks} ranks");
+        }
+        assert_eq!(
+            std::fs::read(&curve).unwrap(),
+            std::fs::read(&one).unwrap(),
+            "the fitted curve on {ranks} ranks"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
 fn bad_data_in_one_rank_ends_every_rank() {
     assert!(mpirun_available(), "mpirun is not installed");
     let dir = scratch("mpi-fail");
@@ -203,28 +258,16 @@ fn bad_data_in_one_rank_ends_every_rank() {
 
 #[test]
 #[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
-fn options_that_cannot_run_distributed_are_refused() {
+fn inputs_that_cannot_be_split_are_refused() {
     assert!(mpirun_available(), "mpirun is not installed");
     let dir = scratch("mpi-refused");
     let (x, y) = decay(N);
-    write_data(&dir, &x, &y);
-    let npy = dir.join("d.npy");
-    let npy = npy.to_str().unwrap();
-    for (args, message) in [
-        (
-            vec!["fit", npy, "-m", MODEL, "--p0", P0, "--profile", "b"],
-            "--profile is not supported under mpirun",
-        ),
-        (
-            vec!["fit", "-", "-m", MODEL, "--p0", P0],
-            "standard input cannot be split over MPI ranks",
-        ),
-    ] {
-        let out = mpirun(2, &args);
-        assert_eq!(statuses(&out, 2), vec![2, 2], "{}", show(&out));
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(stderr.matches(message).count(), 1, "{}", show(&out));
-    }
+    // Standard input reaches rank 0 alone.
+    let out = mpirun(2, &["fit", "-", "-m", MODEL, "--p0", P0]);
+    assert_eq!(statuses(&out, 2), vec![2, 2], "{}", show(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let message = "nlsq: error: standard input cannot be split over MPI ranks";
+    assert_eq!(stderr.matches(message).count(), 1, "{}", show(&out));
     // Three rows over four ranks: a rank without a row is refused before the fit, by name.
     let tiny = dir.join("tiny.csv");
     std::fs::write(&tiny, csv(&["x", "y"], &[&x[..3], &y[..3]])).unwrap();
