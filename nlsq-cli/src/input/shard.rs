@@ -170,7 +170,7 @@ pub struct SpanReader {
 
 impl Read for SpanReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.done {
+        if self.done || buf.is_empty() {
             return Ok(0);
         }
         let mut n = self.file.read(buf)?;
