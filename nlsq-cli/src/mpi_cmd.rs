@@ -21,7 +21,7 @@ use crate::input::{
     shard::{Part, Place},
 };
 use nlsq::FitError;
-use nlsq::conf_interval::ProfileInterval;
+use nlsq::conf_interval::{ProfileError, ProfileInterval};
 use nlsq::distributed::mpi::{
     self,
     datatype::PartitionMut,
@@ -125,10 +125,27 @@ fn fit_here(args: &FitArgs, world: &SimpleCommunicator) -> Result<u8, Exit> {
     Ok(code[0])
 }
 
-/// `--profile` failed on every rank (a refit's error is every rank's): rank 0 prints it.
+/// `--profile` failed on every rank (a refit's error is every rank's): rank 0 prints it. After
+/// a deadline passed in a refit, the job is aborted (as in [`fit_failed`]).
 fn profile_failed(world: &SimpleCommunicator, e: CliError) -> Exit {
-    if world.rank() == 0 {
+    let rank = world.rank() as usize;
+    let deadline = match &e {
+        CliError::Profile {
+            source: ProfileError::Fit(refit),
+            ..
+        } => matches!(
+            refit.downcast_ref::<FitError>(),
+            Some(FitError::Distributed { rank: r, .. }) if *r == rank
+        ),
+        _ => false,
+    };
+    if rank == 0 {
         say!("nlsq: error: {e}");
+    } else if deadline {
+        say!("nlsq: error: rank {rank}: {e}");
+    }
+    if deadline {
+        world.abort(i32::from(EXIT_BAD_INPUT));
     }
     Exit(EXIT_BAD_INPUT)
 }
