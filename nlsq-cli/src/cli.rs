@@ -76,7 +76,7 @@ pub struct EngineArgs {
 }
 
 /// `nlsq fit`.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct FitArgs {
     #[command(flatten)]
     pub data: DataArgs,
@@ -178,6 +178,23 @@ pub struct FitArgs {
     /// Print nothing on stdout unless asked (`--json`).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Under `mpirun` (feature `mpi`): how the ranks' passes are summed. `rank` sums each
+    /// rank's pass in rank order (equal to the single-process fit to rounding); `chunk` adds
+    /// the chunks in the single process's order over rows cut in whole chunks (binary inputs
+    /// on the CPU: the single-process fit bit for bit).
+    #[cfg(feature = "mpi")]
+    #[arg(long, value_enum, default_value_t = ReductionArg::Rank)]
+    pub reduction: ReductionArg,
+}
+
+/// `--reduction`.
+#[cfg(feature = "mpi")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReductionArg {
+    /// Each rank's pass, summed in rank order.
+    Rank,
+    /// Chunk by chunk, in the single process's order.
+    Chunk,
 }
 
 /// `nlsq batch`.

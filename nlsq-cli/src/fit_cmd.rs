@@ -18,17 +18,61 @@ use std::path::Path;
 
 /// Runs `nlsq fit`; the exit status.
 pub fn run(args: &FitArgs) -> Result<u8, CliError> {
-    guard_outputs(args)?;
-    let constraints = params::constraints(&args.fix, &args.tie)?;
-    let choice = model::resolve(&args.model)?.constrain(&constraints)?;
-    let profiled = profile_names(args, &choice)?;
+    let setup = Setup::new(args)?;
     let mut data = input::open(&data_spec(&args.data))?;
-    let p0 = start(args, &choice, &mut data)?;
-    let mut fit = builder(args, &choice, p0)?.fit_source(&mut *data.source)?;
-    let intervals = profiles(args, &choice, &mut data, &fit, &profiled)?;
+    let p0 = start(args, &setup.choice, &mut data)?;
+    let fit = builder(args, &setup.choice, p0)?.fit_source(&mut *data.source)?;
+    conclude(args, &setup, &mut data, fit)
+}
+
+/// What `nlsq fit` checks and builds before it reads data: the outputs, the model with its
+/// constraints, and the parameters of `--profile`.
+pub struct Setup {
+    /// The model, constrained.
+    pub choice: ModelChoice,
+    /// The parameters of `--profile`.
+    pub profiled: Vec<String>,
+}
+
+impl Setup {
+    /// Checks the outputs and builds the model.
+    pub fn new(args: &FitArgs) -> Result<Setup, CliError> {
+        guard_outputs(args)?;
+        let constraints = params::constraints(&args.fix, &args.tie)?;
+        let choice = model::resolve(&args.model)?.constrain(&constraints)?;
+        let profiled = profile_names(args, &choice)?;
+        Ok(Setup { choice, profiled })
+    }
+}
+
+/// How each fit of `nlsq fit` (the fit, and the refits of `--profile`) is spread over
+/// processes: the identity in one process; under `mpirun`, the job's communicator.
+pub type Spread<'s> =
+    &'s dyn for<'a> Fn(CurveFit<'a, &'a nlsq::ExprModel>) -> CurveFit<'a, &'a nlsq::ExprModel>;
+
+/// After the fit of `data`: the profiles, the summary and the output files; the exit status.
+pub fn conclude(
+    args: &FitArgs,
+    setup: &Setup,
+    data: &mut Dataset,
+    fit: FitResult,
+) -> Result<u8, CliError> {
+    let intervals = profiles(args, &setup.choice, data, &fit, &setup.profiled, &|b| b)?;
+    report_fit(args, setup, data, fit, &intervals)
+}
+
+/// The summary and the output files of `fit` (of `data`), with the profile `intervals`; the
+/// exit status.
+pub fn report_fit(
+    args: &FitArgs,
+    setup: &Setup,
+    data: &mut Dataset,
+    mut fit: FitResult,
+    intervals: &[ProfileInterval],
+) -> Result<u8, CliError> {
     // Reports name the model as the user gave it.
     fit.model.clone_from(&args.model);
-    report(args, &choice, &mut data, &fit, &intervals)?;
+    report(args, &setup.choice, data, &fit, intervals)?;
     Ok(if fit.success {
         EXIT_OK
     } else {
@@ -107,7 +151,11 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Starting values of the free parameters: given ones; the rest estimated from the data for a
 /// library model, else 1 (scipy's default), with a note.
-fn start(args: &FitArgs, choice: &ModelChoice, data: &mut Dataset) -> Result<Vec<f64>, CliError> {
+pub fn start(
+    args: &FitArgs,
+    choice: &ModelChoice,
+    data: &mut Dataset,
+) -> Result<Vec<f64>, CliError> {
     let names = choice.free_names();
     if let Some(spec) = &args.p0 {
         params::reject_non_free(spec, "--p0", choice.map())?;
@@ -153,7 +201,8 @@ pub fn library_estimate(
     choice.estimate(&x, &points.y).transpose()
 }
 
-fn builder<'a>(
+/// The fit of `nlsq fit` from `p0`: every option of `args`.
+pub fn builder<'a>(
     args: &FitArgs,
     choice: &'a ModelChoice,
     p0: Vec<f64>,
@@ -244,13 +293,14 @@ fn profile_names(args: &FitArgs, choice: &ModelChoice) -> Result<Vec<String>, Cl
 
 /// `--profile`: the profile-likelihood interval of each of `names`, every refit with the
 /// fit's data, options and method, and the bounds of the parameters still free (the profiled
-/// parameter's own bounds are lifted: it is fixed in each refit).
-fn profiles(
+/// parameter's own bounds are lifted: it is fixed in each refit), spread as the fit was.
+pub fn profiles(
     args: &FitArgs,
     choice: &ModelChoice,
     data: &mut Dataset,
     fit: &FitResult,
     names: &[String],
+    spread: Spread<'_>,
 ) -> Result<Vec<ProfileInterval>, CliError> {
     if names.is_empty() {
         return Ok(Vec::new());
@@ -275,7 +325,7 @@ fn profiles(
                 .unzip();
             b = b.bounds(lo, hi);
         }
-        b.fit_source(&mut *source)
+        spread(b).fit_source(&mut *source)
     };
     names
         .iter()

@@ -19,6 +19,8 @@ mod global_cmd;
 mod input;
 mod model;
 mod models_cmd;
+#[cfg(feature = "mpi")]
+mod mpi_cmd;
 
 mod output;
 mod params;
@@ -38,11 +40,18 @@ fn main() -> ExitCode {
         }
     };
     let result = match &cli.command {
+        #[cfg(feature = "mpi")]
+        Command::Fit(a) if mpi_cmd::launched() => return mpi_cmd::fit(a),
         Command::Fit(a) => fit_cmd::run(a),
         Command::Batch(a) => batch_cmd::run(a),
         Command::Global(a) => global_cmd::run(a),
         Command::Models(a) => models_cmd::run(a),
     };
+    exit_with(result)
+}
+
+/// The exit status of a command's `result`, its error printed.
+fn exit_with(result: Result<u8, error::CliError>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

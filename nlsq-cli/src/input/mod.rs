@@ -4,6 +4,7 @@
 
 pub mod columns;
 mod npz;
+pub mod shard;
 pub mod table;
 pub mod text;
 
@@ -11,6 +12,7 @@ use crate::error::CliError;
 use columns::{ColRef, Resolved, Selection, column_name};
 use nlsq::stream::ColumnBytes;
 use nlsq::stream::{DataSource, RawType};
+use shard::Part;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -59,6 +61,8 @@ pub struct Dataset {
     pub x_names: Vec<String>,
     /// Observation name.
     pub y_name: String,
+    /// Where the data lie in the file, when they are a part of it.
+    pub place: Option<shard::Place>,
 }
 
 impl DataSpec {
@@ -93,6 +97,18 @@ impl DataSpec {
 
 /// Opens the data `spec` describes.
 pub fn open(spec: &DataSpec) -> Result<Dataset, CliError> {
+    open_part(spec, None)
+}
+
+/// Opens `part` of the data `spec` describes (all of it for `None`): the rows of a binary
+/// table in the part's row range (a mapped file's other pages are never read), the lines of a
+/// text file in the part's byte range. Standard input is refused for a part.
+pub fn open_part(spec: &DataSpec, part: Option<&Part>) -> Result<Dataset, CliError> {
+    if part.is_some() && spec.is_stdin() {
+        return Err(CliError::usage(
+            "standard input cannot be split over MPI ranks: give the data as a file",
+        ));
+    }
     let origin = spec.origin();
     let stdin = if spec.is_stdin() {
         let mut v = Vec::new();
@@ -123,7 +139,16 @@ pub fn open(spec: &DataSpec) -> Result<Dataset, CliError> {
         Some(Format::F32) => {
             table::raw_table(&origin, bytes(stdin)?, RawType::F32, spec.raw_columns)?
         }
-        text => return open_text(spec, origin, text, stdin),
+        text => return open_text(spec, origin, text, stdin, part),
+    };
+    let table = match part {
+        Some(p) => {
+            let rows = p.rows(table.rows());
+            let mut data = open_table(spec, table.part(rows.clone()))?;
+            data.place = Some(shard::Place::Rows(rows));
+            return Ok(data);
+        }
+        None => table,
     };
     open_table(spec, table)
 }
@@ -184,6 +209,7 @@ fn open_table(spec: &DataSpec, table: Table) -> Result<Dataset, CliError> {
         source: Box::new(table::table_source(&table, &cols)?),
         x_names,
         y_name,
+        place: None,
     })
 }
 
@@ -199,6 +225,7 @@ fn open_text(
     origin: String,
     format: Option<Format>,
     stdin: Option<Vec<u8>>,
+    part: Option<&Part>,
 ) -> Result<Dataset, CliError> {
     let input = match stdin {
         Some(v) => TextInput::Bytes(Arc::new(v)),
@@ -206,6 +233,14 @@ fn open_text(
     };
     let kind = text_kind(spec, format, &origin, &input)?;
     let shape = text::sniff(&origin, kind, &input)?;
+    let (input, place) = match part {
+        Some(p) => {
+            let span = shard::text_span(&spec.path, &origin, p)?;
+            let place = shard::Place::Bytes(span.start()..span.end());
+            (TextInput::Span(span), Some(place))
+        }
+        None => (input, None),
+    };
     let cols = spec
         .selection
         .resolve(&shape.names, shape.columns, &origin)?;
@@ -214,6 +249,7 @@ fn open_text(
         source: Box::new(TextSource::new(origin, kind, input, shape, cols)),
         x_names,
         y_name,
+        place,
     })
 }
 
@@ -244,7 +280,7 @@ fn sniff_kind(origin: &str, input: &TextInput) -> Result<TextKind, CliError> {
             head[..n].copy_from_slice(&b[..n]);
             n
         }
-        TextInput::File(p) => {
+        TextInput::File(p) | TextInput::Span(shard::ByteSpan { path: p, .. }) => {
             let mut f = std::fs::File::open(p).map_err(|e| CliError::io(origin, e))?;
             read_up_to(&mut f, &mut head).map_err(|e| CliError::io(origin, e))?
         }

@@ -22,6 +22,18 @@ impl Table {
         self.columns.first().map_or(0, |c| c.len())
     }
 
+    /// The rows `range` of every column (a rank's shard), over the same bytes.
+    pub fn part(self, range: std::ops::Range<usize>) -> Table {
+        Table {
+            columns: self
+                .columns
+                .iter()
+                .map(|c| c.slice(range.clone()))
+                .collect(),
+            ..self
+        }
+    }
+
     /// Appends the columns of another table (the arrays of an `.npz`), which must have as
     /// many rows.
     pub fn append(&mut self, other: Table) -> Result<(), CliError> {

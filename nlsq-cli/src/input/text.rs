@@ -28,6 +28,9 @@ pub enum TextInput {
     File(PathBuf),
     /// Bytes already read (standard input).
     Bytes(Arc<Vec<u8>>),
+    /// The lines of a file that start in a byte range (an MPI rank's part), reopened on
+    /// every pass.
+    Span(super::shard::ByteSpan),
 }
 
 impl TextInput {
@@ -37,7 +40,27 @@ impl TextInput {
                 Box::new(File::open(p).map_err(|e| CliError::io(origin.to_string(), e))?)
             }
             TextInput::Bytes(b) => Box::new(Cursor::new(ArcBytes(b.clone()))),
+            TextInput::Span(span) => Box::new(
+                span.open()
+                    .map_err(|e| CliError::io(origin.to_string(), e))?,
+            ),
         })
+    }
+
+    /// Whether the text starts at the beginning of the file (with its header, if any).
+    fn at_start(&self) -> bool {
+        match self {
+            TextInput::Span(span) => span.start() == 0,
+            _ => true,
+        }
+    }
+
+    /// The lines of the file before the text (a span's; 0 otherwise), for messages.
+    fn lines_before(&self) -> u64 {
+        match self {
+            TextInput::Span(span) => span.lines_before(),
+            _ => 0,
+        }
     }
 }
 
@@ -273,13 +296,31 @@ impl TextSource {
     /// Opens the rows, past the header.
     fn start(&self) -> Result<Rows, CliError> {
         let mut rows = Rows::new(self.kind, self.input.open(&self.origin)?);
-        if !self.shape.names.is_empty() {
+        if !self.shape.names.is_empty() && self.input.at_start() {
             rows.advance(&self.origin)?;
         }
         Ok(rows)
     }
 
+    /// Reads one row into `chunk`; false at the end. The line of an error is the file's.
     fn read_row(&mut self, chunk: &mut Chunk) -> Result<bool, CliError> {
+        self.read_row_here(chunk).map_err(|e| match e {
+            CliError::Parse {
+                file,
+                line,
+                column,
+                message,
+            } => CliError::Parse {
+                file,
+                line: line + self.input.lines_before(),
+                column,
+                message,
+            },
+            other => other,
+        })
+    }
+
+    fn read_row_here(&mut self, chunk: &mut Chunk) -> Result<bool, CliError> {
         if self.rows.is_none() {
             self.rows = Some(self.start()?);
         }

@@ -201,6 +201,22 @@ impl Column {
         self.len == 0
     }
 
+    /// The elements `range` of the column as a column of their own, over the same bytes (a
+    /// rank's shard of a mapped file: only its pages are ever read). A range reaching past the
+    /// end is cut at the end.
+    pub fn slice(&self, range: Range<usize>) -> Column {
+        let end = range.end.min(self.len);
+        let start = range.start.min(end);
+        Column {
+            origin: self.origin.clone(),
+            bytes: self.bytes.clone(),
+            offset: self.offset + start * self.stride,
+            stride: self.stride,
+            ty: self.ty,
+            len: end - start,
+        }
+    }
+
     /// What the column is named in messages.
     pub fn origin(&self) -> &str {
         &self.origin
@@ -413,6 +429,18 @@ mod tests {
         halves[1].read(0..3, &mut out);
         assert_eq!(out, [20.0, 3.0, 30.0]);
         assert_eq!(halves[1].origin(), "t (column 1)");
+    }
+
+    #[test]
+    fn slices_are_rows_of_the_same_column() {
+        let b = owned(&[1.0, 10.0, 2.0, 20.0, 3.0, 30.0]);
+        let second = Column::new("t", b, 4, 8, RawType::F32, 3).unwrap();
+        let mut out = Vec::new();
+        let tail = second.slice(1..3);
+        tail.read(0..tail.len(), &mut out);
+        assert_eq!(out, [20.0, 30.0]);
+        assert_eq!(second.slice(2..9).len(), 1);
+        assert!(second.slice(3..5).is_empty() && second.slice(5..4).is_empty());
     }
 
     #[test]
