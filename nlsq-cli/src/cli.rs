@@ -178,6 +178,10 @@ pub struct FitArgs {
     /// Print nothing on stdout unless asked (`--json`).
     #[arg(short, long)]
     pub quiet: bool,
+    /// The CUDA devices one dataset is split over: `first` (the default), `all`, or ordinals
+    /// such as `0,1` (shares sized by each device's memory, passes summed in device order).
+    #[arg(long, value_name = "all|first|0,1,...")]
+    pub cuda_devices: Option<nlsq::CudaDevices>,
     /// Under `mpirun` (feature `mpi`): how the ranks' passes are summed. `rank` sums each
     /// rank's pass in rank order (equal to the single-process fit to rounding); `chunk` adds
     /// the chunks in the single process's order over rows cut in whole chunks (binary inputs

@@ -258,6 +258,9 @@ fn options<'a, M: Model>(args: &FitArgs, b: CurveFit<'a, M>) -> CurveFit<'a, M> 
     if let Some(n) = args.engine.max_nfev {
         b = b.max_nfev(n);
     }
+    if let Some(d) = &args.cuda_devices {
+        b = b.cuda_devices(d.clone());
+    }
     if let Some(k) = args.multistart {
         b = b.multistart(nlsq::MultiStart::new(k).seed(args.seed));
     }

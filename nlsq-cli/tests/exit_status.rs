@@ -43,6 +43,13 @@ fn converged_not_converged_and_bad_input() {
     assert!(e.contains("Usage"), "{e}");
     let e = run_bad(fit().args(["--max-host-bytes", "12Q"]));
     assert!(e.contains("unit"), "{e}");
+    let e = run_bad(fit().args(["--cuda-devices", "0,x"]));
+    assert!(e.contains("`x` is not a device ordinal"), "{e}");
+    let e = run_bad(fit().args(["--backend", "cpu", "--cuda-devices", "all"]));
+    assert!(
+        e.contains("cuda_devices") && e.contains("Cpu backend"),
+        "{e}"
+    );
 }
 
 #[test]
