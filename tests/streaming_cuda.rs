@@ -4,7 +4,8 @@
 //!
 //! Exactness on the device: the chunked pass sums the same terms in another order than the
 //! in-memory device pass, so both fits are driven to their fixed point (tolerances 1e-15,
-//! where steps are at rounding level) and compared there to 1e-12 relative.
+//! where steps are at rounding level) and compared there to 1e-12 relative (1e-9 with a robust
+//! loss, whose ftol stop comes at the cost's rounding level first).
 
 #![cfg(feature = "cuda")]
 
@@ -79,9 +80,14 @@ fn chunked_device_fits_equal_in_memory_fits() {
         assert_eq!(chunked.data_plan.chunks_per_pass, 15);
         assert_eq!(chunked.data_plan.chunk_points, 20_480);
         assert!(chunked.backend.contains("chunked"), "{}", chunked.backend);
-        assert_close(&chunked, &memory, 1e-12);
+        // With the linear loss both reach the fixed point. With Huber's, the cost's rounding
+        // (over 3e5 terms, about 1e-13 of it) meets ftol = 1e-15 while the steps are still
+        // above rounding level: measured on the H200, the fits stop 6e-11 apart (one pass
+        // apart), a millionth of a standard error.
+        let tol = if loss == Loss::Linear { 1e-12 } else { 1e-9 };
+        assert_close(&chunked, &memory, tol);
         let cpu = fit(None, Backend::Cpu);
-        assert_close(&chunked, &cpu, 1e-12);
+        assert_close(&chunked, &cpu, tol);
         // Re-runs are bit-identical (the first pass stages pinned blocks, later fits reuse
         // nothing: a fresh objective each time).
         let again = fit(Some(1 << 20), Backend::Cuda);

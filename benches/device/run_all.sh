@@ -4,10 +4,11 @@
 # .devbin/ (or $DEVBIN). Correctness first (the CUDA kernels and fits against the CPU, tests
 # that are ignored without a GPU run here with --ignored), then every pending measurement,
 # each under its own timeout so that the whole run stays under 8 minutes (the timeouts add up
-# to 460 s). Writes every log, the figures (JSON lines) and summary.json under $OUT, and prints
+# to 475 s). Writes every log, the figures (JSON lines) and summary.json under $OUT, and prints
 # a table last. Exits 1 when a correctness step failed or timed out.
 #
 #   OUT=/tmp/out bash benches/device/run_all.sh            # on the GPU machine
+#   ONLY="fit_cuda wgpu_roofline" OUT=/tmp/out bash ...    # only those steps (a rerun)
 #   DRY_RUN=1 bash benches/device/run_all.sh               # anywhere: checks binaries, sizes and
 #                                                          # scripts, prints what it would run
 #
@@ -52,12 +53,12 @@ UPLOAD_LIMIT=$((64 * 1024 * 1024))
 
 # step name | kind (check: correctness, fails the run; measure) | timeout (s) | binaries | command
 STEPS=(
-    "cuda_exec|check|30|cuda_exec|\$DEVBIN/cuda_exec --ignored --nocapture --test-threads=1"
-    "fit_cuda|check|75|fit_cuda_test|\$DEVBIN/fit_cuda_test --ignored --nocapture --test-threads=1"
-    "checkpoint_profile|check|40|profile_cuda checkpoint_crash|bash benches/device/checkpoint_profile.sh"
-    "cuda_roofline|measure|25|cuda_roofline|\$DEVBIN/cuda_roofline 1e8"
-    "cuda_host_fits|measure|30|cuda_host_fits|\$DEVBIN/cuda_host_fits 1e6 && \$DEVBIN/cuda_host_fits 1e7"
-    "python_nlsq|measure|30||python_nlsq"
+    "cuda_exec|check|90|cuda_exec|\$DEVBIN/cuda_exec --ignored --nocapture --test-threads=1"
+    "fit_cuda|check|45|fit_cuda_test|\$DEVBIN/fit_cuda_test --ignored --nocapture --test-threads=1"
+    "checkpoint_profile|check|20|profile_cuda checkpoint_crash|bash benches/device/checkpoint_profile.sh"
+    "cuda_roofline|measure|15|cuda_roofline|\$DEVBIN/cuda_roofline 1e8"
+    "cuda_host_fits|measure|15|cuda_host_fits|\$DEVBIN/cuda_host_fits 1e6 && \$DEVBIN/cuda_host_fits 1e7"
+    "python_nlsq|measure|60||python_nlsq"
     "batch_cuda|measure|80|batch_cuda_test batch_cuda_bench batch_cpu|bash benches/device/batch_cuda.sh"
     "cuda_chunked|measure|90|streaming_cuda_test cuda_chunked_bench|bash benches/device/cuda_chunked.sh"
     "wgpu_roofline|measure|60|fit_wgpu_test nist_wgpu_test wgpu_roofline libvulkan1_*.deb|bash benches/device/wgpu_roofline.sh"
@@ -129,7 +130,8 @@ fi
 mkdir -p "$OUT"
 export OUT
 export LD_LIBRARY_PATH="/usr/local/cuda-13.0/targets/x86_64-linux/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export NLSQ_CACHE_DIR="$OUT/kernel-cache"
+# The kernel cache outside $OUT: its many files would crowd out the logs coming back.
+export NLSQ_CACHE_DIR="${NLSQ_CACHE_DIR:-$(mktemp -d)}"
 unpack || { echo "cannot unpack $DEVBIN/devbin.tar.xz"; exit 1; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT/gpu.txt" 2>&1
 cat "$OUT/gpu.txt"
@@ -142,6 +144,8 @@ echo "[" > "$OUT/summary.json"
 first=1
 for step in "${STEPS[@]}"; do
     IFS='|' read -r name kind limit bins cmd <<< "$step"
+    # ONLY="step step ...": run those steps alone (a rerun of what failed).
+    if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
     log="$OUT/$name.log"
     if [ "$name" = python_nlsq ] && [ -z "$(compgen -G '.whl/nlsq-*.whl')" ]; then
         status=skipped
@@ -164,6 +168,8 @@ for step in "${STEPS[@]}"; do
             *) status="failed(rc=$rc)" ;;
         esac
         tail -n 5 "$log"
+        # A failure's first panics, which the tail of a test log does not show.
+        [ "$rc" -eq 0 ] || grep -m 3 -A 4 'panicked' "$log"
     fi
     if [ "$kind" = check ] && [ "$status" != ok ]; then failed=1; fi
     grep -h '^RESULT ' "$OUT/$name.log" 2>/dev/null | sed "s/^RESULT /{\"step\":\"$name\",\"result\":/; s/\$/}/" >> "$OUT/results.jsonl"

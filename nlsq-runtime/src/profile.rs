@@ -96,6 +96,26 @@ pub fn record_checkpoint_write(took: Duration, ok: bool) {
     CHECKPOINT_NS.fetch_add(nanos(took), Relaxed);
 }
 
+/// When a fit began, and the process-wide counters then: a fit's profile counts from here, its
+/// uploads and kernel builds included.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Began {
+    /// The fit's start.
+    pub(crate) at: Instant,
+    /// The counters at its start.
+    pub(crate) counters: Counters,
+}
+
+impl Began {
+    /// Now.
+    pub(crate) fn now() -> Self {
+        Began {
+            at: Instant::now(),
+            counters: counters(),
+        }
+    }
+}
+
 /// The process-wide counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {

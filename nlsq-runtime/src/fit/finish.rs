@@ -8,12 +8,12 @@ use super::spec::Spec;
 use crate::error::FitError;
 use crate::memory::DataPlan;
 use crate::model::ParamSpace;
+use crate::profile::Began;
 use crate::profile::PassTimer;
 use crate::result::FitResult;
 use crate::solve::{IterationInfo, Pass};
 use crate::summary::assemble;
 use std::ops::ControlFlow;
-use std::time::Instant;
 
 /// Solves `spec` on `route`'s objective, calling `callback` after each iteration, and
 /// assembles the result, whose data plan is `plan`; the fit started at `start`.
@@ -22,7 +22,7 @@ pub(crate) fn finish<M: ParamSpace>(
     callback: Option<BoxedCallback<'_>>,
     route: &mut dyn Route,
     plan: DataPlan,
-    start: Instant,
+    start: Began,
 ) -> Result<FitResult, FitError> {
     #[cfg(feature = "mpi")]
     if let Some(dist) = spec.dist.clone() {
@@ -49,9 +49,9 @@ fn finish_here<M: ParamSpace>(
     callback: Option<BoxedCallback<'_>>,
     route: &mut dyn Route,
     mut plan: DataPlan,
-    start: Instant,
+    start: Began,
 ) -> Result<FitResult, FitError> {
-    let session = spec.long.begin();
+    let session = spec.long.begin(start);
     let mut timer = PassTimer::default();
     let resuming = spec.long.resuming();
     let first = if !resuming || route.identified_by_first_pass() {
@@ -115,7 +115,7 @@ fn finish_here<M: ParamSpace>(
         spec.f_scale,
         spec.absolute_sigma,
         route.backend(),
-        start,
+        start.at,
     ));
     result.data_plan = plan;
     result.search = search;

@@ -14,11 +14,11 @@ use crate::error::FitError;
 use crate::loss::Loss;
 use crate::memory::DataPlan;
 use crate::model::Model;
+use crate::profile::Began;
 use crate::result::FitResult;
 use crate::solve::{Objective, Pass, SolverOutput};
 use kernels_gen::Precision;
 use nalgebra::DMatrix;
-use std::time::Instant;
 
 /// Host data: predictor columns, observations and their 1-D sigma.
 pub(crate) struct Columns<'c> {
@@ -34,7 +34,7 @@ pub(crate) fn fit_in_memory<M: Model>(
     callback: Option<BoxedCallback<'_>>,
     columns: Columns<'_>,
     plan: Option<DataPlan>,
-    start: Instant,
+    start: Began,
 ) -> Result<FitResult, FitError> {
     // A rank's shard of a distributed fit may hold fewer points than parameters: the first
     // pass counts the points of every rank.

@@ -40,10 +40,10 @@ use crate::error::FitError;
 use crate::memory::DataMode;
 use crate::model::Model;
 use crate::predictors::Predictors;
+use crate::profile::Began;
 use crate::result::FitResult;
 use crate::stream::SliceSource;
 use memory::{Columns, fit_in_memory};
-use std::time::Instant;
 
 impl<M: Model> CurveFit<'_, M> {
     /// Fits `y ≈ f(x; p)`. `x` is one slice for a single predictor, or `K` column slices.
@@ -64,7 +64,7 @@ impl<M: Model> CurveFit<'_, M> {
 
     /// [`CurveFit::fit`] on this process (a distributed fit's exchanges are in its route).
     fn fit_here<X: Predictors + ?Sized>(self, x: &X, y: &[f64]) -> Result<FitResult, FitError> {
-        let start = Instant::now();
+        let start = Began::now();
         let (spec, callback) = self.into_spec()?;
         let columns = Columns {
             x: x.columns(),

@@ -28,13 +28,13 @@ use crate::error::FitError;
 use crate::loss::Loss;
 use crate::memory::{DataMode, DataPlan};
 use crate::model::Model;
+use crate::profile::Began;
 use crate::result::FitResult;
 use crate::solve::Method;
 use crate::solve::{self, Objective, Pass, SolverOptions, SolverOutput};
 use crate::stream::{Chunk, ChunkReader, DataSource, StreamStats};
 use crate::summary::assemble;
 use nalgebra::{DMatrix, DVector};
-use std::time::Instant;
 
 /// Default of `CurveFit::online_tol`: the largest move of a parameter in the last chunk, in
 /// standard errors, for an online fit to count as converged.
@@ -217,7 +217,7 @@ pub(crate) fn fit_online<M: Model>(
     spec: &Spec<M>,
     source: &mut dyn DataSource,
     mut plan: DataPlan,
-    start: Instant,
+    start: Began,
 ) -> Result<FitResult, FitError> {
     #[cfg(feature = "mpi")]
     if spec.dist.is_some() {
@@ -293,7 +293,7 @@ pub(crate) fn fit_online<M: Model>(
         f_scale,
         spec.absolute_sigma,
         "cpu (online)".into(),
-        start,
+        start.at,
     );
     // One chunk: the fit of that chunk, converged or not by the solver's own rules.
     if online.chunks > 1 {

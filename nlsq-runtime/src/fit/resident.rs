@@ -9,9 +9,9 @@ use crate::data::DataSummary;
 use crate::error::FitError;
 use crate::memory::DataPlan;
 use crate::model::Model;
+use crate::profile::Began;
 use crate::result::FitResult;
 use crate::solve::{Objective, Pass, SolverOutput};
-use std::time::Instant;
 
 impl<M: Model> CurveFit<'_, M> {
     /// Fits data already resident on a GPU (`backend::cuda::DeviceData` or
@@ -32,7 +32,7 @@ impl<M: Model> CurveFit<'_, M> {
 
     /// [`CurveFit::fit_resident`] on this process.
     fn fit_resident_here<D: ResidentData>(self, data: &D) -> Result<FitResult, FitError> {
-        let start = Instant::now();
+        let start = Began::now();
         let (spec, callback) = self.into_spec()?;
         let (np, shape) = (spec.p0.len(), data.shape());
         if shape.k != spec.model.n_inputs() {

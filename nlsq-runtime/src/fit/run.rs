@@ -8,7 +8,7 @@ use crate::checkpoint::{
 use crate::data::FitData;
 use crate::error::FitError;
 use crate::model::ParamSpace;
-use crate::profile::{self, Counters, PassTimer, ProfileReport, Timed};
+use crate::profile::{self, Began, Counters, PassTimer, ProfileReport, Timed};
 use crate::result::FitResult;
 use crate::solve::Method;
 use crate::solve::state::{Hooks, SolverState, StateSink};
@@ -82,12 +82,13 @@ impl Extras {
 }
 
 impl LongRun {
-    /// Starts the clock and the profile at the beginning of a fit.
-    pub(crate) fn begin(&self) -> Session {
+    /// The clock and the profile of a fit that began at `began` (before its data was read or
+    /// uploaded).
+    pub(crate) fn begin(&self, began: Began) -> Session {
         let env = profile::enabled_by_env();
         Session {
-            before: profile::counters(),
-            start: Instant::now(),
+            before: began.counters,
+            start: began.at,
             profile: self.profile || env,
             print: env,
             cursor: Arc::new(AtomicU64::new(0)),

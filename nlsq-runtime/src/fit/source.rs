@@ -11,9 +11,9 @@ use super::streamed::fit_streamed;
 use crate::error::FitError;
 use crate::memory::DataPlan;
 use crate::model::Model;
+use crate::profile::Began;
 use crate::result::FitResult;
 use crate::stream::{Chunk, DataSource, SliceSource};
-use std::time::Instant;
 
 impl<M: Model> CurveFit<'_, M> {
     /// Fits the data of `source`. The memory manager decides how: a source that fits in the
@@ -35,7 +35,7 @@ impl<M: Model> CurveFit<'_, M> {
 
     /// [`CurveFit::fit_source`] on this process.
     fn fit_source_here(self, source: &mut dyn DataSource) -> Result<FitResult, FitError> {
-        let start = Instant::now();
+        let start = Began::now();
         let (spec, callback) = self.into_spec()?;
         if spec.sigma.is_some() {
             return Err(FitError::InvalidOption {
@@ -83,7 +83,7 @@ fn read_and_fit<M: Model>(
     callback: Option<BoxedCallback<'_>>,
     source: &mut dyn DataSource,
     mut plan: DataPlan,
-    start: Instant,
+    start: Began,
 ) -> Result<FitResult, FitError> {
     let budget = plan.host_budget_bytes;
     let fits = plan.data_bytes.is_some_and(|b| b <= budget);

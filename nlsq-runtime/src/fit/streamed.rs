@@ -14,10 +14,10 @@ use crate::data::DataSummary;
 use crate::error::FitError;
 use crate::memory::DataPlan;
 use crate::model::Model;
+use crate::profile::Began;
 use crate::result::FitResult;
 use crate::solve::{Objective, Pass, SolverOutput};
 use crate::stream::{Chunk, DataSource};
-use std::time::Instant;
 
 /// Fits `source` chunk by chunk, one read per pass, with the chunk size of `plan`
 /// (`Chunked` or `Streaming` mode).
@@ -26,7 +26,7 @@ pub(crate) fn fit_streamed<M: Model>(
     callback: Option<BoxedCallback<'_>>,
     source: &mut dyn DataSource,
     mut plan: DataPlan,
-    start: Instant,
+    start: Began,
 ) -> Result<FitResult, FitError> {
     let mut route = streamed_route(spec, source, &mut plan)?;
     finish(spec, callback, &mut route, plan, start)

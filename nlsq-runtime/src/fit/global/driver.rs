@@ -17,10 +17,10 @@ use crate::fit::streamed::streamed_route;
 use crate::loss::Loss;
 use crate::memory::DataPlan;
 use crate::model::Model;
+use crate::profile::Began;
 use crate::result::{DatasetFit, FitResult};
 use crate::solve::{Method, SolverOptions, XScale};
 use crate::stream::{Chunk, DataSource, SliceSource};
-use std::time::Instant;
 
 type DatasetSpec<'a> = Spec<&'a dyn Model>;
 
@@ -42,7 +42,7 @@ enum Ready<'x> {
 }
 
 pub(super) fn fit(g: GlobalFit<'_>) -> Result<FitResult, FitError> {
-    let start = Instant::now();
+    let start = Began::now();
     if g.datasets.is_empty() {
         return Err(FitError::InvalidOption {
             option: "datasets".into(),
