@@ -416,6 +416,39 @@ fn kill<C: Communicator>(world: &C) -> Result<String, String> {
     }
 }
 
+/// Rank 1 aborts at its third iteration under a launcher told to let the others run
+/// (OpenMPI's `mpirun --enable-recovery`, MPICH's `-disable-auto-cleanup`): they end with
+/// `FitError::Distributed` at their 3 s deadline, say so, and end the job.
+fn kill_survived<C: Communicator>(world: &C) -> Result<String, String> {
+    let (x, y, _) = data();
+    let mine = shard(N, world);
+    let rank = world.rank();
+    let start = std::time::Instant::now();
+    let r = base(Method::Trf)
+        .callback(|info| {
+            if rank == 1 && info.iteration == 3 {
+                std::process::abort();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            ControlFlow::Continue(())
+        })
+        .communicator(world)
+        .distributed_timeout(std::time::Duration::from_secs(3))
+        .fit(&x[mine.clone()], &y[mine]);
+    match r {
+        Err(FitError::Distributed { message, .. }) => {
+            println!(
+                "rank {rank}/{}: ok kill_survived: after {:.1?}: {message}",
+                world.size(),
+                start.elapsed()
+            );
+            // The abandoned exchange is still pending in MPI: end the job, not MPI_Finalize.
+            world.abort(4)
+        }
+        r => Err(format!("kill_survived: unexpected {r:?}")),
+    }
+}
+
 /// Rank 1 stops answering at its third iteration (and exits 6 s later); the others must end
 /// with `FitError::Distributed` at their 3 s deadline.
 fn hang<C: Communicator>(world: &C) -> Result<String, String> {
@@ -471,6 +504,7 @@ pub fn run(arg: &str) -> ExitCode {
             "fail" => fail(&world, Reduction::RankOrder),
             "fail_exact" => fail(&world, Reduction::ChunkOrder),
             "kill" => kill(&world),
+            "kill_survived" => kill_survived(&world),
             "hang" => hang(&world),
             "exact" => exact(&world),
             _ => scenario(name, &world),

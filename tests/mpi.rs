@@ -3,7 +3,8 @@
 //! of all the data (LM, TRF, dogbox, soft_l1 with weights, a streamed file per rank, a batch, a
 //! checkpoint resumed, shards of fewer points than parameters; and, summed in chunk order over
 //! shards of whole chunks, bit for bit at the default tolerances); a rank whose data fails ends
-//! every rank with an error; a rank that dies ends the job within 10 s; a rank that stops
+//! every rank with an error; a rank that dies ends the job within 10 s, and where the launcher
+//! lets the others run, they end with a typed error at their deadline; a rank that stops
 //! answering ends the others' fits at their deadline. Ignored with the reason by default (they
 //! need `mpirun`); CI runs them with `--include-ignored`, and there they fail if `mpirun` is
 //! missing.
@@ -47,9 +48,15 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Runs the program's `scenario` on `ranks` ranks; returns the output and the wall time.
 fn run(ranks: usize, scenario: &str) -> (Output, Duration) {
+    run_with(ranks, scenario, &[])
+}
+
+/// [`run`] with more `mpirun` options.
+fn run_with(ranks: usize, scenario: &str, options: &[&str]) -> (Output, Duration) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let start = Instant::now();
     let out = Command::new("mpirun")
+        .args(options)
         .args(["--oversubscribe", "-n", &ranks.to_string()])
         .arg(std::env::current_exe().expect("this test's path"))
         .args(["--exact", "mpi_child", "--include-ignored", "--nocapture"])
@@ -138,6 +145,40 @@ fn a_rank_killed_mid_fit_ends_the_job_within_10_s() {
             "{}",
             show(&out)
         );
+    }
+}
+
+/// The `mpirun` option that keeps a job running when one of its processes dies.
+fn survive_a_death() -> &'static str {
+    let version = Command::new("mpirun").arg("--version").output();
+    match version {
+        Ok(o) if String::from_utf8_lossy(&o.stdout).contains("Open MPI") => "--enable-recovery",
+        _ => "-disable-auto-cleanup",
+    }
+}
+
+#[test]
+#[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
+fn ranks_outliving_a_killed_rank_end_with_a_typed_error_within_10_s() {
+    // The launcher is told not to end the job when rank 1 dies: every other rank's fit then
+    // ends with `FitError::Distributed` at its 3 s deadline.
+    assert!(mpirun_available(), "mpirun is not installed");
+    for ranks in [2, 4] {
+        let (out, took) = run_with(ranks, "kill_survived", &[survive_a_death()]);
+        println!(
+            "{ranks} ranks: ended in {took:.1?} with {}\n{}",
+            out.status,
+            show(&out)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            stdout.matches(": ok kill_survived: after 3.").count(),
+            ranks - 1,
+            "{}",
+            show(&out)
+        );
+        assert!(took < Duration::from_secs(10), "{took:?}: {}", show(&out));
+        assert!(!out.status.success(), "{}", show(&out));
     }
 }
 

@@ -72,14 +72,4 @@ impl Dialect for Cuda {
         let ty = if is_bool { "bool" } else { "real" };
         format!("const {ty} {name} = {expr};")
     }
-
-    /// Divisions sharing a denominator multiply by one reciprocal and correct the product
-    /// (`nlsq_div` in the prelude): the same bits as `a / b`, fewer divisions.
-    fn shares_reciprocals(&self) -> bool {
-        true
-    }
-
-    fn divide_with_reciprocal(&self, a: &str, b: &str, rb: &str) -> String {
-        format!("nlsq_div({a}, {b}, {rb})")
-    }
 }

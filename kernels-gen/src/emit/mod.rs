@@ -11,7 +11,6 @@ pub mod wgsl;
 
 use crate::ir::{BinaryOp, CmpOp, Graph, Node, NodeId, UnaryOp};
 use crate::schedule::Schedule;
-use std::collections::HashSet;
 
 /// How a target spells the pieces of an expression.
 pub trait Dialect {
@@ -56,18 +55,6 @@ pub trait Dialect {
     }
     /// A statement binding temporary `name` to `expr`.
     fn bind(&self, name: &str, expr: &str, is_bool: bool) -> String;
-    /// Whether divisions that share a denominator are spelled from one reciprocal of it,
-    /// bound once ([`Dialect::divide_with_reciprocal`]). The default spells every division
-    /// `a / b`.
-    fn shares_reciprocals(&self) -> bool {
-        false
-    }
-    /// `a / b` given `rb`, the reciprocal `1 / b` bound once: it must be the value of `a / b`
-    /// to the bit (a target opting in corrects the product, see the CUDA prelude's `nlsq_div`).
-    fn divide_with_reciprocal(&self, a: &str, b: &str, rb: &str) -> String {
-        let _ = rb;
-        self.binary(BinaryOp::Div, a, b)
-    }
 }
 
 /// Spells a finite f64 so that it parses back to the same value, with a leading `-` wrapped in
@@ -100,46 +87,20 @@ pub fn operand(g: &Graph, d: &dyn Dialect, id: NodeId) -> String {
     }
 }
 
-/// The denominators of `schedule` that two or more of its divisions share.
-pub fn shared_denominators(g: &Graph, schedule: &Schedule) -> HashSet<NodeId> {
-    let mut seen = HashSet::new();
-    let mut shared = HashSet::new();
-    for &id in &schedule.order {
-        if let Node::Binary(BinaryOp::Div, _, b) = *g.node(id)
-            && !seen.insert(b)
-        {
-            shared.insert(b);
-        }
-    }
-    shared
-}
-
 /// Emits one statement per operation in `schedule`, in order. Returns the lines; the outputs are
-/// then available under [`operand`] names. For a dialect that
-/// [shares reciprocals](Dialect::shares_reciprocals), a denominator of several divisions gets
-/// one reciprocal `r{id}`, bound just before its first division.
+/// then available under [`operand`] names.
+///
+/// Every division is spelled `a / b`: on sm_90 that is faster than one corrected reciprocal
+/// per shared denominator with the same bits (the Gaussian's CUDA pass: 1.02 ms against 1.32
+/// ms on an H200, `benches/RESULTS.md`), which only the batch kernel's Poisson terms use.
 pub fn emit_body(g: &Graph, schedule: &Schedule, d: &dyn Dialect) -> Vec<String> {
     let mut lines = Vec::new();
-    let shared = if d.shares_reciprocals() {
-        shared_denominators(g, schedule)
-    } else {
-        HashSet::new()
-    };
-    let mut bound = HashSet::new();
     for &id in &schedule.order {
         let node = *g.node(id);
         let name = |n| operand(g, d, n);
         let expr = match node {
             Node::Const(_) | Node::Bool(_) | Node::Input(_) | Node::Param(_) => continue,
             Node::Unary(op, a) => d.unary(op, &name(a)),
-            Node::Binary(BinaryOp::Div, a, b) if shared.contains(&b) => {
-                let rb = format!("r{}", b.index());
-                if bound.insert(b) {
-                    let one = d.constant(1.0);
-                    lines.push(d.bind(&rb, &d.binary(BinaryOp::Div, &one, &name(b)), false));
-                }
-                d.divide_with_reciprocal(&name(a), &name(b), &rb)
-            }
             Node::Binary(op, a, b) => d.binary(op, &name(a), &name(b)),
             Node::Cmp(op, a, b) => d.compare(op, &name(a), &name(b)),
             Node::And(a, b) => d.and(&name(a), &name(b)),

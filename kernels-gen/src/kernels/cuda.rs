@@ -11,7 +11,8 @@ use crate::model::ModelIr;
 pub(super) const PRELUDE: &str = r#"
 #define NLSQ_DBL_EPSILON 2.220446049250313e-16
 
-// a / b from rb = 1 / b, the one reciprocal of a denominator several divisions share, with the
+// a / b from rb = 1 / b, the one reciprocal of a denominator several divisions share (the batch
+// kernel's Poisson terms; the pass kernels divide plainly, which measured faster), with the
 // bits of a / b: the product is corrected as Markstein's theorem allows (q = a rb within an ulp,
 // the residual a - b q exact by fma, q + (a - b q) rb rounded to nearest is a / b rounded to
 // nearest) when a, b and q are far from the ends of the exponent range (tested on the exponent
@@ -419,9 +420,9 @@ mod tests {
     }
 
     #[test]
-    fn divisions_sharing_a_denominator_share_one_reciprocal() {
-        // The Gaussian's value and derivatives divide by 2 sigma^2: one reciprocal, three
-        // corrected products in the gradient; the value function keeps its single division.
+    fn the_pass_divides_plainly() {
+        // The Gaussian's value and derivatives divide by 2 sigma^2: plain divisions, faster on
+        // sm_90 than one corrected reciprocal (`nlsq_div`, kept for the batch kernel).
         let m = crate::parse::model_from_expr(
             "amp * exp(-((x - mu) * (x - mu)) / (2.0 * sigma * sigma))",
             None,
@@ -430,20 +431,9 @@ mod tests {
         let src = module_source(&m, Precision::F64);
         let grad = &src[src.find("real nlsq_model_grad(").unwrap()..];
         let grad = &grad[..grad.find("\n}").unwrap()];
-        assert_eq!(grad.matches("nlsq_div(").count(), 3, "{grad}");
-        assert_eq!(
-            grad.matches(" / ").count(),
-            1,
-            "only the reciprocal divides: {grad}"
-        );
-        let value = &src[src.find("real nlsq_model_value(").unwrap()..];
-        let value = &value[..value.find("\n}").unwrap()];
         assert!(
-            !value.contains("nlsq_div(") && value.contains(" / "),
-            "{value}"
+            !grad.contains("nlsq_div(") && grad.matches(" / ").count() >= 3,
+            "{grad}"
         );
-        // Other targets spell divisions as they were.
-        let rust = crate::emit::emit_body(&m.graph, &m.schedule(), &crate::emit::rust::Rust);
-        assert!(rust.iter().all(|l| !l.contains("nlsq_div")));
     }
 }
