@@ -177,8 +177,9 @@ fn ranks_outliving_a_killed_rank_end_with_a_typed_error_within_10_s() {
             "{}",
             show(&out)
         );
+        // (The job's exit status is not checked: under `--enable-recovery` OpenMPI's mpirun
+        // returns 0 even after an MPI_Abort.)
         assert!(took < Duration::from_secs(10), "{took:?}: {}", show(&out));
-        assert!(!out.status.success(), "{}", show(&out));
     }
 }
 
