@@ -57,7 +57,8 @@ fn run_with(ranks: usize, scenario: &str, options: &[&str]) -> (Output, Duration
     let start = Instant::now();
     let out = Command::new("mpirun")
         .args(options)
-        .args(["--oversubscribe", "-n", &ranks.to_string()])
+        .args(oversubscribe())
+        .args(["-n", &ranks.to_string()])
         .arg(std::env::current_exe().expect("this test's path"))
         .args(["--exact", "mpi_child", "--include-ignored", "--nocapture"])
         .args(["--test-threads=1", &format!("scenario={scenario}")])
@@ -148,12 +149,32 @@ fn a_rank_killed_mid_fit_ends_the_job_within_10_s() {
     }
 }
 
+/// Whether `mpirun` is OpenMPI's (else MPICH's Hydra).
+fn open_mpi() -> bool {
+    static OPEN_MPI: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OPEN_MPI.get_or_init(|| {
+        Command::new("mpirun")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("Open MPI"))
+    })
+}
+
+/// OpenMPI's option to run more ranks than cores (MPICH does so without one).
+fn oversubscribe() -> &'static [&'static str] {
+    if open_mpi() {
+        &["--oversubscribe"]
+    } else {
+        &[]
+    }
+}
+
 /// The `mpirun` option that keeps a job running when one of its processes dies.
 fn survive_a_death() -> &'static str {
-    let version = Command::new("mpirun").arg("--version").output();
-    match version {
-        Ok(o) if String::from_utf8_lossy(&o.stdout).contains("Open MPI") => "--enable-recovery",
-        _ => "-disable-auto-cleanup",
+    if open_mpi() {
+        "--enable-recovery"
+    } else {
+        "-disable-auto-cleanup"
     }
 }
 
