@@ -393,24 +393,33 @@ fn fail<C: Communicator>(world: &C, reduction: Reduction) -> Result<String, Stri
     }
 }
 
-/// Rank 1 aborts at its third iteration; the launcher must end the job.
-fn kill<C: Communicator>(world: &C) -> Result<String, String> {
+/// The fit of this rank's shard while rank 1 aborts at its third iteration (every rank slowed
+/// down, so that the others are still fitting when it dies), with exchanges waiting at most
+/// `deadline`.
+fn fit_while_rank_1_dies<C: Communicator>(
+    world: &C,
+    deadline: std::time::Duration,
+) -> Result<FitResult, FitError> {
     let (x, y, _) = data();
     let mine = shard(N, world);
     let rank = world.rank();
-    let r = base(Method::Trf)
+    base(Method::Trf)
         .callback(|info| {
             if rank == 1 && info.iteration == 3 {
                 std::process::abort();
             }
-            // Slow the fit down, so that it is still running when rank 1 dies.
             std::thread::sleep(std::time::Duration::from_millis(200));
             ControlFlow::Continue(())
         })
         .communicator(world)
-        .distributed_timeout(std::time::Duration::from_secs(5))
-        .fit(&x[mine.clone()], &y[mine]);
-    match r {
+        .distributed_timeout(deadline)
+        .fit(&x[mine.clone()], &y[mine])
+}
+
+/// Rank 1 aborts at its third iteration; the launcher must end the job.
+fn kill<C: Communicator>(world: &C) -> Result<String, String> {
+    let rank = world.rank();
+    match fit_while_rank_1_dies(world, std::time::Duration::from_secs(5)) {
         Err(e) => Err(format!("kill: rank {rank} ended with the error: {e}")),
         Ok(_) => Err(format!("kill: rank {rank} finished although rank 1 died")),
     }
@@ -420,21 +429,9 @@ fn kill<C: Communicator>(world: &C) -> Result<String, String> {
 /// (OpenMPI's `mpirun --enable-recovery`, MPICH's `-disable-auto-cleanup`): they end with
 /// `FitError::Distributed` at their 3 s deadline, say so, and end the job.
 fn kill_survived<C: Communicator>(world: &C) -> Result<String, String> {
-    let (x, y, _) = data();
-    let mine = shard(N, world);
     let rank = world.rank();
     let start = std::time::Instant::now();
-    let r = base(Method::Trf)
-        .callback(|info| {
-            if rank == 1 && info.iteration == 3 {
-                std::process::abort();
-            }
-            std::thread::sleep(std::time::Duration::from_millis(200));
-            ControlFlow::Continue(())
-        })
-        .communicator(world)
-        .distributed_timeout(std::time::Duration::from_secs(3))
-        .fit(&x[mine.clone()], &y[mine]);
+    let r = fit_while_rank_1_dies(world, std::time::Duration::from_secs(3));
     match r {
         Err(FitError::Distributed { message, .. }) => {
             println!(
