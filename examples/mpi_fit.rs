@@ -426,8 +426,9 @@ fn kill<C: Communicator>(world: &C) -> Result<String, String> {
 }
 
 /// Rank 1 aborts at its third iteration under a launcher told to let the others run
-/// (OpenMPI's `mpirun --enable-recovery`, MPICH's `-disable-auto-cleanup`): they end with
-/// `FitError::Distributed` at their 3 s deadline, say so, and end the job.
+/// (OpenMPI's `mpirun --enable-recovery`): they end with `FitError::Distributed` at their 3 s
+/// deadline, say so, and end the job. (MPICH's `-disable-auto-cleanup` does not keep them: its
+/// ch4 device kills the ranks that were exchanging with the dead one.)
 fn kill_survived<C: Communicator>(world: &C) -> Result<String, String> {
     let rank = world.rank();
     let start = std::time::Instant::now();

@@ -13,7 +13,7 @@
 mod common;
 use common::*;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Mutex;
 
 const MODEL: &str = "a*exp(-b*x)+c";
@@ -22,12 +22,10 @@ const P0: &str = "a=1,b=1,c=0";
 /// one chunk each, the last the remainder.
 const N: usize = 3 * 4096 + 123;
 
-fn mpirun_available() -> bool {
-    Command::new("mpirun")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+/// The launcher's options (OpenMPI's or MPICH's), shared with the library's MPI tests.
+#[path = "../../nlsq-testkit/src/mpirun.rs"]
+#[allow(dead_code)]
+mod mpirun;
 
 /// One `mpirun` at a time (OpenMPI's session directories, and the cores).
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -36,14 +34,14 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// `rank R exit S` on stdout.
 fn mpirun(ranks: usize, args: &[&str]) -> Output {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    Command::new("mpirun")
-        .args(["--oversubscribe", "-n", &ranks.to_string(), "sh", "-c"])
-        .arg(r#""$0" "$@"; echo "rank $OMPI_COMM_WORLD_RANK exit $?""#)
+    mpirun::command()
+        .args(["-n", &ranks.to_string(), "sh", "-c"])
+        .arg(format!(
+            r#""$0" "$@"; echo "rank {} exit $?""#,
+            mpirun::RANK_IN_SHELL
+        ))
         .arg(env!("CARGO_BIN_EXE_nlsq"))
         .args(args)
-        // OpenMPI refuses root without these (containers, CI).
-        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
-        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
         .output()
         .expect("mpirun starts")
 }
@@ -137,7 +135,7 @@ fn write_data(dir: &Path, x: &[f64], y: &[f64]) {
 #[test]
 #[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
 fn distributed_fits_equal_the_single_process_fit() {
-    assert!(mpirun_available(), "mpirun is not installed");
+    assert!(mpirun::available(), "mpirun is not installed");
     let dir = scratch("mpi-fit");
     let (x, y) = decay(N);
     write_data(&dir, &x, &y);
@@ -156,7 +154,7 @@ fn distributed_fits_equal_the_single_process_fit() {
 #[test]
 #[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
 fn profiles_curves_and_estimated_starts_equal_the_single_process_ones() {
-    assert!(mpirun_available(), "mpirun is not installed");
+    assert!(mpirun::available(), "mpirun is not installed");
     let dir = scratch("mpi-profile");
     let (x, y) = decay(N);
     write_data(&dir, &x, &y);
@@ -210,7 +208,7 @@ fn profiles_curves_and_estimated_starts_equal_the_single_process_ones() {
 #[test]
 #[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
 fn bad_data_in_one_rank_ends_every_rank() {
-    assert!(mpirun_available(), "mpirun is not installed");
+    assert!(mpirun::available(), "mpirun is not installed");
     let dir = scratch("mpi-fail");
     let (x, mut y) = decay(N);
     y[N - 5] = f64::NAN;
@@ -259,7 +257,7 @@ fn bad_data_in_one_rank_ends_every_rank() {
 #[test]
 #[ignore = "needs mpirun (OpenMPI or MPICH): run with --include-ignored where it is installed (CI does)"]
 fn inputs_that_cannot_be_split_are_refused() {
-    assert!(mpirun_available(), "mpirun is not installed");
+    assert!(mpirun::available(), "mpirun is not installed");
     let dir = scratch("mpi-refused");
     let (x, y) = decay(N);
     // Standard input reaches rank 0 alone.

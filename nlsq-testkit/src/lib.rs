@@ -9,6 +9,7 @@
 //! - [`params`]: models with fixed and tied parameters and their hand-substituted twins;
 //! - [`global`]: three datasets sharing a parameter, their concatenated twin and scipy's fit;
 //! - [`gpufit`]: Gpufit's standard problem of the batch benches;
+//! - [`mpirun`]: the MPI launcher of the distributed tests (OpenMPI's or MPICH's);
 //! - `wgpu` (feature `wgpu`): the shared adapter of the wgpu tests;
 //! - [`suite`]: the backend-generic suites and the macros ([`testgen_fit!`],
 //!   [`testgen_nist!`], [`testgen_batch!`]) that instantiate them per backend.
@@ -22,6 +23,7 @@ pub mod global;
 pub mod gpufit;
 pub mod library;
 pub mod models;
+pub mod mpirun;
 pub mod nist;
 /// The NIST StRD parser, plain Rust without nlsq: nlsq-runtime's unit tests, which cannot use
 /// this crate, compile the same file by path (`src/solve/test_problems.rs`).
