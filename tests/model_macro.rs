@@ -161,3 +161,34 @@ fn hash_ignores_names_and_formatting_but_not_mathematics() {
         nlsq::ExprModel::parse_with_params("amp * (-rate * x).exp()", &["amp", "rate"]).unwrap();
     assert_eq!(expr.hash(), Decay::HASH);
 }
+
+#[model]
+fn peak_on_a_slope(x: f64, height: f64, centre: f64, width: f64, slope: f64) -> f64 {
+    height * (-(x - centre).powi(2) / width).exp() + slope * x
+}
+
+#[test]
+fn roles_of_parameters_are_those_of_the_same_model_given_as_a_string() {
+    use nlsq::search::Role;
+    let at = Role::Location { input: 0 };
+    assert_eq!(
+        Decay.param_roles(),
+        Some(vec![Role::Linear, Role::Rate { input: 0, power: 1 }])
+    );
+    let want = vec![
+        Role::Linear,
+        at,
+        Role::Rate {
+            input: 0,
+            power: -2,
+        },
+        Role::Linear,
+    ];
+    assert_eq!(PeakOnASlope.param_roles(), Some(want.clone()));
+    let string = nlsq::ExprModel::parse_with_params(
+        "height * exp(-pow(x - centre, 2) / width) + slope * x",
+        &["height", "centre", "width", "slope"],
+    )
+    .unwrap();
+    assert_eq!(string.param_roles(), Some(want));
+}

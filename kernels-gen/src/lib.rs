@@ -29,6 +29,7 @@ pub mod model;
 pub mod nvrtc;
 pub mod parse;
 pub mod reparam;
+pub mod roles;
 pub mod schedule;
 
 mod compiled;

@@ -103,6 +103,17 @@ fn expand(
         kernels_gen::emit::rust::value_block_fn(&ir, "value_block", &block_path)
             .parse()
             .expect("the Rust block emitter produces valid tokens");
+    let roles = kernels_gen::roles::param_roles(&ir).into_iter().map(|r| {
+        use kernels_gen::roles::Role;
+        match r {
+            Role::Linear => quote!(#krate::search::Role::Linear),
+            Role::Location { input } => quote!(#krate::search::Role::Location { input: #input }),
+            Role::Rate { input, power } => {
+                quote!(#krate::search::Role::Rate { input: #input, power: #power })
+            }
+            Role::Other => quote!(#krate::search::Role::Other),
+        }
+    });
     let compiled = Compiled::new(ir);
     let hash = compiled.hash.0;
     let cuda32 = compiled.cuda_source(Precision::F32);
@@ -230,6 +241,9 @@ fn expand(
             }
             fn hash(&self) -> #krate::ModelHash {
                 Self::HASH
+            }
+            fn param_roles(&self) -> ::core::option::Option<::std::vec::Vec<#krate::search::Role>> {
+                ::core::option::Option::Some(::std::vec![#(#roles),*])
             }
         }
     }

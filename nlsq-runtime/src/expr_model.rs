@@ -182,6 +182,9 @@ impl Model for ExprModel {
     fn param_map(&self) -> Option<&ParamMap> {
         self.map.as_deref()
     }
+    fn param_roles(&self) -> Option<Vec<kernels_gen::roles::Role>> {
+        Some(kernels_gen::roles::param_roles(&self.compiled.ir))
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use crate::block::BLOCK;
 use kernels_gen::reparam::ParamMap;
+use kernels_gen::roles::Role;
 use kernels_gen::{ModelHash, Precision};
 
 /// A model `f(x; p)` with its exact gradient and device kernels.
@@ -91,6 +92,12 @@ pub trait Model: Send + Sync {
     fn param_map(&self) -> Option<&ParamMap> {
         None
     }
+    /// What each parameter does in the model (linear, a location or a rate of a predictor;
+    /// [`kernels_gen::roles`]), which a multi-start search draws its starts from
+    /// ([`crate::search`]); `None` (the default) when the model does not say.
+    fn param_roles(&self) -> Option<Vec<Role>> {
+        None
+    }
 }
 
 /// What the finishing step of a fit reads of the parameter vector it solved for: names, the
@@ -108,6 +115,8 @@ pub(crate) trait ParamSpace {
     fn space_hash(&self) -> ModelHash;
     /// See [`Model::param_map`].
     fn space_map(&self) -> Option<&ParamMap>;
+    /// See [`Model::param_roles`].
+    fn space_roles(&self) -> Option<Vec<Role>>;
 }
 
 impl<M: Model> ParamSpace for M {
@@ -125,6 +134,9 @@ impl<M: Model> ParamSpace for M {
     }
     fn space_map(&self) -> Option<&ParamMap> {
         self.param_map()
+    }
+    fn space_roles(&self) -> Option<Vec<Role>> {
+        self.param_roles()
     }
 }
 
@@ -178,5 +190,8 @@ impl<M: Model + ?Sized> Model for &M {
     }
     fn param_map(&self) -> Option<&ParamMap> {
         (**self).param_map()
+    }
+    fn param_roles(&self) -> Option<Vec<Role>> {
+        (**self).param_roles()
     }
 }

@@ -77,8 +77,18 @@ fn finish_here<M: ParamSpace>(
     // A search ends at its best minimum, from which the fit below runs as any other.
     let (p0, first, search) = match &spec.multistart {
         Some(ms) => {
-            let report =
-                crate::search::search(route.objective(), spec.method, &spec.options, &spec.p0, ms)?;
+            let hints = crate::search::Hints {
+                roles: spec.model.space_roles(),
+                inputs: route.input_ranges(),
+            };
+            let report = crate::search::search(
+                route.objective(),
+                spec.method,
+                &spec.options,
+                &spec.p0,
+                ms,
+                &hints,
+            )?;
             let best = report.minima.first().map(|m| m.params.clone());
             (best.unwrap_or_else(|| spec.p0.clone()), None, Some(report))
         }

@@ -238,6 +238,18 @@ impl<M: Model> Route for InMemory<'_, M> {
     fn backend(&self) -> String {
         self.backend.clone()
     }
+
+    fn input_ranges(&self) -> Option<Vec<(f64, f64)>> {
+        let range = |column: &[f64]| {
+            column
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                    (lo.min(v), hi.max(v))
+                })
+        };
+        Some(self.data.x.iter().map(|c| range(c)).collect())
+    }
 }
 
 /// [`NanPolicy::Raise`]'s error for the first non-finite point of `data`, if it has one.

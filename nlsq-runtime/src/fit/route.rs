@@ -40,4 +40,10 @@ pub(crate) trait Route {
 
     /// The backend that ran the passes, and why.
     fn backend(&self) -> String;
+
+    /// Each predictor's smallest and largest finite value, where the route holds its data on
+    /// the host (for the starts of a multi-start search); `None` otherwise.
+    fn input_ranges(&self) -> Option<Vec<(f64, f64)>> {
+        None
+    }
 }

@@ -5,7 +5,15 @@
 //!
 //! - **starts** (`starts.rs`): `p0` and `K − 1` points of a scrambled Sobol sequence, mapped
 //!   into each parameter's bounds, or log-uniformly over [`MultiStart::decades`] decades
-//!   around `p0` (both signs) where a parameter is unbounded;
+//!   around `p0` (both signs) where a parameter is unbounded — unless the model says what the
+//!   parameter does ([`Model::param_roles`](crate::Model::param_roles), [`Role`]; `#[model]`s
+//!   and [`ExprModel`](crate::ExprModel)s do) and the data is in memory: a location (`x − c`)
+//!   is then drawn within its predictor's range in the data, a rate (`k·x`, `w·(x − c)²`,
+//!   `x / s`) over length scales from a hundredth of that range to ten times it, with p0's
+//!   sign;
+//! - **linear parameters** (those the model is affine in, [`Role::Linear`]): solved at each
+//!   start (but p0) by one linear least-squares step on a K-vector pass before screening, so
+//!   amplitudes match the data wherever the nonlinear parameters put the curve;
 //! - **the K-vector pass** ([`Objective::passes`](crate::solve::Objective::passes),
 //!   [`Objective::costs`](crate::solve::Objective::costs)): K parameter vectors evaluated in
 //!   one read of the data (on the CPU, each chunk of points is evaluated at all K vectors while
@@ -44,8 +52,10 @@ mod lockstep;
 mod schedule;
 mod starts;
 
+pub use kernels_gen::roles::Role;
 pub(crate) use schedule::search;
 pub use schedule::{FIRST_ROUND_PASSES, LOCKSTEP_MAX};
+pub(crate) use starts::Hints;
 pub use starts::MAX_STARTS;
 
 use crate::error::FitError;
@@ -61,8 +71,9 @@ pub struct MultiStart {
     /// How many starts are solved to convergence at the end of the elimination schedule
     /// (default 8; at most [`LOCKSTEP_MAX`]). Starts that converge earlier count too.
     pub refine: usize,
-    /// Where a parameter is unbounded on a side, starts span this many decades on each side
-    /// of its scale (`|p0|`, or the distance of p0 from its one finite bound; default 2).
+    /// Where a parameter is unbounded on a side (and its role in the model gives no range),
+    /// starts span this many decades on each side of its scale (`|p0|`, or the distance of p0
+    /// from its one finite bound; default 2).
     pub decades: f64,
     /// Relative agreement of the parameters of one minimum (default 1e-4; see
     /// [`SearchReport::minima`]).

@@ -21,7 +21,7 @@
 
 use super::cluster::{Finished, distinct};
 use super::lockstep::{Counts, solve_all};
-use super::starts::{ranges, starts};
+use super::starts::{Hints, ranges, starts};
 use super::{MultiStart, SearchReport};
 use crate::error::FitError;
 use crate::solve::{Method, Objective, SolverOptions};
@@ -48,11 +48,16 @@ pub(crate) fn search(
     opts: &SolverOptions,
     p0: &[f64],
     ms: &MultiStart,
+    hints: &Hints,
 ) -> Result<SearchReport, FitError> {
-    let ranges = ranges(p0, &opts.lower, &opts.upper);
-    let points = starts(p0, &ranges, ms.starts, ms.seed, ms.decades);
+    let ranges = ranges(p0, &opts.lower, &opts.upper, hints);
+    let mut points = starts(p0, &ranges, ms.starts, ms.seed, ms.decades);
     let mut counts = Counts::default();
-    // 1. Screen.
+    // 1. Screen, the model's linear parameters solved at each start first.
+    let linear = hints.linear();
+    if !linear.is_empty() && points.len() > 1 {
+        solve_linear(obj, &mut points[1..], &linear, opts, &mut counts)?;
+    }
     let views: Vec<&[f64]> = points.iter().map(|p| p.as_slice()).collect();
     let mut costs = Vec::with_capacity(views.len());
     for batch in views.chunks(LOCKSTEP_MAX) {
@@ -149,6 +154,50 @@ pub(crate) fn search(
         minima,
     })
 }
+
+/// Moves each point's `linear` parameters to where the cost is least with the others held
+/// (one Gauss–Newton step on them: exact for a model affine in them under the linear loss),
+/// within the bounds. Points whose pass or step is not finite stay as they are.
+fn solve_linear(
+    obj: &mut dyn Objective,
+    points: &mut [Vec<f64>],
+    linear: &[usize],
+    opts: &SolverOptions,
+    counts: &mut Counts,
+) -> Result<(), FitError> {
+    for batch in points.chunks_mut(LOCKSTEP_MAX) {
+        let views: Vec<&[f64]> = batch.iter().map(|p| p.as_slice()).collect();
+        let passes = obj.passes(&views)?;
+        counts.k_passes += 1;
+        counts.vectors += batch.len();
+        for (p, pass) in batch.iter_mut().zip(passes) {
+            if !pass.is_finite() {
+                continue;
+            }
+            let h = pass.jtj.select_rows(linear).select_columns(linear);
+            let g = -pass.gradient.select_rows(linear);
+            // Directions of `JᵀJ` below 1e-10 of its norm (columns below about 1e-5 of the
+            // largest: a peak outside the data, say) are left alone, not fitted with huge
+            // amplitudes.
+            let eps = LINEAR_RCOND * h.norm();
+            let Ok(step) = h.svd(true, true).solve(&g, eps) else {
+                continue;
+            };
+            if step.iter().all(|s| s.is_finite()) {
+                for (&j, s) in linear.iter().zip(step.iter()) {
+                    let lo = opts.lower.get(j).copied().unwrap_or(f64::NEG_INFINITY);
+                    let hi = opts.upper.get(j).copied().unwrap_or(f64::INFINITY);
+                    p[j] = (p[j] + s).clamp(lo, hi);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The relative size under which a direction of the linear parameters' `JᵀJ` is not solved
+/// for ([`solve_linear`]).
+const LINEAR_RCOND: f64 = 1e-10;
 
 /// Below this fraction of the cost at p0, two costs count as equal (zero-residual minima).
 const COST_FLOOR: f64 = 1e-14;

@@ -2,7 +2,12 @@
 //! ([`sobol_burley`]), each coordinate mapped into its parameter's range by one rule
 //! ([`Range`]): uniform within two finite bounds, log-uniform in distance from a single finite
 //! bound, and log-uniform in magnitude around `p0` with both signs where a parameter is
-//! unbounded. The rule depends on the bounds and `p0` only, never on the problem.
+//! unbounded. Where the model says what a parameter does ([`Hints`]) and the data's ranges are
+//! known, a parameter not bounded on both sides follows its role instead: a location within
+//! its predictor's range, a rate over length scales of that range. The rules depend on the
+//! bounds, `p0`, the model's expression and the predictors' ranges, never on the observations.
+
+use kernels_gen::roles::Role;
 
 /// Coordinates of a Sobol point per sequence: the dimensions [`sobol_burley`] tabulates.
 /// Parameter `j` uses dimension `j mod 256`, scrambled with a seed derived from `j / 256`, so
@@ -26,6 +31,79 @@ pub(crate) enum Range {
     /// No finite bound: `±m`, `m` log-uniform in `[s 10^−D, s 10^D]` with `s = |p0|`
     /// (1 when p0 = 0): the lower half of `u` gives p0's sign, the upper half the other.
     Free { scale: f64, sign: f64 },
+    /// A rate of power `power` of a predictor whose data span `span` ([`Role::Rate`]):
+    /// `sign · ℓ^−power`, the length `ℓ` log-uniform from `span / 100` to `10 span` (both signs
+    /// when `sign` is 0, as for [`Range::Free`]), within `[lo, hi]`.
+    Length {
+        sign: f64,
+        power: i32,
+        span: f64,
+        lo: f64,
+        hi: f64,
+    },
+}
+
+/// The shortest length scale of a rate's starts, as a fraction of its predictor's span.
+pub(crate) const SHORTEST: f64 = 1e-2;
+/// The longest length scale of a rate's starts, in spans of its predictor.
+pub(crate) const LONGEST: f64 = 10.0;
+
+/// What the model and the data say about where starts should lie.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Hints {
+    /// Each parameter's role in the model, when the model knows them.
+    pub(crate) roles: Option<Vec<Role>>,
+    /// Each predictor's smallest and largest finite value in the data, when known.
+    pub(crate) inputs: Option<Vec<(f64, f64)>>,
+}
+
+impl Hints {
+    /// The parameters the model is affine in, jointly (solved at each start).
+    pub(crate) fn linear(&self) -> Vec<usize> {
+        self.roles
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter(|(_, r)| **r == Role::Linear)
+            .map(|(j, _)| j)
+            .collect()
+    }
+
+    /// The range of predictor `k` in the data, when known and of positive width.
+    fn input(&self, k: u32) -> Option<(f64, f64)> {
+        let (lo, hi) = *self.inputs.as_ref()?.get(k as usize)?;
+        (lo.is_finite() && hi.is_finite() && hi > lo).then_some((lo, hi))
+    }
+
+    /// The range parameter `j` (start `p0`, bounds `lo`, `hi`, not both finite) takes from
+    /// its role, when it has one the data can size.
+    fn range(&self, j: usize, p0: f64, lo: f64, hi: f64) -> Option<Range> {
+        match *self.roles.as_ref()?.get(j)? {
+            Role::Location { input } => {
+                let (a, b) = self.input(input)?;
+                let (a, b) = (a.max(lo), b.min(hi));
+                (a < b).then_some(Range::Box { lo: a, hi: b })
+            }
+            Role::Rate { input, power } => {
+                let (a, b) = self.input(input)?;
+                let sign = if p0 > 0.0 || (p0 == 0.0 && lo >= 0.0) {
+                    1.0
+                } else if p0 < 0.0 || (p0 == 0.0 && hi <= 0.0) {
+                    -1.0
+                } else {
+                    0.0
+                };
+                Some(Range::Length {
+                    sign,
+                    power,
+                    span: b - a,
+                    lo,
+                    hi,
+                })
+            }
+            Role::Linear | Role::Other => None,
+        }
+    }
 }
 
 impl Range {
@@ -56,6 +134,7 @@ impl Range {
         match *self {
             Range::Box { lo, hi } => hi - lo,
             Range::Half { scale, .. } | Range::Free { scale, .. } => scale,
+            Range::Length { power, span, .. } => span.powi(-power),
         }
     }
 
@@ -87,21 +166,45 @@ impl Range {
                 };
                 s * log_uniform(t, scale)
             }
+            Range::Length {
+                sign,
+                power,
+                span,
+                lo,
+                hi,
+            } => {
+                let (t, s) = if sign != 0.0 {
+                    (u, sign)
+                } else if u < 0.5 {
+                    (2.0 * u, 1.0)
+                } else {
+                    (2.0 * u - 1.0, -1.0)
+                };
+                let length = span * SHORTEST * (LONGEST / SHORTEST).powf(t);
+                (s * length.powi(-power)).clamp(lo, hi)
+            }
         }
     }
 }
 
-/// The ranges of every parameter.
-pub(crate) fn ranges(p0: &[f64], lower: &[f64], upper: &[f64]) -> Vec<Range> {
+/// The ranges of every parameter: by its role where `hints` give one and it is not bounded on
+/// both sides, else by its bounds and `p0`.
+pub(crate) fn ranges(p0: &[f64], lower: &[f64], upper: &[f64], hints: &Hints) -> Vec<Range> {
     let bound = |v: &[f64], j: usize, none: f64| v.get(j).copied().unwrap_or(none);
     p0.iter()
         .enumerate()
         .map(|(j, &p)| {
-            Range::new(
-                p,
+            let (lo, hi) = (
                 bound(lower, j, f64::NEG_INFINITY),
                 bound(upper, j, f64::INFINITY),
-            )
+            );
+            let boxed = lo.is_finite() && hi.is_finite();
+            let by_role = if boxed {
+                None
+            } else {
+                hints.range(j, p, lo, hi)
+            };
+            by_role.unwrap_or_else(|| Range::new(p, lo, hi))
         })
         .collect()
 }
@@ -143,7 +246,7 @@ mod tests {
         let p0 = [1.0, -3.0, 0.0, 5.0];
         let lo = [0.0, f64::NEG_INFINITY, f64::NEG_INFINITY, 2.0];
         let hi = [10.0, 0.0, f64::INFINITY, f64::INFINITY];
-        let r = ranges(&p0, &lo, &hi);
+        let r = ranges(&p0, &lo, &hi, &Hints::default());
         let s = starts(&p0, &r, 200, 7, 2.0);
         assert_eq!(s.len(), 200);
         assert_eq!(s[0], p0);
@@ -160,9 +263,75 @@ mod tests {
     }
 
     #[test]
+    fn roles_give_locations_within_the_data_and_rates_over_its_length_scales() {
+        let hints = Hints {
+            roles: Some(vec![
+                Role::Linear,
+                Role::Location { input: 0 },
+                Role::Rate { input: 0, power: 2 },
+                Role::Rate {
+                    input: 1,
+                    power: -1,
+                },
+                Role::Location { input: 1 },
+                Role::Other,
+            ]),
+            inputs: Some(vec![(2.0, 6.0), (-1.0, 1.0)]),
+        };
+        let p0 = [5.0, 50.0, 70.0, -3.0, 0.5, 2.0];
+        let inf = f64::INFINITY;
+        let lo = [-inf, -inf, 0.0, -inf, 0.0, -inf];
+        let hi = [inf, inf, inf, inf, 0.25, inf];
+        let r = ranges(&p0, &lo, &hi, &hints);
+        assert_eq!(
+            r[0],
+            Range::new(5.0, -inf, inf),
+            "linear: solved, not drawn"
+        );
+        assert_eq!(r[1], Range::Box { lo: 2.0, hi: 6.0 });
+        assert_eq!(
+            r[4],
+            Range::Box { lo: 0.0, hi: 0.25 },
+            "both bounds: the box"
+        );
+        assert_eq!(r[5], Range::new(2.0, -inf, inf));
+        let s = starts(&p0, &r, 512, 3, 2.0);
+        for p in &s[1..] {
+            assert!((2.0..=6.0).contains(&p[1]));
+            // w = ℓ⁻², ℓ from 4/100 to 40: w from 1/1600 to 625.
+            assert!(
+                p[2] > 0.0 && (1.0 / 1600.0 * 0.999..=625.0 * 1.001).contains(&p[2]),
+                "{}",
+                p[2]
+            );
+            // s = −ℓ (p0's sign), ℓ from 2/100 to 20.
+            assert!((-20.0 * 1.001..=-0.02 * 0.999).contains(&p[3]), "{}", p[3]);
+        }
+        // The lengths spread over the whole range, log-uniformly.
+        let short = s[1..]
+            .iter()
+            .filter(|p| p[2] > 1.0 / 0.4f64.powi(2))
+            .count();
+        assert!(
+            (100..=200).contains(&short),
+            "{short} of 511 below a tenth of the span"
+        );
+        // Without the data's ranges, a role gives no range.
+        let bare = Hints {
+            inputs: None,
+            ..hints.clone()
+        };
+        assert_eq!(
+            ranges(&p0, &lo, &hi, &bare),
+            ranges(&p0, &lo, &hi, &Hints::default())
+        );
+        assert_eq!(hints.linear(), [0]);
+    }
+
+    #[test]
     fn many_parameters_get_distinct_coordinates() {
         let p0 = vec![1.0; 600];
-        let r = ranges(&p0, &[], &[]);
+        let r = ranges(&p0, &[], &[], &Hints::default());
         let s = starts(&p0, &r, 4, 1, 1.0);
         assert_ne!(s[1][3], s[1][3 + DIMENSIONS]);
     }

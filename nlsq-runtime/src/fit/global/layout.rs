@@ -169,4 +169,7 @@ impl ParamSpace for Layout {
     fn space_map(&self) -> Option<&ParamMap> {
         None
     }
+    fn space_roles(&self) -> Option<Vec<kernels_gen::roles::Role>> {
+        None
+    }
 }
