@@ -14,7 +14,8 @@
 //! rank's shard streamed from its own raw files), `batch`, `checkpoint` (stopped, then resumed
 //! from rank 0's checkpoint), `tiny` (9 points: shards smaller than the parameters), `exact`
 //! (chunk-order reduction over shards of whole chunks at the default tolerances: LM, TRF,
-//! dogbox, soft_l1 with weights and a streamed file, each bit for bit), `all`
+//! dogbox, soft_l1 with weights, a streamed file and a multi-start search, each bit for bit,
+//! the search's report too), `all`
 //! (every one of these); `fail` (rank 1's shard has a NaN:
 //! every rank must end with an error; `fail_exact` the same in chunk order), `kill` (rank 1 aborts during the fit; the others must
 //! not hang) and `hang` (rank 1 stops answering; the others must end at their deadline).
@@ -23,7 +24,7 @@ use nlsq::backend::CHUNK;
 use nlsq::distributed::mpi::traits::{Communicator, CommunicatorCollectives};
 use nlsq::distributed::{Reduction, mpi, shard, shard_aligned};
 use nlsq::stream::RawFile;
-use nlsq::{BatchFit, CurveFit, Every, FitError, FitResult, Loss, Method, model};
+use nlsq::{BatchFit, CurveFit, Every, FitError, FitResult, Loss, Method, MultiStart, model};
 use std::ops::ControlFlow;
 use std::process::ExitCode;
 
@@ -306,18 +307,22 @@ fn exact<C: Communicator>(world: &C) -> Result<String, String> {
         }
     };
     let mut done = Vec::new();
-    for case in ["lm", "trf", "dogbox", "soft_l1", "stream"] {
+    for case in ["lm", "trf", "dogbox", "soft_l1", "stream", "multistart"] {
         let method = match case {
-            "lm" => Method::Lm,
+            "lm" | "multistart" => Method::Lm,
             "dogbox" => Method::Dogbox,
             _ => Method::Trf,
         };
         let fit = || {
             let f = default_tol(method);
-            if case == "soft_l1" {
-                f.loss(Loss::SoftL1).f_scale(0.1)
-            } else {
-                f
+            match case {
+                "soft_l1" => f.loss(Loss::SoftL1).f_scale(0.1),
+                // Starts drawn over the range of x of all the data (the model's roles), on
+                // every rank, not over its shard's.
+                "multistart" => f
+                    .p0([10.0, 20.0, 1.0])
+                    .multistart(MultiStart::new(32).seed(1)),
+                _ => f,
             }
         };
         let weighted = case == "soft_l1";
@@ -362,7 +367,8 @@ fn exact<C: Communicator>(world: &C) -> Result<String, String> {
             && d.cost.to_bits() == s.cost.to_bits()
             && d.nfev == s.nfev
             && d.status == s.status
-            && d.n_points == s.n_points;
+            && d.n_points == s.n_points
+            && d.search == s.search;
         if !same {
             return Err(format!(
                 "exact {case}: not bit for bit: popt {:?} / {:?}, nfev {} / {}",

@@ -213,6 +213,29 @@ impl Route for DistRoute<'_> {
         Ok(self.sum(&[own])?[0])
     }
 
+    /// The smallest and largest of every rank's predictors (the same on every rank, so every
+    /// rank draws the same starts); `None` when a rank does not hold its data on the host.
+    fn input_ranges(&self) -> Option<Vec<(f64, f64)>> {
+        let own: Vec<f64> = self
+            .inner
+            .input_ranges()
+            .map(|r| r.iter().flat_map(|&(lo, hi)| [lo, hi]).collect())
+            .unwrap_or_default();
+        // A failed exchange ends the fit at its next pass (`Dist::check`).
+        let all = self.dist.all_gather(&own).ok()?;
+        let k = all[0].len();
+        if k == 0 || all.iter().any(|r| r.len() != k) {
+            return None;
+        }
+        let lo = |c: usize| all.iter().map(|r| r[2 * c]).fold(f64::INFINITY, f64::min);
+        let hi = |c: usize| {
+            all.iter()
+                .map(|r| r[2 * c + 1])
+                .fold(f64::NEG_INFINITY, f64::max)
+        };
+        Some((0..k / 2).map(|c| (lo(c), hi(c))).collect())
+    }
+
     /// Every rank's summary merged in rank order; the plan is this rank's, its sizes summed.
     fn summary(&mut self, plan: &mut DataPlan) -> DataSummary {
         let own = self.inner.summary(plan);
