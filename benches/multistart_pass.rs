@@ -7,7 +7,9 @@
 //! best of many repetitions of the K-pass and of K single passes timed in turn within each
 //! repetition, so that a change in the machine's speed falls on both (the ratio is the number
 //! to read on a noisy machine); then criterion's own measurements of the same work.
-//! `NLSQ_BENCH_TABLE_ONLY=1` skips criterion.
+//! `NLSQ_BENCH_TABLE_ONLY=1` skips criterion. Built with `--features cuda` on a machine with a
+//! CUDA device, the table also has the CUDA K-vector pass (`nlsq_pass_k`) against K single
+//! CUDA passes at N = 1e6 and 1e7.
 
 use criterion::{BenchmarkId, Criterion};
 use nlsq::backend::CpuBackend;
@@ -18,7 +20,13 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 /// `x` and noisy `y` for `model` at `p` over `n` points on `[lo, hi)`.
-fn data<M: Model>(model: &M, n: usize, lo: f64, hi: f64, p: &[f64]) -> (Vec<f64>, Vec<f64>) {
+fn data<M: Model + ?Sized>(
+    model: &M,
+    n: usize,
+    lo: f64,
+    hi: f64,
+    p: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
     let x: Vec<f64> = (0..n)
         .map(|i| lo + (hi - lo) * i as f64 / n as f64)
         .collect();
@@ -42,18 +50,18 @@ fn vectors(p: &[f64], k: usize) -> Vec<Vec<f64>> {
         .collect()
 }
 
-fn k_pass<M: Model>(cpu: &mut CpuBackend<'_, M>, ps: &[&[f64]]) {
-    black_box(cpu.passes(black_box(ps)).unwrap());
+fn k_pass(obj: &mut dyn Objective, ps: &[&[f64]]) {
+    black_box(obj.passes(black_box(ps)).unwrap());
 }
 
-fn singles<M: Model>(cpu: &mut CpuBackend<'_, M>, ps: &[&[f64]]) {
+fn singles(obj: &mut dyn Objective, ps: &[&[f64]]) {
     for p in ps {
-        black_box(cpu.pass(black_box(p)).unwrap());
+        black_box(obj.pass(black_box(p)).unwrap());
     }
 }
 
 /// Best seconds of the K-pass and of K single passes, timed in turn.
-fn side_by_side<M: Model>(cpu: &mut CpuBackend<'_, M>, ps: &[&[f64]], points: usize) -> (f64, f64) {
+fn side_by_side(cpu: &mut dyn Objective, ps: &[&[f64]], points: usize) -> (f64, f64) {
     let work = ps.len() * points;
     let reps = (200_000_000 / work.max(1)).clamp(5, 400);
     let (mut best_k, mut best_1) = (f64::MAX, f64::MAX);
@@ -85,6 +93,36 @@ fn each_case(mut f: impl FnMut(&str, usize, Timer<'_>)) {
         let mut cpu = CpuBackend::new(Gaussian, &d, Loss::Linear, 1.0);
         f("gaussian", n, &mut |ps| side_by_side(&mut cpu, ps, n));
     }
+    #[cfg(feature = "cuda")]
+    cuda_cases(&mut f);
+}
+
+/// The same cases on the CUDA device, where one is present (`--features cuda`), at sizes where
+/// a pass is bound by reading the data: N = 1e6 and 1e7, f64.
+#[cfg(feature = "cuda")]
+fn cuda_cases(f: &mut impl FnMut(&str, usize, Timer<'_>)) {
+    use nlsq::backend::cuda::{CudaObjective, DeviceData, Gpu};
+    let Ok(gpu) = Gpu::shared() else {
+        println!("(no CUDA device: the CUDA rows are left out)");
+        return;
+    };
+    for n in [1_000_000, 10_000_000] {
+        for (name, lo, hi, p) in [
+            ("decay (cuda)", 0.0, 5.0, [2.5, 1.3, 0.4]),
+            ("gaussian (cuda)", -5.0, 5.0, [3.0, 0.4, 0.9]),
+        ] {
+            let model: &dyn Model = if name.starts_with("decay") {
+                &Decay
+            } else {
+                &Gaussian
+            };
+            let (x, y) = data(model, n, lo, hi, &p);
+            let d = FitData::new(vec![&x], &y, None, NanPolicy::Raise, 1).unwrap();
+            let dev = DeviceData::upload(&gpu, &d, nlsq::Precision::F64).unwrap();
+            let mut obj = CudaObjective::new(model, &dev, Loss::Linear, 1.0).unwrap();
+            f(name, n, &mut |ps| side_by_side(&mut obj, ps, n));
+        }
+    }
 }
 
 fn table() {
@@ -97,7 +135,7 @@ fn table() {
     );
     println!("|---|---|---|---|---|---|---|");
     each_case(|model, n, run| {
-        let p = if model == "decay" {
+        let p = if model.starts_with("decay") {
             [2.5, 1.3, 0.4]
         } else {
             [3.0, 0.4, 0.9]

@@ -4,7 +4,7 @@
 # .devbin/ (or $DEVBIN). Correctness first (the CUDA kernels and fits against the CPU, tests
 # that are ignored without a GPU run here with --ignored), then every pending measurement,
 # each under its own timeout so that the whole run stays under 8 minutes (the timeouts add up
-# to 475 s). Writes every log, the figures (JSON lines) and summary.json under $OUT, and prints
+# to 505 s). Writes every log, the figures (JSON lines) and summary.json under $OUT, and prints
 # a table last. Exits 1 when a correctness step failed or timed out.
 #
 #   OUT=/tmp/out bash benches/device/run_all.sh            # on the GPU machine
@@ -30,6 +30,7 @@
 #   cp "$(cargo test --release --features wgpu --test fit_wgpu --no-run --message-format=json | exe)" .devbin/fit_wgpu_test
 #   cp "$(cargo test --release --features wgpu --test nist_wgpu --no-run --message-format=json | exe)" .devbin/nist_wgpu_test
 #   cp "$(cargo bench --features cuda --bench cuda_roofline --no-run --message-format=json | exe)" .devbin/cuda_roofline
+#   cp "$(cargo bench --features cuda --bench multistart_pass --no-run --message-format=json | exe)" .devbin/multistart_pass
 #   cp "$(cargo bench --features cuda --bench cuda_host_fits --no-run --message-format=json | exe)" .devbin/cuda_host_fits
 #   cp "$(cargo bench --features cuda --bench cuda_chunked --no-run --message-format=json | exe)" .devbin/cuda_chunked_bench
 #   cp "$(cargo bench --features cuda --bench batch_cuda --no-run --message-format=json | exe)" .devbin/batch_cuda_bench
@@ -57,6 +58,7 @@ STEPS=(
     "fit_cuda|check|45|fit_cuda_test|\$DEVBIN/fit_cuda_test --ignored --nocapture --test-threads=1"
     "checkpoint_profile|check|20|profile_cuda checkpoint_crash|bash benches/device/checkpoint_profile.sh"
     "cuda_roofline|measure|15|cuda_roofline|\$DEVBIN/cuda_roofline 1e8"
+    "multistart_pass|measure|30|multistart_pass|NLSQ_BENCH_TABLE_ONLY=1 \$DEVBIN/multistart_pass"
     "cuda_host_fits|measure|15|cuda_host_fits|\$DEVBIN/cuda_host_fits 1e6 && \$DEVBIN/cuda_host_fits 1e7"
     "python_nlsq|measure|60||python_nlsq"
     "batch_cuda|measure|80|batch_cuda_test batch_cuda_bench batch_cpu|bash benches/device/batch_cuda.sh"

@@ -53,6 +53,14 @@
 //! of points into shared memory and each thread owns a slice of the row (the correct path for
 //! large `P`, tested to `P = 256`).
 //!
+//! **CUDA** `nlsq_pass_k(…, double* partials, unsigned int k_vectors)`: the K-vector pass of
+//! multi-start searches, `nlsq_pass`'s arguments then `K`; `params` holds `K` vectors of `P`.
+//! Launched with `gridDim.x = G · K`, block `b` does what block `b / K` of a `G`-block
+//! `nlsq_pass` does at vector `b % K` and writes its row to `partials[((b % K) G + b / K) W ..]`:
+//! vector `v`'s `G` rows are those of its single pass, bit for bit, summed by `nlsq_reduce` on
+//! `partials + v G W`. The blocks of the `K` vectors that read the same points are adjacent, so
+//! they run side by side and the data is read from memory about once.
+//!
 //! **CUDA** `nlsq_reduce(const double* partials, unsigned int n_blocks, double* out)`: sums the
 //! rows in block order into `out[0..W]`. Launch with at least `W` threads in total.
 //!

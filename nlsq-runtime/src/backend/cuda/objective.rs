@@ -1,5 +1,9 @@
 //! The fused pass on the device: one `nlsq_pass` launch over all points, one `nlsq_reduce`
-//! launch summing the per-block rows in block order, one copy of `W` doubles back.
+//! launch summing the per-block rows in block order, one copy of `W` doubles back. The
+//! K-vector pass of multi-start searches is one `nlsq_pass_k` launch for up to
+//! [`K_VECTORS_MAX`] parameter vectors (the blocks of every vector that read the same points
+//! side by side), one `nlsq_reduce` per vector and one copy of `K · W` doubles: each row that
+//! of the vector's single pass, bit for bit.
 
 use super::data::{DeviceBuffer, DeviceData, data_check};
 use super::driver_error;
@@ -9,15 +13,22 @@ use crate::model::Model;
 use cudarc::driver::{CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
 use kernels_gen::kernels::abi;
 
+/// The most parameter vectors of one K-vector launch (`nlsq_pass_k`); more are done in
+/// launches of this many.
+pub const K_VECTORS_MAX: usize = 64;
+
 /// Passes over [`DeviceData`] on its device.
 pub struct CudaObjective<'d> {
     data: &'d DeviceData,
     pass_fn: CudaFunction,
+    pass_k_fn: CudaFunction,
     reduce_fn: CudaFunction,
     check_fn: CudaFunction,
     params: CudaSlice<f64>,
     partials: CudaSlice<f64>,
     out: CudaSlice<f64>,
+    /// The K-vector pass's parameters, partial rows and rows, allocated at its first use.
+    k_buffers: Option<KBuffers>,
     grid: u32,
     block: u32,
     np: usize,
@@ -54,11 +65,13 @@ impl<'d> CudaObjective<'d> {
         };
         Ok(CudaObjective {
             pass_fn: load("nlsq_pass")?,
+            pass_k_fn: load("nlsq_pass_k")?,
             reduce_fn: load("nlsq_reduce")?,
             check_fn: load("nlsq_data_check")?,
             params: alloc(np)?,
             partials: alloc(grid as usize * width)?,
             out: alloc(width)?,
+            k_buffers: None,
             grid,
             block,
             np,
@@ -93,19 +106,7 @@ impl<'d> CudaObjective<'d> {
         let loss = self.loss.code() as i32;
         let null: u64 = 0;
         let mut b = stream.launch_builder(&self.pass_fn);
-        match &self.data.x {
-            DeviceBuffer::F32(s) => b.arg(s),
-            DeviceBuffer::F64(s) => b.arg(s),
-        };
-        match &self.data.y {
-            DeviceBuffer::F32(s) => b.arg(s),
-            DeviceBuffer::F64(s) => b.arg(s),
-        };
-        match &self.data.w {
-            Some(DeviceBuffer::F32(s)) => b.arg(s),
-            Some(DeviceBuffer::F64(s)) => b.arg(s),
-            None => b.arg(&null),
-        };
+        push_data(&mut b, self.data, &null);
         b.arg(&self.params)
             .arg(&n)
             .arg(&stride)
@@ -143,4 +144,135 @@ impl<'d> CudaObjective<'d> {
     }
 }
 
-objective_from_row!(CudaObjective<'_>, |s| s.np);
+impl CudaObjective<'_> {
+    /// The reduction rows at each of `ps`, each that of [`CudaObjective::row`] bit for bit, in
+    /// K-vector launches of up to [`K_VECTORS_MAX`] vectors.
+    pub fn rows(&mut self, ps: &[&[f64]]) -> Result<Vec<Vec<f64>>, FitError> {
+        let mut rows = Vec::with_capacity(ps.len());
+        for batch in ps.chunks(K_VECTORS_MAX) {
+            if let [p] = batch {
+                rows.push(self.row(p)?);
+            } else {
+                rows.extend(self.rows_k(batch)?);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// One `nlsq_pass_k` launch over `ps` (at most [`K_VECTORS_MAX`]).
+    fn rows_k(&mut self, ps: &[&[f64]]) -> Result<Vec<Vec<f64>>, FitError> {
+        let (k, width) = (ps.len(), abi::reduction_width(self.np));
+        let per_vector = self.grid as usize * width;
+        let bufs = match &mut self.k_buffers {
+            Some(bufs) => bufs,
+            slot @ None => slot.insert(KBuffers::new(self.data, self.np, per_vector)?),
+        };
+        let stream = &self.data.gpu.stream;
+        let flat: Vec<f64> = ps.iter().flat_map(|p| p.iter().copied()).collect();
+        stream
+            .memcpy_htod(&flat, &mut bufs.params.slice_mut(0..flat.len()))
+            .map_err(|e| driver_error("copying parameter vectors", e))?;
+        crate::profile::record_h2d(std::mem::size_of_val(flat.as_slice()) as u64);
+        let (n, stride) = (self.data.shape.n as u64, self.data.shape.n as u64);
+        let (loss, k_vectors, null) = (self.loss.code() as i32, k as u32, 0u64);
+        let mut b = stream.launch_builder(&self.pass_k_fn);
+        push_data(&mut b, self.data, &null);
+        b.arg(&bufs.params)
+            .arg(&n)
+            .arg(&stride)
+            .arg(&loss)
+            .arg(&self.f_scale)
+            .arg(&mut bufs.partials)
+            .arg(&k_vectors);
+        let cfg = LaunchConfig {
+            grid_dim: (self.grid * k_vectors, 1, 1),
+            block_dim: (self.block, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        // SAFETY: arguments match `nlsq_pass_k` (`nlsq_pass`'s, then the vector count); the
+        // buffers hold k · P parameters and k · grid · W partials.
+        unsafe { b.launch(cfg) }.map_err(|e| driver_error("launching nlsq_pass_k", e))?;
+        for v in 0..k {
+            let partials = bufs.partials.slice(v * per_vector..(v + 1) * per_vector);
+            let mut out = bufs.out.slice_mut(v * width..(v + 1) * width);
+            let mut r = stream.launch_builder(&self.reduce_fn);
+            r.arg(&partials).arg(&self.grid).arg(&mut out);
+            // SAFETY: `nlsq_reduce(partials, n_blocks, out)` over vector v's grid · W partials
+            // into its W outputs.
+            unsafe { r.launch(LaunchConfig::for_num_elems(width as u32)) }
+                .map_err(|e| driver_error("launching nlsq_reduce", e))?;
+        }
+        let all = stream
+            .clone_dtoh(&bufs.out.slice(0..k * width))
+            .map_err(|e| driver_error("reading the passes back", e))?;
+        crate::profile::record_d2h(std::mem::size_of_val(all.as_slice()) as u64);
+        Ok(all.chunks(width).map(<[f64]>::to_vec).collect())
+    }
+}
+
+/// The device buffers of [`K_VECTORS_MAX`] vectors' passes.
+struct KBuffers {
+    params: CudaSlice<f64>,
+    partials: CudaSlice<f64>,
+    out: CudaSlice<f64>,
+}
+
+impl KBuffers {
+    fn new(data: &DeviceData, np: usize, per_vector: usize) -> Result<Self, FitError> {
+        let alloc = |len: usize| {
+            data.gpu
+                .stream
+                .alloc_zeros::<f64>(len)
+                .map_err(|e| driver_error("allocating K-vector buffers", e))
+        };
+        let width = abi::reduction_width(np);
+        Ok(KBuffers {
+            params: alloc(K_VECTORS_MAX * np)?,
+            partials: alloc(K_VECTORS_MAX * per_vector)?,
+            out: alloc(K_VECTORS_MAX * width)?,
+        })
+    }
+}
+
+/// The data arguments of a pass kernel: x, y, and the weights or a null pointer.
+fn push_data<'a>(b: &mut cudarc::driver::LaunchArgs<'a>, data: &'a DeviceData, null: &'a u64) {
+    match &data.x {
+        DeviceBuffer::F32(s) => b.arg(s),
+        DeviceBuffer::F64(s) => b.arg(s),
+    };
+    match &data.y {
+        DeviceBuffer::F32(s) => b.arg(s),
+        DeviceBuffer::F64(s) => b.arg(s),
+    };
+    match &data.w {
+        Some(DeviceBuffer::F32(s)) => b.arg(s),
+        Some(DeviceBuffer::F64(s)) => b.arg(s),
+        None => b.arg(null),
+    };
+}
+
+impl crate::solve::Objective for CudaObjective<'_> {
+    fn n_params(&self) -> usize {
+        self.np
+    }
+
+    fn pass(&mut self, p: &[f64]) -> Result<crate::solve::Pass, FitError> {
+        Ok(crate::backend::cpu::pass_from_row(p.len(), &self.row(p)?))
+    }
+
+    /// One K-vector launch per [`K_VECTORS_MAX`] vectors: one read of the data from memory.
+    fn passes(&mut self, ps: &[&[f64]]) -> Result<Vec<crate::solve::Pass>, FitError> {
+        let rows = self.rows(ps)?;
+        Ok(ps
+            .iter()
+            .zip(rows)
+            .map(|(p, row)| crate::backend::cpu::pass_from_row(p.len(), &row))
+            .collect())
+    }
+
+    /// The costs of [`CudaObjective::passes`] (the same launches: on a GPU the pass is bound
+    /// by reading the data, so the Jacobian's sums cost little more).
+    fn costs(&mut self, ps: &[&[f64]]) -> Result<Vec<f64>, FitError> {
+        Ok(self.passes(ps)?.into_iter().map(|p| p.cost).collect())
+    }
+}
