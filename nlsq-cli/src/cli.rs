@@ -119,9 +119,11 @@ pub struct FitArgs {
     #[arg(long)]
     pub gtol: Option<f64>,
     /// Global search: local fits from p0 and K − 1 space-filling (Sobol) starts within the
-    /// bounds, or spanning decades around p0 where a parameter is unbounded; the result is the
-    /// fit from the best minimum, and the summary (and `--json`'s `search`) lists the distinct
-    /// minima found.
+    /// bounds, or where a parameter is unbounded, from its role in the model (a location
+    /// `x − c` within the data's range of x, a rate `k·x` over its length scales) or spanning
+    /// decades around p0; the linear parameters are solved at each start. The result is the
+    /// fit from the best minimum, and the summary (and `--json`'s `search`) lists the
+    /// distinct minima found.
     #[arg(long, value_name = "K")]
     pub multistart: Option<usize>,
     /// Seed of the multi-start's scrambled Sobol sequence (the same seed, the same search).

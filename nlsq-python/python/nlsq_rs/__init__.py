@@ -433,9 +433,12 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     on fixed or tied ones must be infinite), ``popt``/``pcov`` cover every parameter (fixed:
     zero covariance; tied: the delta method), ``FitResult.param_kinds`` says which is which.
     ``multistart=K`` (and ``seed=N``) makes the fit a global search: local fits from ``p0``
-    and ``K - 1`` scrambled Sobol starts within the bounds (spanning decades around ``p0``,
-    both signs, where a parameter is unbounded), thinned by early elimination; the result is
-    the fit from the best minimum, and ``FitResult.search`` lists the distinct minima.
+    and ``K - 1`` scrambled Sobol starts within the bounds (where a parameter is unbounded:
+    a location such as ``c`` in ``x - c`` within the data's range of ``x``, a rate such as
+    ``k`` in ``exp(-k*x)`` over its length scales, any other spanning decades around ``p0``,
+    both signs), the parameters the model is linear in solved at each start, thinned by
+    early elimination; the result is the fit from the best minimum, and
+    ``FitResult.search`` lists the distinct minima.
     The default tolerances are 1e-12 (scipy: 1e-8), see the README.
 
     Returns ``(popt, pcov)``, or with ``full_output=True`` ``(popt, pcov, infodict, mesg, ier)``
