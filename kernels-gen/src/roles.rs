@@ -30,8 +30,9 @@ pub enum Role {
         input: u32,
     },
     /// It appears only as a factor of an expression of predictor `input` of degree `power` in
-    /// it (`p·x`: 1; `p·(x − c)²`: 2), or as its divisor (`x / p`: −1): `p` is then the
-    /// inverse of a length of `x` to that power.
+    /// it (`p·x`: 1; `p·(x − c)²`: 2), or as its divisor (`x / p`: −1; `(x − c)² / (2 p²)`:
+    /// −1 too, a power of `p` counting as `p`): `p` is then the inverse of a length of `x` to
+    /// that power.
     Rate {
         /// The predictor.
         input: u32,
@@ -183,28 +184,94 @@ fn location(uses: &Uses<'_>, j: usize) -> Option<u32> {
     input
 }
 
-/// The predictor and power of `p_j`, when every use of it multiplies (or divides) an
-/// expression of one predictor of one nonzero degree.
+/// The predictor and power of `p_j`, when every use of it, or of a monomial `c p_j^m` built of
+/// it (`2 s s`, `pow(s, 2)`), multiplies or divides an expression of one predictor, always the
+/// same power of it: `k x` (power 1), `w (x − c)²` (2), `(x − c)² / (2 s²)` (−1).
 fn rate(uses: &Uses<'_>, degrees: &[Option<(u32, i32)>], j: usize) -> Option<(u32, i32)> {
-    let (id, nodes) = uses.of_param(j)?;
-    let degree = |n: NodeId| degrees[n.index()];
+    let monomials = monomials(uses, j)?;
+    let with = |e: NodeId, sign: i32| degrees[e.index()].map(|(k, d)| (k, d, sign));
     let mut found = None;
-    for node in &nodes {
-        let (input, power) = match *node {
-            Node::Binary(BinaryOp::Mul, a, b) if a == id && b != id => degree(b)?,
-            Node::Binary(BinaryOp::Mul, a, b) if b == id && a != id => degree(a)?,
-            Node::Binary(BinaryOp::Div, a, b) if b == id && a != id => {
-                let (k, d) = degree(a)?;
-                (k, -d)
-            }
-            _ => return None,
-        };
-        if power == 0 || found.is_some_and(|f| f != (input, power)) {
-            return None;
+    for (&top, &m) in &monomials {
+        let parents = &uses.parents[top.index()];
+        if parents.is_empty() {
+            return None; // the model's value itself
         }
-        found = Some((input, power));
+        for &parent in parents.iter().filter(|q| !monomials.contains_key(q)) {
+            // p^m x^d (a product) or p^m / x^d, x^d / p^m (a quotient) without dimension.
+            let (input, d, sign) = match *uses.graph.node(parent) {
+                Node::Binary(BinaryOp::Mul, a, b) if a == top => with(b, 1)?,
+                Node::Binary(BinaryOp::Mul, a, b) if b == top => with(a, 1)?,
+                Node::Binary(BinaryOp::Div, a, b) if a == top => with(b, -1)?,
+                Node::Binary(BinaryOp::Div, a, b) if b == top => with(a, -1)?,
+                _ => return None,
+            };
+            if d % m != 0 || d == 0 {
+                return None;
+            }
+            let power = sign * d / m;
+            if found.is_some_and(|f| f != (input, power)) {
+                return None;
+            }
+            found = Some((input, power));
+        }
     }
     found
+}
+
+/// The nodes of the value that are monomials `c p_j^m` (`m ≠ 0`) of parameter `j` and
+/// constants, with `m`: found upwards from the parameter, smallest id first, so that both
+/// factors of a product are known when it is reached.
+fn monomials(uses: &Uses<'_>, j: usize) -> Option<std::collections::HashMap<NodeId, i32>> {
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, HashMap};
+    let g = uses.graph;
+    let id = uses.param[j]?;
+    let mut degree: HashMap<NodeId, i32> = HashMap::from([(id, 1)]);
+    let mut queue: BinaryHeap<Reverse<NodeId>> = uses.parents[id.index()]
+        .iter()
+        .map(|&q| Reverse(q))
+        .collect();
+    while let Some(Reverse(node)) = queue.pop() {
+        if degree.contains_key(&node) {
+            continue;
+        }
+        let of = |n: NodeId| degree.get(&n).copied();
+        let konst = |n: NodeId| matches!(g.node(n), Node::Const(_));
+        let m = match *g.node(node) {
+            Node::Unary(UnaryOp::Neg, a) => of(a),
+            Node::Unary(UnaryOp::Powi(n), a) => of(a).and_then(|m| m.checked_mul(n)),
+            Node::Binary(BinaryOp::Powf, a, b) => match *g.node(b) {
+                Node::Const(bits) => {
+                    let e = f64::from_bits(bits);
+                    let n = e as i32;
+                    if f64::from(n) == e {
+                        of(a).and_then(|m| m.checked_mul(n))
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            },
+            Node::Binary(BinaryOp::Mul, a, b) => match (of(a), of(b)) {
+                (Some(x), Some(y)) => x.checked_add(y),
+                (Some(x), None) if konst(b) => Some(x),
+                (None, Some(y)) if konst(a) => Some(y),
+                _ => None,
+            },
+            Node::Binary(BinaryOp::Div, a, b) => match (of(a), of(b)) {
+                (Some(x), Some(y)) => x.checked_sub(y),
+                (Some(x), None) if konst(b) => Some(x),
+                (None, Some(y)) if konst(a) => y.checked_neg(),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(m) = m.filter(|&m| m != 0) {
+            degree.insert(node, m);
+            queue.extend(uses.parents[node.index()].iter().map(|&q| Reverse(q)));
+        }
+    }
+    Some(degree)
 }
 
 /// The degree of every node in one predictor, in one pass over the graph (children first):
@@ -304,6 +371,25 @@ mod tests {
                 at
             ]
         );
+    }
+
+    #[test]
+    fn a_standard_deviation_squared_is_a_length() {
+        let r = roles(
+            "amp * exp(-(x - mu) * (x - mu) / (2 * sigma * sigma)) + exp(-pow(x / s, 2)) \
+             + exp(-x * x * pow(t, 2)) + exp(-x / (q * q))",
+            &["amp", "mu", "sigma", "s", "t", "q"],
+        );
+        let length = Role::Rate {
+            input: 0,
+            power: -1,
+        };
+        assert_eq!(
+            r[..4],
+            [Role::Linear, Role::Location { input: 0 }, length, length]
+        );
+        assert_eq!(r[4], Role::Rate { input: 0, power: 1 });
+        assert_eq!(r[5], Role::Other, "q² a length of x: q is no power of x");
     }
 
     #[test]

@@ -413,3 +413,31 @@ fn the_search_works_with_dogbox_and_a_chunked_route() {
     assert_eq!(bits(&a.popt), bits(&b.popt));
     assert_eq!(a.search, b.search);
 }
+
+#[test]
+fn a_narrow_peak_far_from_p0_is_found_within_the_data() {
+    // p0 puts the peak at 1000, far outside the data on [0, 10), and 30 times too wide: a
+    // local fit only bends the baseline. The roles draw the centre within the data, the width
+    // over its length scales, and solve the height and the offset at each start.
+    let model = model(
+        "amp * exp(-(x - mu) * (x - mu) / (2 * sigma * sigma)) + base",
+        &["amp", "mu", "sigma", "base"],
+    );
+    let x: Vec<f64> = (0..500).map(|i| f64::from(i) * 0.02).collect();
+    let truth = [3.0, 6.2, 0.1, 0.5];
+    let y: Vec<f64> = x
+        .iter()
+        .map(|x| truth[0] * (-(x - truth[1]).powi(2) / (2.0 * truth[2].powi(2))).exp() + truth[3])
+        .collect();
+    let p0 = [1.0, 1000.0, 3.0, 0.0];
+    let local = CurveFit::new(&model).p0(p0).fit(&x, &y).unwrap();
+    assert!((local.popt[1] - truth[1]).abs() > 1.0, "{:?}", local.popt);
+    let fit = CurveFit::new(&model)
+        .p0(p0)
+        .multistart(MultiStart::new(32).seed(1))
+        .fit(&x, &y)
+        .unwrap();
+    for (got, want) in fit.popt.iter().zip(truth) {
+        assert!((got.abs() - want).abs() < 1e-8, "{:?}", fit.popt);
+    }
+}
