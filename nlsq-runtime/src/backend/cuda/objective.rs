@@ -270,7 +270,7 @@ impl crate::solve::Objective for CudaObjective<'_> {
             .collect())
     }
 
-    /// The costs of [`CudaObjective::passes`] (the same launches: on a GPU the pass is bound
+    /// The costs of the K-vector passes ([`CudaObjective::rows`]; on a GPU the pass is bound
     /// by reading the data, so the Jacobian's sums cost little more).
     fn costs(&mut self, ps: &[&[f64]]) -> Result<Vec<f64>, FitError> {
         Ok(self.passes(ps)?.into_iter().map(|p| p.cost).collect())
