@@ -22,7 +22,7 @@
 
 use nlsq::backend::CHUNK;
 use nlsq::distributed::mpi::traits::{Communicator, CommunicatorCollectives};
-use nlsq::distributed::{Reduction, mpi, shard, shard_aligned};
+use nlsq::distributed::{Reduction, ResultsOn, mpi, shard, shard_aligned};
 use nlsq::stream::RawFile;
 use nlsq::{BatchFit, CurveFit, Every, FitError, FitResult, Loss, Method, MultiStart, model};
 use std::ops::ControlFlow;
@@ -250,35 +250,48 @@ fn scenario<C: Communicator>(name: &str, world: &C) -> Result<String, String> {
                     .covariance(true)
             };
             let mine = shard(fits, world);
-            let d = batch(&all[mine.start * n..mine.end * n])
-                .communicator(world)
-                .fit()
-                .map_err(err)?;
             let s = batch(&all).fit().map_err(err)?;
-            let same = d
-                .params
-                .iter()
-                .zip(&s.params)
-                .all(|(a, b)| a.to_bits() == b.to_bits())
-                && d.chi2
-                    .iter()
-                    .zip(&s.chi2)
-                    .all(|(a, b)| a.to_bits() == b.to_bits())
-                && d.covariance
-                    .as_ref()
-                    .unwrap()
-                    .iter()
-                    .zip(s.covariance.as_ref().unwrap())
-                    .all(|(a, b)| a.to_bits() == b.to_bits())
-                && d.states == s.states
-                && d.iterations == s.iterations
-                && d.n_fits == s.n_fits;
-            if !same {
-                return Err(format!(
-                    "{name}: the gathered batch differs from the single batch"
-                ));
+            // `d` holds the single batch's fits `range`, bit for bit.
+            let equal = |d: &nlsq::batch::BatchResult, range: std::ops::Range<usize>| {
+                let p = 3;
+                let bits = |a: &[f64], b: &[f64]| {
+                    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits())
+                };
+                let (covs, cov) = (d.covariance.as_deref(), s.covariance.as_deref());
+                d.n_fits == range.len()
+                    && bits(&d.params, &s.params[range.start * p..range.end * p])
+                    && bits(&d.chi2, &s.chi2[range.clone()])
+                    && bits(
+                        covs.unwrap_or_default(),
+                        &cov.unwrap_or_default()[range.start * p * p..range.end * p * p],
+                    )
+                    && d.states == s.states[range.clone()]
+                    && d.iterations == s.iterations[range]
+            };
+            let on_rank0 = if world.rank() == 0 {
+                0..fits
+            } else {
+                mine.clone()
+            };
+            for (on, want) in [
+                (ResultsOn::Every, 0..fits),
+                (ResultsOn::Root, on_rank0),
+                (ResultsOn::Own, mine.clone()),
+            ] {
+                let d = batch(&all[mine.start * n..mine.end * n])
+                    .communicator(world)
+                    .results_on(on)
+                    .fit()
+                    .map_err(err)?;
+                if !equal(&d, want) {
+                    return Err(format!(
+                        "{name}: the batch's results on {on:?} differ from the single batch's"
+                    ));
+                }
             }
-            return Ok(format!("{name}: {} fits equal bit for bit", d.n_fits));
+            return Ok(format!(
+                "{name}: {fits} fits equal bit for bit (results on every rank, on rank 0, on their own rank)"
+            ));
         }
         _ => return Err(format!("unknown scenario `{name}`")),
     };

@@ -15,7 +15,8 @@
 //! shared file system), with the same number of ranks and shards.
 //!
 //! Batch fits split their fits over the ranks ([`BatchFit::communicator`](crate::BatchFit::communicator)):
-//! each rank fits its own fits (see [`shard`]) and every rank gets all results, in rank order.
+//! each rank fits its own fits (see [`shard`]) and every rank gets all results, in rank order,
+//! or rank 0 only, or each rank its own ([`ResultsOn`]).
 //!
 //! Faults: every exchange is a nonblocking collective polled against a deadline
 //! ([`DEFAULT_TIMEOUT`], or [`CurveFit::distributed_timeout`](crate::CurveFit::distributed_timeout)).
@@ -55,6 +56,21 @@ pub enum Reduction {
     /// whole fit, is the single-process fit bit for bit. CPU passes only (in memory or
     /// streamed); a latency of one message per rank in sequence.
     ChunkOrder,
+}
+
+/// Where the results of a batch split over the ranks go
+/// ([`BatchFit::results_on`](crate::BatchFit::results_on)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResultsOn {
+    /// Every rank gets every rank's results, concatenated in rank order.
+    #[default]
+    Every,
+    /// Rank 0 gets every rank's results, concatenated in rank order (sent to it rank by
+    /// rank); every other rank keeps its own.
+    Root,
+    /// Every rank keeps its own fits' results (to write them itself: nothing is sent), once
+    /// every rank's batch has succeeded.
+    Own,
 }
 
 /// The part of `n` items that rank `rank` of `size` holds, cut at multiples of `align` (the

@@ -66,6 +66,8 @@ mod choose;
 mod cpu;
 #[cfg(feature = "cuda")]
 mod cuda;
+#[cfg(feature = "mpi")]
+mod gather;
 pub mod lm;
 mod problem;
 pub mod result;
@@ -142,6 +144,8 @@ pub struct BatchFit<'a, M: Model> {
     device_chunk: usize,
     #[cfg(feature = "mpi")]
     dist: Option<std::rc::Rc<crate::distributed::Dist>>,
+    #[cfg(feature = "mpi")]
+    results_on: crate::distributed::ResultsOn,
 }
 
 /// The flat outputs every backend writes.
@@ -178,17 +182,29 @@ impl<'a, M: Model> BatchFit<'a, M> {
             device_chunk: DEVICE_CHUNK_FITS,
             #[cfg(feature = "mpi")]
             dist: None,
+            #[cfg(feature = "mpi")]
+            results_on: crate::distributed::ResultsOn::Every,
         }
     }
 
     /// Splits a batch over the processes of `comm` (feature `mpi`): every rank gives its own
     /// fits (usually [`shard`](crate::distributed::shard) of the whole batch) with the same
     /// options, fits them, and gets the results of every rank's fits, concatenated in rank
-    /// order. This duplicates `comm`, a collective call. A rank whose batch fails ends the batch
-    /// on every rank ([`FitError::Distributed`] on the others).
+    /// order (or, with [`results_on`](Self::results_on), rank 0 only, or each rank its own).
+    /// This duplicates `comm`, a collective call. A rank whose batch fails ends the batch on
+    /// every rank ([`FitError::Distributed`] on the others).
     #[cfg(feature = "mpi")]
     pub fn communicator<C: mpi::traits::Communicator>(mut self, comm: &C) -> Self {
         self.dist = Some(std::rc::Rc::new(crate::distributed::Dist::new(comm)));
+        self
+    }
+
+    /// Where the results of a distributed batch go (default
+    /// [`ResultsOn::Every`](crate::distributed::ResultsOn::Every)); set with or after
+    /// [`communicator`](Self::communicator).
+    #[cfg(feature = "mpi")]
+    pub fn results_on(mut self, results_on: crate::distributed::ResultsOn) -> Self {
+        self.results_on = results_on;
         self
     }
 
@@ -472,9 +488,10 @@ impl<'a, M: Model> BatchFit<'a, M> {
     pub fn fit(self) -> Result<BatchResult, FitError> {
         #[cfg(feature = "mpi")]
         if let Some(dist) = self.dist.clone() {
+            let on = self.results_on;
             let local = self.fit_here();
             return match local {
-                Ok(r) => gather_results(&dist, r),
+                Ok(r) => gather::results(&dist, r, on),
                 Err(e) => {
                     dist.fail(&e);
                     Err(e)
@@ -520,70 +537,4 @@ impl<'a, M: Model> BatchFit<'a, M> {
             reason,
         })
     }
-}
-
-/// Every rank's batch result, concatenated in rank order (on every rank).
-#[cfg(feature = "mpi")]
-fn gather_results(
-    dist: &crate::distributed::Dist,
-    mut own: BatchResult,
-) -> Result<BatchResult, FitError> {
-    let p = own.n_params;
-    let mut v = vec![
-        own.n_fits as f64,
-        p as f64,
-        f64::from(u8::from(own.covariance.is_some())),
-    ];
-    v.extend_from_slice(&own.params);
-    v.extend(own.states.iter().map(|s| f64::from(s.code())));
-    v.extend_from_slice(&own.chi2);
-    v.extend(own.iterations.iter().map(|&i| f64::from(i)));
-    if let Some(c) = &own.covariance {
-        v.extend_from_slice(c);
-    }
-    let all = dist.all_gather(&v)?;
-    if let Some(r) = all.iter().position(|a| a[1] as usize != p || a[2] != v[2]) {
-        let e = FitError::Distributed {
-            rank: r,
-            message: "batch fits of another shape (parameters or covariance) than rank 0's".into(),
-        };
-        return Err(e);
-    }
-    let (mut params, mut states, mut chi2, mut iterations) = (vec![], vec![], vec![], vec![]);
-    let mut covariance = own.covariance.as_ref().map(|_| Vec::new());
-    for a in &all {
-        let n = a[0] as usize;
-        let mut at = 3;
-        let mut take = |len: usize| {
-            let s = &a[at..at + len];
-            at += len;
-            s
-        };
-        params.extend_from_slice(take(n * p));
-        states.extend(
-            take(n)
-                .iter()
-                .map(|&c| FitState::from_code(c as u8).unwrap_or(FitState::InvalidInput)),
-        );
-        chi2.extend_from_slice(take(n));
-        iterations.extend(take(n).iter().map(|&i| i as u32));
-        if let Some(c) = covariance.as_mut() {
-            c.extend_from_slice(take(n * p * p));
-        }
-    }
-    own.n_fits = states.len();
-    own.perr = covariance.as_ref().map(|c: &Vec<f64>| {
-        (0..own.n_fits * p)
-            .map(|e| c[(e / p) * p * p + (e % p) * (p + 1)].sqrt())
-            .collect()
-    });
-    own.params = params;
-    own.states = states;
-    own.chi2 = chi2;
-    own.iterations = iterations;
-    own.covariance = covariance;
-    if dist.size() > 1 {
-        own.reason = format!("{} (MPI: {} ranks)", own.reason, dist.size());
-    }
-    Ok(own)
 }
