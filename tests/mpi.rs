@@ -1,7 +1,8 @@
 //! Distributed fits (feature `mpi`): `examples/mpi_fit.rs` under `mpirun --oversubscribe` at
 //! 1, 2 and 4 ranks, where every rank checks its distributed fit against the single-process fit
-//! of all the data (LM, TRF, dogbox, soft_l1 with weights, a streamed file per rank, a batch with its results on every rank, on rank 0 or kept per rank, a
-//! checkpoint resumed, shards of fewer points than parameters; and, summed in chunk order over
+//! of all the data (LM, TRF, dogbox, soft_l1 with weights, a streamed file per rank, a batch
+//! with its results on every rank, on rank 0 or kept per rank, a checkpoint resumed, shards of
+//! fewer points than parameters; and, summed in chunk order over
 //! shards of whole chunks, bit for bit at the default tolerances); a rank whose data fails ends
 //! every rank with an error; a rank that dies ends the job within 10 s, and where the launcher
 //! lets the others run, they end with a typed error at their deadline; a rank that stops
