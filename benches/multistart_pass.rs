@@ -97,6 +97,10 @@ fn each_case(mut f: impl FnMut(&str, usize, Timer<'_>)) {
     cuda_cases(&mut f);
 }
 
+/// A CUDA case: its label, the model, the range of x and the parameters of the data.
+#[cfg(feature = "cuda")]
+type Case<'m> = (&'m str, &'m dyn Model, f64, f64, [f64; 3]);
+
 /// The same cases on the CUDA device, where one is present (`--features cuda`), at sizes where
 /// a pass is bound by reading the data: N = 1e6 and 1e7, f64.
 #[cfg(feature = "cuda")]
@@ -107,15 +111,11 @@ fn cuda_cases(f: &mut impl FnMut(&str, usize, Timer<'_>)) {
         return;
     };
     for n in [1_000_000, 10_000_000] {
-        for (name, lo, hi, p) in [
-            ("decay (cuda)", 0.0, 5.0, [2.5, 1.3, 0.4]),
-            ("gaussian (cuda)", -5.0, 5.0, [3.0, 0.4, 0.9]),
-        ] {
-            let model: &dyn Model = if name.starts_with("decay") {
-                &Decay
-            } else {
-                &Gaussian
-            };
+        let cases: [Case<'_>; 2] = [
+            ("decay (cuda)", &Decay, 0.0, 5.0, [2.5, 1.3, 0.4]),
+            ("gaussian (cuda)", &Gaussian, -5.0, 5.0, [3.0, 0.4, 0.9]),
+        ];
+        for (name, model, lo, hi, p) in cases {
             let (x, y) = data(model, n, lo, hi, &p);
             let d = FitData::new(vec![&x], &y, None, NanPolicy::Raise, 1).unwrap();
             let dev = DeviceData::upload(&gpu, &d, nlsq::Precision::F64).unwrap();

@@ -58,8 +58,8 @@
 //! Launched with `gridDim.x = G · K`, block `b` does what block `b / K` of a `G`-block
 //! `nlsq_pass` does at vector `b % K` and writes its row to `partials[((b % K) G + b / K) W ..]`:
 //! vector `v`'s `G` rows are those of its single pass, bit for bit, summed by `nlsq_reduce` on
-//! `partials + v G W`. The blocks of the `K` vectors that read the same points are adjacent, so
-//! they run side by side and the data is read from memory about once.
+//! `partials + v G W`. The blocks of the `K` vectors that read the same points are adjacent in
+//! launch order, so that they can share the L2 cache.
 //!
 //! **CUDA** `nlsq_reduce(const double* partials, unsigned int n_blocks, double* out)`: sums the
 //! rows in block order into `out[0..W]`. Launch with at least `W` threads in total.

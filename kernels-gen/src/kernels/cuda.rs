@@ -296,9 +296,9 @@ extern "C" __global__ void __launch_bounds__(NLSQ_BLOCK) {PASS_SIGNATURE} {{
 /// The K-vector variant of a pass kernel's source `kernel` (the text from its `extern "C"` on):
 /// `nlsq_pass_k(..., double* partials, unsigned int k_vectors)`, launched with
 /// `gridDim.x = G · K`: block `b` runs block `b / K` of a `G`-block `nlsq_pass` at parameter
-/// vector `b % K` (`params` holds K vectors of P, `partials` K runs of `G · W`), so the blocks
-/// of the K vectors that read the same points run side by side (the data read from memory
-/// once, from L2 K times), and each vector's rows are those of its single pass, bit for bit.
+/// vector `b % K` (`params` holds K vectors of P, `partials` K runs of `G · W`): the blocks of
+/// the K vectors that read the same points are adjacent in launch order, so that they can
+/// share the L2 cache, and each vector's rows are those of its single pass, bit for bit.
 fn k_vector_kernel(kernel: &str) -> String {
     let open = kernel.find('{').expect("a kernel has a body") + 1;
     let (head, body) = kernel.split_at(open);
@@ -450,6 +450,39 @@ mod tests {
         }
         let f32src = module_source(&m, Precision::F32);
         assert!(f32src.contains("typedef float real;") && f32src.contains("expf("));
+    }
+
+    #[test]
+    fn the_k_vector_pass_is_the_single_pass_with_its_block_remapped() {
+        // The register path (P = 2) and the tiled path (P = 12).
+        for expr in [
+            "a * exp(-b * x)",
+            "a1*exp(-b1*x) + a2*exp(-b2*x) + a3*exp(-b3*x) + a4*exp(-b4*x) + a5*exp(-b5*x) \
+             + a6*exp(-b6*x)",
+        ] {
+            let m = crate::parse::model_from_expr(expr, None).unwrap();
+            let src = module_source(&m, Precision::F64);
+            let single = &src[src.find("nlsq_pass(").unwrap()..src.find("nlsq_pass_k(").unwrap()];
+            let k = &src[src.find("nlsq_pass_k(").unwrap()..];
+            let k = &k[..k.find("\n}\n").unwrap()];
+            assert!(
+                k.contains("double* __restrict__ partials, unsigned int k_vectors)"),
+                "{k}"
+            );
+            // The block and grid appear only in the remapping (which declares `nlsq_bid` and
+            // `nlsq_grid` and offsets the partials by the grid); the rest is the single kernel's
+            // text with them renamed.
+            assert_eq!(k.matches("blockIdx.x").count(), 2, "{k}");
+            assert_eq!(k.matches("gridDim.x").count(), 1, "{k}");
+            let single_uses =
+                single.matches("blockIdx.x").count() + single.matches("gridDim.x").count();
+            assert!(single_uses >= 2);
+            assert_eq!(
+                k.matches("nlsq_bid").count() + k.matches("nlsq_grid").count(),
+                single_uses + 3,
+                "{k}"
+            );
+        }
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! launch summing the per-block rows in block order, one copy of `W` doubles back. The
 //! K-vector pass of multi-start searches is one `nlsq_pass_k` launch for up to
 //! [`K_VECTORS_MAX`] parameter vectors (the blocks of every vector that read the same points
-//! side by side), one `nlsq_reduce` per vector and one copy of `K · W` doubles: each row that
-//! of the vector's single pass, bit for bit.
+//! adjacent in launch order, so that they can share the L2 cache), one `nlsq_reduce` per
+//! vector and one copy of `K · W` doubles: each row that of the vector's single pass, bit for
+//! bit.
 
 use super::data::{DeviceBuffer, DeviceData, data_check};
 use super::driver_error;
@@ -102,17 +103,15 @@ impl<'d> CudaObjective<'d> {
             .memcpy_htod(p, &mut self.params)
             .map_err(|e| driver_error("copying parameters", e))?;
         crate::profile::record_h2d(std::mem::size_of_val(p) as u64);
-        let (n, stride) = (self.data.shape.n as u64, self.data.shape.n as u64);
-        let loss = self.loss.code() as i32;
-        let null: u64 = 0;
+        let scalars = PassScalars::new(self.data, self.loss, self.f_scale);
         let mut b = stream.launch_builder(&self.pass_fn);
-        push_data(&mut b, self.data, &null);
-        b.arg(&self.params)
-            .arg(&n)
-            .arg(&stride)
-            .arg(&loss)
-            .arg(&self.f_scale)
-            .arg(&mut self.partials);
+        push_pass_args(
+            &mut b,
+            self.data,
+            &scalars,
+            &self.params,
+            &mut self.partials,
+        );
         let cfg = LaunchConfig {
             grid_dim: (self.grid, 1, 1),
             block_dim: (self.block, 1, 1),
@@ -173,17 +172,17 @@ impl CudaObjective<'_> {
             .memcpy_htod(&flat, &mut bufs.params.slice_mut(0..flat.len()))
             .map_err(|e| driver_error("copying parameter vectors", e))?;
         crate::profile::record_h2d(std::mem::size_of_val(flat.as_slice()) as u64);
-        let (n, stride) = (self.data.shape.n as u64, self.data.shape.n as u64);
-        let (loss, k_vectors, null) = (self.loss.code() as i32, k as u32, 0u64);
+        let scalars = PassScalars::new(self.data, self.loss, self.f_scale);
+        let k_vectors = k as u32;
         let mut b = stream.launch_builder(&self.pass_k_fn);
-        push_data(&mut b, self.data, &null);
-        b.arg(&bufs.params)
-            .arg(&n)
-            .arg(&stride)
-            .arg(&loss)
-            .arg(&self.f_scale)
-            .arg(&mut bufs.partials)
-            .arg(&k_vectors);
+        push_pass_args(
+            &mut b,
+            self.data,
+            &scalars,
+            &bufs.params,
+            &mut bufs.partials,
+        );
+        b.arg(&k_vectors);
         let cfg = LaunchConfig {
             grid_dim: (self.grid * k_vectors, 1, 1),
             block_dim: (self.block, 1, 1),
@@ -234,21 +233,57 @@ impl KBuffers {
     }
 }
 
-/// The data arguments of a pass kernel: x, y, and the weights or a null pointer.
-fn push_data<'a>(b: &mut cudarc::driver::LaunchArgs<'a>, data: &'a DeviceData, null: &'a u64) {
+/// The scalar arguments of a pass kernel, kept alive for its launch.
+struct PassScalars {
+    n: u64,
+    stride: u64,
+    loss: i32,
+    f_scale: f64,
+    /// The null pointer passed for absent weights.
+    null: u64,
+}
+
+impl PassScalars {
+    fn new(data: &DeviceData, loss: Loss, f_scale: f64) -> Self {
+        let n = data.shape.n as u64;
+        PassScalars {
+            n,
+            stride: n,
+            loss: loss.code() as i32,
+            f_scale,
+            null: 0,
+        }
+    }
+}
+
+/// The arguments `nlsq_pass` and `nlsq_pass_k` share, in the kernel ABI's order: x, y, the
+/// weights (or a null pointer), the parameters, n, the stride, the loss, f_scale, the partials.
+fn push_pass_args<'a>(
+    b: &mut cudarc::driver::LaunchArgs<'a>,
+    data: &'a DeviceData,
+    s: &'a PassScalars,
+    params: &'a CudaSlice<f64>,
+    partials: &'a mut CudaSlice<f64>,
+) {
     match &data.x {
-        DeviceBuffer::F32(s) => b.arg(s),
-        DeviceBuffer::F64(s) => b.arg(s),
+        DeviceBuffer::F32(x) => b.arg(x),
+        DeviceBuffer::F64(x) => b.arg(x),
     };
     match &data.y {
-        DeviceBuffer::F32(s) => b.arg(s),
-        DeviceBuffer::F64(s) => b.arg(s),
+        DeviceBuffer::F32(y) => b.arg(y),
+        DeviceBuffer::F64(y) => b.arg(y),
     };
     match &data.w {
-        Some(DeviceBuffer::F32(s)) => b.arg(s),
-        Some(DeviceBuffer::F64(s)) => b.arg(s),
-        None => b.arg(null),
+        Some(DeviceBuffer::F32(w)) => b.arg(w),
+        Some(DeviceBuffer::F64(w)) => b.arg(w),
+        None => b.arg(&s.null),
     };
+    b.arg(params)
+        .arg(&s.n)
+        .arg(&s.stride)
+        .arg(&s.loss)
+        .arg(&s.f_scale)
+        .arg(partials);
 }
 
 impl crate::solve::Objective for CudaObjective<'_> {
@@ -260,7 +295,7 @@ impl crate::solve::Objective for CudaObjective<'_> {
         Ok(crate::backend::cpu::pass_from_row(p.len(), &self.row(p)?))
     }
 
-    /// One K-vector launch per [`K_VECTORS_MAX`] vectors: one read of the data from memory.
+    /// One K-vector launch per [`K_VECTORS_MAX`] vectors ([`CudaObjective::rows`]).
     fn passes(&mut self, ps: &[&[f64]]) -> Result<Vec<crate::solve::Pass>, FitError> {
         let rows = self.rows(ps)?;
         Ok(ps
@@ -270,8 +305,8 @@ impl crate::solve::Objective for CudaObjective<'_> {
             .collect())
     }
 
-    /// The costs of the K-vector passes ([`CudaObjective::rows`]; on a GPU the pass is bound
-    /// by reading the data, so the Jacobian's sums cost little more).
+    /// The costs of the K-vector passes ([`CudaObjective::rows`]): there is no cost-only
+    /// kernel, so screening a vector costs a full pass.
     fn costs(&mut self, ps: &[&[f64]]) -> Result<Vec<f64>, FitError> {
         Ok(self.passes(ps)?.into_iter().map(|p| p.cost).collect())
     }
