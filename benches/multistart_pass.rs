@@ -9,7 +9,8 @@
 //! to read on a noisy machine); then criterion's own measurements of the same work.
 //! `NLSQ_BENCH_TABLE_ONLY=1` skips criterion. Built with `--features cuda` on a machine with a
 //! CUDA device, the table also has the CUDA K-vector pass (`nlsq_pass_k`) against K single
-//! CUDA passes at N = 1e6 and 1e7.
+//! CUDA passes at N = 1e6 and 1e7; built with `--features wgpu` where an adapter is present,
+//! the wgpu K-vector pass (the same kernel in WGSL) in f32.
 
 use criterion::{BenchmarkId, Criterion};
 use nlsq::backend::CpuBackend;
@@ -95,34 +96,72 @@ fn each_case(mut f: impl FnMut(&str, usize, Timer<'_>)) {
     }
     #[cfg(feature = "cuda")]
     cuda_cases(&mut f);
+    #[cfg(feature = "wgpu")]
+    wgpu_cases(&mut f);
 }
 
-/// A CUDA case: its label, the model, the range of x and the parameters of the data.
-#[cfg(feature = "cuda")]
+/// A device case: its label, the model, the range of x and the parameters of the data.
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
 type Case<'m> = (&'m str, &'m dyn Model, f64, f64, [f64; 3]);
 
-/// The same cases on the CUDA device, where one is present (`--features cuda`), at sizes where
-/// a pass is bound by reading the data: N = 1e6 and 1e7, f64.
-#[cfg(feature = "cuda")]
-fn cuda_cases(f: &mut impl FnMut(&str, usize, Timer<'_>)) {
-    use nlsq::backend::cuda::{CudaObjective, DeviceData, Gpu};
-    let Ok(gpu) = Gpu::shared() else {
-        println!("(no CUDA device: the CUDA rows are left out)");
-        return;
-    };
-    for n in [1_000_000, 10_000_000] {
+/// The decay and Gaussian cases on data `upload` puts on a device, at each of `sizes`, the
+/// labels suffixed by `device`.
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+fn device_cases<D: nlsq::backend::ResidentData>(
+    device: &str,
+    sizes: &[usize],
+    upload: impl Fn(&FitData<'_>) -> D,
+    f: &mut impl FnMut(&str, usize, Timer<'_>),
+) {
+    for &n in sizes {
         let cases: [Case<'_>; 2] = [
-            ("decay (cuda)", &Decay, 0.0, 5.0, [2.5, 1.3, 0.4]),
-            ("gaussian (cuda)", &Gaussian, -5.0, 5.0, [3.0, 0.4, 0.9]),
+            ("decay", &Decay, 0.0, 5.0, [2.5, 1.3, 0.4]),
+            ("gaussian", &Gaussian, -5.0, 5.0, [3.0, 0.4, 0.9]),
         ];
         for (name, model, lo, hi, p) in cases {
             let (x, y) = data(model, n, lo, hi, &p);
             let d = FitData::new(vec![&x], &y, None, NanPolicy::Raise, 1).unwrap();
-            let dev = DeviceData::upload(&gpu, &d, nlsq::Precision::F64).unwrap();
-            let mut obj = CudaObjective::new(model, &dev, Loss::Linear, 1.0).unwrap();
-            f(name, n, &mut |ps| side_by_side(&mut obj, ps, n));
+            let dev = upload(&d);
+            let mut obj = dev.objective(model, Loss::Linear, 1.0).unwrap();
+            let label = format!("{name} ({device})");
+            f(&label, n, &mut |ps| side_by_side(obj.as_mut(), ps, n));
         }
     }
+}
+
+/// The cases on the CUDA device, where one is present (`--features cuda`), at sizes where a
+/// pass is bound by reading the data: N = 1e6 and 1e7, f64.
+#[cfg(feature = "cuda")]
+fn cuda_cases(f: &mut impl FnMut(&str, usize, Timer<'_>)) {
+    use nlsq::backend::cuda::{DeviceData, Gpu};
+    let Ok(gpu) = Gpu::shared() else {
+        println!("(no CUDA device: the CUDA rows are left out)");
+        return;
+    };
+    let upload = |d: &FitData<'_>| DeviceData::upload(&gpu, d, nlsq::Precision::F64).unwrap();
+    device_cases("cuda", &[1_000_000, 10_000_000], upload, f);
+}
+
+/// The cases on the wgpu adapter, where one is present (`--features wgpu`), f32 (what every
+/// adapter runs): N = 1e5 and 1e6 on a software adapter (lavapipe), 1e6 and 1e7 on a GPU.
+#[cfg(feature = "wgpu")]
+fn wgpu_cases(f: &mut impl FnMut(&str, usize, Timer<'_>)) {
+    use nlsq::backend::wgpu::{DeviceData, Gpu};
+    let gpu = match Gpu::shared() {
+        Ok(gpu) => gpu,
+        Err(e) => {
+            println!("(no wgpu adapter: the wgpu rows are left out: {e})");
+            return;
+        }
+    };
+    println!("wgpu adapter: {}", gpu.describe());
+    let sizes: &[usize] = if gpu.is_software() {
+        &[100_000, 1_000_000]
+    } else {
+        &[1_000_000, 10_000_000]
+    };
+    let upload = |d: &FitData<'_>| DeviceData::upload(&gpu, d, nlsq::Precision::F32).unwrap();
+    device_cases("wgpu f32", sizes, upload, f);
 }
 
 fn table() {

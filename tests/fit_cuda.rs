@@ -441,58 +441,6 @@ fn a_nonfinite_point_in_a_later_share_is_named_as_on_the_cpu() {
     assert_eq!(format!("{split:?}"), format!("{cpu:?}"));
 }
 
-/// `passes` of `K` vectors spread around `p` by a few percent, against one `pass` each, bit
-/// for bit (cost, JᵀJ, Jᵀr, counts).
-fn k_pass_equals_single_passes(
-    obj: &mut nlsq::backend::cuda::CudaObjective<'_>,
-    p: &[f64],
-    ks: &[usize],
-) {
-    use nlsq::solve::Objective;
-    for &k in ks {
-        let vectors: Vec<Vec<f64>> = (0..k)
-            .map(|v| {
-                p.iter()
-                    .enumerate()
-                    .map(|(j, pj)| pj * (1.0 + 0.01 * ((v * 7 + j * 3) % 11) as f64))
-                    .collect()
-            })
-            .collect();
-        let views: Vec<&[f64]> = vectors.iter().map(Vec::as_slice).collect();
-        let together = obj.passes(&views).unwrap();
-        let costs = obj.costs(&views).unwrap();
-        assert_eq!(together.len(), k);
-        for (v, (q, pass)) in views.iter().zip(&together).enumerate() {
-            let alone = obj.pass(q).unwrap();
-            let bits = |m: &[f64]| m.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(
-                pass.cost.to_bits(),
-                alone.cost.to_bits(),
-                "K {k}, vector {v}"
-            );
-            assert_eq!(
-                costs[v].to_bits(),
-                alone.cost.to_bits(),
-                "K {k}, vector {v}"
-            );
-            assert_eq!(
-                bits(pass.jtj.as_slice()),
-                bits(alone.jtj.as_slice()),
-                "K {k}, vector {v}"
-            );
-            assert_eq!(
-                bits(pass.gradient.as_slice()),
-                bits(alone.gradient.as_slice()),
-                "K {k}, vector {v}"
-            );
-            assert_eq!(
-                (pass.n_points, pass.n_nonfinite),
-                (alone.n_points, alone.n_nonfinite)
-            );
-        }
-    }
-}
-
 #[test]
 #[ignore = "needs a CUDA GPU: on the GPU machine, run with -- --ignored"]
 fn the_k_vector_pass_equals_k_single_passes_bit_for_bit() {
@@ -500,12 +448,16 @@ fn the_k_vector_pass_equals_k_single_passes_bit_for_bit() {
     // The register path (P = 3), weighted, linear and robust losses; more vectors than one
     // launch holds.
     let (x, y, s) = decay_data(300_000, 0.05);
-    let data = FitData::new(vec![&x], &y, Some(&s), nlsq::NanPolicy::Raise, 3).unwrap();
+    let data = FitData::new(vec![&x], &y, Some(&s), nlsq::NanPolicy::Raise, 1).unwrap();
     for precision in [Precision::F64, Precision::F32] {
         let dev = DeviceData::upload(&gpu, &data, precision).unwrap();
         for loss in [Loss::Linear, Loss::SoftL1] {
             let mut obj = nlsq::backend::cuda::CudaObjective::new(&Decay, &dev, loss, 0.5).unwrap();
-            k_pass_equals_single_passes(&mut obj, &[2.0, 1.3, 0.4], &[1, 2, 7, 64, 65]);
+            nlsq_testkit::suite::k_pass_equals_single_passes(
+                &mut obj,
+                &[2.0, 1.3, 0.4],
+                &[1, 2, 7, 64, 65],
+            );
         }
     }
     // The tiled path (P = 12 > REGISTER_PATH_MAX_P).
@@ -516,11 +468,11 @@ fn the_k_vector_pass_equals_k_single_passes_bit_for_bit() {
     .unwrap();
     let x: Vec<f64> = (0..200_000).map(|i| i as f64 * 1e-4).collect();
     let y: Vec<f64> = x.iter().map(|x| (-(x - 5.0) * (x - 5.0)).exp()).collect();
-    let data = FitData::new(vec![&x], &y, None, nlsq::NanPolicy::Raise, 12).unwrap();
+    let data = FitData::new(vec![&x], &y, None, nlsq::NanPolicy::Raise, 1).unwrap();
     let dev = DeviceData::upload(&gpu, &data, Precision::F64).unwrap();
     let mut obj = nlsq::backend::cuda::CudaObjective::new(&peaks, &dev, Loss::Linear, 1.0).unwrap();
     let p: Vec<f64> = (0..12).map(|j| 1.0 + 0.5 * j as f64).collect();
-    k_pass_equals_single_passes(&mut obj, &p, &[1, 3, 8]);
+    nlsq_testkit::suite::k_pass_equals_single_passes(&mut obj, &p, &[1, 3, 8]);
     println!("nlsq_pass_k: every row equals the single pass's, bit for bit");
 }
 

@@ -633,3 +633,75 @@ fn pipelines_are_built_once_per_model_and_precision() {
     cache.pipelines(&gpu, &Decay, Precision::F32).unwrap();
     assert_eq!(cache.stats().memory_hits, 2);
 }
+
+#[test]
+fn the_k_vector_pass_equals_k_single_passes_bit_for_bit() {
+    use nlsq_testkit::suite::k_pass_equals_single_passes;
+    let Some(gpu) = gpu() else { return };
+    let precisions: &[Precision] = if gpu.has_f64 {
+        &[Precision::F64, Precision::F32]
+    } else {
+        &[Precision::F32]
+    };
+    // The register path (P = 3), weighted, linear and robust losses, one chunk and four;
+    // more vectors than one dispatch holds.
+    let (x, y, s) = decay_data(20_000, 0.05);
+    let data = FitData::new(vec![&x], &y, Some(&s), NanPolicy::Raise, 1).unwrap();
+    for &precision in precisions {
+        let whole = DeviceData::upload(&gpu, &data, precision).unwrap();
+        let chunked = DeviceData::upload_chunked(&gpu, &data, precision, 6_000).unwrap();
+        for dev in [&whole, &chunked] {
+            for loss in [Loss::Linear, Loss::SoftL1] {
+                let mut obj = WgpuObjective::new(&Decay, dev, loss, 0.5).unwrap();
+                k_pass_equals_single_passes(&mut obj, &[2.0, 1.3, 0.4], &[1, 2, 7, 65]);
+                // Vectors where the model overflows at every point: all counted non-finite.
+                k_pass_equals_single_passes(&mut obj, &[1.0, -400.0, 0.0], &[3]);
+            }
+        }
+    }
+    // The tiled path (P = 12 > REGISTER_PATH_MAX_P).
+    let peaks = nlsq::ExprModel::parse(
+        "a1*exp(-pow(x-c1, 2)*w1) + a2*exp(-pow(x-c2, 2)*w2) + a3*exp(-pow(x-c3, 2)*w3) \
+         + a4*exp(-pow(x-c4, 2)*w4)",
+    )
+    .unwrap();
+    let x: Vec<f64> = (0..5_000).map(|i| i as f64 * 2e-3).collect();
+    let y: Vec<f64> = x.iter().map(|x| (-(x - 5.0) * (x - 5.0)).exp()).collect();
+    let data = FitData::new(vec![&x], &y, None, NanPolicy::Raise, 1).unwrap();
+    let p: Vec<f64> = (0..12).map(|j| 1.0 + 0.5 * j as f64).collect();
+    for &precision in precisions {
+        let dev = DeviceData::upload(&gpu, &data, precision).unwrap();
+        let mut obj = WgpuObjective::new(&peaks, &dev, Loss::Huber, 0.3).unwrap();
+        k_pass_equals_single_passes(&mut obj, &p, &[1, 3, 8]);
+    }
+}
+
+#[test]
+fn a_multistart_search_on_wgpu_finds_the_cpus_minimum() {
+    let Some(gpu) = gpu() else { return };
+    let precision = if gpu.has_f64 {
+        Precision::F64
+    } else {
+        Precision::F32
+    };
+    let (x, y, _) = decay_data(5_000, 1e-4);
+    let search = |backend| {
+        CurveFit::new(Decay)
+            .p0([20.0, 10.0, 5.0])
+            .backend(backend)
+            .precision(precision)
+            .multistart(nlsq::MultiStart::new(16).seed(1))
+            .fit(&x, &y)
+            .unwrap()
+    };
+    let (dev, cpu) = (search(Backend::Wgpu), search(Backend::Cpu));
+    assert!(dev.backend.starts_with("wgpu"), "{}", dev.backend);
+    let tol = if gpu.has_f64 { 1e-9 } else { 1e-4 };
+    for (g, c) in dev.popt.iter().zip(&cpu.popt) {
+        assert!(rel(*g, *c) < tol, "{:?} / {:?}", dev.popt, cpu.popt);
+    }
+    let (ds, cs) = (dev.search.unwrap(), cpu.search.unwrap());
+    assert!(rel(ds.minima[0].cost, cs.minima[0].cost) < tol);
+    // The starts ran in lockstep: several vectors per K-vector pass.
+    assert!(ds.vectors > 2 * ds.k_passes, "{ds:?}");
+}

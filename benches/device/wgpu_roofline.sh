@@ -24,12 +24,7 @@ set -euo pipefail
 DEVBIN=${DEVBIN:-.devbin}
 OUT=${OUT:-/tmp/nlsq-out}
 mkdir -p "$OUT"
-VK="$DEVBIN"/vulkan-loader
-if [ ! -e "$VK/usr/lib/x86_64-linux-gnu/libvulkan.so.1" ]; then
-    dpkg -x "$DEVBIN"/libvulkan1_*.deb "$VK"
-fi
-export LD_LIBRARY_PATH="$(cd "$VK" && pwd)/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export WGPU_BACKEND=${WGPU_BACKEND:-vulkan}
+. "$(dirname "$0")"/vulkan_loader.sh
 export CI=true
 ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null | tee "$OUT/vulkan_icds.txt" || true
 "$DEVBIN"/fit_wgpu_test --test-threads=1 --nocapture 2>&1 | tee "$OUT/fit_wgpu_test.txt"

@@ -241,3 +241,50 @@ macro_rules! testgen_batch {
         }
     };
 }
+
+/// `passes` of `K` vectors spread around `p` by a few percent, against one `pass` each, bit
+/// for bit (cost, JᵀJ, Jᵀr, counts).
+pub fn k_pass_equals_single_passes(obj: &mut dyn nlsq::solve::Objective, p: &[f64], ks: &[usize]) {
+    for &k in ks {
+        let vectors: Vec<Vec<f64>> = (0..k)
+            .map(|v| {
+                p.iter()
+                    .enumerate()
+                    .map(|(j, pj)| pj * (1.0 + 0.01 * ((v * 7 + j * 3) % 11) as f64))
+                    .collect()
+            })
+            .collect();
+        let views: Vec<&[f64]> = vectors.iter().map(Vec::as_slice).collect();
+        let together = obj.passes(&views).unwrap();
+        let costs = obj.costs(&views).unwrap();
+        assert_eq!(together.len(), k);
+        for (v, (q, pass)) in views.iter().zip(&together).enumerate() {
+            let alone = obj.pass(q).unwrap();
+            assert_eq!(
+                pass.cost.to_bits(),
+                alone.cost.to_bits(),
+                "K {k}, vector {v}"
+            );
+            assert_eq!(
+                costs[v].to_bits(),
+                alone.cost.to_bits(),
+                "K {k}, vector {v}"
+            );
+            assert_eq!(
+                bits(pass.jtj.as_slice()),
+                bits(alone.jtj.as_slice()),
+                "K {k}, vector {v}"
+            );
+            assert_eq!(
+                bits(pass.gradient.as_slice()),
+                bits(alone.gradient.as_slice()),
+                "K {k}, vector {v}"
+            );
+            assert_eq!(
+                (pass.n_points, pass.n_nonfinite),
+                (alone.n_points, alone.n_nonfinite),
+                "K {k}, vector {v}"
+            );
+        }
+    }
+}

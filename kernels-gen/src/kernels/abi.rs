@@ -70,6 +70,13 @@
 //! `num_workgroups.x * W` reals). The f32 variant accumulates each lane with Kahan compensation
 //! and reduces the workgroup as a tree; the host sums the rows in f64.
 //!
+//! **WGSL** entry point `nlsq_pass_k`, the K-vector pass: the same bindings, `params` holding
+//! `K` runs of `P` parameters and `f_scale`; dispatched as `(K, G, 1)` workgroups, workgroup
+//! `(v, b)` does what workgroup `b` of a `G`-workgroup `nlsq_pass` does at vector `v` and writes
+//! its row to `out[(v G + b) W ..]`: vector `v`'s `G` rows are those of its single pass, bit for
+//! bit. The workgroups of the `K` vectors that read the same points are adjacent in dispatch
+//! order.
+//!
 //! # Evaluation kernels
 //!
 //! * `nlsq_eval(x, params, n, x_stride, out)`: `out[i] = f(x_i; p)` (`real`).

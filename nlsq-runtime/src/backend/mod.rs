@@ -3,7 +3,7 @@
 /// Implements [`Objective`](crate::solve::Objective) for a backend objective whose inherent
 /// `row(&mut self, p)` returns the reduction row of one pass (kernel ABI layout);
 /// `$np` reads its parameter count from `self`.
-#[cfg(any(feature = "cuda", feature = "wgpu"))]
+#[cfg(feature = "cuda")]
 macro_rules! objective_from_row {
     ($ty:ty, |$s:ident| $np:expr) => {
         impl $crate::solve::Objective for $ty {

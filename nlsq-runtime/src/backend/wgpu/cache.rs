@@ -1,6 +1,6 @@
 //! Compiled pipelines: an in-memory LRU keyed by (model hash, precision, adapter, module kind):
-//! the fit module's four pipelines, and the batch module's one (`nlsq_batch_lm`, eight
-//! bindings, see [`kernels_gen::kernels::abi`]).
+//! the fit module's four pipelines (and its K-vector pass, built at first use), and the batch
+//! module's one (`nlsq_batch_lm`, eight bindings, see [`kernels_gen::kernels::abi`]).
 //!
 //! Every pipeline of a model shares one explicit bind-group layout (the kernel ABI's six
 //! bindings), so the same bind groups serve the pass and the evaluation kernels. Shader and
@@ -13,7 +13,7 @@ use crate::backend::kernel_cache::Memo;
 use crate::error::FitError;
 use crate::model::Model;
 use kernels_gen::{ModelHash, Precision};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The compute pipelines of one model, precision and adapter.
 pub struct Pipelines {
@@ -27,6 +27,30 @@ pub struct Pipelines {
     pub residuals: wgpu::ComputePipeline,
     /// `nlsq_jacobian`.
     pub jacobian: wgpu::ComputePipeline,
+    /// The module and pipeline layout the K-vector pass is built from at its first use.
+    module: wgpu::ShaderModule,
+    pipeline_layout: wgpu::PipelineLayout,
+    /// `nlsq_pass_k`, built by [`Pipelines::pass_k`] (only multi-start searches use it).
+    pass_k: OnceLock<wgpu::ComputePipeline>,
+}
+
+impl Pipelines {
+    /// The K-vector pass `nlsq_pass_k` (the kernel ABI's), built at its first use: a fit
+    /// without a multi-start search never compiles it.
+    pub fn pass_k(&self, gpu: &Gpu) -> Result<&wgpu::ComputePipeline, FitError> {
+        if let Some(p) = self.pass_k.get() {
+            return Ok(p);
+        }
+        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let pipeline = pipeline(gpu, &self.pipeline_layout, &self.module, "nlsq_pass_k");
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(backend_error(format!(
+                "the K-vector pass could not be created on {}: {e}",
+                gpu.describe()
+            )));
+        }
+        Ok(self.pass_k.get_or_init(|| pipeline))
+    }
 }
 
 /// The batch-fit pipeline of one model, precision and adapter.
@@ -137,6 +161,33 @@ fn uniform() -> wgpu::BindingType {
     }
 }
 
+/// A compiled WGSL module: its bind-group layout, pipeline layout, module, and one pipeline per
+/// entry point asked for.
+struct CompiledModule {
+    layout: wgpu::BindGroupLayout,
+    pipeline_layout: wgpu::PipelineLayout,
+    module: wgpu::ShaderModule,
+    pipelines: Vec<wgpu::ComputePipeline>,
+}
+
+/// The compute pipeline of `entry` in `module`.
+fn pipeline(
+    gpu: &Gpu,
+    layout: &wgpu::PipelineLayout,
+    module: &wgpu::ShaderModule,
+    entry: &str,
+) -> wgpu::ComputePipeline {
+    gpu.device
+        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: Some(layout),
+            module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+}
+
 /// Compiles `source` (a WGSL module of model `name`, `what` for messages) with bindings
 /// `0..bindings.len()` into one pipeline per entry point, inside a validation error scope so
 /// that a rejected shader becomes an error naming the model.
@@ -148,7 +199,7 @@ fn compile(
     precision: Precision,
     bindings: &[wgpu::BindingType],
     entry_points: &[&str],
-) -> Result<(wgpu::BindGroupLayout, Vec<wgpu::ComputePipeline>), FitError> {
+) -> Result<CompiledModule, FitError> {
     gpu.check_precision(precision)?;
     let device = &gpu.device;
     let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -172,16 +223,7 @@ fn compile(
     });
     let pipelines = entry_points
         .iter()
-        .map(|entry| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: Some(&pipeline_layout),
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        })
+        .map(|entry| pipeline(gpu, &pipeline_layout, &module, entry))
         .collect();
     if let Some(e) = pollster::block_on(scope.pop()) {
         return Err(backend_error(format!(
@@ -189,7 +231,12 @@ fn compile(
             gpu.describe()
         )));
     }
-    Ok((layout, pipelines))
+    Ok(CompiledModule {
+        layout,
+        pipeline_layout,
+        module,
+        pipelines,
+    })
 }
 
 /// Compiles `source` (the WGSL batch module of model `name`) into its pipeline.
@@ -200,7 +247,7 @@ pub fn build_batch(
     precision: Precision,
 ) -> Result<BatchPipeline, FitError> {
     let (r, w) = (storage(true), storage(false));
-    let (layout, mut pipelines) = compile(
+    let mut c = compile(
         gpu,
         name,
         "WGSL batch pipeline",
@@ -209,11 +256,15 @@ pub fn build_batch(
         &[r, r, r, r, r, uniform(), w, w],
         &["nlsq_batch_lm"],
     )?;
-    let pipeline = pipelines.remove(0);
-    Ok(BatchPipeline { layout, pipeline })
+    let pipeline = c.pipelines.remove(0);
+    Ok(BatchPipeline {
+        layout: c.layout,
+        pipeline,
+    })
 }
 
-/// Compiles `source` (the WGSL module of model `name`) into the four pipelines.
+/// Compiles `source` (the WGSL module of model `name`) into the four pipelines (the K-vector
+/// pass is built at its first use).
 pub fn build(
     gpu: &Gpu,
     name: &str,
@@ -221,7 +272,7 @@ pub fn build(
     precision: Precision,
 ) -> Result<Pipelines, FitError> {
     let (r, w) = (storage(true), storage(false));
-    let (layout, pipelines) = compile(
+    let c = compile(
         gpu,
         name,
         "WGSL pipelines",
@@ -230,7 +281,8 @@ pub fn build(
         &[r, r, r, r, uniform(), w],
         &["nlsq_pass", "nlsq_eval", "nlsq_residuals", "nlsq_jacobian"],
     )?;
-    let [pass, eval, residuals, jacobian]: [wgpu::ComputePipeline; 4] = pipelines
+    let [pass, eval, residuals, jacobian]: [wgpu::ComputePipeline; 4] = c
+        .pipelines
         .try_into()
         .map_err(|_| backend_error("four entry points give four pipelines"))?;
     Ok(Pipelines {
@@ -238,6 +290,9 @@ pub fn build(
         eval,
         residuals,
         jacobian,
-        layout,
+        layout: c.layout,
+        module: c.module,
+        pipeline_layout: c.pipeline_layout,
+        pass_k: OnceLock::new(),
     })
 }

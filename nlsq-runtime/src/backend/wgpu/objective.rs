@@ -1,6 +1,9 @@
 //! The fused pass on a wgpu device: one `nlsq_pass` dispatch per chunk of data, the
 //! per-workgroup rows copied back together and summed on the host in f64, in chunk then
-//! workgroup order (the same order on every run: bit-identical re-runs).
+//! workgroup order (the same order on every run: bit-identical re-runs). The K-vector pass of
+//! multi-start searches is one `nlsq_pass_k` dispatch per chunk for up to [`K_VECTORS_MAX`]
+//! parameter vectors and one read-back of all their rows, each vector's rows summed in the
+//! order of its single pass: bit for bit the same passes.
 
 use super::cache::Pipelines;
 use super::data::DeviceData;
@@ -30,6 +33,10 @@ pub fn pass_workgroups(gpu: &Gpu, len: usize) -> u32 {
     len.div_ceil(abi::WGSL_WORKGROUP as usize).clamp(1, max) as u32
 }
 
+/// The most parameter vectors of one K-vector dispatch (`nlsq_pass_k`); more take several,
+/// and fewer fit where the device's buffer limits are smaller than their rows.
+pub const K_VECTORS_MAX: usize = 64;
+
 struct ChunkRun {
     pass_bind: wgpu::BindGroup,
     partials: wgpu::Buffer,
@@ -47,6 +54,17 @@ pub struct WgpuObjective<'d> {
     rows: usize,
     np: usize,
     f_scale: f64,
+    /// The K-vector pass's buffers, allocated at its first use.
+    k_runs: Option<KRuns>,
+}
+
+/// The buffers of the K-vector pass: `k_max` vectors' parameters, each chunk's rows of
+/// `k_max` vectors and their bind group, and one read-back buffer for all of them.
+struct KRuns {
+    k_max: usize,
+    params: wgpu::Buffer,
+    chunks: Vec<(wgpu::BindGroup, wgpu::Buffer)>,
+    readback: wgpu::Buffer,
 }
 
 /// The kernel ABI's uniform block for `n` points of one chunk.
@@ -75,6 +93,24 @@ pub(crate) fn buffer(gpu: &Gpu, label: &str, size: u64, usage: wgpu::BufferUsage
         usage,
         mapped_at_creation: false,
     })
+}
+
+/// Runs `make` (buffer and bind-group creation) inside out-of-memory and validation error
+/// scopes: what the device refuses is an error about `what`, never a panic.
+fn allocated<T>(gpu: &Gpu, what: &str, make: impl FnOnce() -> T) -> Result<T, FitError> {
+    let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let invalid = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let made = make();
+    let invalid = pollster::block_on(invalid.pop());
+    if let Some(e) = pollster::block_on(scope.pop()) {
+        return Err(backend_error(format!(
+            "allocating {what}: the device is out of memory ({e})"
+        )));
+    }
+    if let Some(e) = invalid {
+        return Err(backend_error(format!("the device refused {what}: {e}")));
+    }
+    Ok(made)
 }
 
 fn bind(gpu: &Gpu, layout: &wgpu::BindGroupLayout, buffers: [&wgpu::Buffer; 6]) -> wgpu::BindGroup {
@@ -128,11 +164,33 @@ impl<'d> WgpuObjective<'d> {
             .map_err(|_| backend_error("pipeline cache lock poisoned"))?
             .pipelines(gpu, model, data.shape.precision)?;
         let np = model.n_params();
+        let what = format!("model `{}`: the pass buffers or bindings", model.name());
+        let (params, runs, rows, readback) =
+            allocated(gpu, &what, || Self::allocate(data, &pipes, np, loss))?;
+        Ok(WgpuObjective {
+            data,
+            pipes,
+            params,
+            runs,
+            readback,
+            rows,
+            np,
+            f_scale,
+            k_runs: None,
+        })
+    }
+
+    /// The parameter buffer, each chunk's dispatch, the rows and the read-back buffer of the
+    /// single pass.
+    fn allocate(
+        data: &DeviceData,
+        pipes: &Pipelines,
+        np: usize,
+        loss: Loss,
+    ) -> (wgpu::Buffer, Vec<ChunkRun>, usize, wgpu::Buffer) {
+        let gpu = &data.gpu;
         let width = abi::reduction_width(np) as u64;
         let elem = Gpu::elem_bytes(data.shape.precision);
-        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        // Buffers or bindings the device refuses (beyond its limits) are errors, not panics.
-        let invalid = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         use wgpu::BufferUsages as U;
         let params = buffer(
             gpu,
@@ -174,28 +232,7 @@ impl<'d> WgpuObjective<'d> {
             rows as u64 * width * elem,
             U::MAP_READ | U::COPY_DST,
         );
-        let invalid = pollster::block_on(invalid.pop());
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(backend_error(format!(
-                "allocating reduction buffers: the device is out of memory ({e})"
-            )));
-        }
-        if let Some(e) = invalid {
-            return Err(backend_error(format!(
-                "model `{}`: the device refused the pass buffers or bindings: {e}",
-                model.name()
-            )));
-        }
-        Ok(WgpuObjective {
-            data,
-            pipes,
-            params,
-            runs,
-            readback,
-            rows,
-            np,
-            f_scale,
-        })
+        (params, runs, rows, readback)
     }
 
     fn set_params(&self, p: &[f64]) {
@@ -286,4 +323,170 @@ impl<'d> WgpuObjective<'d> {
     }
 }
 
-objective_from_row!(WgpuObjective<'_>, |s| s.np);
+impl WgpuObjective<'_> {
+    /// The reduction rows at each of `ps`, each that of [`WgpuObjective::row`] bit for bit, in
+    /// K-vector dispatches of up to [`K_VECTORS_MAX`] vectors (fewer where the device's buffer
+    /// limits say so).
+    pub fn rows_k(&mut self, ps: &[&[f64]]) -> Result<Vec<Vec<f64>>, FitError> {
+        let k_max = self.k_runs()?.k_max;
+        let mut rows = Vec::with_capacity(ps.len());
+        for batch in ps.chunks(k_max) {
+            if let [p] = batch {
+                rows.push(self.row(p)?);
+            } else {
+                rows.extend(self.dispatch_k(batch)?);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The K-vector buffers, allocated at the first K-vector pass.
+    fn k_runs(&mut self) -> Result<&KRuns, FitError> {
+        if self.k_runs.is_none() {
+            let gpu = &self.data.gpu;
+            let what = "the K-vector pass's buffers or bindings";
+            let runs = allocated(gpu, what, || self.allocate_k())?;
+            self.k_runs = Some(runs);
+        }
+        self.k_runs
+            .as_ref()
+            .ok_or_else(|| backend_error("the K-vector buffers were not allocated"))
+    }
+
+    /// How many vectors one K-vector dispatch takes: [`K_VECTORS_MAX`], or fewer where a
+    /// chunk's rows or the read-back of all rows would pass the device's buffer limits.
+    fn k_max(&self) -> usize {
+        let gpu = &self.data.gpu;
+        let row = abi::reduction_width(self.np) as u64 * Gpu::elem_bytes(self.data.shape.precision);
+        let chunk_rows = self.runs.iter().map(|r| r.grid as u64).max().unwrap_or(1);
+        let binding = gpu
+            .limits
+            .max_storage_buffer_binding_size
+            .min(gpu.limits.max_buffer_size)
+            .min(u64::from(u32::MAX));
+        let fit = (binding / (chunk_rows * row))
+            .min(gpu.limits.max_buffer_size / (self.rows as u64 * row));
+        (fit as usize).clamp(1, K_VECTORS_MAX)
+    }
+
+    fn allocate_k(&self) -> KRuns {
+        let gpu = &self.data.gpu;
+        let k_max = self.k_max();
+        let width = abi::reduction_width(self.np) as u64;
+        let elem = Gpu::elem_bytes(self.data.shape.precision);
+        use wgpu::BufferUsages as U;
+        let per_vector = (self.np as u64 + 1) * elem;
+        let params = buffer(
+            gpu,
+            "K params",
+            k_max as u64 * per_vector,
+            U::STORAGE | U::COPY_DST,
+        );
+        let chunks = self
+            .data
+            .chunks
+            .iter()
+            .zip(&self.runs)
+            .map(|(c, r)| {
+                let bytes = k_max as u64 * r.grid as u64 * width * elem;
+                let partials = buffer(gpu, "K partials", bytes, U::STORAGE | U::COPY_SRC);
+                let bg = bind(
+                    gpu,
+                    &self.pipes.layout,
+                    [&c.x, &c.y, &c.w, &params, &r.uniforms, &partials],
+                );
+                (bg, partials)
+            })
+            .collect();
+        let bytes = k_max as u64 * self.rows as u64 * width * elem;
+        let readback = buffer(gpu, "K readback", bytes, U::MAP_READ | U::COPY_DST);
+        KRuns {
+            k_max,
+            params,
+            chunks,
+            readback,
+        }
+    }
+
+    /// One `nlsq_pass_k` dispatch per chunk over `ps` (at most the K-vector buffers' `k_max`),
+    /// one read-back, and each vector's rows summed in its single pass's order.
+    fn dispatch_k(&mut self, ps: &[&[f64]]) -> Result<Vec<Vec<f64>>, FitError> {
+        let gpu = &self.data.gpu;
+        let precision = self.data.shape.precision;
+        let (k, width) = (ps.len(), abi::reduction_width(self.np));
+        let elem = Gpu::elem_bytes(precision);
+        let pipeline = self.pipes.pass_k(gpu)?;
+        let kr = self
+            .k_runs
+            .as_ref()
+            .ok_or_else(|| backend_error("the K-vector buffers were not allocated"))?;
+        let flat: Vec<f64> = ps
+            .iter()
+            .flat_map(|p| p.iter().copied().chain([self.f_scale]))
+            .collect();
+        gpu.queue
+            .write_buffer(&kr.params, 0, &to_bytes(&flat, precision));
+        let mut enc = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            pass.set_pipeline(pipeline);
+            for (r, (bg, _)) in self.runs.iter().zip(&kr.chunks) {
+                pass.set_bind_group(0, bg, &[]);
+                pass.dispatch_workgroups(k as u32, r.grid, 1);
+            }
+        }
+        let mut offset = 0;
+        for (r, (_, partials)) in self.runs.iter().zip(&kr.chunks) {
+            let bytes = k as u64 * r.grid as u64 * width as u64 * elem;
+            enc.copy_buffer_to_buffer(partials, 0, &kr.readback, offset, bytes);
+            offset += bytes;
+        }
+        gpu.queue.submit([enc.finish()]);
+        let all = from_bytes(&read_back(gpu, &kr.readback, offset)?, precision);
+        // Chunk by chunk, vector v's rows follow the other vectors' (the kernel ABI's layout);
+        // each vector adds its rows in chunk then workgroup order, as `row` does.
+        let mut rows = vec![vec![0.0; width]; k];
+        let mut at = all.chunks_exact(width);
+        for r in &self.runs {
+            for row in rows.iter_mut() {
+                for _ in 0..r.grid {
+                    let part = at
+                        .next()
+                        .ok_or_else(|| backend_error("the K-vector pass read back too few rows"))?;
+                    for (a, v) in row.iter_mut().zip(part) {
+                        *a += v;
+                    }
+                }
+            }
+        }
+        Ok(rows)
+    }
+}
+
+impl crate::solve::Objective for WgpuObjective<'_> {
+    fn n_params(&self) -> usize {
+        self.np
+    }
+
+    fn pass(&mut self, p: &[f64]) -> Result<crate::solve::Pass, FitError> {
+        Ok(crate::backend::cpu::pass_from_row(p.len(), &self.row(p)?))
+    }
+
+    /// K-vector dispatches ([`WgpuObjective::rows_k`]).
+    fn passes(&mut self, ps: &[&[f64]]) -> Result<Vec<crate::solve::Pass>, FitError> {
+        let rows = self.rows_k(ps)?;
+        Ok(ps
+            .iter()
+            .zip(rows)
+            .map(|(p, row)| crate::backend::cpu::pass_from_row(p.len(), &row))
+            .collect())
+    }
+
+    /// The costs of the K-vector passes: there is no cost-only kernel, so screening a vector
+    /// costs a full pass.
+    fn costs(&mut self, ps: &[&[f64]]) -> Result<Vec<f64>, FitError> {
+        Ok(self.passes(ps)?.into_iter().map(|p| p.cost).collect())
+    }
+}
