@@ -9,6 +9,7 @@ use crate::fallback::{self, CallableModel};
 use crate::model::{PyCallable, PyModel};
 use crate::options;
 use crate::result::PyFitResult;
+use crate::signals::Signals;
 use nlsq_runtime::Precision;
 use nlsq_runtime::{
     Backend, CurveFit, FitError, FitResult, Loss, Method, Model, MultiStart, NanPolicy,
@@ -16,7 +17,6 @@ use nlsq_runtime::{
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use std::ops::ControlFlow;
 
 /// Every option of one fit, checked.
 struct Options {
@@ -52,7 +52,7 @@ type Outcome = (Result<FitResult, FitError>, Option<PyErr>);
 /// Runs the fit of `model` with the GIL released; returns the runtime's outcome and the
 /// exception a signal handler raised (Ctrl-C), if one stopped the fit.
 fn run<M: Model>(py: Python<'_>, model: &M, data: &Data<'_>, o: Options) -> Outcome {
-    let mut interrupt: Option<PyErr> = None;
+    let mut signals = Signals::new();
     let result = py.detach(|| {
         let mut b = CurveFit::new(model)
             .p0(o.p0)
@@ -62,13 +62,7 @@ fn run<M: Model>(py: Python<'_>, model: &M, data: &Data<'_>, o: Options) -> Outc
             .nan_policy(o.nan_policy)
             .backend(o.backend)
             .precision(o.precision)
-            .callback(|_| match Python::attach(|py| py.check_signals()) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(e) => {
-                    interrupt = Some(e);
-                    ControlFlow::Break(())
-                }
-            });
+            .callback(|_| signals.poll());
         if let Some((l, u)) = o.bounds {
             b = b.bounds(l, u);
         }
@@ -105,7 +99,7 @@ fn run<M: Model>(py: Python<'_>, model: &M, data: &Data<'_>, o: Options) -> Outc
         }
         b.fit(data.cols.as_slice(), data.y)
     });
-    (result, interrupt)
+    (result, signals.interrupt)
 }
 
 /// The fit of a compiled model, with its fixed and tied parameters; the result names it as

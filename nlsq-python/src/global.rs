@@ -6,11 +6,11 @@ use crate::errors::{bad, fit_error};
 use crate::model::PyModel;
 use crate::options;
 use crate::result::PyFitResult;
+use crate::signals::Signals;
 use nlsq_runtime::fit::global::{Dataset, GlobalFit};
 use nlsq_runtime::{Backend, ExprModel, Model, NanPolicy, Precision};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
-use std::ops::ControlFlow;
 
 /// One dataset's settings, checked.
 struct Part<'a> {
@@ -101,20 +101,14 @@ pub fn global_fit(
     let method = options::method(method).map_err(bad)?;
     let nan_policy: NanPolicy = options::nan_policy(nan_policy).map_err(bad)?;
     let precision: Precision = options::precision(precision).map_err(bad)?;
-    let mut interrupt: Option<PyErr> = None;
+    let mut signals = Signals::new();
     let result = py.detach(|| {
         let mut fit = GlobalFit::new()
             .shared(shared)
             .loss(loss)
             .f_scale(f_scale)
             .absolute_sigma(absolute_sigma)
-            .callback(|_| match Python::attach(|py| py.check_signals()) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(e) => {
-                    interrupt = Some(e);
-                    ControlFlow::Break(())
-                }
-            });
+            .callback(|_| signals.poll());
         if let Some(m) = method {
             fit = fit.method(m);
         }
@@ -147,7 +141,7 @@ pub fn global_fit(
         }
         fit.fit()
     });
-    if let Some(e) = interrupt {
+    if let Some(e) = signals.interrupt {
         return Err(e);
     }
     result

@@ -24,6 +24,7 @@ pub mod model;
 pub mod options;
 pub mod profile;
 pub mod result;
+mod signals;
 
 use nlsq_runtime::library;
 use pyo3::prelude::*;
