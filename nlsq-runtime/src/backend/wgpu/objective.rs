@@ -37,6 +37,10 @@ pub fn pass_workgroups(gpu: &Gpu, len: usize) -> u32 {
 /// and fewer fit where the device's buffer limits are smaller than their rows.
 pub const K_VECTORS_MAX: usize = 64;
 
+/// The most bytes the K-vector pass's rows and their read-back take on the device together
+/// (each `K` times the single pass's): data of many chunks gets fewer vectors per dispatch.
+pub const K_BUFFER_BUDGET: u64 = 256 << 20;
+
 struct ChunkRun {
     pass_bind: wgpu::BindGroup,
     partials: wgpu::Buffer,
@@ -328,6 +332,9 @@ impl WgpuObjective<'_> {
     /// K-vector dispatches of up to [`K_VECTORS_MAX`] vectors (fewer where the device's buffer
     /// limits say so).
     pub fn rows_k(&mut self, ps: &[&[f64]]) -> Result<Vec<Vec<f64>>, FitError> {
+        if ps.len() < 2 {
+            return ps.iter().map(|p| self.row(p)).collect();
+        }
         let k_max = self.k_runs()?.k_max;
         let mut rows = Vec::with_capacity(ps.len());
         for batch in ps.chunks(k_max) {
@@ -354,18 +361,22 @@ impl WgpuObjective<'_> {
     }
 
     /// How many vectors one K-vector dispatch takes: [`K_VECTORS_MAX`], or fewer where a
-    /// chunk's rows or the read-back of all rows would pass the device's buffer limits.
+    /// chunk's rows or the read-back of all rows would pass the device's buffer limits, or
+    /// the rows of all chunks and their read-back together would pass [`K_BUFFER_BUDGET`]
+    /// (data of many chunks); at least one.
     fn k_max(&self) -> usize {
         let gpu = &self.data.gpu;
         let row = abi::reduction_width(self.np) as u64 * Gpu::elem_bytes(self.data.shape.precision);
         let chunk_rows = self.runs.iter().map(|r| r.grid as u64).max().unwrap_or(1);
+        let all_rows = self.rows.max(1) as u64 * row;
         let binding = gpu
             .limits
             .max_storage_buffer_binding_size
             .min(gpu.limits.max_buffer_size)
             .min(u64::from(u32::MAX));
         let fit = (binding / (chunk_rows * row))
-            .min(gpu.limits.max_buffer_size / (self.rows as u64 * row));
+            .min(gpu.limits.max_buffer_size / all_rows)
+            .min(K_BUFFER_BUDGET / (2 * all_rows));
         (fit as usize).clamp(1, K_VECTORS_MAX)
     }
 
