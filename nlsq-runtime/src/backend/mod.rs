@@ -2,10 +2,35 @@
 
 /// Implements [`Objective`](crate::solve::Objective) for a backend objective whose inherent
 /// `row(&mut self, p)` returns the reduction row of one pass (kernel ABI layout);
-/// `$np` reads its parameter count from `self`.
-#[cfg(feature = "cuda")]
+/// `$np` reads its parameter count from `self`. With `rows: $rows`, the inherent
+/// `$rows(&mut self, ps)` returns the rows of several vectors' passes (a K-vector pass, each row
+/// that of `row` bit for bit), and `passes` and `costs` take them: there is no cost-only
+/// kernel, so screening a vector costs a full pass.
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
 macro_rules! objective_from_row {
     ($ty:ty, |$s:ident| $np:expr) => {
+        objective_from_row!($ty, |$s| $np, {});
+    };
+    ($ty:ty, |$s:ident| $np:expr, rows: $rows:ident) => {
+        objective_from_row!($ty, |$s| $np, {
+            fn passes(
+                &mut self,
+                ps: &[&[f64]],
+            ) -> Result<Vec<$crate::solve::Pass>, $crate::error::FitError> {
+                let rows = self.$rows(ps)?;
+                Ok(ps
+                    .iter()
+                    .zip(rows)
+                    .map(|(p, row)| $crate::backend::cpu::pass_from_row(p.len(), &row))
+                    .collect())
+            }
+
+            fn costs(&mut self, ps: &[&[f64]]) -> Result<Vec<f64>, $crate::error::FitError> {
+                Ok(self.passes(ps)?.into_iter().map(|p| p.cost).collect())
+            }
+        });
+    };
+    ($ty:ty, |$s:ident| $np:expr, { $($more:item)* }) => {
         impl $crate::solve::Objective for $ty {
             fn n_params(&self) -> usize {
                 let $s = self;
@@ -15,6 +40,8 @@ macro_rules! objective_from_row {
             fn pass(&mut self, p: &[f64]) -> Result<$crate::solve::Pass, $crate::error::FitError> {
                 Ok($crate::backend::cpu::pass_from_row(p.len(), &self.row(p)?))
             }
+
+            $($more)*
         }
     };
 }

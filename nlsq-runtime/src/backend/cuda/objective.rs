@@ -286,28 +286,4 @@ fn push_pass_args<'a>(
         .arg(partials);
 }
 
-impl crate::solve::Objective for CudaObjective<'_> {
-    fn n_params(&self) -> usize {
-        self.np
-    }
-
-    fn pass(&mut self, p: &[f64]) -> Result<crate::solve::Pass, FitError> {
-        Ok(crate::backend::cpu::pass_from_row(p.len(), &self.row(p)?))
-    }
-
-    /// One K-vector launch per [`K_VECTORS_MAX`] vectors ([`CudaObjective::rows`]).
-    fn passes(&mut self, ps: &[&[f64]]) -> Result<Vec<crate::solve::Pass>, FitError> {
-        let rows = self.rows(ps)?;
-        Ok(ps
-            .iter()
-            .zip(rows)
-            .map(|(p, row)| crate::backend::cpu::pass_from_row(p.len(), &row))
-            .collect())
-    }
-
-    /// The costs of the K-vector passes ([`CudaObjective::rows`]): there is no cost-only
-    /// kernel, so screening a vector costs a full pass.
-    fn costs(&mut self, ps: &[&[f64]]) -> Result<Vec<f64>, FitError> {
-        Ok(self.passes(ps)?.into_iter().map(|p| p.cost).collect())
-    }
-}
+objective_from_row!(CudaObjective<'_>, |s| s.np, rows: rows);

@@ -476,28 +476,4 @@ impl WgpuObjective<'_> {
     }
 }
 
-impl crate::solve::Objective for WgpuObjective<'_> {
-    fn n_params(&self) -> usize {
-        self.np
-    }
-
-    fn pass(&mut self, p: &[f64]) -> Result<crate::solve::Pass, FitError> {
-        Ok(crate::backend::cpu::pass_from_row(p.len(), &self.row(p)?))
-    }
-
-    /// K-vector dispatches ([`WgpuObjective::rows_k`]).
-    fn passes(&mut self, ps: &[&[f64]]) -> Result<Vec<crate::solve::Pass>, FitError> {
-        let rows = self.rows_k(ps)?;
-        Ok(ps
-            .iter()
-            .zip(rows)
-            .map(|(p, row)| crate::backend::cpu::pass_from_row(p.len(), &row))
-            .collect())
-    }
-
-    /// The costs of the K-vector passes: there is no cost-only kernel, so screening a vector
-    /// costs a full pass.
-    fn costs(&mut self, ps: &[&[f64]]) -> Result<Vec<f64>, FitError> {
-        Ok(self.passes(ps)?.into_iter().map(|p| p.cost).collect())
-    }
-}
+objective_from_row!(WgpuObjective<'_>, |s| s.np, rows: rows_k);
