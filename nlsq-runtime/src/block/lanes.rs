@@ -12,6 +12,7 @@
 
 use super::fused_loops::fused;
 use super::loops::{Arg, Lane, Lanes, map1, map2};
+use super::pair_loops::pair;
 use super::tape::{BlockTape, Fill, Instr, Op, Src};
 use super::{BLOCK, Simd, erf, erfc, exp, ln};
 use kernels_gen::eval::apply_node;
@@ -155,6 +156,23 @@ unsafe fn instrs(instrs: &[Instr], t: &[*mut Lanes], u: &[f64]) {
             Op::Splat(k) => out.fill(u[k as usize]),
             Op::Node(node, srcs) => step(node, out, &r, srcs),
             Op::Fused(f, [a, b, c]) => fused(f, out, r.arg(a), r.arg(b), r.arg(c)),
+            Op::Pair(first, [a, b], s) => {
+                // SAFETY: the second destination is another block no operand of the pair
+                // points to (both destinations are assigned before their operands' slots are
+                // given back, see `tape.rs`).
+                let out2 = unsafe { &mut *t[s.dst as usize] };
+                let [c, d] = s.args;
+                pair(
+                    first,
+                    out,
+                    r.arg(a),
+                    r.arg(b),
+                    s.op,
+                    out2,
+                    r.arg(c),
+                    r.arg(d),
+                );
+            }
         }
     }
 }

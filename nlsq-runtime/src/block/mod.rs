@@ -28,6 +28,8 @@ mod fused_loops;
 mod lanes;
 mod loops;
 mod math;
+mod pair;
+mod pair_loops;
 mod simd;
 mod tape;
 

@@ -15,7 +15,8 @@
 
 use super::draft::{Arg, DraftOp, Fused};
 use super::fuse::fuse;
-use kernels_gen::ir::{Graph, Node, NodeId};
+use super::pair::{self, First};
+use kernels_gen::ir::{BinaryOp, Graph, Node, NodeId};
 use kernels_gen::schedule::Schedule;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -40,6 +41,17 @@ pub(crate) enum Op {
     Node(Node, [Src; 3]),
     /// Two arithmetic operations in one loop (see [`Fused`]).
     Fused(Fused, [Src; 3]),
+    /// A division (`a / b` or `-(a / b)`), and an independent operation computed in the same
+    /// loop (see `pair.rs`).
+    Pair(First, [Src; 2], Second),
+}
+
+/// The operation a [`Op::Pair`] computes beside its division: `dst = op(args)`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Second {
+    pub op: BinaryOp,
+    pub args: [Src; 2],
+    pub dst: u32,
 }
 
 /// An instruction: `op` over the block, written to table entry `dst` (a scratch slot or an
@@ -215,16 +227,23 @@ impl Draft {
         self.ops.len() as u32 - 1
     }
 
-    /// Assigns table entries: an instruction computing an output writes that output in
-    /// place; the others take scratch slots by a linear scan, each slot taken before its
-    /// operands' dead slots are given back (so it never overwrites an operand).
+    /// Assigns table entries, in the order of [`pair::schedule`]: an instruction computing an
+    /// output writes that output in place; the others take scratch slots by a linear scan,
+    /// each step (one instruction, or a pair) taking its slots before its operands' dead slots
+    /// are given back (so it never overwrites an operand).
     fn allocate(self, outputs: Vec<Place>, n_inputs: usize) -> BlockTape {
         let n = self.ops.len();
-        // The last instruction reading each register, and the output each one is written to.
+        let (order, paired) = pair::schedule(&self.ops, &self.reads);
+        // The step (position in `order`, a pair counted at its first) of the last instruction
+        // reading each register, and the output each one is written to.
+        let mut step_of = vec![0usize; order.len()];
+        for p in 1..order.len() {
+            step_of[p] = if paired[p - 1] { step_of[p - 1] } else { p };
+        }
         let mut last_use: Vec<Option<usize>> = vec![None; n];
-        for (i, reads) in self.reads.iter().enumerate() {
-            for &v in reads {
-                last_use[v as usize] = Some(i);
+        for (p, &i) in order.iter().enumerate() {
+            for &v in &self.reads[i as usize] {
+                last_use[v as usize] = Some(step_of[p]);
             }
         }
         let mut written_to: Vec<Option<u32>> = vec![None; n];
@@ -237,34 +256,39 @@ impl Draft {
         let mut home = vec![Home::Slot(0); n];
         let mut free: Vec<u32> = Vec::new();
         let mut n_slots = 0u32;
-        let mut draft = Vec::with_capacity(n);
-        for (i, &op) in self.ops.iter().enumerate() {
-            if matches!(op, DraftOp::Removed) {
-                continue;
+        let mut p = 0;
+        while p < order.len() {
+            let step = if paired[p] { p..p + 2 } else { p..p + 1 };
+            let mut dead: Vec<u32> = Vec::new();
+            for &i in &order[step.clone()] {
+                let i = i as usize;
+                home[i] = match written_to[i] {
+                    Some(o) => Home::Output(o),
+                    None => Home::Slot(free.pop().unwrap_or_else(|| {
+                        n_slots += 1;
+                        n_slots - 1
+                    })),
+                };
+                // An instruction nothing reads (none in a schedule) gives its slot straight back.
+                if let (None, Home::Slot(s)) = (last_use[i], home[i]) {
+                    dead.push(s);
+                }
             }
-            home[i] = match written_to[i] {
-                Some(o) => Home::Output(o),
-                None => Home::Slot(free.pop().unwrap_or_else(|| {
-                    n_slots += 1;
-                    n_slots - 1
-                })),
-            };
-            draft.push((i, op));
-            let mut dead: Vec<u32> = self.reads[i]
-                .iter()
-                .filter(|&&v| last_use[v as usize] == Some(i))
-                .filter_map(|&v| match home[v as usize] {
-                    Home::Slot(s) => Some(s),
-                    Home::Output(_) => None,
-                })
-                .collect();
-            // An instruction nothing reads (none in a schedule) gives its slot straight back.
-            if let (None, Home::Slot(s)) = (last_use[i], home[i]) {
-                dead.push(s);
+            for &i in &order[step.clone()] {
+                dead.extend(
+                    self.reads[i as usize]
+                        .iter()
+                        .filter(|&&v| last_use[v as usize] == Some(p))
+                        .filter_map(|&v| match home[v as usize] {
+                            Home::Slot(s) => Some(s),
+                            Home::Output(_) => None,
+                        }),
+                );
             }
             dead.sort_unstable();
             dead.dedup();
             free.extend(dead.into_iter().rev());
+            p = step.end;
         }
         let table = Table {
             n_slots: n_slots as usize,
@@ -275,18 +299,39 @@ impl Draft {
             Arg::Input(k) => Src::At(table.input(k)),
             Arg::Uniform(u) => Src::Uniform(u),
         };
-        let instrs = draft
-            .into_iter()
-            .map(|(i, op)| Instr {
+        let mut instrs = Vec::with_capacity(order.len());
+        let mut p = 0;
+        while p < order.len() {
+            let i = order[p] as usize;
+            let op = match self.ops[i] {
+                ref division if paired[p] => {
+                    let Some((first, [a, b])) = pair::division(division) else {
+                        unreachable!("a pair starts with a division")
+                    };
+                    let c = order[p + 1] as usize;
+                    let DraftOp::Node(Node::Binary(op, ..), [x, y, _]) = self.ops[c] else {
+                        unreachable!("a division is paired with a binary operation")
+                    };
+                    p += 1;
+                    let dst = table.index(home[c]);
+                    let second = Second {
+                        op,
+                        args: [at(x), at(y)],
+                        dst,
+                    };
+                    Op::Pair(first, [at(a), at(b)], second)
+                }
+                DraftOp::Splat(u) => Op::Splat(u),
+                DraftOp::Node(node, args) => Op::Node(node, args.map(at)),
+                DraftOp::Fused(f, args) => Op::Fused(f, args.map(at)),
+                DraftOp::Removed => unreachable!("removed operations are not scheduled"),
+            };
+            instrs.push(Instr {
                 dst: table.index(home[i]),
-                op: match op {
-                    DraftOp::Splat(u) => Op::Splat(u),
-                    DraftOp::Node(node, args) => Op::Node(node, args.map(at)),
-                    DraftOp::Fused(f, args) => Op::Fused(f, args.map(at)),
-                    DraftOp::Removed => unreachable!("removed operations are skipped"),
-                },
-            })
-            .collect();
+                op,
+            });
+            p += 1;
+        }
         let fills = outputs
             .iter()
             .enumerate()

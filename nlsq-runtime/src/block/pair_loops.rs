@@ -1,0 +1,105 @@
+//! The lane loops of paired operations (see `pair.rs`): a division (or its negation) and an
+//! independent addition, subtraction or multiplication in one loop, each lane computing both
+//! as the two instructions would: the same bits.
+
+use super::loops::{Arg, Lane, Lanes};
+use super::pair::First;
+use kernels_gen::ir::BinaryOp;
+
+/// `out = a / b` (or `-(a / b)`, as `first` says) and `out2 = c ∘ d` (`∘` = `op`) over the
+/// block.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn pair(
+    first: First,
+    out: &mut Lanes,
+    a: Arg<'_>,
+    b: Arg<'_>,
+    op: BinaryOp,
+    out2: &mut Lanes,
+    c: Arg<'_>,
+    d: Arg<'_>,
+) {
+    match (a, b) {
+        (Arg::Lanes(a), Arg::Lanes(b)) => second(first, out, a, b, op, out2, c, d),
+        (Arg::Lanes(a), Arg::Uniform(b)) => second(first, out, a, b, op, out2, c, d),
+        (Arg::Uniform(a), Arg::Lanes(b)) => second(first, out, a, b, op, out2, c, d),
+        (Arg::Uniform(_), Arg::Uniform(_)) => unreachable!("a division of uniforms is uniform"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn second<A: Lane, B: Lane>(
+    first: First,
+    out: &mut Lanes,
+    a: A,
+    b: B,
+    op: BinaryOp,
+    out2: &mut Lanes,
+    c: Arg<'_>,
+    d: Arg<'_>,
+) {
+    match (c, d) {
+        (Arg::Lanes(c), Arg::Lanes(d)) => arithmetic(first, out, a, b, op, out2, c, d),
+        (Arg::Lanes(c), Arg::Uniform(d)) => arithmetic(first, out, a, b, op, out2, c, d),
+        (Arg::Uniform(c), Arg::Lanes(d)) => arithmetic(first, out, a, b, op, out2, c, d),
+        (Arg::Uniform(_), Arg::Uniform(_)) => unreachable!("an operation of uniforms is uniform"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn arithmetic<A: Lane, B: Lane, C: Lane, D: Lane>(
+    first: First,
+    out: &mut Lanes,
+    a: A,
+    b: B,
+    op: BinaryOp,
+    out2: &mut Lanes,
+    c: C,
+    d: D,
+) {
+    match first {
+        First::Div => second_op(out, a, b, |q| q, op, out2, c, d),
+        First::NegDiv => second_op(out, a, b, |q| -q, op, out2, c, d),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn second_op<A: Lane, B: Lane, C: Lane, D: Lane>(
+    out: &mut Lanes,
+    a: A,
+    b: B,
+    sign: impl Fn(f64) -> f64,
+    op: BinaryOp,
+    out2: &mut Lanes,
+    c: C,
+    d: D,
+) {
+    match op {
+        BinaryOp::Add => both(out, a, b, &sign, out2, c, d, |x, y| x + y),
+        BinaryOp::Sub => both(out, a, b, &sign, out2, c, d, |x, y| x - y),
+        BinaryOp::Mul => both(out, a, b, &sign, out2, c, d, |x, y| x * y),
+        _ => unreachable!("only +, - and * are paired with a division"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn both<A: Lane, B: Lane, C: Lane, D: Lane>(
+    out: &mut Lanes,
+    a: A,
+    b: B,
+    sign: impl Fn(f64) -> f64,
+    out2: &mut Lanes,
+    c: C,
+    d: D,
+    f: impl Fn(f64, f64) -> f64,
+) {
+    for i in 0..out.len() {
+        out[i] = sign(a.at(i) / b.at(i));
+        out2[i] = f(c.at(i), d.at(i));
+    }
+}
