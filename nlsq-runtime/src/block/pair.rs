@@ -133,35 +133,3 @@ fn ancestors(d: usize, reads: &[Vec<u32>], seen: &mut Seen, mut f: impl FnMut(us
         stack.extend_from_slice(&reads[v]);
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use crate::block::BlockTape;
-    use crate::block::tape::Op;
-    use kernels_gen::parse::model_from_expr;
-
-    fn gradient_tape(expr: &str) -> BlockTape {
-        let ir = model_from_expr(expr, None).expect("a model");
-        BlockTape::new(&ir.graph, &ir.outputs(), ir.n_inputs())
-    }
-
-    fn pairs(t: &BlockTape) -> usize {
-        t.instrs
-            .iter()
-            .filter(|i| matches!(i.op, Op::Pair(..)))
-            .count()
-    }
-
-    #[test]
-    fn divisions_are_paired_with_the_numerators_arithmetic() {
-        // Hahn1: seven divisions by the denominator (three of them negated), and the
-        // numerator's products, which the schedule moves beside them.
-        let t = gradient_tape(
-            "(b1 + b2*x + b3*x.powi(2) + b4*x.powi(3)) / (1.0 + b5*x + b6*x.powi(2) + b7*x.powi(3))",
-        );
-        assert_eq!((t.len(), pairs(&t)), (15, 6), "{:?}", t.instrs);
-        // Nothing to pair without a division, or with one alone and nothing independent.
-        assert_eq!(pairs(&gradient_tape("a * exp(-b * x) + c")), 0);
-        assert_eq!(pairs(&gradient_tape("a / x")), 0);
-    }
-}
