@@ -60,28 +60,14 @@ fn arithmetic<A: Lane, B: Lane, C: Lane, D: Lane>(
     c: C,
     d: D,
 ) {
-    match first {
-        First::Div => second_op(out, a, b, |q| q, op, out2, c, d),
-        First::NegDiv => second_op(out, a, b, |q| -q, op, out2, c, d),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn second_op<A: Lane, B: Lane, C: Lane, D: Lane>(
-    out: &mut Lanes,
-    a: A,
-    b: B,
-    sign: impl Fn(f64) -> f64,
-    op: BinaryOp,
-    out2: &mut Lanes,
-    c: C,
-    d: D,
-) {
-    match op {
-        BinaryOp::Add => both(out, a, b, &sign, out2, c, d, |x, y| x + y),
-        BinaryOp::Sub => both(out, a, b, &sign, out2, c, d, |x, y| x - y),
-        BinaryOp::Mul => both(out, a, b, &sign, out2, c, d, |x, y| x * y),
+    let neg = |q: f64| -q;
+    match (first, op) {
+        (First::Div, BinaryOp::Add) => both(out, a, b, |q| q, out2, c, d, |x, y| x + y),
+        (First::Div, BinaryOp::Sub) => both(out, a, b, |q| q, out2, c, d, |x, y| x - y),
+        (First::Div, BinaryOp::Mul) => both(out, a, b, |q| q, out2, c, d, |x, y| x * y),
+        (First::NegDiv, BinaryOp::Add) => both(out, a, b, neg, out2, c, d, |x, y| x + y),
+        (First::NegDiv, BinaryOp::Sub) => both(out, a, b, neg, out2, c, d, |x, y| x - y),
+        (First::NegDiv, BinaryOp::Mul) => both(out, a, b, neg, out2, c, d, |x, y| x * y),
         _ => unreachable!("only +, - and * are paired with a division"),
     }
 }

@@ -133,6 +133,16 @@ fn bind(gpu: &Gpu, layout: &wgpu::BindGroupLayout, buffers: [&wgpu::Buffer; 6]) 
     })
 }
 
+/// Adds the reduction rows `rows` (each `row.len()` values) into `row`, in order: the one
+/// summation order of every pass on the host.
+fn add_rows(row: &mut [f64], rows: &[f64]) {
+    for r in rows.chunks_exact(row.len()) {
+        for (a, v) in row.iter_mut().zip(r) {
+            *a += v;
+        }
+    }
+}
+
 /// Copies `bytes` bytes of `buf` (`MAP_READ`) back to the host.
 pub(crate) fn read_back(gpu: &Gpu, buf: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>, FitError> {
     let slice = buf.slice(..bytes);
@@ -279,13 +289,8 @@ impl<'d> WgpuObjective<'d> {
     /// The reduction row at `p` (kernel ABI layout), summed in f64 in workgroup order.
     pub fn row(&mut self, p: &[f64]) -> Result<Vec<f64>, FitError> {
         let width = abi::reduction_width(self.np);
-        let rows = self.rows(p)?;
         let mut row = vec![0.0; width];
-        for r in rows.chunks_exact(width) {
-            for (a, v) in row.iter_mut().zip(r) {
-                *a += v;
-            }
-        }
+        add_rows(&mut row, &self.rows(p)?);
         Ok(row)
     }
 
@@ -458,18 +463,18 @@ impl WgpuObjective<'_> {
         let all = from_bytes(&read_back(gpu, &kr.readback, offset)?, precision);
         // Chunk by chunk, vector v's rows follow the other vectors' (the kernel ABI's layout);
         // each vector adds its rows in chunk then workgroup order, as `row` does.
+        if all.len() != k * self.rows * width {
+            return Err(backend_error(
+                "the K-vector pass read back another number of rows",
+            ));
+        }
         let mut rows = vec![vec![0.0; width]; k];
-        let mut at = all.chunks_exact(width);
+        let mut at = 0;
         for r in &self.runs {
             for row in rows.iter_mut() {
-                for _ in 0..r.grid {
-                    let part = at
-                        .next()
-                        .ok_or_else(|| backend_error("the K-vector pass read back too few rows"))?;
-                    for (a, v) in row.iter_mut().zip(part) {
-                        *a += v;
-                    }
-                }
+                let len = r.grid as usize * width;
+                add_rows(row, &all[at..at + len]);
+                at += len;
             }
         }
         Ok(rows)
