@@ -30,22 +30,43 @@ fn best<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     (best, last.expect("at least one run"))
 }
 
-/// Best times of `a` and `b` over `reps` rounds, the two run in turn within each round (so
-/// that a change in the machine's load falls on both), with their last results.
-fn best_pair<T>(
-    reps: usize,
-    mut a: impl FnMut() -> T,
-    mut b: impl FnMut() -> T,
-) -> ((f64, T), (f64, T)) {
+/// Times of `a` and `b` over `reps` rounds, the two run in turn within each round (so
+/// that a change in the machine's load falls on both).
+struct Pair<T> {
+    /// Best time of `a` and its last result.
+    a: (f64, T),
+    /// Best time of `b` and its last result.
+    b: (f64, T),
+    /// `b`'s time over `a`'s, round by round, sorted.
+    ratios: Vec<f64>,
+}
+
+impl<T> Pair<T> {
+    /// The ratios' median and quartiles, as `median (q1–q3)`.
+    fn spread(&self) -> String {
+        let r = &self.ratios;
+        let q = |f: f64| r[((r.len() - 1) as f64 * f).round() as usize];
+        format!("{:.2} ({:.2}–{:.2})", q(0.5), q(0.25), q(0.75))
+    }
+}
+
+fn best_pair<T>(reps: usize, mut a: impl FnMut() -> T, mut b: impl FnMut() -> T) -> Pair<T> {
     let (mut ta, mut tb) = (f64::INFINITY, f64::INFINITY);
     let (mut ra, mut rb) = (None, None);
+    let mut ratios = Vec::with_capacity(reps);
     for _ in 0..reps {
-        let (t, r) = best(1, &mut a);
-        (ta, ra) = (ta.min(t), Some(r));
-        let (t, r) = best(1, &mut b);
-        (tb, rb) = (tb.min(t), Some(r));
+        let (t1, r) = best(1, &mut a);
+        (ta, ra) = (ta.min(t1), Some(r));
+        let (t2, r) = best(1, &mut b);
+        (tb, rb) = (tb.min(t2), Some(r));
+        ratios.push(t2 / t1);
     }
-    ((ta, ra.expect("ran")), (tb, rb.expect("ran")))
+    ratios.sort_by(f64::total_cmp);
+    Pair {
+        a: (ta, ra.expect("ran")),
+        b: (tb, rb.expect("ran")),
+        ratios,
+    }
 }
 
 fn line(n: usize) -> Vec<f64> {
@@ -94,19 +115,21 @@ fn whole_fit_row<M: Model + Copy>(
         .zip(&e)
         .map(|(&xi, ei)| compiled.eval(&[xi], truth) * (1.0 + 0.02 * ei))
         .collect();
-    let reps = if n >= 1_000_000 { 15 } else { 25 };
-    let ((ta, pa), (tb, pb)) = best_pair(
+    let reps = if n >= 1_000_000 { 21 } else { 201 };
+    let pair = best_pair(
         reps,
         || fit(compiled, p0, &x, &y),
         || fit(runtime, p0, &x, &y),
     );
-    let same = pa.iter().zip(&pb).all(|(a, b)| a.to_bits() == b.to_bits());
+    let ((ta, pa), (tb, pb)) = (&pair.a, &pair.b);
+    let same = pa.iter().zip(pb).all(|(a, b)| a.to_bits() == b.to_bits());
     assert!(same, "{name}: {pa:?} vs {pb:?}");
     println!(
-        "| {n:.0e} | {name} | {:.3} | {:.3} | {:.2} |",
+        "| {n:.0e} | {name} | {:.3} | {:.3} | {:.2} | {} |",
         ta * 1e3,
         tb * 1e3,
-        tb / ta
+        tb / ta,
+        pair.spread()
     );
 }
 
@@ -121,10 +144,12 @@ fn whole_fits() {
         corpus_model("multi_gaussian"),
     );
     println!(
-        "Whole fits (LM, default tolerances), one thread, best of 25 (N = 1e4) or 15 (1e6) rounds:"
+        "Whole fits (LM, default tolerances), one thread, 201 (N = 1e4) or 21 (1e6) rounds, the two fits in turn in each: best times, their ratio, and the median (quartiles) of the rounds' ratios:"
     );
-    println!("| N | model | #[model] (ms) | ExprModel (ms) | ratio |");
-    println!("|---:|---|---:|---:|---:|");
+    println!(
+        "| N | model | #[model] best (ms) | ExprModel best (ms) | ratio of bests | ratio per round, median (q1–q3) |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|");
     for n in [10_000usize, 1_000_000] {
         whole_fit_row(
             n,
@@ -207,11 +232,12 @@ fn batch_fits() {
     println!("| estimator | #[model] (Mfits/s) | ExprModel (Mfits/s) | ratio of times |");
     println!("|---|---:|---:|---:|");
     for est in [Estimator::Lse, Estimator::PoissonMle] {
-        let ((ta, pa), (tb, pb)) = best_pair(
+        let pair = best_pair(
             5,
             || batch(Gauss2d, est, &y, &x, &p0),
             || batch(&runtime, est, &y, &x, &p0),
         );
+        let ((ta, pa), (tb, pb)) = (pair.a, pair.b);
         let same = pa.iter().zip(&pb).all(|(a, b)| a.to_bits() == b.to_bits());
         assert!(
             same,

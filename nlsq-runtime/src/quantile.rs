@@ -1,6 +1,8 @@
 //! Quantiles of Student's t and the normal for the confidence intervals of a fit
 //! (`summary.rs`) and its bands (`bands.rs`).
 
+use std::cell::Cell;
+
 /// The 0.975 quantile of the normal distribution.
 pub(crate) const Z_975: f64 = 1.959_963_984_540_054;
 
@@ -16,12 +18,31 @@ pub(crate) fn quantile_95(dof: usize, absolute_sigma: bool) -> f64 {
     }
 }
 
+/// The 0.975 quantile of Student's t with `dof` degrees of freedom (`+∞` for none), see
+/// [`t_quantile_975_uncached`]; the last one computed on this thread is kept, since a loop
+/// of fits usually asks for the same `dof` again (and Newton's steps cost a few percent of a
+/// fit of a thousand points).
+pub(crate) fn t_quantile_975(dof: usize) -> f64 {
+    thread_local! {
+        static LAST: Cell<(usize, f64)> = const { Cell::new((0, f64::INFINITY)) };
+    }
+    LAST.with(|last| {
+        let (d, t) = last.get();
+        if d == dof {
+            return t;
+        }
+        let t = t_quantile_975_uncached(dof);
+        last.set((dof, t));
+        t
+    })
+}
+
 /// The 0.975 quantile of Student's t with `dof` degrees of freedom (`+∞` for none): closed
 /// forms for 1 and 2, the Cornish–Fisher expansion around the normal quantile for
 /// `dof > 1000` (error below 1e-12 there), and in between Newton's method on the distribution
 /// function from that expansion — a few evaluations instead of a generic inversion, which took
 /// a noticeable share of a small fit.
-pub(crate) fn t_quantile_975(dof: usize) -> f64 {
+fn t_quantile_975_uncached(dof: usize) -> f64 {
     use statrs::distribution::{Continuous, ContinuousCDF, StudentsT};
     const P: f64 = 0.975;
     let v = dof as f64;
@@ -82,6 +103,11 @@ mod tests {
                 .unwrap()
                 .inverse_cdf(0.975);
             let got = t_quantile_975(dof);
+            assert_eq!(
+                got.to_bits(),
+                t_quantile_975(dof).to_bits(),
+                "dof {dof}, kept"
+            );
             assert!(
                 (got - want).abs() <= 1e-12 * want,
                 "dof {dof}: {got} vs {want}"

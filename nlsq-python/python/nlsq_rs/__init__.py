@@ -371,17 +371,24 @@ def _tolerance(tol, zero_to_eps):
     return tol
 
 
-def _run(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
-         nan_policy, kwargs):
-    """Validates the arguments, runs the fit and wraps the result."""
+def _run_native(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
+                nan_policy, kwargs):
+    """Validates the arguments and runs the fit: the engine's result, and what
+    :func:`_wrap` needs to make a :class:`FitResult` of it."""
     model, x, y, p0, p0_source, native = _prepare(
         f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method, jac,
         nan_policy, kwargs)
     r = _native.fit(model.native if isinstance(model, _Fallback) else model, x, y, p0.tolist(),
                     **native)
+    return r, (model, x, y, p0, p0_source, native)
+
+
+def _wrap(r, args):
+    """The :class:`FitResult` of the engine's result ``r`` (``args`` from :func:`_run_native`)."""
+    model, x, y, p0, p0_source, native = args
     result = FitResult(r, model, p0, p0_source)
     result._fit_args = (model, x, y, native)
-    return result, (model, x, y, native)
+    return result
 
 
 class _Fallback:
@@ -455,8 +462,14 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     :class:`BackendError`; ``KeyboardInterrupt`` on Ctrl-C. Warns :class:`OptimizeWarning`
     when the covariance cannot be estimated.
     """
-    result, (model, x, y, native) = _run(f, xdata, ydata, p0, sigma, absolute_sigma,
-                                         check_finite, bounds, method, jac, nan_policy, kwargs)
+    r, args = _run_native(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds,
+                          method, jac, nan_policy, kwargs)
+    if not full_output and r.success and not r.covariance_indeterminate:
+        # The common call reads two arrays of the engine's result and no more (a FitResult
+        # costs as much as the Python side's argument checks).
+        return r.popt, r.pcov
+    result = _wrap(r, args)
+    model, x, y, _, _, native = args
     if not result.success:
         raise ConvergenceError("Optimal parameters not found: " + result.message, result)
     if result.covariance_indeterminate:
@@ -497,9 +510,8 @@ def fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_finite
     """Fits like :func:`curve_fit` and returns a :class:`FitResult` (popt, pcov, perr, ci95,
     chi2, r_squared, aic, bic, status, message, backend, data_plan, ...). A fit that stops
     without converging is returned with ``success == False`` rather than raised."""
-    result, _ = _run(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds, method,
-                     jac, nan_policy, kwargs)
-    return result
+    return _wrap(*_run_native(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds,
+                              method, jac, nan_policy, kwargs))
 
 
 _STATS = ("cost", "sum_rho", "chi2", "reduced_chi2", "r_squared", "rmse", "aic", "bic",

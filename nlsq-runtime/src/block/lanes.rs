@@ -45,6 +45,9 @@ impl Scratch {
             self.table.clear();
             let slots = self.slots[..tape.n_slots].iter_mut();
             self.table.extend(slots.map(|b| b as *mut Lanes));
+            // The outputs' and predictors' entries, rewritten by every run.
+            let rest = tape.n_outputs.max(1) + tape.n_inputs;
+            self.table.resize(tape.n_slots + rest, std::ptr::null_mut());
             self.tape = tape.id;
             self.p.clear();
             tape.run_uniform(p, &mut self.uniform);
@@ -55,7 +58,6 @@ impl Scratch {
             self.p.clear();
             self.p.extend_from_slice(p);
         }
-        self.table.truncate(tape.n_slots);
     }
 }
 
@@ -76,29 +78,22 @@ impl BlockTape {
         SCRATCH.with_borrow_mut(|s| {
             s.prepare(self, p);
             let rest = &mut rest[..self.n_outputs.saturating_sub(1)];
-            let t = &mut s.table;
-            t.push(first as *mut Lanes);
-            t.extend(rest.iter_mut().map(|b| b as *mut Lanes));
-            t.extend(
-                x[..self.n_inputs]
-                    .iter()
-                    .map(|&b| (b as *const Lanes).cast_mut()),
-            );
+            let t = &mut s.table[self.n_slots..];
+            let (outs, ins) = t.split_at_mut(1 + rest.len());
+            outs[0] = first as *mut Lanes;
+            for (e, b) in outs[1..].iter_mut().zip(rest) {
+                *e = b as *mut Lanes;
+            }
+            for (e, &b) in ins.iter_mut().zip(&x[..self.n_inputs]) {
+                *e = (b as *const Lanes).cast_mut();
+            }
+            let t = &s.table;
             // SAFETY: the table points to distinct live blocks (this thread's scratch slots,
             // which `prepare` keeps in step with `slots`, the caller's output blocks, which it
             // lends mutably, and its predictor blocks, which it lends shared and no
             // instruction writes: destinations are slots or outputs); nothing else touches
             // them until the run ends.
             unsafe { self.run_instrs(simd, t, &s.uniform) };
-            for &(o, fill) in &self.fills {
-                let dst = t[self.n_slots + o as usize];
-                match fill {
-                    // SAFETY: as above; a fill copies from a block other than its own output.
-                    Fill::Copy(i) => unsafe { *dst = *t[i as usize] },
-                    // SAFETY: as above.
-                    Fill::Uniform(u) => unsafe { (*dst).fill(s.uniform[u as usize]) },
-                }
-            }
         });
     }
 
@@ -119,35 +114,56 @@ impl BlockTape {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `resolve` chose AVX-512 only where the processor has AVX-512F, the only
             // feature the function enables; `t` as the caller guarantees.
-            Simd::Avx512 => unsafe { instrs_avx512(&self.instrs, t, u) },
+            Simd::Avx512 => unsafe { instrs_avx512(self, t, u) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, for AVX2.
-            Simd::Avx2 => unsafe { instrs_avx2(&self.instrs, t, u) },
+            Simd::Avx2 => unsafe { instrs_avx2(self, t, u) },
             // SAFETY: `t` as the caller guarantees.
-            _ => unsafe { instrs(&self.instrs, t, u) },
+            _ => unsafe { instrs(self, t, u) },
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn instrs_avx512(instrs: &[Instr], t: &[*mut Lanes], u: &[f64]) {
+unsafe fn instrs_avx512(tape: &BlockTape, t: &[*mut Lanes], u: &[f64]) {
     // SAFETY: forwarded from the caller.
-    unsafe { self::instrs(instrs, t, u) }
+    unsafe { self::instrs(tape, t, u) }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn instrs_avx2(instrs: &[Instr], t: &[*mut Lanes], u: &[f64]) {
+unsafe fn instrs_avx2(tape: &BlockTape, t: &[*mut Lanes], u: &[f64]) {
     // SAFETY: forwarded from the caller.
-    unsafe { self::instrs(instrs, t, u) }
+    unsafe { self::instrs(tape, t, u) }
 }
 
+/// Runs `tape`'s instructions, then fills the outputs no instruction writes (here, so that
+/// the fills' stores are as wide as the instructions').
+///
 /// # Safety
 /// Every entry of `t` points to a live block no one else uses meanwhile, distinct entries
 /// to distinct blocks; no instruction writes an entry it reads (the tape's invariant).
 #[inline(always)]
-unsafe fn instrs(instrs: &[Instr], t: &[*mut Lanes], u: &[f64]) {
+unsafe fn instrs(tape: &BlockTape, t: &[*mut Lanes], u: &[f64]) {
+    // SAFETY: forwarded from the caller.
+    unsafe { run_each(&tape.instrs, t, u) };
+    for &(o, fill) in &tape.fills {
+        let dst = t[tape.n_slots + o as usize];
+        match fill {
+            // SAFETY: as the caller guarantees; a fill copies from a block other than its
+            // own output.
+            Fill::Copy(i) => unsafe { *dst = *t[i as usize] },
+            // SAFETY: as above.
+            Fill::Uniform(k) => unsafe { (*dst).fill(u[k as usize]) },
+        }
+    }
+}
+
+/// # Safety
+/// As [`instrs`].
+#[inline(always)]
+unsafe fn run_each(instrs: &[Instr], t: &[*mut Lanes], u: &[f64]) {
     for ins in instrs {
         // SAFETY: the destination is a block no operand of this instruction points to.
         let out = unsafe { &mut *t[ins.dst as usize] };
