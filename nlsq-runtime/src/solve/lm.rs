@@ -469,8 +469,15 @@ impl ScaledSystem {
         if active.is_empty() {
             return GaussNewton::Step { s, inv_quad: None };
         }
-        let m = self.a.select_rows(&active).select_columns(&active);
-        let g = self.g.select_rows(&active);
+        // Every column active (the usual case): the system itself, without copies by index.
+        let (m, g) = if active.len() == n {
+            (self.a.clone(), self.g.clone())
+        } else {
+            (
+                self.a.select_rows(&active).select_columns(&active),
+                self.g.select_rows(&active),
+            )
+        };
         let max_diag = m.diagonal().max();
         let Some(chol) = Cholesky::new(m) else {
             return GaussNewton::Singular;
@@ -502,11 +509,14 @@ impl ScaledSystem {
     /// eigenvalues kept at or above their exact lower bound.
     fn shifted(&self, lambda: f64) -> Shifted {
         let n = self.g.len();
-        let mut m = self.a.clone();
-        for i in 0..n {
-            m[(i, i)] += lambda;
-        }
-        if let Some(chol) = Cholesky::new(m.clone()) {
+        let shifted_matrix = || {
+            let mut m = self.a.clone();
+            for i in 0..n {
+                m[(i, i)] += lambda;
+            }
+            m
+        };
+        if let Some(chol) = Cholesky::new(shifted_matrix()) {
             let s = -chol.solve(&self.g);
             let snorm = s.norm();
             if snorm.is_finite() {
@@ -522,6 +532,7 @@ impl ScaledSystem {
         }
         // M = Ã + λ I = E⁻¹ B E⁻¹ with B = E M E, E = diag(M_ii)^(-1/2); B = V diag(μ) Vᵀ with
         // μ ≥ λ min E² in exact arithmetic, as Ã is positive semidefinite.
+        let m = shifted_matrix();
         let e = DVector::from_fn(n, |i, _| 1.0 / m[(i, i)].max(lambda).sqrt());
         let b = DMatrix::from_fn(n, n, |i, j| e[i] * m[(i, j)] * e[j]);
         // Defensive: accepted passes have finite entries, so the decomposition exists; without
