@@ -62,6 +62,8 @@ pub(crate) enum Outer {
     Exp,
     /// `exp(-t)` (three operations: the pair's inner one, a negation and `exp`).
     NegExp,
+    /// `t + t` (the derivative of a square, `d(u·u) = u' u + u u'`, as the graph folds it).
+    Twice,
 }
 
 /// Whether `op` is one of the four arithmetic operations, the ones fused.

@@ -3,7 +3,7 @@
 //! and loaded again (the tape's main cost against the registers of `#[model]`'s fused loop).
 
 use super::draft::{Arg, DraftOp, Fused, Inner, Outer, arithmetic};
-use kernels_gen::ir::{Node, UnaryOp};
+use kernels_gen::ir::{BinaryOp, Node, UnaryOp};
 
 /// Fuses each operation with one operand that a plain arithmetic operation (or, under `exp`, a
 /// negation, or the negation of an arithmetic operation) computes for it alone, from the last
@@ -25,7 +25,20 @@ pub(crate) fn fuse(ops: &mut [DraftOp], reads: &mut [Vec<u32>], kept: &[bool]) {
             Arg::Reg(i) if readers[i as usize] == 1 && !kept[i as usize] => Some(i),
             _ => None,
         };
-        let Some((absorbed, fused, fused_args)) = candidate(node, args, &*ops, alone) else {
+        let twice = || {
+            let [Arg::Reg(i), Arg::Reg(k), _] = args else {
+                return None;
+            };
+            let only_reader = readers[i as usize] == 2 && !kept[i as usize];
+            if node_is_add(node) && i == k && only_reader {
+                doubled(&*ops, i)
+            } else {
+                None
+            }
+        };
+        let Some((absorbed, fused, fused_args)) =
+            twice().or_else(|| candidate(node, args, &*ops, alone))
+        else {
             continue;
         };
         ops[j] = DraftOp::Fused(fused, fused_args);
@@ -89,6 +102,26 @@ fn candidate(
                 Fused { inner, outer },
                 [a, b, a],
             ))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `node` is an addition.
+fn node_is_add(node: Node) -> bool {
+    matches!(node, Node::Binary(BinaryOp::Add, _, _))
+}
+
+/// `t + t` of register `i`, which only this addition reads: the fused pair computing `t` and
+/// the sum in one loop, when `t` is arithmetic, a square or a cube.
+fn doubled(ops: &[DraftOp], i: u32) -> Option<([Option<u32>; 2], Fused, [Arg; 3])> {
+    match inner_of(ops, i)? {
+        (inner @ (Inner::Binary(_) | Inner::Square | Inner::Cube), a, b) => {
+            let fused = Fused {
+                inner,
+                outer: Outer::Twice,
+            };
+            Some(([Some(i), None], fused, [a, b, a]))
         }
         _ => None,
     }

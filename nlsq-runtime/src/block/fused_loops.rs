@@ -66,6 +66,10 @@ fn then<A: Lane, B: Lane>(
         (Outer::Neg, _) => map2(out, a, b, |x, y| -f(x, y)),
         (Outer::Exp, _) => map2(out, a, b, |x, y| exp(f(x, y))),
         (Outer::NegExp, _) => map2(out, a, b, |x, y| exp(-f(x, y))),
+        (Outer::Twice, _) => map2(out, a, b, |x, y| {
+            let t = f(x, y);
+            t + t
+        }),
         (Outer::Left(op), Arg::Lanes(c)) => left(op, out, a, b, c, f),
         (Outer::Left(op), Arg::Uniform(c)) => left(op, out, a, b, c, f),
         (Outer::Right(op), Arg::Lanes(c)) => right(op, out, a, b, c, f),

@@ -435,6 +435,24 @@ mod tests {
     }
 
     #[test]
+    fn a_sum_of_a_value_with_itself_is_fused_into_the_value() {
+        // The Gaussian's `∂/∂mu` has `t + t` of `t = mu - x` (the derivative of the square):
+        // one loop computes both, ten instructions become nine.
+        let t = gradient_tape("amp * exp(-((x - mu) * (x - mu)) / (2 * sigma * sigma))");
+        let twice = |i: &super::Instr| matches!(i.op, super::Op::Fused(f, _) if f.outer == super::super::draft::Outer::Twice);
+        assert_eq!(
+            t.instrs.iter().filter(|i| twice(i)).count(),
+            1,
+            "{:?}",
+            t.instrs
+        );
+        assert_eq!(t.len(), 9, "{:?}", t.instrs);
+        // Not where the value is read elsewhere too (`u` is also the product's factor).
+        let t = value_tape("(x - a) + (x - a) * b");
+        assert!(!t.instrs.iter().any(twice), "{:?}", t.instrs);
+    }
+
+    #[test]
     fn parameters_are_read_in_place_and_pairs_are_fused() {
         // `exp(-(b * x))` is one loop, `a * e + c` another.
         let t = value_tape("a * exp(-b * x) + c");
