@@ -25,19 +25,10 @@ pub(crate) fn fuse(ops: &mut [DraftOp], reads: &mut [Vec<u32>], kept: &[bool]) {
             Arg::Reg(i) if readers[i as usize] == 1 && !kept[i as usize] => Some(i),
             _ => None,
         };
-        let twice = || {
-            let [Arg::Reg(i), Arg::Reg(k), _] = args else {
-                return None;
-            };
-            let only_reader = readers[i as usize] == 2 && !kept[i as usize];
-            if node_is_add(node) && i == k && only_reader {
-                doubled(&*ops, i)
-            } else {
-                None
-            }
-        };
+        // Read twice by one operation, and by nothing else.
+        let only_twice = |i: u32| readers[i as usize] == 2 && !kept[i as usize];
         let Some((absorbed, fused, fused_args)) =
-            twice().or_else(|| candidate(node, args, &*ops, alone))
+            doubled(node, args, &*ops, only_twice).or_else(|| candidate(node, args, &*ops, alone))
         else {
             continue;
         };
@@ -68,9 +59,7 @@ fn candidate(
         Node::Binary(op, _, _) if arithmetic(op) => {
             for (pos, outer) in [(0, Outer::Left(op)), (1, Outer::Right(op))] {
                 let Some(i) = alone(args[pos]) else { continue };
-                if let Some((inner @ (Inner::Binary(_) | Inner::Square | Inner::Cube), a, b)) =
-                    inner(i)
-                {
+                if let Some((inner, a, b)) = value_inner(ops, i) {
                     let fused = Fused { inner, outer };
                     return Some(([Some(i), None], fused, [a, b, args[1 - pos]]));
                 }
@@ -82,8 +71,7 @@ fn candidate(
             let (inner, a, b) = inner(i)?;
             // `exp(-(a ∘ b))`: all three in one loop.
             if let (UnaryOp::Exp, Inner::Neg, Some(k)) = (op, inner, alone(a))
-                && let Some((inner @ (Inner::Binary(_) | Inner::Square | Inner::Cube), a, b)) =
-                    inner_of(ops, k)
+                && let Some((inner, a, b)) = value_inner(ops, k)
             {
                 let fused = Fused {
                     inner,
@@ -107,24 +95,32 @@ fn candidate(
     }
 }
 
-/// Whether `node` is an addition.
-fn node_is_add(node: Node) -> bool {
-    matches!(node, Node::Binary(BinaryOp::Add, _, _))
+/// `t + t` (`node` on `args`) where only this addition reads `t`: the fused pair computing
+/// `t` and the sum in one loop, when `t` is arithmetic, a square or a cube.
+fn doubled(
+    node: Node,
+    args: [Arg; 3],
+    ops: &[DraftOp],
+    only_twice: impl Fn(u32) -> bool,
+) -> Option<([Option<u32>; 2], Fused, [Arg; 3])> {
+    let (Node::Binary(BinaryOp::Add, _, _), [Arg::Reg(i), Arg::Reg(k), _]) = (node, args) else {
+        return None;
+    };
+    if i != k || !only_twice(i) {
+        return None;
+    }
+    let (inner, a, b) = value_inner(ops, i)?;
+    let fused = Fused {
+        inner,
+        outer: Outer::Twice,
+    };
+    Some(([Some(i), None], fused, [a, b, a]))
 }
 
-/// `t + t` of register `i`, which only this addition reads: the fused pair computing `t` and
-/// the sum in one loop, when `t` is arithmetic, a square or a cube.
-fn doubled(ops: &[DraftOp], i: u32) -> Option<([Option<u32>; 2], Fused, [Arg; 3])> {
-    match inner_of(ops, i)? {
-        (inner @ (Inner::Binary(_) | Inner::Square | Inner::Cube), a, b) => {
-            let fused = Fused {
-                inner,
-                outer: Outer::Twice,
-            };
-            Some(([Some(i), None], fused, [a, b, a]))
-        }
-        _ => None,
-    }
+/// [`inner_of`] where it is a value fused pairs take as their inner one: arithmetic, a square
+/// or a cube (a negation is only fused under `exp`).
+fn value_inner(ops: &[DraftOp], i: u32) -> Option<(Inner, Arg, Arg)> {
+    inner_of(ops, i).filter(|(inner, ..)| *inner != Inner::Neg)
 }
 
 /// The plain operation computing register `i` as a fused pair's inner one, with its operands.

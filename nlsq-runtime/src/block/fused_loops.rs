@@ -4,7 +4,7 @@
 
 use super::draft::{Fused, Inner, Outer};
 use super::exp;
-use super::loops::{Arg, Lane, Lanes, map1, map2, map3};
+use super::loops::{Arg, Lane, Lanes, map1, map2, map3, with_lanes};
 use kernels_gen::ir::BinaryOp;
 
 /// The fused pair `f` over the block: `a` and `b` are the inner operation's operands (`b`
@@ -31,14 +31,7 @@ pub(crate) fn fused(f: Fused, out: &mut Lanes, a: Arg<'_>, b: Arg<'_>, c: Arg<'_
                 then(f.outer, out, a, 0.0, c, |x, _| x * (x * x));
             }
         }
-        Inner::Binary(op) => match (a, b) {
-            (Arg::Lanes(a), Arg::Lanes(b)) => inner(op, f.outer, out, a, b, c),
-            (Arg::Lanes(a), Arg::Uniform(b)) => inner(op, f.outer, out, a, b, c),
-            (Arg::Uniform(a), Arg::Lanes(b)) => inner(op, f.outer, out, a, b, c),
-            (Arg::Uniform(_), Arg::Uniform(_)) => {
-                unreachable!("an operation of uniform values is uniform")
-            }
-        },
+        Inner::Binary(op) => with_lanes!(a, b, |a, b| inner(op, f.outer, out, a, b, c)),
     }
 }
 

@@ -11,7 +11,7 @@
 #![allow(clippy::needless_range_loop)] // lane loops index several arrays at once
 
 use super::fused_loops::fused;
-use super::loops::{Arg, Lane, Lanes, map1, map2};
+use super::loops::{Arg, Lane, Lanes, map1, map2, with_lanes};
 use super::pair_loops::pair;
 use super::tape::{BlockTape, Fill, Instr, Op, Src};
 use super::{BLOCK, Simd, erf, erfc, exp, ln};
@@ -78,8 +78,8 @@ impl BlockTape {
         SCRATCH.with_borrow_mut(|s| {
             s.prepare(self, p);
             let rest = &mut rest[..self.n_outputs.saturating_sub(1)];
-            let t = &mut s.table[self.n_slots..];
-            let (outs, ins) = t.split_at_mut(1 + rest.len());
+            let entries = &mut s.table[self.n_slots..];
+            let (outs, ins) = entries.split_at_mut(1 + rest.len());
             outs[0] = first as *mut Lanes;
             for (e, b) in outs[1..].iter_mut().zip(rest) {
                 *e = b as *mut Lanes;
@@ -224,18 +224,10 @@ impl<'a> Reader<'a> {
 fn step(node: Node, out: &mut Lanes, r: &Reader<'_>, [a, b, c]: [Src; 3]) {
     match node {
         Node::Unary(op, _) => unary_lanes(op, out, r.lanes(a)),
-        Node::Binary(op, _, _) => match (r.arg(a), r.arg(b)) {
-            (Arg::Lanes(a), Arg::Lanes(b)) => binary_lanes(op, out, a, b),
-            (Arg::Lanes(a), Arg::Uniform(b)) => binary_lanes(op, out, a, b),
-            (Arg::Uniform(a), Arg::Lanes(b)) => binary_lanes(op, out, a, b),
-            (Arg::Uniform(_), Arg::Uniform(_)) => unreachable!("uniform operations are scalar"),
-        },
-        Node::Cmp(op, _, _) => match (r.arg(a), r.arg(b)) {
-            (Arg::Lanes(a), Arg::Lanes(b)) => compare_lanes(op, out, a, b),
-            (Arg::Lanes(a), Arg::Uniform(b)) => compare_lanes(op, out, a, b),
-            (Arg::Uniform(a), Arg::Lanes(b)) => compare_lanes(op, out, a, b),
-            (Arg::Uniform(_), Arg::Uniform(_)) => unreachable!("uniform operations are scalar"),
-        },
+        Node::Binary(op, _, _) => {
+            with_lanes!(r.arg(a), r.arg(b), |a, b| binary_lanes(op, out, a, b))
+        }
+        Node::Cmp(op, _, _) => with_lanes!(r.arg(a), r.arg(b), |a, b| compare_lanes(op, out, a, b)),
         _ => logic(node, out, r.lanes(a), || r.lanes(b), || r.lanes(c)),
     }
 }

@@ -15,6 +15,23 @@ pub(crate) enum Arg<'a> {
     Uniform(f64),
 }
 
+/// `$body` with the operands `$a` and `$b` (each an [`Arg`]) bound to `$x` and `$y` as their
+/// [`Lane`] types, so that it is compiled once per pair of forms; two uniform operands are
+/// unreachable (an operation of uniform values is computed once, as a scalar).
+macro_rules! with_lanes {
+    ($a:expr, $b:expr, |$x:ident, $y:ident| $body:expr) => {
+        match ($a, $b) {
+            (Arg::Lanes($x), Arg::Lanes($y)) => $body,
+            (Arg::Lanes($x), Arg::Uniform($y)) => $body,
+            (Arg::Uniform($x), Arg::Lanes($y)) => $body,
+            (Arg::Uniform(_), Arg::Uniform(_)) => {
+                unreachable!("an operation of uniform values is uniform")
+            }
+        }
+    };
+}
+pub(crate) use with_lanes;
+
 /// Lane `i` of an operand.
 pub(crate) trait Lane: Copy {
     fn at(self, i: usize) -> f64;

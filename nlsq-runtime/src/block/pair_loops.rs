@@ -2,7 +2,7 @@
 //! independent addition, subtraction or multiplication in one loop, each lane computing both
 //! as the two instructions would: the same bits.
 
-use super::loops::{Arg, Lane, Lanes};
+use super::loops::{Arg, Lane, Lanes, with_lanes};
 use super::pair::First;
 use kernels_gen::ir::BinaryOp;
 
@@ -20,32 +20,9 @@ pub(crate) fn pair(
     c: Arg<'_>,
     d: Arg<'_>,
 ) {
-    match (a, b) {
-        (Arg::Lanes(a), Arg::Lanes(b)) => second(first, out, a, b, op, out2, c, d),
-        (Arg::Lanes(a), Arg::Uniform(b)) => second(first, out, a, b, op, out2, c, d),
-        (Arg::Uniform(a), Arg::Lanes(b)) => second(first, out, a, b, op, out2, c, d),
-        (Arg::Uniform(_), Arg::Uniform(_)) => unreachable!("a division of uniforms is uniform"),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn second<A: Lane, B: Lane>(
-    first: First,
-    out: &mut Lanes,
-    a: A,
-    b: B,
-    op: BinaryOp,
-    out2: &mut Lanes,
-    c: Arg<'_>,
-    d: Arg<'_>,
-) {
-    match (c, d) {
-        (Arg::Lanes(c), Arg::Lanes(d)) => arithmetic(first, out, a, b, op, out2, c, d),
-        (Arg::Lanes(c), Arg::Uniform(d)) => arithmetic(first, out, a, b, op, out2, c, d),
-        (Arg::Uniform(c), Arg::Lanes(d)) => arithmetic(first, out, a, b, op, out2, c, d),
-        (Arg::Uniform(_), Arg::Uniform(_)) => unreachable!("an operation of uniforms is uniform"),
-    }
+    with_lanes!(a, b, |a, b| {
+        with_lanes!(c, d, |c, d| arithmetic(first, out, a, b, op, out2, c, d))
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
