@@ -9,7 +9,7 @@ use crate::fallback::{self, CallableModel};
 use crate::model::{PyCallable, PyModel};
 use crate::options;
 use crate::result::PyFitResult;
-use crate::signals::Signals;
+use crate::signals::{self, Signals};
 use nlsq_runtime::Precision;
 use nlsq_runtime::{
     Backend, CurveFit, FitError, FitResult, Loss, Method, Model, MultiStart, NanPolicy,
@@ -17,6 +17,7 @@ use nlsq_runtime::{
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use std::ops::ControlFlow;
 
 /// Every option of one fit, checked.
 struct Options {
@@ -50,56 +51,77 @@ struct Data<'a> {
 type Outcome = (Result<FitResult, FitError>, Option<PyErr>);
 
 /// Runs the fit of `model` with the GIL released; returns the runtime's outcome and the
-/// exception a signal handler raised (Ctrl-C), if one stopped the fit.
-fn run<M: Model>(py: Python<'_>, model: &M, data: &Data<'_>, o: Options) -> Outcome {
+/// exception a signal handler raised (Ctrl-C), if one stopped the fit. With `on_pool` the fit
+/// runs on a worker thread of rayon's pool ([`nlsq_runtime::pool`]) while this thread checks
+/// for signals; otherwise on this thread, which checks between iterations.
+fn run<M: Model>(py: Python<'_>, model: &M, data: &Data<'_>, o: Options, on_pool: bool) -> Outcome {
+    if on_pool {
+        return signals::on_pool(py, |stopped| {
+            builder(model, data, o)
+                .callback(|_| {
+                    if stopped() {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                })
+                .fit(data.cols.as_slice(), data.y)
+        });
+    }
     let mut signals = Signals::new();
     let result = py.detach(|| {
-        let mut b = CurveFit::new(model)
-            .p0(o.p0)
-            .absolute_sigma(o.absolute_sigma)
-            .loss(o.loss)
-            .f_scale(o.f_scale)
-            .nan_policy(o.nan_policy)
-            .backend(o.backend)
-            .precision(o.precision)
-            .callback(|_| signals.poll());
-        if let Some((l, u)) = o.bounds {
-            b = b.bounds(l, u);
-        }
-        if let Some(s) = data.sigma {
-            b = b.sigma(s);
-        }
-        if let Some(c) = o.cov {
-            b = b.sigma_covariance(c);
-        }
-        if let Some(m) = o.method {
-            b = b.method(m);
-        }
-        let [ftol, xtol, gtol] = o.tols;
-        if let Some(v) = ftol {
-            b = b.ftol(v);
-        }
-        if let Some(v) = xtol {
-            b = b.xtol(v);
-        }
-        if let Some(v) = gtol {
-            b = b.gtol(v);
-        }
-        if let Some(n) = o.max_nfev {
-            b = b.max_nfev(n);
-        }
-        if let Some(s) = o.x_scale {
-            b = b.x_scale(s);
-        }
-        if o.x_scale_jac {
-            b = b.x_scale_jac();
-        }
-        if let Some(ms) = o.multistart {
-            b = b.multistart(ms);
-        }
-        b.fit(data.cols.as_slice(), data.y)
+        builder(model, data, o)
+            .callback(|_| signals.poll())
+            .fit(data.cols.as_slice(), data.y)
     });
     (result, signals.interrupt)
+}
+
+/// The runtime's fit of `model` to `data` with the options `o`.
+fn builder<'a, M: Model>(model: &'a M, data: &Data<'a>, o: Options) -> CurveFit<'a, &'a M> {
+    let mut b = CurveFit::new(model)
+        .p0(o.p0)
+        .absolute_sigma(o.absolute_sigma)
+        .loss(o.loss)
+        .f_scale(o.f_scale)
+        .nan_policy(o.nan_policy)
+        .backend(o.backend)
+        .precision(o.precision);
+    if let Some((l, u)) = o.bounds {
+        b = b.bounds(l, u);
+    }
+    if let Some(s) = data.sigma {
+        b = b.sigma(s);
+    }
+    if let Some(c) = o.cov {
+        b = b.sigma_covariance(c);
+    }
+    if let Some(m) = o.method {
+        b = b.method(m);
+    }
+    let [ftol, xtol, gtol] = o.tols;
+    if let Some(v) = ftol {
+        b = b.ftol(v);
+    }
+    if let Some(v) = xtol {
+        b = b.xtol(v);
+    }
+    if let Some(v) = gtol {
+        b = b.gtol(v);
+    }
+    if let Some(n) = o.max_nfev {
+        b = b.max_nfev(n);
+    }
+    if let Some(s) = o.x_scale {
+        b = b.x_scale(s);
+    }
+    if o.x_scale_jac {
+        b = b.x_scale_jac();
+    }
+    if let Some(ms) = o.multistart {
+        b = b.multistart(ms);
+    }
+    b
 }
 
 /// The fit of a compiled model, with its fixed and tied parameters; the result names it as
@@ -127,7 +149,8 @@ fn fit_compiled(
             em.n_inputs()
         )));
     }
-    let (r, interrupt) = run(py, em, data, o);
+    let on_pool = nlsq_runtime::pool::worth_entering(data.y.len());
+    let (r, interrupt) = run(py, em, data, o, on_pool);
     let r = r.map(|mut r| {
         r.model.clone_from(&m.name);
         r
@@ -154,7 +177,8 @@ fn fit_callable(
         c.jacobian.clone_ref(py),
         id,
     );
-    let (r, interrupt) = run(py, &cm, data, o);
+    // A Python callable stays on this thread (it takes the GIL for every evaluation).
+    let (r, interrupt) = run(py, &cm, data, o, false);
     let r = r.map(|mut r| {
         r.backend = fallback::backend_note(&c.name);
         r

@@ -25,6 +25,7 @@ pub mod loss;
 pub mod memory;
 pub mod model;
 pub mod params;
+pub mod pool;
 pub mod predictors;
 pub mod profile;
 #[cfg(feature = "progress")]

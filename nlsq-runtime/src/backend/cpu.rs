@@ -16,12 +16,24 @@ use rayon::prelude::*;
 /// Points per chunk: the unit of parallel work and of the fixed summation order.
 pub const CHUNK: usize = 4096;
 
-/// Passes over fewer chunks than this stay on the calling thread.
+/// Passes over fewer chunks than this stay on the calling thread when it is not one of the
+/// pool's (see [`crate::pool`]).
 pub const SERIAL_BELOW_CHUNKS: usize = 8;
 
 /// (chunk, vector) items of a pass evaluated before their rows are added to the totals: bounds
 /// the partial rows a pass holds at once, whatever the data's size and the number of vectors.
 pub const WINDOW_ITEMS: usize = 1024;
+
+/// Whether a pass over `items` work items (chunks, or chunk and vector pairs) spreads over the
+/// pool's threads: from two items on a worker thread (see [`crate::pool`]), from
+/// [`SERIAL_BELOW_CHUNKS`] elsewhere, and never in a one-thread pool.
+pub(crate) fn spread(items: usize) -> bool {
+    let from = match rayon::current_thread_index() {
+        Some(_) => 2,
+        None => SERIAL_BELOW_CHUNKS,
+    };
+    items >= from && rayon::current_num_threads() > 1
+}
 
 /// Largest parameter count served by the fixed-size fast path.
 pub const FAST_MAX_P: usize = 8;
@@ -166,13 +178,12 @@ impl<'d, M: Model> CpuBackend<'d, M> {
         let n = self.data.len();
         let chunks = n.div_ceil(CHUNK);
         let chunk = |c: usize| self.chunk_row(p, c * CHUNK..((c + 1) * CHUNK).min(n));
-        // Small data or a one-thread pool: stay on this thread (a rayon hand-off costs tens of
-        // microseconds, more than a vectorized pass over a few chunks). Same chunks, same
-        // order: the same bits either way.
-        if chunks < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1 {
-            (0..chunks).map(chunk).collect()
-        } else {
+        // Few chunks off the pool, or a one-thread pool: stay on this thread (see
+        // `crate::pool`). Same chunks, same order: the same bits either way.
+        if spread(chunks) {
             (0..chunks).into_par_iter().map(chunk).collect()
+        } else {
+            (0..chunks).map(chunk).collect()
         }
     }
 
@@ -181,8 +192,9 @@ impl<'d, M: Model> CpuBackend<'d, M> {
     /// ([`CHUNK`], vector) pairs in chunk-major order, so consecutive items (which one thread
     /// takes together) evaluate one chunk of points, read from memory once, at successive
     /// vectors while it is in cache; with fewer chunks than threads the K vectors still spread
-    /// over the threads. Items run [`WINDOW_ITEMS`] at a time (the partial rows held at once),
-    /// and each vector's chunk rows are added in chunk order, so `totals[k]` gets exactly the
+    /// over the threads. Spread over threads, items run [`WINDOW_ITEMS`] at a time (the partial
+    /// rows held at once); on one thread each row is added as it comes. Each vector's chunk
+    /// rows are added in chunk order, so `totals[k]` gets exactly the
     /// additions of [`Self::add_rows`] at `ps[k]`: the same bits, whatever the threads.
     /// [`add_rows`](Self::add_rows) is this pass with K = 1.
     pub fn add_rows_k(&self, ps: &[&[f64]], totals: &mut [&mut [f64]]) {
@@ -193,21 +205,25 @@ impl<'d, M: Model> CpuBackend<'d, M> {
             let c = i / k;
             self.chunk_row(ps[i % k], c * CHUNK..((c + 1) * CHUNK).min(n))
         };
-        // Few items or a one-thread pool: stay on this thread (a rayon hand-off costs tens of
-        // microseconds, more than a vectorized pass over a few chunks). The same items, added
-        // in the same order: the same bits either way.
-        let serial = items < SERIAL_BELOW_CHUNKS || rayon::current_num_threads() == 1;
+        // Few items off the pool, or a one-thread pool: stay on this thread (see
+        // `crate::pool`). The same items, added in the same order: the same bits either way.
+        let serial = !spread(items);
+        let mut add = |i: usize, r: &[f64]| {
+            for (t, v) in totals[i % k].iter_mut().zip(r) {
+                *t += v;
+            }
+        };
+        if serial {
+            for i in 0..items {
+                add(i, &item(i));
+            }
+            return;
+        }
         for start in (0..items).step_by(WINDOW_ITEMS) {
             let window = start..(start + WINDOW_ITEMS).min(items);
-            let rows: Vec<Vec<f64>> = if serial {
-                window.clone().map(item).collect()
-            } else {
-                window.clone().into_par_iter().map(item).collect()
-            };
+            let rows: Vec<Vec<f64>> = window.clone().into_par_iter().map(item).collect();
             for (i, r) in window.zip(&rows) {
-                for (t, v) in totals[i % k].iter_mut().zip(r) {
-                    *t += v;
-                }
+                add(i, r);
             }
         }
     }

@@ -292,8 +292,11 @@ fn row_body<I: Dot, M: Model, const P: usize, const WEIGHTED: bool, const LINEAR
     }
     if full < n {
         // The last, shorter block: positions past the end repeat the last point, masked out.
-        let cols: Vec<[f64; BLOCK]> = chunk.x.iter().map(|col| padded(&col[full..])).collect();
-        for (c, col) in cols.iter().enumerate() {
+        let mut cols = [[0.0; BLOCK]; 8];
+        for (c, col) in chunk.x.iter().enumerate() {
+            cols[c] = padded(&col[full..]);
+        }
+        for (c, col) in cols[..k].iter().enumerate() {
             xs[c] = col;
         }
         setup

@@ -47,8 +47,29 @@ pub(crate) fn fit_in_memory<M: Model>(
     #[cfg(not(feature = "mpi"))]
     let min_points = spec.p0.len();
     let placed = place(spec, columns, plan, min_points)?;
+    // A CPU fit of enough points runs on the thread pool, where its passes split over the
+    // threads cheaply (`crate::pool`). Not with a callback (it need not be `Send`), nor with
+    // the feature `mpi` (a distributed fit's processes are not shared between threads).
+    #[cfg(not(feature = "mpi"))]
+    if callback.is_none()
+        && matches!(placed.device, Device::Cpu)
+        && crate::pool::worth_entering(placed.data.len())
+    {
+        // On a worker thread of the pool; this thread waits.
+        return rayon::scope(|_| fit_placed(spec, None, &placed, start));
+    }
+    fit_placed(spec, callback, &placed, start)
+}
+
+/// Fits data already placed on its device.
+fn fit_placed<M: Model>(
+    spec: &Spec<M>,
+    callback: Option<BoxedCallback<'_>>,
+    placed: &Placed<'_>,
+    start: Began,
+) -> Result<FitResult, FitError> {
     let uploaded = placed.upload(spec)?;
-    let mut route = in_memory_route(spec, &placed, uploaded.as_ref())?;
+    let mut route = in_memory_route(spec, placed, uploaded.as_ref())?;
     let plan = placed.plan.clone();
     finish(spec, callback, &mut route, plan, start)
 }

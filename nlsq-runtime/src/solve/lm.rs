@@ -46,19 +46,19 @@
 
 use super::Method;
 use super::driver::{Detail, Iteration, Solver};
+use super::lmpar::{FIXED_MAX, ScaledSystem, lmpar};
 use super::state::{Hooks, LmState};
 use super::trust_region::Prepared;
 use super::{Callback, Objective, Pass, SolverOptions, SolverOutput, Status, XScale, initial_pass};
 use crate::error::FitError;
-use nalgebra::{Cholesky, DMatrix, DVector, SymmetricEigen};
+use nalgebra::allocator::Allocator;
+use nalgebra::{Const, DVector, DefaultAllocator, Dim, Dyn, OVector, U1};
 use std::ops::ControlFlow;
 
 /// MINPACK's `factor`: the initial radius is `FACTOR ‖D x0‖`, or `FACTOR` when that is zero.
 const FACTOR: f64 = 100.0;
 /// Steps whose ratio of actual to predicted reduction is below this are rejected.
 const ACCEPT_RATIO: f64 = 1e-4;
-/// At most this many solves per `lmpar` call (MINPACK's limit).
-const LMPAR_MAX_ITER: usize = 10;
 
 /// Minimizes `½‖r(x)‖²` from `x0` by Levenberg–Marquardt (see the module docs).
 ///
@@ -165,14 +165,17 @@ impl Solver for LmState {
         (): (),
     ) -> Result<Iteration, FitError> {
         self.nit += 1;
-        // x and D as vectors for the step's algebra, moved out of the state and back (no copy
-        // per iteration); the trial steps use neither field of the state.
-        let mut x = DVector::from_vec(std::mem::take(&mut self.x));
-        let diag = DVector::from_vec(std::mem::take(&mut self.diag));
-        let iteration = self.trial_steps(obj, setup, opts, &mut x, &diag);
-        self.x = x.data.into();
-        self.diag = diag.data.into();
-        iteration
+        // The step's algebra at a size known to the compiler for few parameters.
+        macro_rules! fixed {
+            ($($n:literal)*) => {
+                match self.x.len() {
+                    $($n => self.steps_at(obj, setup, opts, Const::<$n>),)*
+                    n => self.steps_at(obj, setup, opts, Dyn(n)),
+                }
+            };
+        }
+        const _: () = assert!(FIXED_MAX == 8);
+        fixed!(1 2 3 4 5 6 7 8)
     }
 
     fn optimality(&self, _: &Prepared) -> f64 {
@@ -185,16 +188,38 @@ impl Solver for LmState {
 }
 
 impl LmState {
-    /// Trial steps from `x` (scaled by `diag`) until one is accepted (then `x` is the new
-    /// point) or a stopping rule holds.
-    fn trial_steps(
+    /// [`Self::trial_steps`] with `x` and `D` as vectors of `d` entries (the state keeps
+    /// them as `Vec`s), `x` written back.
+    fn steps_at<N: Dim>(
         &mut self,
         obj: &mut dyn Objective,
         setup: &Prepared,
         opts: &SolverOptions,
-        x: &mut DVector<f64>,
-        diag: &DVector<f64>,
-    ) -> Result<Iteration, FitError> {
+        d: N,
+    ) -> Result<Iteration, FitError>
+    where
+        DefaultAllocator: Allocator<N, N> + Allocator<N>,
+    {
+        let mut x = OVector::from_column_slice_generic(d, U1, &self.x);
+        let diag = OVector::from_column_slice_generic(d, U1, &self.diag);
+        let iteration = self.trial_steps(obj, setup, opts, &mut x, &diag);
+        self.x.copy_from_slice(x.as_slice());
+        iteration
+    }
+
+    /// Trial steps from `x` (scaled by `diag`) until one is accepted (then `x` is the new
+    /// point) or a stopping rule holds.
+    fn trial_steps<N: Dim>(
+        &mut self,
+        obj: &mut dyn Objective,
+        setup: &Prepared,
+        opts: &SolverOptions,
+        x: &mut OVector<f64, N>,
+        diag: &OVector<f64, N>,
+    ) -> Result<Iteration, FitError>
+    where
+        DefaultAllocator: Allocator<N, N> + Allocator<N>,
+    {
         let n = x.len();
         let system = ScaledSystem::new(&self.pass.jtj, &self.pass.gradient, diag);
         loop {
@@ -255,13 +280,16 @@ struct Rating {
 impl LmState {
     /// Rates the trial step `s` (of norm `pnorm`) to a point of cost `cost_new` and updates
     /// `Δ` and `λ` by Moré's rule.
-    fn rate(
+    fn rate<N: Dim>(
         &mut self,
-        system: &ScaledSystem,
-        s: &DVector<f64>,
+        system: &ScaledSystem<N>,
+        s: &OVector<f64, N>,
         pnorm: f64,
         cost_new: f64,
-    ) -> Rating {
+    ) -> Rating
+    where
+        DefaultAllocator: Allocator<N, N> + Allocator<N>,
+    {
         let cost = self.pass.cost;
         // cost > 0 here, else the gtol test would have stopped.
         let actred = if cost_new < 100.0 * cost {
@@ -416,223 +444,6 @@ fn scaled_gradient_norm(pass: &Pass, acnorm: &DVector<f64>) -> f64 {
         }
     }
     gnorm
-}
-
-/// The trust-region system in the scaled variables `s = D p`: `Ã = D⁻¹ JᵀJ D⁻¹`, `g̃ = D⁻¹ g`.
-struct ScaledSystem {
-    a: DMatrix<f64>,
-    g: DVector<f64>,
-}
-
-/// The Gauss–Newton step, `Ã s = -g̃`.
-enum GaussNewton {
-    /// `Ã` is numerically nonsingular on the columns of `J` that are not zero: the step (zero
-    /// for zero columns, whose gradient is zero too), and `zᵀ Ã⁻¹ z` for `z = s / ‖s‖` when no
-    /// column is zero (MINPACK's full-rank case, where it gives a lower bound for λ).
-    Step {
-        s: DVector<f64>,
-        inv_quad: Option<f64>,
-    },
-    /// `Ã` is numerically singular on columns that are not zero. MINPACK's QR then has a
-    /// negligible pivot and a Gauss–Newton step far outside any trust region; here the step is
-    /// not formed at all and `lmpar` goes straight to λ > 0.
-    Singular,
-}
-
-/// The solution of `(Ã + λ I) s = -g̃` for λ > 0.
-struct Shifted {
-    s: DVector<f64>,
-    /// `zᵀ (Ã + λ I)⁻¹ z` for `z = s / ‖s‖`: minus the derivative of `‖s(λ)‖` divided by
-    /// `‖s‖`, which drives `lmpar`'s Newton iteration.
-    inv_quad: f64,
-}
-
-impl ScaledSystem {
-    fn new(jtj: &DMatrix<f64>, gradient: &DVector<f64>, diag: &DVector<f64>) -> Self {
-        let n = diag.len();
-        // Symmetric by construction: the upper triangle of JᵀJ, mirrored.
-        let a = DMatrix::from_fn(n, n, |i, j| {
-            let (r, c) = if i <= j { (i, j) } else { (j, i) };
-            jtj[(r, c)] / (diag[r] * diag[c])
-        });
-        let g = gradient.component_div(diag);
-        ScaledSystem { a, g }
-    }
-
-    /// The Gauss–Newton step by Cholesky on the nonzero columns; [`GaussNewton::Singular`]
-    /// when that fails or a pivot is below `P ε` of the largest diagonal entry (in the squared
-    /// scale of `JᵀJ`, i.e. `J` singular to about `sqrt(P ε)`).
-    fn gauss_newton(&self) -> GaussNewton {
-        let n = self.g.len();
-        let active: Vec<usize> = (0..n).filter(|&j| self.a[(j, j)] > 0.0).collect();
-        let mut s = DVector::zeros(n);
-        if active.is_empty() {
-            return GaussNewton::Step { s, inv_quad: None };
-        }
-        // Every column active (the usual case): the system itself, without copies by index.
-        let (m, g) = if active.len() == n {
-            (self.a.clone(), self.g.clone())
-        } else {
-            (
-                self.a.select_rows(&active).select_columns(&active),
-                self.g.select_rows(&active),
-            )
-        };
-        let max_diag = m.diagonal().max();
-        let Some(chol) = Cholesky::new(m) else {
-            return GaussNewton::Singular;
-        };
-        let l = chol.l_dirty();
-        let min_pivot = l.diagonal().min();
-        if min_pivot * min_pivot <= n as f64 * f64::EPSILON * max_diag {
-            return GaussNewton::Singular;
-        }
-        let sa = -chol.solve(&g);
-        if sa.iter().any(|v| !v.is_finite()) {
-            return GaussNewton::Singular;
-        }
-        let snorm = sa.norm();
-        let inv_quad = if active.len() == n && snorm > 0.0 {
-            l.solve_lower_triangular(&(&sa / snorm))
-                .map(|w| w.norm_squared())
-        } else {
-            None
-        };
-        for (k, &j) in active.iter().enumerate() {
-            s[j] = sa[k];
-        }
-        GaussNewton::Step { s, inv_quad }
-    }
-
-    /// Solves `(Ã + λ I) s = -g̃` for λ > 0 by Cholesky; if that fails (λ below the rounding
-    /// noise of a singular `Ã`), by an eigen-decomposition of the equilibrated matrix with its
-    /// eigenvalues kept at or above their exact lower bound.
-    fn shifted(&self, lambda: f64) -> Shifted {
-        let n = self.g.len();
-        let shifted_matrix = || {
-            let mut m = self.a.clone();
-            for i in 0..n {
-                m[(i, i)] += lambda;
-            }
-            m
-        };
-        if let Some(chol) = Cholesky::new(shifted_matrix()) {
-            let s = -chol.solve(&self.g);
-            let snorm = s.norm();
-            if snorm.is_finite() {
-                let inv_quad = if snorm > 0.0 {
-                    chol.l_dirty()
-                        .solve_lower_triangular(&(&s / snorm))
-                        .map_or(f64::NAN, |w| w.norm_squared())
-                } else {
-                    0.0
-                };
-                return Shifted { s, inv_quad };
-            }
-        }
-        // M = Ã + λ I = E⁻¹ B E⁻¹ with B = E M E, E = diag(M_ii)^(-1/2); B = V diag(μ) Vᵀ with
-        // μ ≥ λ min E² in exact arithmetic, as Ã is positive semidefinite.
-        let m = shifted_matrix();
-        let e = DVector::from_fn(n, |i, _| 1.0 / m[(i, i)].max(lambda).sqrt());
-        let b = DMatrix::from_fn(n, n, |i, j| e[i] * m[(i, j)] * e[j]);
-        // Defensive: accepted passes have finite entries, so the decomposition exists; without
-        // one the step is zero and the radius shrinks until `xtol` stops the fit.
-        let eig = b
-            .iter()
-            .chain(self.g.iter())
-            .all(|v| v.is_finite())
-            .then(|| SymmetricEigen::try_new(b.clone(), f64::EPSILON, 1000))
-            .flatten();
-        let Some(eig) = eig else {
-            return Shifted {
-                s: DVector::zeros(n),
-                inv_quad: f64::NAN,
-            };
-        };
-        let floor = lambda * e.min().powi(2);
-        let mu = eig.eigenvalues.map(|v| v.max(floor));
-        let c = eig.eigenvectors.transpose() * self.g.component_mul(&e);
-        let y = DVector::from_fn(n, |i, _| -c[i] / mu[i]);
-        let s = (&eig.eigenvectors * &y).component_mul(&e);
-        let snorm = s.norm();
-        let inv_quad = if snorm > 0.0 {
-            let cz = eig.eigenvectors.transpose() * (&s / snorm).component_mul(&e);
-            (0..n).map(|i| cz[i] * cz[i] / mu[i]).sum()
-        } else {
-            0.0
-        };
-        Shifted { s, inv_quad }
-    }
-}
-
-/// MINPACK's `lmpar`: the λ ≥ 0 for which the step `s(λ)` has `‖s‖` within 10% of `delta`
-/// (or λ = 0 when the Gauss–Newton step is already shorter than `1.1 delta`), found by a
-/// safeguarded Newton iteration started from `par`. Returns λ and the scaled step `s = D p`.
-fn lmpar(sys: &ScaledSystem, delta: f64, par: f64) -> (f64, DVector<f64>) {
-    // The Gauss–Newton step, taken when it is short enough; otherwise a lower bound for λ
-    // from it (only when `Ã` is nonsingular, as in MINPACK).
-    let (mut dxnorm, mut fp, mut parl, mut best) = match sys.gauss_newton() {
-        GaussNewton::Step { s, inv_quad } => {
-            let dxnorm = s.norm();
-            let fp = dxnorm - delta;
-            if fp <= 0.1 * delta {
-                return (0.0, s);
-            }
-            let parl = inv_quad.map_or(0.0, |q| (fp / delta) / q);
-            (dxnorm, fp, if parl.is_finite() { parl } else { 0.0 }, s)
-        }
-        GaussNewton::Singular => {
-            let n = sys.g.len();
-            (f64::INFINITY, f64::INFINITY, 0.0, DVector::zeros(n))
-        }
-    };
-    // An upper bound: ‖g̃‖ / Δ.
-    let gnorm = sys.g.norm();
-    let mut paru = gnorm / delta;
-    if paru == 0.0 {
-        paru = f64::MIN_POSITIVE / delta.min(0.1);
-    }
-
-    let mut par = par.max(parl).min(paru);
-    if par == 0.0 {
-        par = gnorm / dxnorm;
-    }
-    for iter in 1..=LMPAR_MAX_ITER {
-        if par == 0.0 {
-            par = f64::MIN_POSITIVE.max(0.001 * paru);
-        }
-        let shifted = sys.shifted(par);
-        dxnorm = shifted.s.norm();
-        if !dxnorm.is_finite() {
-            // Cannot happen for a finite system; fall back to the last step cut to length Δ.
-            let norm = best.norm();
-            if norm > delta {
-                best *= delta / norm;
-            }
-            break;
-        }
-        best = shifted.s;
-        let previous = fp;
-        fp = dxnorm - delta;
-        if fp.abs() <= 0.1 * delta
-            || (parl == 0.0 && fp <= previous && previous < 0.0)
-            || iter == LMPAR_MAX_ITER
-        {
-            break;
-        }
-        // The Newton correction.
-        let parc = (fp / delta) / shifted.inv_quad;
-        if !parc.is_finite() {
-            break;
-        }
-        if fp > 0.0 {
-            parl = parl.max(par);
-        } else if fp < 0.0 {
-            paru = paru.min(par);
-        }
-        par = parl.max(par + parc);
-    }
-    (par, best)
 }
 
 #[cfg(test)]

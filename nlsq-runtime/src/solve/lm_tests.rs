@@ -5,6 +5,7 @@ use crate::ExprModel;
 use crate::model::Model;
 use crate::solve::IterationInfo;
 use crate::solve::dense::DenseObjective;
+use nalgebra::DMatrix;
 use std::cell::Cell;
 
 /// Residuals and Jacobian.

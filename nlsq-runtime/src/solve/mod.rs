@@ -13,6 +13,7 @@ pub(crate) mod dense;
 pub mod dogbox;
 mod driver;
 pub mod lm;
+mod lmpar;
 mod method;
 pub mod state;
 #[cfg(test)]
