@@ -13,9 +13,9 @@ Prints a Markdown table: the best wall time per call over repeats (after a warm-
   is reported apart);
 - the per-call overhead of nlsq_rs over the engine's own fit time (median over calls of the
   call's wall time minus its FitResult.wall_time_s).
-Thread counts: nlsq_rs uses rayon's default (all cores; data under 32,768 points stay on one
-thread); numpy's BLAS is not used by scipy's hot loop on this problem (elementwise numpy); JAX
-uses XLA's CPU thread pool. For every library on one thread:
+Thread counts: nlsq_rs uses rayon's default (all cores; fits of 8,193 points and more run on
+its pool, smaller ones on the calling thread); numpy's BLAS is not used by scipy's hot loop on
+this problem (elementwise numpy); JAX uses XLA's CPU thread pool. For every library on one thread:
 ``RAYON_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python nlsq-python/benches/bench_vs_scipy.py``.
 """
 
