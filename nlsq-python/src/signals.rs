@@ -1,11 +1,11 @@
 //! Ctrl-C during a fit. A fit on the calling thread takes the GIL between iterations to run
-//! Python's signal handlers, at most once every [`CHECK_EVERY`]. A fit on rayon's pool
-//! ([`on_pool`]) leaves that to the calling thread, which waits for it: Python runs signal
-//! handlers only on its main thread. Taking it at every iteration made a fit beside
-//! a busy Python thread wait up to the interpreter's switch interval (5 ms) per iteration: a
-//! seven-iteration fit of 1e4 points took 37 ms there instead of 0.2 ms
-//! (`nlsq-python/benches/bench_gil.py`). A fit shorter than [`CHECK_EVERY`] returns before it
-//! checks; Python runs the handlers then.
+//! Python's signal handlers, at most once every [`CHECK_EVERY`]. (Taking it at every iteration
+//! made a fit beside a busy Python thread wait up to the interpreter's switch interval, 5 ms,
+//! per iteration: a seven-iteration fit of 1e4 points took 37 ms there instead of 0.2 ms,
+//! `nlsq-python/benches/bench_gil.py`.) A fit shorter than [`CHECK_EVERY`] returns before it
+//! checks; Python runs the handlers then. A fit on rayon's pool ([`on_pool`]) leaves the checks
+//! to the calling thread, which waits for it: Python runs signal handlers only on its main
+//! thread.
 
 use pyo3::prelude::*;
 use std::ops::ControlFlow;
