@@ -55,8 +55,10 @@ pub(crate) fn fit_in_memory<M: Model>(
         && matches!(placed.device, Device::Cpu)
         && crate::pool::worth_entering(placed.data.len())
     {
-        // On a worker thread of the pool; this thread waits.
-        return rayon::scope(|_| fit_placed(spec, None, &placed, start));
+        // On a worker thread of the pool, inside the caller's `tracing` span; this thread
+        // waits.
+        let span = tracing::Span::current();
+        return rayon::scope(|_| span.in_scope(|| fit_placed(spec, None, &placed, start)));
     }
     fit_placed(spec, callback, &placed, start)
 }
