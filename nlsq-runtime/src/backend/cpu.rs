@@ -207,13 +207,12 @@ impl<'d, M: Model> CpuBackend<'d, M> {
         };
         // Few items off the pool, or a one-thread pool: stay on this thread (see
         // `crate::pool`). The same items, added in the same order: the same bits either way.
-        let serial = !spread(items);
         let mut add = |i: usize, r: &[f64]| {
             for (t, v) in totals[i % k].iter_mut().zip(r) {
                 *t += v;
             }
         };
-        if serial {
+        if !spread(items) {
             for i in 0..items {
                 add(i, &item(i));
             }

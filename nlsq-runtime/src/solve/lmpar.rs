@@ -76,22 +76,13 @@ where
         if (0..n).any(|j| self.a[(j, j)] <= 0.0) {
             return self.gauss_newton_on_nonzero_columns();
         }
-        let max_diag = self.a.diagonal().max();
-        let Some(chol) = Cholesky::new(self.a.clone()) else {
+        let Some((s, chol)) = newton_solve(self.a.clone(), &self.g, n) else {
             return GaussNewton::Singular;
         };
-        let l = chol.l_dirty();
-        let min_pivot = l.diagonal().min();
-        if min_pivot * min_pivot <= n as f64 * f64::EPSILON * max_diag {
-            return GaussNewton::Singular;
-        }
-        let s = -chol.solve(&self.g);
-        if s.iter().any(|v| !v.is_finite()) {
-            return GaussNewton::Singular;
-        }
         let snorm = s.norm();
         let inv_quad = if snorm > 0.0 {
-            l.solve_lower_triangular(&(&s / snorm))
+            chol.l_dirty()
+                .solve_lower_triangular(&(&s / snorm))
                 .map(|w| w.norm_squared())
         } else {
             None
@@ -112,18 +103,9 @@ where
             self.a[(active[i], active[j])]
         });
         let g = DVector::from_fn(active.len(), |i, _| self.g[active[i]]);
-        let max_diag = m.diagonal().max();
-        let Some(chol) = Cholesky::<f64, Dyn>::new(m) else {
+        let Some((sa, _)) = newton_solve::<Dyn>(m, &g, n) else {
             return GaussNewton::Singular;
         };
-        let min_pivot = chol.l_dirty().diagonal().min();
-        if min_pivot * min_pivot <= n as f64 * f64::EPSILON * max_diag {
-            return GaussNewton::Singular;
-        }
-        let sa = -chol.solve(&g);
-        if sa.iter().any(|v| !v.is_finite()) {
-            return GaussNewton::Singular;
-        }
         for (k, &j) in active.iter().enumerate() {
             s[j] = sa[k];
         }
@@ -163,6 +145,27 @@ where
             inv_quad,
         }
     }
+}
+
+/// `m s = -g` by Cholesky, with its factor; `None` when the factorization fails, a pivot is
+/// below `n ε` of `m`'s largest diagonal entry (`n` the full system's size) or the step is
+/// not finite.
+fn newton_solve<M: Dim>(
+    m: OMatrix<f64, M, M>,
+    g: &OVector<f64, M>,
+    n: usize,
+) -> Option<(OVector<f64, M>, Cholesky<f64, M>)>
+where
+    DefaultAllocator: Allocator<M, M> + Allocator<M>,
+{
+    let max_diag = m.diagonal().max();
+    let chol = Cholesky::new(m)?;
+    let min_pivot = chol.l_dirty().diagonal().min();
+    if min_pivot * min_pivot <= n as f64 * f64::EPSILON * max_diag {
+        return None;
+    }
+    let s = -chol.solve(g);
+    s.iter().all(|v| v.is_finite()).then_some((s, chol))
 }
 
 /// The eigen-decomposition path of [`ScaledSystem::shifted`] for `m = Ã + λ I`: the step and
