@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 use std::ops::ControlFlow;
 
 /// Every option of one fit, checked.
-struct Options {
+pub(crate) struct Options {
     p0: Vec<f64>,
     bounds: Option<(Vec<f64>, Vec<f64>)>,
     cov: Option<nalgebra::DMatrix<f64>>,
@@ -39,16 +39,39 @@ struct Options {
 }
 
 /// The data of one fit: predictor columns, observations and their standard deviations.
-struct Data<'a> {
-    cols: Vec<&'a [f64]>,
-    y: &'a [f64],
-    sigma: Option<&'a [f64]>,
+pub(crate) struct Data<'a> {
+    pub(crate) cols: Vec<&'a [f64]>,
+    pub(crate) y: &'a [f64],
+    pub(crate) sigma: Option<&'a [f64]>,
 }
 
 /// The runtime's outcome of a fit, and the Python exception that stopped it, if any (Ctrl-C
 /// or whatever a signal handler raised, else an exception of the user's model function): that
 /// one is raised instead of the outcome.
-type Outcome = (Result<FitResult, FitError>, Option<PyErr>);
+pub(crate) type Outcome = (Result<FitResult, FitError>, Option<PyErr>);
+
+impl Options {
+    /// The options of a call that gives only `p0`: the defaults of [`fit`]'s signature.
+    pub(crate) fn with_p0(p0: Vec<f64>) -> Self {
+        Options {
+            p0,
+            bounds: None,
+            cov: None,
+            absolute_sigma: false,
+            loss: Loss::Linear,
+            f_scale: 1.0,
+            method: None,
+            tols: [None; 3],
+            max_nfev: None,
+            x_scale: None,
+            x_scale_jac: false,
+            nan_policy: NanPolicy::Raise,
+            backend: Backend::Auto,
+            precision: Precision::F64,
+            multistart: None,
+        }
+    }
+}
 
 /// Runs the fit of `model` with the GIL released; returns the runtime's outcome and the
 /// exception a signal handler raised (Ctrl-C), if one stopped the fit. With `on_pool` the fit
@@ -126,7 +149,7 @@ fn builder<'a, M: Model>(model: &'a M, data: &Data<'a>, o: Options) -> CurveFit<
 
 /// The fit of a compiled model, with its fixed and tied parameters; the result names it as
 /// the model's `name`.
-fn fit_compiled(
+pub(crate) fn fit_compiled(
     py: Python<'_>,
     m: &PyModel,
     named: &Named,

@@ -8,7 +8,7 @@
 //! runtime's errors into the exceptions of `nlsq_rs._errors` ([`errors`]). Python callables
 //! that do not translate are fitted through the [`fallback`].
 //!
-//! Modules: [`model`] (the model classes), [`fit`], [`global`] (global fits), [`batch`], [`result`] (one fit's result),
+//! Modules: [`model`] (the model classes), [`fit`], [`plain`] (`curve_fit`'s common call), [`global`] (global fits), [`batch`], [`result`] (one fit's result),
 //! [`fallback`] (a `Model` computed by Python), [`constraints`] (fixed and tied parameters),
 //! [`options`] (option names), [`profile`] (profile-likelihood intervals), [`errors`],
 //! [`arrays`] (numpy views).
@@ -22,6 +22,7 @@ pub mod fit;
 pub mod global;
 pub mod model;
 pub mod options;
+pub mod plain;
 pub mod profile;
 pub mod result;
 mod signals;
@@ -42,6 +43,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<result::PyFitResult>()?;
     m.add_class::<model::PyCallable>()?;
     m.add_function(wrap_pyfunction!(fit::fit, m)?)?;
+    m.add_function(wrap_pyfunction!(plain::fit_plain, m)?)?;
     m.add_function(wrap_pyfunction!(global::global_fit, m)?)?;
     m.add_function(wrap_pyfunction!(profile::conf_interval, m)?)?;
     m.add_function(wrap_pyfunction!(batch::batch_fit, m)?)?;

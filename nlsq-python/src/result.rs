@@ -18,12 +18,12 @@ pub struct PyFitResult {
 impl PyFitResult {
     /// Best-fit parameters.
     #[getter]
-    fn popt<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+    pub(crate) fn popt<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         PyArray1::from_slice(py, &self.inner.popt)
     }
     /// Covariance of the parameters (`P x P`).
     #[getter]
-    fn pcov<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    pub(crate) fn pcov<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let p = self.inner.popt.len();
         let flat: Vec<f64> = self.inner.pcov.iter().flatten().copied().collect();
         PyArray1::from_vec(py, flat).reshape([p, p])

@@ -412,8 +412,30 @@ class _Fallback:
         return np.asarray(self.funcs.f(x, *p), dtype=np.float64)
 
 
+# curve_fit's default bounds: a call that leaves them is told apart by identity.
+_UNBOUNDED = (-np.inf, np.inf)
+
+
+def _plain(f, xdata, ydata, p0):
+    """The common call's fit (``_native.fit_plain``): ``(popt, pcov)``, the engine's result of
+    a fit that did not converge with a covariance, or None (nothing fitted) when the call is
+    not the common one or ``f`` is a function not translated yet."""
+    if type(f) is str:
+        model = _native.Model(f)
+    elif type(f) is _native.Model:
+        model = f
+    else:
+        try:
+            model = _FUNCTION_MODELS.get(f)
+        except TypeError:
+            return None
+        if model is None:
+            return None
+    return _native.fit_plain(model, xdata, ydata, p0)
+
+
 def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_finite=None,
-              bounds=(-np.inf, np.inf), method=None, jac=None, *, full_output=False,
+              bounds=_UNBOUNDED, method=None, jac=None, *, full_output=False,
               nan_policy=None, **kwargs):
     """Fits ``f(x, *p)`` to ``ydata``, as ``scipy.optimize.curve_fit``.
 
@@ -462,8 +484,22 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     :class:`BackendError`; ``KeyboardInterrupt`` on Ctrl-C. Warns :class:`OptimizeWarning`
     when the covariance cannot be estimated.
     """
-    r, args = _run_native(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds,
-                          method, jac, nan_policy, kwargs)
+    r = None
+    if p0 is not None and sigma is None and bounds is _UNBOUNDED and not kwargs and \
+            not full_output and method is None and jac is None and nan_policy is None and \
+            check_finite is None and absolute_sigma is False:
+        # The common call: 1-D float64 arrays and p0 go to the engine as they are.
+        r = _plain(f, xdata, ydata, p0)
+        if type(r) is tuple:
+            return r
+    if r is None:
+        r, args = _run_native(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds,
+                              method, jac, nan_policy, kwargs)
+    else:
+        # The common call's fit did not end well: the arguments the general path would have
+        # made of it, for the result below (the same fit, not run again).
+        args = _prepare(f, xdata, ydata, p0, sigma, absolute_sigma, check_finite, bounds,
+                        method, jac, nan_policy, kwargs)
     if not full_output and r.success and not r.covariance_indeterminate:
         # The common call reads two arrays of the engine's result and no more (a FitResult
         # costs as much as the Python side's argument checks).

@@ -135,6 +135,11 @@ def fit(
     multistart: Optional[int] = ...,
     seed: int = ...,
 ) -> NativeFitResult: ...
+def fit_plain(
+    model: Any, x: Any, y: Any, p0: Any
+) -> Union[
+    Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]], NativeFitResult, None
+]: ...
 def batch_fit(
     model: Union[Model, Callable],
     y: npt.NDArray[np.float64],
