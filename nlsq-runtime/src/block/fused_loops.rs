@@ -1,10 +1,11 @@
 //! The lane loops of fused pairs of operations (see `fuse.rs`): `outer(inner(a, b), c)` in
-//! each lane, the inner result kept in a register. Each lane performs the two operations'
-//! roundings in order, as the two instructions would: the same bits.
+//! each lane, the inner result kept in a register (the argument of [`exp_lanes`] when the
+//! outer operation is `exp`). Each lane performs the two operations' roundings in order, as
+//! the two instructions would: the same bits.
 
 use super::draft::{Fused, Inner, Outer};
-use super::exp;
-use super::loops::{Arg, Lane, Lanes, map1, map2, map3, with_lanes};
+use super::exp_lanes::exp_lanes;
+use super::loops::{Arg, Lane, Lanes, map2, map3, with_lanes};
 use kernels_gen::ir::BinaryOp;
 
 /// The fused pair `f` over the block: `a` and `b` are the inner operation's operands (`b`
@@ -18,7 +19,7 @@ pub(crate) fn fused(f: Fused, out: &mut Lanes, a: Arg<'_>, b: Arg<'_>, c: Arg<'_
                 unreachable!("a negated uniform value is uniform")
             };
             // After a negation only `exp` is fused (`fuse.rs`).
-            map1(out, a, |v| exp(-v));
+            exp_lanes(out, |i| -a[i]);
         }
         // Integer powers as the tape's own loops compute them (`lanes.rs`).
         Inner::Square | Inner::Cube => {
@@ -57,8 +58,8 @@ fn then<A: Lane, B: Lane>(
 ) {
     match (outer, c) {
         (Outer::Neg, _) => map2(out, a, b, |x, y| -f(x, y)),
-        (Outer::Exp, _) => map2(out, a, b, |x, y| exp(f(x, y))),
-        (Outer::NegExp, _) => map2(out, a, b, |x, y| exp(-f(x, y))),
+        (Outer::Exp, _) => exp_lanes(out, |i| f(a.at(i), b.at(i))),
+        (Outer::NegExp, _) => exp_lanes(out, |i| -f(a.at(i), b.at(i))),
         (Outer::Twice, _) => map2(out, a, b, |x, y| {
             let t = f(x, y);
             t + t

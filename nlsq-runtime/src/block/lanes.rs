@@ -10,6 +10,7 @@
 
 #![allow(clippy::needless_range_loop)] // lane loops index several arrays at once
 
+use super::exp_lanes::exp_lanes;
 use super::fused_loops::fused;
 use super::loops::{Arg, Lane, Lanes, map1, map2, with_lanes};
 use super::pair_loops::pair;
@@ -281,7 +282,7 @@ fn unary(op: UnaryOp, a: f64) -> f64 {
 fn unary_lanes(op: UnaryOp, out: &mut Lanes, a: &Lanes) {
     match op {
         UnaryOp::Neg => map1(out, a, |v| -v),
-        UnaryOp::Exp => map1(out, a, exp),
+        UnaryOp::Exp => exp_lanes(out, |i| a[i]),
         UnaryOp::Ln => map1(out, a, ln),
         UnaryOp::Sqrt => map1(out, a, f64::sqrt),
         UnaryOp::Abs => map1(out, a, f64::abs),

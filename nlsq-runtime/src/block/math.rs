@@ -42,26 +42,33 @@ fn pow2(k: i64) -> f64 {
 /// ```
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
-    const P1: f64 = f64::from_bits(0x3fc5_5555_5555_553e);
-    const P2: f64 = f64::from_bits(0xbf66_c16c_16be_bd93);
-    const P3: f64 = f64::from_bits(0x3f11_566a_af25_de2c);
-    const P4: f64 = f64::from_bits(0xbebb_bd41_c5d2_6bf1);
-    const P5: f64 = f64::from_bits(0x3e66_3769_72be_a4d0);
     // Clamp so that 2^k stays representable as two factors (NaN stays NaN); the clamped
     // ends still overflow / underflow as they should.
-    let xc = x.clamp(-746.0, 710.0);
-    let (kf, k) = round_to_int(xc * INV_LN2);
-    let hi = xc - kf * LN2_HI;
-    let lo = kf * LN2_LO;
-    let r = hi - lo;
-    let t = r * r;
-    let c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
-    let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    let (y, kf, k) = exp_reduced(x.clamp(-746.0, 710.0));
     // 2^k as 2^k1 · 2^k2, each factor normal, so that results in the subnormal range are
     // rounded once, by the last multiplication.
     let (_, k1) = round_to_int(kf * 0.5);
     let k2 = k.wrapping_sub(k1);
     y * pow2(k1) * pow2(k2)
+}
+
+/// [`exp`] before its scaling: `eˣ = y · 2ᵏ` with `x = k ln 2 + r`, `|r| ≤ ½ ln 2`, `y = eʳ`
+/// (so `0.7 < y < 1.42`), and `k` as a float and as an integer (|x| ≤ 746).
+#[inline(always)]
+pub(super) fn exp_reduced(x: f64) -> (f64, f64, i64) {
+    const P1: f64 = f64::from_bits(0x3fc5_5555_5555_553e);
+    const P2: f64 = f64::from_bits(0xbf66_c16c_16be_bd93);
+    const P3: f64 = f64::from_bits(0x3f11_566a_af25_de2c);
+    const P4: f64 = f64::from_bits(0xbebb_bd41_c5d2_6bf1);
+    const P5: f64 = f64::from_bits(0x3e66_3769_72be_a4d0);
+    let (kf, k) = round_to_int(x * INV_LN2);
+    let hi = x - kf * LN2_HI;
+    let lo = kf * LN2_LO;
+    let r = hi - lo;
+    let t = r * r;
+    let c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+    let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    (y, kf, k)
 }
 
 /// `ln x`, branch-free (fdlibm's `__ieee754_log`): error below one ulp; `ln 0 = −∞`,

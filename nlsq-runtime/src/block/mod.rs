@@ -23,6 +23,7 @@
 
 mod cache;
 mod draft;
+mod exp_lanes;
 mod fuse;
 mod fused_loops;
 mod lanes;
