@@ -124,9 +124,7 @@ fn accumulate<
         r[valid..].fill(0.0);
     }
     if LINEAR {
-        for i in 0..BLOCK {
-            cost[i] = r[i] * r[i];
-        }
+        // The cost is Σ r², summed below as the dot product of r with itself.
         if WEIGHTED || MASKED {
             let mut s = *w;
             if MASKED {
@@ -167,9 +165,13 @@ fn accumulate<
             }
         }
     }
-    // ... then the sums, `LANES` accumulators each.
-    let ones = [1.0; BLOCK];
-    I::dot(&mut sums.cost, &cost, &ones);
+    // ... then the sums, `LANES` accumulators each (r · r rounds each r² and adds it, as
+    // the cost's r² · 1 would).
+    if LINEAR {
+        I::dot(&mut sums.cost, &r, &r);
+    } else {
+        I::dot(&mut sums.cost, &cost, &[1.0; BLOCK]);
+    }
     for a in 0..P {
         I::dot(&mut sums.jtr[a], &grad[a], &r);
         for c in a..P {

@@ -21,7 +21,6 @@ use kernels_gen::ir::{BinaryOp, CmpOp, Node, UnaryOp, apply_unary};
 use std::cell::RefCell;
 
 /// Each thread's buffers, reused from call to call.
-#[derive(Default)]
 struct Scratch {
     slots: Vec<Lanes>,
     uniform: Vec<f64>,
@@ -35,6 +34,17 @@ struct Scratch {
 }
 
 impl Scratch {
+    /// No buffers yet, no tape.
+    const fn new() -> Self {
+        Scratch {
+            slots: Vec::new(),
+            uniform: Vec::new(),
+            table: Vec::new(),
+            tape: 0,
+            p: Vec::new(),
+        }
+    }
+
     /// Readies the slot table and the uniform values for `tape` at `p`, recomputing only what
     /// changed since the last run on this thread: a pass runs one tape at one `p` over many
     /// blocks, and this set-up would otherwise cost as much as a short tape's instructions.
@@ -63,7 +73,8 @@ impl Scratch {
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    // A constant initial value: no lazy initialisation to test on each block.
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
 }
 
 impl BlockTape {
