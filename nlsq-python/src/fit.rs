@@ -28,7 +28,7 @@ pub(crate) struct Options {
     loss: Loss,
     f_scale: f64,
     method: Option<Method>,
-    tols: [Option<f64>; 3],
+    pub(crate) tols: [Option<f64>; 3],
     max_nfev: Option<usize>,
     x_scale: Option<Vec<f64>>,
     x_scale_jac: bool,

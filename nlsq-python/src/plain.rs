@@ -1,5 +1,5 @@
 //! The common call of `curve_fit`: a compiled model, `xdata` and `ydata` as 1-D float64
-//! arrays, `p0`, and nothing else. [`fit_plain`] takes such a call as it comes, without the
+//! arrays, `p0`, and tolerances at most. [`fit_plain`] takes such a call as it comes, without the
 //! Python side's conversions of the general path (which cost a 1e3-point fit about a tenth of
 //! its time), and runs the same fit as [`fit`](crate::fit::fit).
 
@@ -19,19 +19,24 @@ fn vector<'py>(a: &Bound<'py, PyAny>) -> Option<PyReadonlyArray1<'py, f64>> {
 }
 
 /// Fits `model` (an `nlsq_rs._native.Model` of one predictor) to `(x, y)` from `p0` at the
-/// defaults of [`fit`](crate::fit::fit), with the GIL released. Returns `(popt, pcov)` when the
+/// defaults of [`fit`](crate::fit::fit) but the tolerances given, with the GIL released. Returns `(popt, pcov)` when the
 /// fit converged with a covariance, the engine's result (a `NativeFitResult`) when it did not,
 /// and `None`, without fitting, when the call is not of that shape: `x` or `y` not a
 /// contiguous 1-D float64 array, their lengths different, `p0` not a sequence of as many
 /// numbers as the model has parameters, or a model of several predictors. The general path
 /// then checks and converts the arguments (and names what is wrong with them).
 #[pyfunction]
+#[pyo3(signature = (model, x, y, p0, ftol=None, xtol=None, gtol=None))]
+#[allow(clippy::too_many_arguments)] // the Python signature
 pub fn fit_plain<'py>(
     py: Python<'py>,
     model: &Bound<'py, PyAny>,
     x: &Bound<'py, PyAny>,
     y: &Bound<'py, PyAny>,
     p0: &Bound<'py, PyAny>,
+    ftol: Option<f64>,
+    xtol: Option<f64>,
+    gtol: Option<f64>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let Ok(m) = model.cast::<PyModel>() else {
         return Ok(None);
@@ -56,7 +61,9 @@ pub fn fit_plain<'py>(
         sigma: None,
     };
     let named = Named::default();
-    let (r, stopped) = fit_compiled(py, m, &named, &data, Options::with_p0(p0))?;
+    let mut o = Options::with_p0(p0);
+    o.tols = [ftol, xtol, gtol];
+    let (r, stopped) = fit_compiled(py, m, &named, &data, o)?;
     if let Some(e) = stopped {
         return Err(e);
     }

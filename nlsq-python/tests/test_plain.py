@@ -51,9 +51,9 @@ def test_a_translated_function_once_cached():
     again = nlsq_rs.curve_fit(f, X, Y, p0=P0)
     same_bits(first[0], again[0])
     same_bits(again[0], general(M, X, Y, P0)[0])
-    assert type(nlsq_rs._plain(f, X, Y, P0)) is tuple
+    assert type(nlsq_rs._plain(f, X, Y, P0, {})) is tuple
     g = lambda x, a: a * x  # noqa: E731
-    assert nlsq_rs._plain(g, X, Y, [1.0]) is None  # not translated yet: nothing fitted
+    assert nlsq_rs._plain(g, X, Y, [1.0], {}) is None  # not translated yet: nothing fitted
 
 
 @pytest.mark.parametrize("x, y, p0, why", [
@@ -117,3 +117,36 @@ def test_a_fit_that_ends_badly_is_reported_as_by_the_general_path():
         warnings.simplefilter("always")
         gpopt, _ = general("a*x + b*x + c", X, 3 * X + 1, P0)
     same_bits(popt, gpopt)
+
+
+SCIPY_TOLS = dict(ftol=1.49012e-8, xtol=1.49012e-8, gtol=0.0)
+
+
+def test_tolerances_take_the_common_call_too():
+    popt, pcov = nlsq_rs.curve_fit(M, X, Y, p0=P0, **SCIPY_TOLS)
+    # method="lm" (the default here) leaves the gate: the general path's fit.
+    gpopt, gpcov = nlsq_rs.curve_fit(M, X, Y, p0=P0, method="lm", **SCIPY_TOLS)
+    same_bits(popt, gpopt)
+    same_bits(pcov, gpcov)
+    r = nlsq_rs.fit(M, X, Y, p0=P0, **SCIPY_TOLS)
+    assert r.message == nlsq_rs.fit(M, X, Y, p0=P0, method="lm", **SCIPY_TOLS).message
+    # gtol = 0 ("off" in scipy's 'lm') becomes machine epsilon on both paths.
+    eps = float(np.finfo(np.float64).eps)
+    out = _native.fit_plain(_native.Model(M), X, Y, P0, 1.49012e-8, 1.49012e-8, eps)
+    assert type(out) is tuple
+    same_bits(out[0], popt)
+
+
+def test_bad_tolerances_keep_the_general_messages():
+    with pytest.raises(ValueError) as plain:
+        nlsq_rs.curve_fit(M, X, Y, p0=P0, ftol=0.0, xtol=0.0, gtol=0.0)
+    with pytest.raises(ValueError) as gen:
+        nlsq_rs.curve_fit(M, X, Y, p0=P0, method="lm", ftol=0.0, xtol=0.0, gtol=0.0)
+    assert str(plain.value) == str(gen.value)
+    with pytest.raises((TypeError, ValueError)):
+        nlsq_rs.curve_fit(M, X, Y, p0=P0, ftol="tight")
+    with pytest.raises(ValueError) as plain:
+        nlsq_rs.curve_fit(M, X, Y, p0=P0, xtol=-1.0)
+    with pytest.raises(ValueError) as gen:
+        nlsq_rs.curve_fit(M, X, Y, p0=P0, method="lm", xtol=-1.0)
+    assert str(plain.value) == str(gen.value)

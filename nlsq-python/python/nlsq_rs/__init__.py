@@ -324,13 +324,22 @@ def _keyword_options(kwargs, method, unbounded, npar, native):
     elif x_scale is not None:
         native["x_scale"] = [float(v) for v in
                              np.broadcast_to(np.asarray(x_scale, float), (npar,))]
-    tols = [kwargs.get(k) for k in ("ftol", "xtol", "gtol")]
-    # 0 means "this test off" in scipy's 'lm'; all three off is refused by the engine.
-    zero_to_eps = (method == "lm" or (method is None and unbounded)) and \
-        not all(t is not None and float(t) == 0.0 for t in tols)
-    for key, tol in zip(("ftol", "xtol", "gtol"), tols):
+    lm = method == "lm" or (method is None and unbounded)
+    for key, tol in zip(_TOLERANCES, _tolerances(kwargs, lm)):
         if tol is not None:
-            native[key] = _tolerance(tol, zero_to_eps)
+            native[key] = tol
+
+
+_TOLERANCES = ("ftol", "xtol", "gtol")
+
+
+def _tolerances(kwargs, lm):
+    """``ftol``, ``xtol`` and ``gtol`` of ``kwargs`` for the engine (None where not given);
+    ``lm``: the fit runs Levenberg–Marquardt."""
+    tols = [kwargs.get(k) for k in _TOLERANCES]
+    # 0 means "this test off" in scipy's 'lm'; all three off is refused by the engine.
+    zero_to_eps = lm and not all(t is not None and float(t) == 0.0 for t in tols)
+    return [None if t is None else _tolerance(t, zero_to_eps) for t in tols]
 
 
 def _named(model, fixed, ties, p0):
@@ -414,12 +423,15 @@ class _Fallback:
 
 # curve_fit's default bounds: a call that leaves them is told apart by identity.
 _UNBOUNDED = (-np.inf, np.inf)
+# The keywords curve_fit's common call may give.
+_PLAIN_KWARGS = frozenset({"ftol", "xtol", "gtol"})
 
 
-def _plain(f, xdata, ydata, p0):
-    """The common call's fit (``_native.fit_plain``): ``(popt, pcov)``, the engine's result of
-    a fit that did not converge with a covariance, or None (nothing fitted) when the call is
-    not the common one or ``f`` is a function not translated yet."""
+def _plain(f, xdata, ydata, p0, kwargs):
+    """The common call's fit (``_native.fit_plain``; ``kwargs`` holds tolerances at most):
+    ``(popt, pcov)``, the engine's result of a fit that did not converge with a covariance,
+    or None (nothing fitted) when the call is not the common one or ``f`` is a function not
+    translated yet."""
     if type(f) is str:
         model = _native.Model(f)
     elif type(f) is _native.Model:
@@ -431,7 +443,9 @@ def _plain(f, xdata, ydata, p0):
             return None
         if model is None:
             return None
-    return _native.fit_plain(model, xdata, ydata, p0)
+    if not kwargs:
+        return _native.fit_plain(model, xdata, ydata, p0)
+    return _native.fit_plain(model, xdata, ydata, p0, *_tolerances(kwargs, True))
 
 
 def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_finite=None,
@@ -485,11 +499,12 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     when the covariance cannot be estimated.
     """
     r = None
-    if p0 is not None and sigma is None and bounds is _UNBOUNDED and not kwargs and \
-            not full_output and method is None and jac is None and nan_policy is None and \
-            check_finite is None and absolute_sigma is False:
-        # The common call: 1-D float64 arrays and p0 go to the engine as they are.
-        r = _plain(f, xdata, ydata, p0)
+    if p0 is not None and sigma is None and bounds is _UNBOUNDED and \
+            kwargs.keys() <= _PLAIN_KWARGS and not full_output and method is None and \
+            jac is None and nan_policy is None and check_finite is None and \
+            absolute_sigma is False:
+        # The common call: 1-D float64 arrays, p0 and tolerances go to the engine as they are.
+        r = _plain(f, xdata, ydata, p0, kwargs)
         if type(r) is tuple:
             return r
     if r is None:

@@ -136,7 +136,13 @@ def fit(
     seed: int = ...,
 ) -> NativeFitResult: ...
 def fit_plain(
-    model: Any, x: Any, y: Any, p0: Any
+    model: Any,
+    x: Any,
+    y: Any,
+    p0: Any,
+    ftol: Optional[float] = ...,
+    xtol: Optional[float] = ...,
+    gtol: Optional[float] = ...,
 ) -> Union[
     Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]], NativeFitResult, None
 ]: ...
