@@ -1,6 +1,7 @@
 //! Validated fit data: predictor columns, observations and per-point weights.
 
 use crate::error::FitError;
+use crate::scan::{all_finite, lane_sum};
 use std::borrow::Cow;
 
 /// What to do with points whose `x` or `y` is NaN or infinite.
@@ -24,30 +25,6 @@ pub struct FitData<'a> {
     pub weights: Option<Vec<f64>>,
     /// Points dropped under [`NanPolicy::Omit`].
     pub omitted: usize,
-}
-
-/// `Σ f(v)` over `v` in eight interleaved partial sums (which the compiler keeps in vector
-/// registers), added in a fixed order: deterministic, and several times faster than one
-/// running sum.
-fn lane_sum(v: &[f64], f: impl Fn(f64) -> f64) -> f64 {
-    let mut acc = [0.0; 8];
-    let mut chunks = v.chunks_exact(8);
-    for c in &mut chunks {
-        for (a, x) in acc.iter_mut().zip(c) {
-            *a += f(*x);
-        }
-    }
-    for (a, x) in acc.iter_mut().zip(chunks.remainder()) {
-        *a += f(*x);
-    }
-    acc.iter().sum()
-}
-
-/// Whether every value is finite, scanning blocks without an early exit inside each (so
-/// the scan vectorizes).
-fn all_finite(v: &[f64]) -> bool {
-    v.chunks(1024)
-        .all(|c| c.iter().fold(true, |ok, x| ok & x.is_finite()))
 }
 
 fn column_name(k: usize, n_inputs: usize) -> String {

@@ -32,6 +32,7 @@ pub mod profile;
 mod progress;
 mod quantile;
 pub mod result;
+mod scan;
 pub mod search;
 mod serde_float;
 pub mod solve;
