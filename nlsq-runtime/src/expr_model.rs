@@ -1,7 +1,7 @@
 //! Models given as strings at run time: compiled by `kernels-gen`, evaluated on the CPU by
 //! block tapes ([`crate::block::BlockTape`]) as fast as a `#[model]` and with the same bits.
 
-use crate::block::{BLOCK, ModelTapes, Simd, tapes_for};
+use crate::block::{BLOCK, BlockTape, ModelTapes, Simd, tapes_for};
 use crate::model::Model;
 use crate::params::{ConstraintError, Constraints};
 use kernels_gen::reparam::{ParamMap, reparameterize};
@@ -163,6 +163,9 @@ impl Model for ExprModel {
         grad: &mut [[f64; BLOCK]],
     ) {
         self.tapes.with_gradient.run(self.simd, x, p, value, grad);
+    }
+    fn gradient_tape(&self) -> Option<(&BlockTape, Simd)> {
+        Some((&self.tapes.with_gradient, self.simd))
     }
     fn cuda_source(&self, precision: Precision) -> &str {
         self.compiled.cuda_source(precision)

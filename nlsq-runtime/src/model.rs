@@ -1,6 +1,6 @@
 //! The model interface every solver and backend works against.
 
-use crate::block::BLOCK;
+use crate::block::{BLOCK, BlockTape, Simd};
 use kernels_gen::reparam::ParamMap;
 use kernels_gen::roles::Role;
 use kernels_gen::{ModelHash, Precision};
@@ -66,6 +66,13 @@ pub trait Model: Send + Sync {
                 row[i] = *gj;
             }
         }
+    }
+    /// The block tape that computes [`Model::eval_with_gradient_block`], and the vector
+    /// instructions it runs on, for a model given at run time ([`crate::ExprModel`]): a CPU
+    /// pass readies it once per chunk of points instead of once per block. `None` (the
+    /// default) for other models, whose block function the pass calls.
+    fn gradient_tape(&self) -> Option<(&BlockTape, Simd)> {
+        None
     }
     /// The CUDA C module (kernel ABI in `kernels_gen::kernels::abi`).
     fn cuda_source(&self, precision: Precision) -> &str;
@@ -172,6 +179,9 @@ impl<M: Model + ?Sized> Model for &M {
         grad: &mut [[f64; BLOCK]],
     ) {
         (**self).eval_with_gradient_block(x, p, value, grad)
+    }
+    fn gradient_tape(&self) -> Option<(&BlockTape, Simd)> {
+        (**self).gradient_tape()
     }
     fn cuda_source(&self, precision: Precision) -> &str {
         (**self).cuda_source(precision)

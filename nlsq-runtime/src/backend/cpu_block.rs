@@ -10,7 +10,7 @@
 #![allow(clippy::needless_range_loop)] // lane loops index several arrays at once
 
 use super::blocks::padded;
-use crate::block::{BLOCK, Simd};
+use crate::block::{BLOCK, Simd, TapeSession};
 use crate::loss::Loss;
 use crate::model::Model;
 use kernels_gen::kernels::abi;
@@ -44,34 +44,63 @@ pub(crate) fn row<M: Model, const P: usize, const WEIGHTED: bool, const LINEAR: 
     chunk: &Chunk<'_>,
     simd: Simd,
 ) -> Vec<f64> {
+    let (loss, f_scale) = (setup.loss, setup.f_scale);
+    match setup.model.gradient_tape() {
+        // The session is opened here, outside the instruction sets' functions: a closure does
+        // not take on their target features, so it only calls one.
+        Some((tape, tape_simd)) => tape.session(tape_simd, setup.p, |s| {
+            row_of::<_, P, WEIGHTED, LINEAR>(s, loss, f_scale, chunk, simd)
+        }),
+        None => {
+            let mut direct = Direct {
+                model: setup.model,
+                p: setup.p,
+            };
+            row_of::<_, P, WEIGHTED, LINEAR>(&mut direct, loss, f_scale, chunk, simd)
+        }
+    }
+}
+
+/// [`row`] with the blocks from `eval`, on the instruction set `simd`.
+fn row_of<E: BlockEval, const P: usize, const WEIGHTED: bool, const LINEAR: bool>(
+    eval: &mut E,
+    loss: Loss,
+    f_scale: f64,
+    chunk: &Chunk<'_>,
+    simd: Simd,
+) -> Vec<f64> {
     match simd {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `resolve` chose AVX-512 only where the processor has AVX-512F, the only
         // feature the function enables.
-        Simd::Avx512 => unsafe { row_avx512::<M, P, WEIGHTED, LINEAR>(setup, chunk) },
+        Simd::Avx512 => unsafe { row_avx512::<E, P, WEIGHTED, LINEAR>(eval, loss, f_scale, chunk) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, for AVX2.
-        Simd::Avx2 => unsafe { row_avx2::<M, P, WEIGHTED, LINEAR>(setup, chunk) },
-        _ => row_body::<Portable, M, P, WEIGHTED, LINEAR>(setup, chunk),
+        Simd::Avx2 => unsafe { row_avx2::<E, P, WEIGHTED, LINEAR>(eval, loss, f_scale, chunk) },
+        _ => row_body::<Portable, E, P, WEIGHTED, LINEAR>(eval, loss, f_scale, chunk),
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn row_avx512<M: Model, const P: usize, const WEIGHTED: bool, const LINEAR: bool>(
-    setup: &Setup<'_, M>,
+fn row_avx512<E: BlockEval, const P: usize, const WEIGHTED: bool, const LINEAR: bool>(
+    eval: &mut E,
+    loss: Loss,
+    f_scale: f64,
     chunk: &Chunk<'_>,
 ) -> Vec<f64> {
-    row_body::<Avx512, M, P, WEIGHTED, LINEAR>(setup, chunk)
+    row_body::<Avx512, E, P, WEIGHTED, LINEAR>(eval, loss, f_scale, chunk)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn row_avx2<M: Model, const P: usize, const WEIGHTED: bool, const LINEAR: bool>(
-    setup: &Setup<'_, M>,
+fn row_avx2<E: BlockEval, const P: usize, const WEIGHTED: bool, const LINEAR: bool>(
+    eval: &mut E,
+    loss: Loss,
+    f_scale: f64,
     chunk: &Chunk<'_>,
 ) -> Vec<f64> {
-    row_body::<Avx2, M, P, WEIGHTED, LINEAR>(setup, chunk)
+    row_body::<Avx2, E, P, WEIGHTED, LINEAR>(eval, loss, f_scale, chunk)
 }
 
 /// Per-lane sums of one chunk.
@@ -252,9 +281,37 @@ impl Dot for Avx2 {
     }
 }
 
+/// Values and gradients at a block of points.
+trait BlockEval {
+    fn eval(&mut self, x: &[&[f64; BLOCK]], value: &mut [f64; BLOCK], grad: &mut [[f64; BLOCK]]);
+}
+
+/// The model's block function at `p`.
+struct Direct<'a, M> {
+    model: &'a M,
+    p: &'a [f64],
+}
+
+impl<M: Model> BlockEval for Direct<'_, M> {
+    #[inline(always)]
+    fn eval(&mut self, x: &[&[f64; BLOCK]], value: &mut [f64; BLOCK], grad: &mut [[f64; BLOCK]]) {
+        self.model.eval_with_gradient_block(x, self.p, value, grad);
+    }
+}
+
+/// A run-time model's tape, readied once for the chunk (the same bits as its block function).
+impl BlockEval for TapeSession<'_> {
+    #[inline(always)]
+    fn eval(&mut self, x: &[&[f64; BLOCK]], value: &mut [f64; BLOCK], grad: &mut [[f64; BLOCK]]) {
+        self.run(x, value, grad);
+    }
+}
+
 #[inline(always)]
-fn row_body<I: Dot, M: Model, const P: usize, const WEIGHTED: bool, const LINEAR: bool>(
-    setup: &Setup<'_, M>,
+fn row_body<I: Dot, E: BlockEval, const P: usize, const WEIGHTED: bool, const LINEAR: bool>(
+    eval: &mut E,
+    loss: Loss,
+    f_scale: f64,
     chunk: &Chunk<'_>,
 ) -> Vec<f64> {
     let n = chunk.y.len();
@@ -273,9 +330,7 @@ fn row_body<I: Dot, M: Model, const P: usize, const WEIGHTED: bool, const LINEAR
         for (c, col) in chunk.x.iter().enumerate() {
             xs[c] = block(col, start);
         }
-        setup
-            .model
-            .eval_with_gradient_block(&xs[..k], setup.p, &mut value, &mut grad);
+        eval.eval(&xs[..k], &mut value, &mut grad);
         let w = if WEIGHTED {
             block(chunk.w, start)
         } else {
@@ -288,8 +343,8 @@ fn row_body<I: Dot, M: Model, const P: usize, const WEIGHTED: bool, const LINEAR
             block(chunk.y, start),
             w,
             BLOCK,
-            setup.loss,
-            setup.f_scale,
+            loss,
+            f_scale,
         );
     }
     if full < n {
@@ -301,9 +356,7 @@ fn row_body<I: Dot, M: Model, const P: usize, const WEIGHTED: bool, const LINEAR
         for (c, col) in cols[..k].iter().enumerate() {
             xs[c] = col;
         }
-        setup
-            .model
-            .eval_with_gradient_block(&xs[..k], setup.p, &mut value, &mut grad);
+        eval.eval(&xs[..k], &mut value, &mut grad);
         let w = if WEIGHTED {
             padded(&chunk.w[full..])
         } else {
@@ -316,8 +369,8 @@ fn row_body<I: Dot, M: Model, const P: usize, const WEIGHTED: bool, const LINEAR
             &padded(&chunk.y[full..]),
             &w,
             n - full,
-            setup.loss,
-            setup.f_scale,
+            loss,
+            f_scale,
         );
     }
     let lane_sum = |v: &[f64; LANES]| v.iter().sum::<f64>();

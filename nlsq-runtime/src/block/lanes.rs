@@ -86,29 +86,29 @@ impl BlockTape {
     /// If `x` has fewer columns than the model's predictors, `p` fewer parameters than it
     /// reads, or `rest` fewer blocks than the outputs after the first.
     pub fn run(&self, simd: Simd, x: &[&Lanes], p: &[f64], first: &mut Lanes, rest: &mut [Lanes]) {
-        assert!(x.len() >= self.n_inputs && rest.len() + 1 >= self.n_outputs);
-        SCRATCH.with_borrow_mut(|s| {
-            s.prepare(self, p);
-            let rest = &mut rest[..self.n_outputs.saturating_sub(1)];
-            let entries = &mut s.table[self.n_slots..];
-            let (outs, ins) = entries.split_at_mut(1 + rest.len());
-            outs[0] = first as *mut Lanes;
-            for (e, b) in outs[1..].iter_mut().zip(rest) {
-                *e = b as *mut Lanes;
-            }
-            for (e, &b) in ins.iter_mut().zip(&x[..self.n_inputs]) {
-                *e = (b as *const Lanes).cast_mut();
-            }
-            let t = &s.table;
-            // SAFETY: the table points to distinct live blocks (this thread's scratch slots,
-            // which `prepare` keeps in step with `slots`, the caller's output blocks, which it
-            // lends mutably, and its predictor blocks, which it lends shared and no
-            // instruction writes: destinations are slots or outputs); nothing else touches
-            // them until the run ends.
-            unsafe { self.run_instrs(simd, t, &s.uniform) };
-        });
+        self.session(simd, p, |s| s.run(x, first, rest));
     }
 
+    /// Readies the tape at `p` on this thread (its scratch, its values of the parameters
+    /// alone) and lends it to `f`, which may then [`TapeSession::run`] it on block after block:
+    /// the same bits as [`BlockTape::run`] on each, without its set-up per block. `f` must not
+    /// run a tape itself (this thread's scratch is lent to the session: that would panic).
+    #[inline(always)]
+    pub(crate) fn session<R>(
+        &self,
+        simd: Simd,
+        p: &[f64],
+        f: impl FnOnce(&mut TapeSession<'_>) -> R,
+    ) -> R {
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch.prepare(self, p);
+            f(&mut TapeSession {
+                tape: self,
+                simd,
+                scratch,
+            })
+        })
+    }
     /// The uniform values at `p`, into `u`, with the block code's unary functions.
     fn run_uniform(&self, p: &[f64], u: &mut Vec<f64>) {
         u.clear();
@@ -202,6 +202,41 @@ unsafe fn run_each(instrs: &[Instr], t: &[*mut Lanes], u: &[f64]) {
                 );
             }
         }
+    }
+}
+
+/// A tape readied at one parameter vector on this thread ([`BlockTape::session`]).
+pub(crate) struct TapeSession<'a> {
+    tape: &'a BlockTape,
+    simd: Simd,
+    scratch: &'a mut Scratch,
+}
+
+impl TapeSession<'_> {
+    /// [`BlockTape::run`] at the session's parameters.
+    ///
+    /// # Panics
+    /// As [`BlockTape::run`].
+    #[inline(always)]
+    pub(crate) fn run(&mut self, x: &[&Lanes], first: &mut Lanes, rest: &mut [Lanes]) {
+        let (tape, s) = (self.tape, &mut *self.scratch);
+        assert!(x.len() >= tape.n_inputs && rest.len() + 1 >= tape.n_outputs);
+        let rest = &mut rest[..tape.n_outputs.saturating_sub(1)];
+        let entries = &mut s.table[tape.n_slots..];
+        let (outs, ins) = entries.split_at_mut(1 + rest.len());
+        outs[0] = first as *mut Lanes;
+        for (e, b) in outs[1..].iter_mut().zip(rest) {
+            *e = b as *mut Lanes;
+        }
+        for (e, &b) in ins.iter_mut().zip(&x[..tape.n_inputs]) {
+            *e = (b as *const Lanes).cast_mut();
+        }
+        // SAFETY: the table points to distinct live blocks (this thread's scratch slots,
+        // which `prepare` keeps in step with `slots`, the caller's output blocks, which it
+        // lends mutably, and its predictor blocks, which it lends shared and no instruction
+        // writes: destinations are slots or outputs); nothing else touches them until the run
+        // ends.
+        unsafe { tape.run_instrs(self.simd, &s.table, &s.uniform) };
     }
 }
 

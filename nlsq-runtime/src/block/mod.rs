@@ -35,6 +35,7 @@ mod simd;
 mod tape;
 
 pub use cache::{ModelTapes, TAPE_CACHE_ENTRIES, TapeCacheStats, tape_cache_stats, tapes_for};
+pub(crate) use lanes::TapeSession;
 pub use math::{erf, erfc, exp, ln};
 pub use simd::Simd;
 pub use tape::BlockTape;
