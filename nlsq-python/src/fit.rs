@@ -293,6 +293,12 @@ pub fn fit(
             "model must be an nlsq_rs._native.Model or Callable",
         ));
     };
+    into_result(py, (result, stopped))
+}
+
+/// The Python result of a fit's outcome: the exception that stopped it, else the runtime's
+/// error as its exception, else the result.
+pub(crate) fn into_result(py: Python<'_>, (result, stopped): Outcome) -> PyResult<PyFitResult> {
     if let Some(e) = stopped {
         return Err(e);
     }

@@ -4,10 +4,8 @@
 //! its time), and runs the same fit as [`fit`](crate::fit::fit).
 
 use crate::constraints::Named;
-use crate::errors::fit_error;
-use crate::fit::{Data, Options, fit_compiled};
+use crate::fit::{Data, Options, fit_compiled, into_result};
 use crate::model::PyModel;
-use crate::result::PyFitResult;
 use nlsq_runtime::Model;
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
@@ -63,13 +61,7 @@ pub fn fit_plain<'py>(
     let named = Named::default();
     let mut o = Options::with_p0(p0);
     o.tols = [ftol, xtol, gtol];
-    let (r, stopped) = fit_compiled(py, m, &named, &data, o)?;
-    if let Some(e) = stopped {
-        return Err(e);
-    }
-    let r = PyFitResult {
-        inner: r.map_err(|e| fit_error(py, &e))?,
-    };
+    let r = into_result(py, fit_compiled(py, m, &named, &data, o)?)?;
     if !r.inner.success || r.inner.covariance_indeterminate {
         return Ok(Some(Bound::new(py, r)?.into_any()));
     }

@@ -109,6 +109,7 @@ impl BlockTape {
             })
         })
     }
+
     /// The uniform values at `p`, into `u`, with the block code's unary functions.
     fn run_uniform(&self, p: &[f64], u: &mut Vec<f64>) {
         u.clear();
